@@ -1,0 +1,96 @@
+// Record types and field ids shared by every dissector and by the host.
+//
+// A record is a protocol fact (a Modbus PDU, an SMB command, a DCE-RPC call).
+// Each field in a record carries a numeric id; the host learns the JSON name
+// of every id once at start-up through the core's `fieldName` export, so the
+// snake_case names used in records and alerts are defined here and nowhere
+// else. Ids are grouped in ranges so that each protocol folder owns its own
+// table and adding a field never renumbers another protocol's fields:
+//
+//   0-99      common to all records (this file)
+//   100-199   Modbus            protocols/modbus/fields.ts
+//   200-299   SMB1/SMB2         protocols/smb/fields.ts
+//   300-399   DCE-RPC           protocols/dcerpc/fields.ts
+//   400-449   NTLMSSP           protocols/ntlm/fields.ts
+//   500-599   models and alerts wasm-core/assembly/model-fields.ts
+//
+// A field id may appear more than once in one record; the host then turns its
+// values into a JSON array (for example the interface UUIDs of a bind).
+
+import { modbusFieldName } from "./modbus/fields";
+import { smbFieldName } from "./smb/fields";
+import { dcerpcFieldName } from "./dcerpc/fields";
+import { ntlmFieldName } from "./ntlm/fields";
+import { modelFieldName } from "../wasm-core/assembly/model-fields";
+
+// Record types. The host maps them to the `type` of a JSON record.
+export namespace RecordType {
+  @inline export const MODBUS: u16 = 1;
+  @inline export const SMB: u16 = 2;
+  @inline export const DCERPC: u16 = 3;
+  @inline export const NTLM: u16 = 4;
+  // A model fired on the record written just before this one.
+  @inline export const ALERT: u16 = 64;
+  @inline export const MAX: u16 = 64;
+}
+
+export function recordTypeName(type: u16): string {
+  switch (type) {
+    case RecordType.MODBUS: return "modbus";
+    case RecordType.SMB: return "smb";
+    case RecordType.DCERPC: return "dcerpc";
+    case RecordType.NTLM: return "ntlm";
+    case RecordType.ALERT: return "alert";
+  }
+  return "";
+}
+
+// Value types of a field on the wire between core and host.
+export namespace ValueType {
+  @inline export const U64: u8 = 1;    // 8 bytes little-endian, unsigned
+  @inline export const STR: u8 = 2;    // UTF-8 text
+  @inline export const BYTES: u8 = 3;  // raw bytes; the host renders them as hex
+  @inline export const BOOL: u8 = 4;   // 1 byte, 0 or 1
+  @inline export const I64: u8 = 5;    // 8 bytes little-endian, signed
+}
+
+// Common fields, usable by every protocol.
+export namespace Field {
+  @inline export const PDU_TYPE: u16 = 1;        // "request" or "response"
+  @inline export const TRUNCATED: u16 = 2;       // the PDU was cut short in the capture
+  @inline export const RTT_US: u16 = 3;          // request to response, microseconds
+  @inline export const USER: u16 = 4;            // account name, as sent
+  @inline export const DOMAIN: u16 = 5;          // account domain, as sent
+  @inline export const WORKSTATION: u16 = 6;     // client host name, as sent
+  @inline export const ACCOUNT: u16 = 7;         // DOMAIN\user, when both are known
+  @inline export const ANOMALY: u16 = 8;         // anomaly name observed in this PDU
+  @inline export const MAX_COMMON: u16 = 99;
+}
+
+export function commonFieldName(id: u16): string {
+  switch (id) {
+    case Field.PDU_TYPE: return "pdu_type";
+    case Field.TRUNCATED: return "truncated";
+    case Field.RTT_US: return "rtt_us";
+    case Field.USER: return "user";
+    case Field.DOMAIN: return "domain";
+    case Field.WORKSTATION: return "workstation";
+    case Field.ACCOUNT: return "account";
+    case Field.ANOMALY: return "anomaly";
+  }
+  return "";
+}
+
+// Returns the JSON name of a field id, or "" when the id is unassigned.
+export function fieldName(id: u16): string {
+  if (id < 100) return commonFieldName(id);
+  if (id < 200) return modbusFieldName(id);
+  if (id < 300) return smbFieldName(id);
+  if (id < 400) return dcerpcFieldName(id);
+  if (id < 450) return ntlmFieldName(id);
+  if (id >= 500 && id < 600) return modelFieldName(id);
+  return "";
+}
+
+// One past the highest id the host needs to ask about.
+@inline export const FIELD_ID_LIMIT: u16 = 600;
