@@ -2,6 +2,7 @@
 // and the core's batch layout (pcap records, little-endian headers).
 // Checksums are left zero: the core does not verify them, as captures taken on
 // the sending host often carry offloaded, unset checksums.
+import type { PacketBatch } from "../../agent/src/capture/batch.js";
 
 export interface TcpSegment {
   src: string;            // "10.0.0.1" or an IPv6 address such as "fd00::1"
@@ -102,17 +103,9 @@ export interface TimedFrame {
   wireLength?: number;   // defaults to bytes.length
 }
 
-// The core's input layout, as agent/src/capture produces it.
-export interface FixtureBatch {
-  linkType: number;
-  fracPerSecond: number;
-  bytes: Uint8Array;
-  count: number;
-}
-
 // Lays frames out as little-endian pcap records: ts_sec, ts_frac, caplen,
 // wirelen, then the captured bytes.
-export function batchOf(frames: TimedFrame[], linkType = 1, fracPerSecond = 1_000_000): FixtureBatch {
+export function batchOf(frames: TimedFrame[], linkType = 1, fracPerSecond = 1_000_000): PacketBatch {
   const total = frames.reduce((n, f) => n + 16 + f.bytes.length, 0);
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
@@ -125,7 +118,7 @@ export function batchOf(frames: TimedFrame[], linkType = 1, fracPerSecond = 1_00
     bytes.set(f.bytes, at + 16);
     at += 16 + f.bytes.length;
   }
-  return { linkType, fracPerSecond, bytes, count: frames.length };
+  return { linkType, fracPerSecond, bytes, byteLength: total, count: frames.length, source: "test fixture", firstRecordOffset: 0 };
 }
 
 // Numbers frames one millisecond apart from a fixed start time.

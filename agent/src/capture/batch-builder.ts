@@ -1,0 +1,84 @@
+// Packs packet records into PacketBatches of a bounded byte size.
+import { RECORD_HEADER_BYTES, type PacketBatch } from "./batch.js";
+import type { CaptureStats } from "./stats.js";
+
+export const DEFAULT_BATCH_BYTES = 1 << 20;
+
+export class BatchBuilder {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(this.bytes.buffer);
+  private used = 0;
+  private count = 0;
+  private linkType = -1;
+  private fracPerSecond = 0;
+  private firstRecordOffset = 0;
+
+  // A batch never exceeds `batchBytes` unless one record alone is larger:
+  // such a record travels alone in a batch of its own size.
+  constructor(
+    private readonly batchBytes: number,
+    private readonly source: string,
+    private readonly stats: CaptureStats,
+  ) {}
+
+  // True when a record of `captureLength` bytes cannot join the pending batch,
+  // so the caller must take() it first.
+  mustFlushBefore(linkType: number, fracPerSecond: number, captureLength: number): boolean {
+    if (this.count === 0) return false;
+    if (linkType !== this.linkType || fracPerSecond !== this.fracPerSecond) return true;
+    return this.used + RECORD_HEADER_BYTES + captureLength > this.bytes.length;
+  }
+
+  // Reserves room for one record and writes its header. The caller copies the
+  // captured bytes to the returned offset. `remainingFileBytes` keeps batches
+  // of small files small.
+  beginRecord(
+    linkType: number, fracPerSecond: number,
+    tsSec: number, tsFrac: number, captureLength: number, wireLength: number,
+    fileOffset: number, remainingFileBytes: number,
+  ): { bytes: Uint8Array; dataOffset: number } {
+    const recordBytes = RECORD_HEADER_BYTES + captureLength;
+    if (this.count === 0) {
+      const capacity = Math.max(recordBytes, Math.min(this.batchBytes, remainingFileBytes + RECORD_HEADER_BYTES));
+      this.bytes = new Uint8Array(capacity);
+      this.view = new DataView(this.bytes.buffer);
+      this.linkType = linkType;
+      this.fracPerSecond = fracPerSecond;
+      this.firstRecordOffset = fileOffset;
+    }
+    const at = this.used;
+    this.view.setUint32(at, tsSec >>> 0, true);
+    this.view.setUint32(at + 4, tsFrac >>> 0, true);
+    this.view.setUint32(at + 8, captureLength, true);
+    this.view.setUint32(at + 12, wireLength >>> 0, true);
+    this.used += recordBytes;
+    this.count += 1;
+    this.stats.packets += 1;
+    this.stats.bytes += captureLength;
+    return { bytes: this.bytes, dataOffset: at + RECORD_HEADER_BYTES };
+  }
+
+  get pending(): boolean {
+    return this.count > 0;
+  }
+
+  // Hands out the pending batch. Its buffer is never written again, so a
+  // consumer may keep it.
+  take(): PacketBatch {
+    const batch: PacketBatch = {
+      linkType: this.linkType,
+      fracPerSecond: this.fracPerSecond,
+      bytes: this.bytes,
+      byteLength: this.used,
+      count: this.count,
+      source: this.source,
+      firstRecordOffset: this.firstRecordOffset,
+    };
+    this.bytes = new Uint8Array(0);
+    this.view = new DataView(this.bytes.buffer);
+    this.used = 0;
+    this.count = 0;
+    this.stats.batches += 1;
+    return batch;
+  }
+}
