@@ -19,12 +19,70 @@ import { modelAnomalyName } from "./model-fields";
 export namespace CoreAnomaly {
   @inline export const EVENT_BUFFER_FULL: u16 = 1;
   @inline export const EVENT_FIELD_TRUNCATED: u16 = 2;
+  @inline export const PCAP_RECORD_LENGTH_INVALID: u16 = 3;
+  @inline export const PCAP_TIMESTAMP_INVALID: u16 = 4;
+  @inline export const LINK_UNSUPPORTED_TYPE: u16 = 5;
+  @inline export const LINK_TRUNCATED: u16 = 6;
+  @inline export const LINK_VLAN_TOO_DEEP: u16 = 7;
+  @inline export const IPV4_BAD_VERSION: u16 = 8;
+  @inline export const IPV4_BAD_HEADER_LENGTH: u16 = 9;
+  @inline export const IPV4_BAD_TOTAL_LENGTH: u16 = 10;
+  @inline export const IPV6_BAD_VERSION: u16 = 11;
+  @inline export const IPV6_BAD_PAYLOAD_LENGTH: u16 = 12;
+  @inline export const IPV6_EXTENSION_CHAIN_TOO_LONG: u16 = 13;
+  @inline export const IPV6_EXTENSION_TRUNCATED: u16 = 14;
+  @inline export const IP_FRAGMENT_OVERLAP: u16 = 15;
+  @inline export const IP_FRAGMENT_LIMIT: u16 = 16;
+  @inline export const IP_FRAGMENT_TOO_LARGE: u16 = 17;
+  @inline export const IP_FRAGMENT_TIMEOUT: u16 = 18;
+  @inline export const TCP_TRUNCATED: u16 = 19;
+  @inline export const TCP_BAD_HEADER_LENGTH: u16 = 20;
+  @inline export const TCP_SEQ_GAP: u16 = 21;
+  @inline export const TCP_OVERLAP_CONFLICT: u16 = 22;
+  @inline export const TCP_OUT_OF_ORDER_LIMIT: u16 = 23;
+  @inline export const TCP_STREAM_BUFFER_FULL: u16 = 24;
+  @inline export const TCP_SKIP_LIMIT: u16 = 25;
+  @inline export const UDP_TRUNCATED: u16 = 26;
+  @inline export const UDP_BAD_LENGTH: u16 = 27;
+  @inline export const FLOW_TABLE_FULL_EVICTION: u16 = 28;
+  @inline export const FLOW_APP_STATE_EXHAUSTED: u16 = 29;
+  @inline export const DISPATCH_PROBE_LIMIT: u16 = 30;
+  @inline export const IPV6_SECOND_FRAGMENT_HEADER: u16 = 31;
 }
 
 export function coreAnomalyName(id: u16): string {
   switch (id) {
     case CoreAnomaly.EVENT_BUFFER_FULL: return "event.buffer_full";
     case CoreAnomaly.EVENT_FIELD_TRUNCATED: return "event.field_truncated";
+    case CoreAnomaly.PCAP_RECORD_LENGTH_INVALID: return "pcap.record_length_invalid";
+    case CoreAnomaly.PCAP_TIMESTAMP_INVALID: return "pcap.timestamp_invalid";
+    case CoreAnomaly.LINK_UNSUPPORTED_TYPE: return "link.unsupported_type";
+    case CoreAnomaly.LINK_TRUNCATED: return "link.truncated";
+    case CoreAnomaly.LINK_VLAN_TOO_DEEP: return "link.vlan_too_deep";
+    case CoreAnomaly.IPV4_BAD_VERSION: return "ipv4.bad_version";
+    case CoreAnomaly.IPV4_BAD_HEADER_LENGTH: return "ipv4.bad_header_length";
+    case CoreAnomaly.IPV4_BAD_TOTAL_LENGTH: return "ipv4.bad_total_length";
+    case CoreAnomaly.IPV6_BAD_VERSION: return "ipv6.bad_version";
+    case CoreAnomaly.IPV6_BAD_PAYLOAD_LENGTH: return "ipv6.bad_payload_length";
+    case CoreAnomaly.IPV6_EXTENSION_CHAIN_TOO_LONG: return "ipv6.extension_chain_too_long";
+    case CoreAnomaly.IPV6_EXTENSION_TRUNCATED: return "ipv6.extension_truncated";
+    case CoreAnomaly.IP_FRAGMENT_OVERLAP: return "ip.fragment_overlap";
+    case CoreAnomaly.IP_FRAGMENT_LIMIT: return "ip.fragment_limit";
+    case CoreAnomaly.IP_FRAGMENT_TOO_LARGE: return "ip.fragment_too_large";
+    case CoreAnomaly.IP_FRAGMENT_TIMEOUT: return "ip.fragment_timeout";
+    case CoreAnomaly.TCP_TRUNCATED: return "tcp.truncated";
+    case CoreAnomaly.TCP_BAD_HEADER_LENGTH: return "tcp.bad_header_length";
+    case CoreAnomaly.TCP_SEQ_GAP: return "tcp.seq_gap";
+    case CoreAnomaly.TCP_OVERLAP_CONFLICT: return "tcp.overlap_conflict";
+    case CoreAnomaly.TCP_OUT_OF_ORDER_LIMIT: return "tcp.out_of_order_limit";
+    case CoreAnomaly.TCP_STREAM_BUFFER_FULL: return "tcp.stream_buffer_full";
+    case CoreAnomaly.TCP_SKIP_LIMIT: return "tcp.skip_limit";
+    case CoreAnomaly.UDP_TRUNCATED: return "udp.truncated";
+    case CoreAnomaly.UDP_BAD_LENGTH: return "udp.bad_length";
+    case CoreAnomaly.FLOW_TABLE_FULL_EVICTION: return "flow.table_full_eviction";
+    case CoreAnomaly.FLOW_APP_STATE_EXHAUSTED: return "flow.app_state_exhausted";
+    case CoreAnomaly.DISPATCH_PROBE_LIMIT: return "dispatch.probe_limit";
+    case CoreAnomaly.IPV6_SECOND_FRAGMENT_HEADER: return "ipv6.second_fragment_header";
   }
   return "";
 }

@@ -1,0 +1,183 @@
+// Decoding of the core's event buffer into CoreRecord objects. The record
+// layout is drawn in wasm-core/assembly/events.ts; this is its only reader.
+import type { CoreRecord, Endpoint, FieldValue } from "./core.js";
+
+export const RECORD_HEADER_BYTES = 60;
+const FIELD_HEADER_BYTES = 6;
+const FLAG_SERVER_TO_CLIENT = 1;
+const FLAG_TRUNCATED = 2;
+
+// Value types (ValueType in protocols/fields.ts).
+const VALUE_U64 = 1;
+const VALUE_STR = 2;
+const VALUE_BYTES = 3;
+const VALUE_BOOL = 4;
+const VALUE_I64 = 5;
+
+const IP_PROTOCOL_TCP = 6;
+const IP_PROTOCOL_UDP = 17;
+
+// Name tables read once from the core at load time.
+export interface NameTables {
+  fieldNames: string[];        // by field id; "" when unassigned
+  recordTypeNames: string[];   // by record type
+}
+
+export class EventDecodeError extends Error {
+  readonly code = "CORE_EVENT_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "EventDecodeError";
+  }
+}
+
+const utf8 = new TextDecoder("utf-8");
+
+// Formats a 16-byte address field as IPv4 dotted text or RFC 5952 IPv6 text.
+export function ipToText(bytes: Uint8Array, offset: number, version: number): string {
+  if (version === 4) {
+    return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((bytes[offset + 2 * i] << 8) | bytes[offset + 2 * i + 1]);
+  // RFC 5952 section 4.2: the longest run of two or more zero groups becomes
+  // "::", the first such run on a tie.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
+    i = j;
+  }
+  const hex = (g: number) => g.toString(16);
+  if (bestStart < 0) return groups.map(hex).join(":");
+  const head = groups.slice(0, bestStart).map(hex).join(":");
+  const tail = groups.slice(bestStart + bestLength).map(hex).join(":");
+  return `${head}::${tail}`;
+}
+
+// ISO 8601 UTC with microseconds: "2017-05-04T13:59:01.123456Z".
+export function isoTimestamp(tsSec: number, tsNsec: number): string {
+  const base = new Date(tsSec * 1000).toISOString();   // "...T13:59:01.000Z"
+  const micros = Math.floor(tsNsec / 1000).toString().padStart(6, "0");
+  return `${base.slice(0, 19)}.${micros}Z`;
+}
+
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+// A field id that repeats in one record becomes an array of its values.
+// Single values from the core are never arrays, so an array found here comes
+// from an earlier repetition.
+function addField(fields: Record<string, FieldValue>, name: string, value: FieldValue): void {
+  if (!Object.hasOwn(fields, name)) {
+    fields[name] = value;
+    return;
+  }
+  const existing = fields[name];
+  if (Array.isArray(existing)) existing.push(value);
+  else fields[name] = [existing, value];
+}
+
+function readU64(view: DataView, at: number, signed: boolean): number {
+  const value = signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true);
+  // Counters and ids above 2^53 lose precision as JSON numbers; they do not
+  // occur in the fields the dissectors write (ids, lengths, offsets).
+  return Number(value);
+}
+
+// Decodes every record in bytes[start, end) and calls `onRecord` for each.
+// `bytes` is a view of core memory; values are copied out before returning.
+export function decodeRecords(
+  bytes: Uint8Array, start: number, end: number, names: NameTables, onRecord: (record: CoreRecord) => void,
+): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = start;
+  while (at < end) {
+    if (end - at < RECORD_HEADER_BYTES) {
+      throw new EventDecodeError(`core event at byte ${at - start} is cut short: ${end - at} bytes left, a record header needs ${RECORD_HEADER_BYTES}; the core and this loader disagree on the record layout (rebuild build/core.wasm)`);
+    }
+    const length = view.getUint32(at, true);
+    if (length < RECORD_HEADER_BYTES || length > end - at) {
+      throw new EventDecodeError(`core event at byte ${at - start} has invalid length ${length} (${end - at} bytes left); the core and this loader disagree on the record layout (rebuild build/core.wasm)`);
+    }
+    onRecord(decodeRecord(bytes, view, at, length, names));
+    at += length;
+  }
+}
+
+function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables): CoreRecord {
+  const type = view.getUint16(at + 4, true);
+  const fieldCount = view.getUint16(at + 6, true);
+  const tsSec = view.getUint32(at + 8, true);
+  const tsNsec = view.getUint32(at + 12, true);
+  const flowId = view.getUint32(at + 16, true);
+  const ipVersion = bytes[at + 20];
+  const transportNumber = bytes[at + 21];
+  const flags = bytes[at + 22];
+  const srcPort = view.getUint16(at + 24, true);
+  const dstPort = view.getUint16(at + 26, true);
+  const src: Endpoint = { ip: ipToText(bytes, at + 28, ipVersion), port: srcPort };
+  const dst: Endpoint = { ip: ipToText(bytes, at + 44, ipVersion), port: dstPort };
+  if (transportNumber !== IP_PROTOCOL_TCP && transportNumber !== IP_PROTOCOL_UDP) {
+    throw new EventDecodeError(`core event of flow ${flowId} has transport ${transportNumber}; expected 6 (TCP) or 17 (UDP)`);
+  }
+
+  const fields: Record<string, FieldValue> = {};
+  const end = at + length;
+  let p = at + RECORD_HEADER_BYTES;
+  for (let i = 0; i < fieldCount; i++) {
+    if (end - p < FIELD_HEADER_BYTES) {
+      throw new EventDecodeError(`core event of flow ${flowId} announces ${fieldCount} fields but ends after ${i}`);
+    }
+    const id = view.getUint16(p, true);
+    const valueType = bytes[p + 2];
+    const valueLength = view.getUint16(p + 4, true);
+    const v = p + FIELD_HEADER_BYTES;
+    if (valueLength > end - v) {
+      throw new EventDecodeError(`field ${id} of a core event of flow ${flowId} has length ${valueLength}, past the record end`);
+    }
+    const name = names.fieldNames[id] || `field_${id}`;
+    let value: FieldValue;
+    switch (valueType) {
+      case VALUE_U64:
+      case VALUE_I64:
+        if (valueLength !== 8) throw new EventDecodeError(`field ${name} (${id}) of flow ${flowId} is an integer of ${valueLength} bytes; expected 8`);
+        value = readU64(view, v, valueType === VALUE_I64);
+        break;
+      case VALUE_STR:
+        value = utf8.decode(bytes.subarray(v, v + valueLength));
+        break;
+      case VALUE_BYTES:
+        value = toHex(bytes.subarray(v, v + valueLength));
+        break;
+      case VALUE_BOOL:
+        if (valueLength !== 1) throw new EventDecodeError(`field ${name} (${id}) of flow ${flowId} is a boolean of ${valueLength} bytes; expected 1`);
+        value = bytes[v] !== 0;
+        break;
+      default:
+        throw new EventDecodeError(`field ${name} (${id}) of flow ${flowId} has unknown value type ${valueType}`);
+    }
+    addField(fields, name, value);
+    p = v + valueLength;
+  }
+
+  return {
+    type: names.recordTypeNames[type] || `type_${type}`,
+    tsSec,
+    tsNsec,
+    ts: isoTimestamp(tsSec, tsNsec),
+    flowId,
+    transport: transportNumber === IP_PROTOCOL_TCP ? "tcp" : "udp",
+    serverToClient: (flags & FLAG_SERVER_TO_CLIENT) !== 0,
+    truncated: (flags & FLAG_TRUNCATED) !== 0,
+    src,
+    dst,
+    fields,
+  };
+}

@@ -1,0 +1,26 @@
+// The packet being processed: its capture time and IP addresses, set by the
+// link and IP layers and read by TCP, UDP and the flow table.
+
+export let packetTsSec: u32 = 0;
+export let packetTsNsec: u32 = 0;
+// 4 or 6 once the IP layer has parsed the header.
+export let packetIpVersion: u8 = 0;
+
+// 16-byte source address, then destination address. An IPv4 address fills
+// the first 4 bytes and the other 12 stay zero, so keys compare as 16 bytes.
+export const packetAddresses: usize = memory.data(32);
+
+@inline export function packetSrc(): usize { return packetAddresses; }
+@inline export function packetDst(): usize { return packetAddresses + 16; }
+
+export function setPacketTime(tsSec: u32, tsNsec: u32): void {
+  packetTsSec = tsSec;
+  packetTsNsec = tsNsec;
+}
+
+export function setPacketAddresses(version: u8, src: usize, dst: usize, addressBytes: u32): void {
+  packetIpVersion = version;
+  memory.fill(packetAddresses, 0, 32);
+  memory.copy(packetAddresses, src, addressBytes);
+  memory.copy(packetAddresses + 16, dst, addressBytes);
+}

@@ -1,0 +1,34 @@
+// UDP (RFC 768): counted and length-checked. No UDP dissector exists yet;
+// `dispatchUdp` is where one (DNP3 over UDP, for example) will be called.
+
+import { readU16be } from "../../protocols/api";
+import { countAnomaly, CoreAnomaly } from "./counters";
+import { count, CoreCounter } from "./stats";
+
+@inline const UDP_HEADER_BYTES: u32 = 8;
+
+//   | source port (2) | destination port (2) | length (2) | checksum (2) |
+export function handleUdp(ptr: usize, length: u32): void {
+  count(CoreCounter.UDP_DATAGRAMS);
+  if (length < UDP_HEADER_BYTES) {
+    countAnomaly(CoreAnomaly.UDP_TRUNCATED);
+    return;
+  }
+  const udpLength = <u32>readU16be(ptr + 4);
+  let end = length;
+  if (udpLength < UDP_HEADER_BYTES) {
+    // Zero is legal only for IPv6 jumbograms (RFC 2675); anything else below
+    // the header size is malformed.
+    if (udpLength != 0) {
+      countAnomaly(CoreAnomaly.UDP_BAD_LENGTH);
+      return;
+    }
+  } else if (udpLength <= length) {
+    end = udpLength;
+  }
+  dispatchUdp(readU16be(ptr), readU16be(ptr + 2), ptr + UDP_HEADER_BYTES, end - UDP_HEADER_BYTES);
+}
+
+function dispatchUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): void {
+  count(CoreCounter.UDP_UNDISSECTED);
+}
