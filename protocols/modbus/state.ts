@@ -1,0 +1,191 @@
+// Per-flow Modbus state inside the core's zeroed APP_STATE_BYTES area:
+// framing status per direction and a bounded table of pending requests for
+// request/response matching by transaction id.
+//
+//   offset  size  field
+//        0     1  flags (bit 0: stream rejected)
+//        1     2  resynchronising, one byte per direction (0 to server, 1 to client)
+//        3     2  consecutive invalid MBAP headers, one byte per direction
+//        5     1  reserved
+//        6     2  pending requests in use
+//        8     8  bytes skipped while resynchronising, u32 per direction
+//       16     4  insertion counter of the pending table (never 0 once used)
+//       20    12  reserved
+//       32  1536  pending requests: PENDING_CAPACITY entries of PENDING_ENTRY_BYTES
+//
+// Pending entry:
+//
+//    0                   1                   2                   3
+//    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//   +---------------------------------------------------------------+
+//   |       sequence (insertion order; 0 marks a free entry)        |  0
+//   +---------------------------------------------------------------+
+//   |                ts_sec of the request                          |  4
+//   +---------------------------------------------------------------+
+//   |                ts_nsec of the request                         |  8
+//   +-------------------------------+---------------+---------------+
+//   |        transaction id         | function code |    unit id    | 12
+//   +-------------------------------+---------------+---------------+
+//   |         start address         |           quantity            | 16
+//   +---------------+---------------+-------------------------------+
+//   |  has address  |                   reserved                    | 20
+//   +---------------+-----------------------------------------------+
+
+@inline const FLAGS: usize = 0;
+@inline const RESYNCING: usize = 1;
+@inline const INVALID_HEADERS: usize = 3;
+@inline const PENDING_COUNT: usize = 6;
+@inline const RESYNC_SKIPPED: usize = 8;
+@inline const SEQUENCE_COUNTER: usize = 16;
+@inline const PENDING_TABLE: usize = 32;
+
+@inline const FLAG_REJECTED: u8 = 1;
+
+// Requests awaiting a response per flow. NOTE: 64 is an estimate that leaves
+// room for bursts of pipelined requests. On overflow the oldest entry gives way.
+@inline export const PENDING_CAPACITY: u32 = 64;
+@inline export const PENDING_ENTRY_BYTES: u32 = 24;
+
+// Bytes of the state area in use: 32 + 64 * 24 = 1568, far below
+// APP_STATE_BYTES (32768).
+@inline export const STATE_BYTES_USED: u32 = <u32>PENDING_TABLE + PENDING_CAPACITY * PENDING_ENTRY_BYTES;
+
+@inline function direction(toServer: bool): usize { return toServer ? 0 : 1; }
+
+export function isRejected(state: usize): bool {
+  return (load<u8>(state + FLAGS) & FLAG_REJECTED) != 0;
+}
+
+export function markRejected(state: usize): void {
+  store<u8>(state + FLAGS, load<u8>(state + FLAGS) | FLAG_REJECTED);
+}
+
+export function isResyncing(state: usize, toServer: bool): bool {
+  return load<u8>(state + RESYNCING + direction(toServer)) != 0;
+}
+
+export function startResync(state: usize, toServer: bool): void {
+  store<u8>(state + RESYNCING + direction(toServer), 1);
+  store<u32>(state + RESYNC_SKIPPED + (direction(toServer) << 2), 0);
+}
+
+export function endResync(state: usize, toServer: bool): void {
+  store<u8>(state + RESYNCING + direction(toServer), 0);
+}
+
+// Adds `count` to the bytes skipped in the current resynchronisation and
+// returns the new total.
+export function addResyncSkipped(state: usize, toServer: bool, count: u32): u32 {
+  const p = state + RESYNC_SKIPPED + (direction(toServer) << 2);
+  const total = load<u32>(p) + count;
+  store<u32>(p, total);
+  return total;
+}
+
+// Counts one more invalid MBAP header in a row and returns the new count.
+export function addInvalidHeader(state: usize, toServer: bool): u32 {
+  const p = state + INVALID_HEADERS + direction(toServer);
+  const count = load<u8>(p);
+  if (count < 255) store<u8>(p, count + 1);
+  return <u32>count + 1;
+}
+
+export function clearInvalidHeaders(state: usize, toServer: bool): void {
+  store<u8>(state + INVALID_HEADERS + direction(toServer), 0);
+}
+
+export function pendingCount(state: usize): u32 {
+  return <u32>load<u16>(state + PENDING_COUNT);
+}
+
+@inline function entryAt(state: usize, index: u32): usize {
+  return state + PENDING_TABLE + <usize>(index * PENDING_ENTRY_BYTES);
+}
+
+export function pendingTransactionId(entry: usize): u16 { return load<u16>(entry, 12); }
+export function pendingFunctionCode(entry: usize): u8 { return load<u8>(entry, 14); }
+export function pendingHasAddress(entry: usize): bool { return load<u8>(entry, 20) != 0; }
+export function pendingStartAddress(entry: usize): u16 { return load<u16>(entry, 16); }
+export function pendingQuantity(entry: usize): u16 { return load<u16>(entry, 18); }
+export function pendingTsSec(entry: usize): u32 { return load<u32>(entry, 4); }
+export function pendingTsNsec(entry: usize): u32 { return load<u32>(entry, 8); }
+
+// Returns the oldest pending entry with this transaction id, or 0.
+export function findPending(state: usize, transactionId: u16): usize {
+  let found: usize = 0;
+  let foundSequence: u32 = 0;
+  for (let i: u32 = 0; i < PENDING_CAPACITY; i++) {
+    const entry = entryAt(state, i);
+    const sequence = load<u32>(entry);
+    if (sequence == 0 || load<u16>(entry, 12) != transactionId) continue;
+    if (found == 0 || sequence < foundSequence) {
+      found = entry;
+      foundSequence = sequence;
+    }
+  }
+  return found;
+}
+
+export function releasePending(state: usize, entry: usize): void {
+  store<u32>(entry, 0);
+  store<u16>(state + PENDING_COUNT, load<u16>(state + PENDING_COUNT) - 1);
+}
+
+// Result of addPending besides the entry itself.
+export namespace AddPendingResult {
+  @inline export const ADDED: u8 = 0;
+  @inline export const REPLACED_DUPLICATE: u8 = 1;
+  @inline export const EVICTED_OLDEST: u8 = 2;
+}
+
+// Stores a request and returns an AddPendingResult. A pending request with
+// the same transaction id is replaced, because its response could no longer
+// be matched to one of the two. When the table is full the oldest request is evicted.
+export function addPending(
+  state: usize, transactionId: u16, functionCode: u8, unitId: u8,
+  hasAddress: bool, startAddress: u16, quantity: u16, tsSec: u32, tsNsec: u32,
+): u8 {
+  let target = findPending(state, transactionId);
+  let result = AddPendingResult.REPLACED_DUPLICATE;
+  if (target == 0) {
+    target = freeOrOldestEntry(state);
+    if (load<u32>(target) != 0) {
+      result = AddPendingResult.EVICTED_OLDEST;
+    } else {
+      result = AddPendingResult.ADDED;
+      store<u16>(state + PENDING_COUNT, load<u16>(state + PENDING_COUNT) + 1);
+    }
+  }
+  store<u32>(target, nextSequence(state));
+  store<u32>(target, tsSec, 4);
+  store<u32>(target, tsNsec, 8);
+  store<u16>(target, transactionId, 12);
+  store<u8>(target, functionCode, 14);
+  store<u8>(target, unitId, 15);
+  store<u16>(target, startAddress, 16);
+  store<u16>(target, quantity, 18);
+  store<u8>(target, hasAddress ? 1 : 0, 20);
+  return result;
+}
+
+function freeOrOldestEntry(state: usize): usize {
+  let oldest = entryAt(state, 0);
+  for (let i: u32 = 0; i < PENDING_CAPACITY; i++) {
+    const entry = entryAt(state, i);
+    const sequence = load<u32>(entry);
+    if (sequence == 0) return entry;
+    if (sequence < load<u32>(oldest)) oldest = entry;
+  }
+  return oldest;
+}
+
+// Returns the next insertion number, starting at 1 so that 0 marks a free
+// entry. NOTE: after 2^32 - 1 requests on one flow the counter wraps, so the
+// entries pending at that moment are no longer evicted oldest first. Matching
+// by transaction id is unaffected.
+function nextSequence(state: usize): u32 {
+  let next = load<u32>(state + SEQUENCE_COUNTER) + 1;
+  if (next == 0) next = 1;
+  store<u32>(state + SEQUENCE_COUNTER, next);
+  return next;
+}

@@ -1,0 +1,108 @@
+// Names of Modbus function codes, exception codes and FC8 sub-functions.
+//
+// Function and exception names are the ones Zeek's base/protocols/modbus
+// scripts log (consts.zeek, Zeek 7), so that analysts read the same words in
+// both tools. Codes Zeek does not name follow the categories of MODBUS
+// Application Protocol Specification V1.1b3 §5: user-defined codes 65-72 and
+// 100-110, 90 used by Schneider Electric for UMAS, and everything else unknown.
+
+// Returns the name of a request function code (bit 0x80 clear).
+export function functionName(functionCode: u8): string {
+  switch (functionCode) {
+    case 1: return "READ_COILS";
+    case 2: return "READ_DISCRETE_INPUTS";
+    case 3: return "READ_HOLDING_REGISTERS";
+    case 4: return "READ_INPUT_REGISTERS";
+    case 5: return "WRITE_SINGLE_COIL";
+    case 6: return "WRITE_SINGLE_REGISTER";
+    case 7: return "READ_EXCEPTION_STATUS";
+    case 8: return "DIAGNOSTICS";
+    case 11: return "GET_COMM_EVENT_COUNTER";
+    case 12: return "GET_COMM_EVENT_LOG";
+    case 15: return "WRITE_MULTIPLE_COILS";
+    case 16: return "WRITE_MULTIPLE_REGISTERS";
+    case 17: return "REPORT_SLAVE_ID";
+    case 20: return "READ_FILE_RECORD";
+    case 21: return "WRITE_FILE_RECORD";
+    case 22: return "MASK_WRITE_REGISTER";
+    case 23: return "READ_WRITE_MULTIPLE_REGISTERS";
+    case 24: return "READ_FIFO_QUEUE";
+    case 43: return "ENCAP_INTERFACE_TRANSPORT";
+    case 90: return "UMAS";
+  }
+  if (isUserDefined(functionCode)) return "USER_DEFINED";
+  return "UNKNOWN";
+}
+
+// Returns the name of an exception response function code (bit 0x80 set):
+// the request's name with the suffix "_EXCEPTION", as Zeek logs it.
+export function exceptionFunctionName(functionCode: u8): string {
+  switch (functionCode & 0x7f) {
+    case 1: return "READ_COILS_EXCEPTION";
+    case 2: return "READ_DISCRETE_INPUTS_EXCEPTION";
+    case 3: return "READ_HOLDING_REGISTERS_EXCEPTION";
+    case 4: return "READ_INPUT_REGISTERS_EXCEPTION";
+    case 5: return "WRITE_SINGLE_COIL_EXCEPTION";
+    case 6: return "WRITE_SINGLE_REGISTER_EXCEPTION";
+    case 7: return "READ_EXCEPTION_STATUS_EXCEPTION";
+    case 8: return "DIAGNOSTICS_EXCEPTION";
+    case 11: return "GET_COMM_EVENT_COUNTER_EXCEPTION";
+    case 12: return "GET_COMM_EVENT_LOG_EXCEPTION";
+    case 15: return "WRITE_MULTIPLE_COILS_EXCEPTION";
+    case 16: return "WRITE_MULTIPLE_REGISTERS_EXCEPTION";
+    case 17: return "REPORT_SLAVE_ID_EXCEPTION";
+    case 20: return "READ_FILE_RECORD_EXCEPTION";
+    case 21: return "WRITE_FILE_RECORD_EXCEPTION";
+    case 22: return "MASK_WRITE_REGISTER_EXCEPTION";
+    case 23: return "READ_WRITE_MULTIPLE_REGISTERS_EXCEPTION";
+    case 24: return "READ_FIFO_QUEUE_EXCEPTION";
+    case 43: return "ENCAP_INTERFACE_TRANSPORT_EXCEPTION";
+    case 90: return "UMAS_EXCEPTION";
+  }
+  if (isUserDefined(functionCode & 0x7f)) return "USER_DEFINED_EXCEPTION";
+  return "UNKNOWN_EXCEPTION";
+}
+
+// User-defined function codes, V1.1b3 §5.
+@inline function isUserDefined(functionCode: u8): bool {
+  return (functionCode >= 65 && functionCode <= 72) || (functionCode >= 100 && functionCode <= 110);
+}
+
+// Returns the name of an exception code, V1.1b3 §7.
+export function exceptionName(exceptionCode: u8): string {
+  switch (exceptionCode) {
+    case 1: return "ILLEGAL_FUNCTION";
+    case 2: return "ILLEGAL_DATA_ADDRESS";
+    case 3: return "ILLEGAL_DATA_VALUE";
+    case 4: return "SLAVE_DEVICE_FAILURE";
+    case 5: return "ACKNOWLEDGE";
+    case 6: return "SLAVE_DEVICE_BUSY";
+    case 8: return "MEMORY_PARITY_ERROR";
+    case 10: return "GATEWAY_PATH_UNAVAILABLE";
+    case 11: return "GATEWAY_TARGET_DEVICE_FAILED_TO_RESPOND";
+  }
+  return "UNKNOWN";
+}
+
+// Returns the name of an FC8 diagnostics sub-function, V1.1b3 §6.8.1. The
+// specification's "Server" is used where older documents write "Slave".
+export function subFunctionName(subFunction: u16): string {
+  switch (subFunction) {
+    case 0: return "RETURN_QUERY_DATA";
+    case 1: return "RESTART_COMMUNICATIONS_OPTION";
+    case 2: return "RETURN_DIAGNOSTIC_REGISTER";
+    case 3: return "CHANGE_ASCII_INPUT_DELIMITER";
+    case 4: return "FORCE_LISTEN_ONLY_MODE";
+    case 10: return "CLEAR_COUNTERS_AND_DIAGNOSTIC_REGISTER";
+    case 11: return "RETURN_BUS_MESSAGE_COUNT";
+    case 12: return "RETURN_BUS_COMMUNICATION_ERROR_COUNT";
+    case 13: return "RETURN_BUS_EXCEPTION_ERROR_COUNT";
+    case 14: return "RETURN_SERVER_MESSAGE_COUNT";
+    case 15: return "RETURN_SERVER_NO_RESPONSE_COUNT";
+    case 16: return "RETURN_SERVER_NAK_COUNT";
+    case 17: return "RETURN_SERVER_BUSY_COUNT";
+    case 18: return "RETURN_BUS_CHARACTER_OVERRUN_COUNT";
+    case 20: return "CLEAR_OVERRUN_COUNTER_AND_FLAG";
+  }
+  return "RESERVED";
+}
