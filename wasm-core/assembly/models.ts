@@ -1,6 +1,511 @@
 // Model engine: scores each record as it is closed.
+//
+// The host compiles the YAML models (models/*.yaml) into the binary model
+// table below (agent/src/core/models.ts writes it) and installs it with the
+// `loadModels` export. The table is checked in full before it replaces the
+// installed one, so that evaluation can then read it without bounds checks.
+//
+// Model table, all integers little-endian, no padding:
+//
+//   header, 16 bytes
+//      0 u32 magic 0x544d5346 (bytes "FSMT")
+//      4 u16 version (TABLE_VERSION)
+//      6 u16 model count
+//      8 u32 table length in bytes, header included
+//     12 u16 field id of the Modbus unit id, read by the master baseline
+//            (0: no model uses the `modbus_master` scorer)
+//     14 u16 reserved, 0
+//   then `model count` models, each:
+//      0 u32 model length in bytes, conditions included
+//      4 u16 record type the model watches (RecordType)
+//      6 u8  base score, 0-100
+//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER)
+//      8 u8  learning factor in percent, 0-100
+//      9 u8  condition count
+//     10 u8  frequency `by` flags (BY_SRC, BY_DST, BY_SRC_PORT, BY_DST_PORT)
+//     11 u8  number of `by` field ids used, 0-MAX_BY_FIELDS
+//     12 u32 frequency count N, 0 when the model has no frequency
+//     16 u32 frequency window T in seconds
+//     20 u32 modbus_master: requests before a client is an established master
+//     24 u32 modbus_master: seconds of packet time those requests must span
+//     28 u16 x MAX_BY_FIELDS `by` field ids
+//     36 u32 reserved, 0
+//     40 conditions, each:
+//          0 u16 field id
+//          2 u8  operator (OP_*)
+//          3 u8  value count
+//          4 u32 condition length in bytes, values included
+//          8 values, each: u8 kind (VALUE_*) | u8 reserved | u16 length | bytes
+//            VALUE_INTEGER: 8 bytes, i64; VALUE_TEXT: UTF-8; VALUE_BOOL: 1 byte
+//
+// A model fires when every condition holds for at least one value of its
+// field (a field may repeat in a record), the scorer does not suppress it and
+// its frequency, if any, is reached. It then writes an alert record.
+
+import { RecordType, ValueType, Field } from "../../protocols/fields";
+import {
+  RECORD_HEADER_BYTES, FIELD_HEADER_BYTES, FLAG_SERVER_TO_CLIENT,
+  beginRecord, endRecord, fieldU64, fieldI64, fieldBool, fieldText, fieldBytes,
+  eventBufferBase, eventBufferUsed, findField,
+} from "./events";
+import { countAnomaly } from "./counters";
+import { ModelField, ModelAnomaly } from "./model-fields";
+import {
+  initBaselines, resetModelBaselines, pairObserve, pairSeenBefore, pairFirstSeen, pairTimesSeen,
+  frequencyObserve, masterStatus, masterObserve, MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT,
+  MASTER_NONE, MASTER_THIS_CLIENT,
+} from "./baseline";
+
+@inline export const TABLE_MAGIC: u32 = 0x544d5346;
+@inline export const TABLE_VERSION: u16 = 1;
+@inline export const TABLE_HEADER_BYTES: u32 = 16;
+@inline export const MODEL_HEADER_BYTES: u32 = 40;
+@inline export const CONDITION_HEADER_BYTES: u32 = 8;
+@inline export const VALUE_HEADER_BYTES: u32 = 4;
+
+// Maximum size of a model table in bytes and maximum number of models in it.
+// The table region is allocated once at this size, so a reload allocates nothing.
+@inline export const MODEL_TABLE_MAX_BYTES: u32 = 65536;
+@inline export const MAX_MODELS: u32 = 256;
+@inline export const MAX_BY_FIELDS: u32 = 4;
+
+@inline export const SCORER_NONE: u8 = 0;
+@inline export const SCORER_MODBUS_MASTER: u8 = 1;
+
+@inline export const BY_SRC: u8 = 1;
+@inline export const BY_DST: u8 = 2;
+@inline export const BY_SRC_PORT: u8 = 4;
+@inline export const BY_DST_PORT: u8 = 8;
+
+@inline export const OP_EQUALS: u8 = 1;    // one value
+@inline export const OP_IN: u8 = 2;        // one or more values
+@inline export const OP_RANGE: u8 = 3;     // two integers: minimum, maximum (inclusive)
+@inline export const OP_CONTAINS: u8 = 4;  // one or more texts, ASCII case-insensitive
+@inline export const OP_BITS_ANY: u8 = 5;  // one integer mask: any bit set
+@inline export const OP_BITS_ALL: u8 = 6;  // one integer mask: every bit set
+@inline export const OP_EXISTS: u8 = 7;    // no value
+
+@inline export const VALUE_INTEGER: u8 = 1;
+@inline export const VALUE_TEXT: u8 = 2;
+@inline export const VALUE_BOOL: u8 = 3;
+
+// Results of installModelTable. The host turns them into messages.
+@inline export const LOAD_TOO_LARGE: i32 = -1;
+@inline export const LOAD_BAD_MAGIC: i32 = -2;
+@inline export const LOAD_BAD_VERSION: i32 = -3;
+@inline export const LOAD_LENGTH_MISMATCH: i32 = -4;
+@inline export const LOAD_TOO_MANY_MODELS: i32 = -5;
+@inline export const LOAD_MODEL_TRUNCATED: i32 = -6;
+@inline export const LOAD_BAD_MODEL_HEADER: i32 = -7;
+@inline export const LOAD_CONDITION_TRUNCATED: i32 = -8;
+@inline export const LOAD_BAD_OPERATOR: i32 = -9;
+@inline export const LOAD_BAD_VALUE: i32 = -10;
+
+let tableBase: usize = 0;
+let modelCount: u32 = 0;
+let unitIdFieldId: u16 = 0;
+// Offset of each model in the table, u32 x MAX_MODELS.
+const modelOffsets = memory.data(<i32>(MAX_MODELS * 4));
+
+export function installedModelCount(): u32 { return modelCount; }
+
+// ---------------------------------------------------------------------------
+// Loading
+
+function checkValue(kind: u8, length: u32): bool {
+  if (kind == VALUE_INTEGER) return length == 8;
+  if (kind == VALUE_BOOL) return length == 1;
+  return kind == VALUE_TEXT;
+}
+
+// Checks one condition at `p`, with `available` bytes left in its model.
+// Returns its length, or a LOAD_* error.
+function checkCondition(p: usize, available: u32): i32 {
+  if (available < CONDITION_HEADER_BYTES) return LOAD_CONDITION_TRUNCATED;
+  const op = load<u8>(p, 2);
+  const values = <u32>load<u8>(p, 3);
+  const length = load<u32>(p, 4);
+  if (length < CONDITION_HEADER_BYTES || length > available) return LOAD_CONDITION_TRUNCATED;
+  if (op < OP_EQUALS || op > OP_EXISTS) return LOAD_BAD_OPERATOR;
+
+  let at: u32 = CONDITION_HEADER_BYTES;
+  let integers: u32 = 0;
+  let texts: u32 = 0;
+  for (let i: u32 = 0; i < values; i++) {
+    if (length - at < VALUE_HEADER_BYTES) return LOAD_CONDITION_TRUNCATED;
+    const kind = load<u8>(p + <usize>at);
+    const valueLength = <u32>load<u16>(p + <usize>at, 2);
+    if (length - at - VALUE_HEADER_BYTES < valueLength) return LOAD_CONDITION_TRUNCATED;
+    if (!checkValue(kind, valueLength)) return LOAD_BAD_VALUE;
+    if (kind == VALUE_INTEGER) integers++;
+    if (kind == VALUE_TEXT) texts++;
+    at += VALUE_HEADER_BYTES + valueLength;
+  }
+  if (at != length) return LOAD_CONDITION_TRUNCATED;
+
+  if (op == OP_EQUALS && values != 1) return LOAD_BAD_VALUE;
+  if (op == OP_IN && values == 0) return LOAD_BAD_VALUE;
+  if (op == OP_RANGE && (values != 2 || integers != 2)) return LOAD_BAD_VALUE;
+  if (op == OP_CONTAINS && (values == 0 || texts != values)) return LOAD_BAD_VALUE;
+  if ((op == OP_BITS_ANY || op == OP_BITS_ALL) && (values != 1 || integers != 1)) return LOAD_BAD_VALUE;
+  if (op == OP_EXISTS && values != 0) return LOAD_BAD_VALUE;
+  return <i32>length;
+}
+
+// Checks one model at `p`, with `available` bytes left in the table. Returns
+// its length, or a LOAD_* error.
+function checkModel(p: usize, available: u32): i32 {
+  if (available < MODEL_HEADER_BYTES) return LOAD_MODEL_TRUNCATED;
+  const length = load<u32>(p);
+  if (length < MODEL_HEADER_BYTES || length > available) return LOAD_MODEL_TRUNCATED;
+  const score = load<u8>(p, 6);
+  const scorer = load<u8>(p, 7);
+  const learningFactor = load<u8>(p, 8);
+  const byFields = <u32>load<u8>(p, 11);
+  const frequencyCount = load<u32>(p, 12);
+  if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
+  if (scorer != SCORER_NONE && scorer != SCORER_MODBUS_MASTER) return LOAD_BAD_MODEL_HEADER;
+  if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
+  if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
+
+  const conditions = <u32>load<u8>(p, 9);
+  let at: u32 = MODEL_HEADER_BYTES;
+  for (let i: u32 = 0; i < conditions; i++) {
+    const result = checkCondition(p + <usize>at, length - at);
+    if (result < 0) return result;
+    at += <u32>result;
+  }
+  if (at != length) return LOAD_MODEL_TRUNCATED;
+  return <i32>length;
+}
+
+// Checks the model table at `ptr` and, when it is valid, installs a copy of
+// it in place of the current one. Returns the number of models installed, or
+// a LOAD_* error (the installed table is then unchanged).
+export function installModelTable(ptr: usize, length: u32): i32 {
+  if (length > MODEL_TABLE_MAX_BYTES) return LOAD_TOO_LARGE;
+  if (length < TABLE_HEADER_BYTES || load<u32>(ptr) != TABLE_MAGIC) return LOAD_BAD_MAGIC;
+  if (load<u16>(ptr, 4) != TABLE_VERSION) return LOAD_BAD_VERSION;
+  if (load<u32>(ptr, 8) != length) return LOAD_LENGTH_MISMATCH;
+  const count = <u32>load<u16>(ptr, 6);
+  if (count > MAX_MODELS) return LOAD_TOO_MANY_MODELS;
+
+  let at: u32 = TABLE_HEADER_BYTES;
+  for (let i: u32 = 0; i < count; i++) {
+    const result = checkModel(ptr + <usize>at, length - at);
+    if (result < 0) return result;
+    at += <u32>result;
+  }
+  if (at != length) return LOAD_LENGTH_MISMATCH;
+
+  if (tableBase == 0) tableBase = heap.alloc(<usize>MODEL_TABLE_MAX_BYTES);
+  initBaselines();
+  memory.copy(tableBase, ptr, <usize>length);
+  at = TABLE_HEADER_BYTES;
+  for (let i: u32 = 0; i < count; i++) {
+    store<u32>(modelOffsets + (<usize>i << 2), at);
+    at += load<u32>(tableBase + <usize>at);
+  }
+  modelCount = count;
+  unitIdFieldId = load<u16>(tableBase, 12);
+  resetModelBaselines();
+  return <i32>count;
+}
+
+// ---------------------------------------------------------------------------
+// Field values
+
+// Set by readNumber: whether the field held a number, and its value.
+let numberOk: bool = false;
+let numberValue: i64 = 0;
+
+// Reads an integer or boolean field value; a U64 above the i64 range
+// saturates, so it still compares above every condition value.
+function readNumber(type: u8, value: usize, length: u32): void {
+  numberOk = true;
+  if ((type == ValueType.U64 || type == ValueType.I64) && length == 8) {
+    const raw = load<u64>(value);
+    numberValue = type == ValueType.U64 && raw > <u64>i64.MAX_VALUE ? i64.MAX_VALUE : <i64>raw;
+    return;
+  }
+  if (type == ValueType.BOOL && length == 1) {
+    numberValue = load<u8>(value) != 0 ? 1 : 0;
+    return;
+  }
+  numberOk = false;
+}
+
+@inline function lowerAscii(c: u32): u32 {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+}
+
+@inline function hexDigit(nibble: u32): u32 {
+  return nibble < 10 ? 0x30 + nibble : 0x57 + nibble;
+}
+
+// Length of a field value as text: UTF-8 bytes for STR, lowercase hex digits
+// for BYTES (as the host renders them).
+@inline function textLength(type: u8, length: u32): u32 {
+  return type == ValueType.BYTES ? length << 1 : length;
+}
+
+@inline function textAt(type: u8, value: usize, i: u32): u32 {
+  if (type == ValueType.BYTES) {
+    const b = <u32>load<u8>(value + <usize>(i >> 1));
+    return hexDigit((i & 1) == 0 ? b >> 4 : b & 0x0f);
+  }
+  return <u32>load<u8>(value + <usize>i);
+}
+
+// Exact comparison for STR values; hex digits of BYTES values compare without
+// regard to case.
+function textEquals(type: u8, value: usize, length: u32, text: usize, textBytes: u32): bool {
+  if (textLength(type, length) != textBytes) return false;
+  const fold = type == ValueType.BYTES;
+  for (let i: u32 = 0; i < textBytes; i++) {
+    let a = textAt(type, value, i);
+    let b = <u32>load<u8>(text + <usize>i);
+    if (fold) { a = lowerAscii(a); b = lowerAscii(b); }
+    if (a != b) return false;
+  }
+  return true;
+}
+
+// ASCII case-insensitive substring test; bytes above 0x7f compare exactly.
+function textContains(type: u8, value: usize, length: u32, text: usize, textBytes: u32): bool {
+  const haystack = textLength(type, length);
+  if (textBytes > haystack) return false;
+  const last = haystack - textBytes;
+  for (let start: u32 = 0; start <= last; start++) {
+    let j: u32 = 0;
+    while (j < textBytes) {
+      if (lowerAscii(textAt(type, value, start + j)) != lowerAscii(<u32>load<u8>(text + <usize>j))) break;
+      j++;
+    }
+    if (j == textBytes) return true;
+  }
+  return false;
+}
+
+function valueEquals(type: u8, value: usize, length: u32, kind: u8, operand: usize, operandLength: u32): bool {
+  if (kind == VALUE_TEXT) {
+    if (type != ValueType.STR && type != ValueType.BYTES) return false;
+    return textEquals(type, value, length, operand, operandLength);
+  }
+  readNumber(type, value, length);
+  if (!numberOk) return false;
+  if (kind == VALUE_BOOL) return numberValue == (load<u8>(operand) != 0 ? 1 : 0);
+  return numberValue == load<i64>(operand);
+}
+
+// Tests one field value against the condition at `condition`.
+function conditionHolds(condition: usize, field: usize): bool {
+  const op = load<u8>(condition, 2);
+  if (op == OP_EXISTS) return true;
+  const type = load<u8>(field, 2);
+  const length = <u32>load<u16>(field, 4);
+  const value = field + FIELD_HEADER_BYTES;
+  const values = <u32>load<u8>(condition, 3);
+  let operand = condition + CONDITION_HEADER_BYTES;
+
+  if (op == OP_RANGE || op == OP_BITS_ANY || op == OP_BITS_ALL) {
+    readNumber(type, value, length);
+    if (!numberOk) return false;
+    const first = load<i64>(operand + VALUE_HEADER_BYTES);
+    if (op == OP_BITS_ANY) return (numberValue & first) != 0;
+    if (op == OP_BITS_ALL) return (numberValue & first) == first;
+    const second = operand + VALUE_HEADER_BYTES + 8 + VALUE_HEADER_BYTES;
+    return numberValue >= first && numberValue <= load<i64>(second);
+  }
+
+  for (let i: u32 = 0; i < values; i++) {
+    const kind = load<u8>(operand);
+    const operandLength = <u32>load<u16>(operand, 2);
+    const bytes = operand + VALUE_HEADER_BYTES;
+    if (op == OP_CONTAINS) {
+      if ((type == ValueType.STR || type == ValueType.BYTES) &&
+          textContains(type, value, length, bytes, operandLength)) return true;
+    } else if (valueEquals(type, value, length, kind, bytes, operandLength)) {
+      return true;
+    }
+    operand = bytes + <usize>operandLength;
+  }
+  return false;
+}
+
+// True when some value of the condition's field in `record` satisfies it.
+function conditionMatches(record: usize, condition: usize): bool {
+  const id = load<u16>(condition);
+  const end = record + <usize>load<u32>(record);
+  let p = record + RECORD_HEADER_BYTES;
+  while (p + FIELD_HEADER_BYTES <= end) {
+    const next = p + FIELD_HEADER_BYTES + <usize>load<u16>(p, 4);
+    if (next > end) break;
+    if (load<u16>(p) == id && conditionHolds(condition, p)) return true;
+    p = next;
+  }
+  return false;
+}
+
+function conditionsMatch(record: usize, model: usize): bool {
+  const count = <u32>load<u8>(model, 9);
+  let condition = model + MODEL_HEADER_BYTES;
+  for (let i: u32 = 0; i < count; i++) {
+    if (!conditionMatches(record, condition)) return false;
+    condition += <usize>load<u32>(condition, 4);
+  }
+  return true;
+}
+
+// Reads a numeric field of `record`, or returns `absent`.
+function numberField(record: usize, id: u16, absent: u32): u32 {
+  const f = findField(record, id);
+  if (f == 0) return absent;
+  readNumber(load<u8>(f, 2), f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+  return numberOk ? <u32>numberValue : absent;
+}
+
+// ---------------------------------------------------------------------------
+// Frequency key
+
+@inline const FNV64_OFFSET: u64 = 0xcbf29ce484222325;
+@inline const FNV64_PRIME: u64 = 0x100000001b3;
+
+function fnv64(hash: u64, ptr: usize, length: u32): u64 {
+  for (let i: u32 = 0; i < length; i++) {
+    hash = (hash ^ <u64>load<u8>(ptr + <usize>i)) * FNV64_PRIME;
+  }
+  return hash;
+}
+
+@inline function fnv64Byte(hash: u64, b: u32): u64 {
+  return (hash ^ <u64>(b & 0xff)) * FNV64_PRIME;
+}
+
+// Hashes the values of the model's `by` keys in `record`. A `by` field that
+// is absent hashes as a marker distinct from any value.
+function frequencyKey(record: usize, model: usize): u64 {
+  const flags = load<u8>(model, 10);
+  let hash = FNV64_OFFSET;
+  if ((flags & BY_SRC) != 0) hash = fnv64(hash, record + 28, 16);
+  if ((flags & BY_DST) != 0) hash = fnv64(hash, record + 44, 16);
+  if ((flags & BY_SRC_PORT) != 0) hash = fnv64(hash, record + 24, 2);
+  if ((flags & BY_DST_PORT) != 0) hash = fnv64(hash, record + 26, 2);
+  const byFields = <u32>load<u8>(model, 11);
+  for (let i: u32 = 0; i < byFields; i++) {
+    const f = findField(record, load<u16>(model + 28 + (<usize>i << 1)));
+    if (f == 0) {
+      hash = fnv64Byte(hash, 0xff);
+      continue;
+    }
+    // Type and length first, so that adjacent values cannot run together.
+    hash = fnv64(hash, f + 2, 4);
+    hash = fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+  }
+  return hash;
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation
+
+@inline function recordTimeMs(record: usize): u64 {
+  return <u64>load<u32>(record, 8) * 1000 + <u64>(load<u32>(record, 12) / 1_000_000);
+}
+
+// True for a Modbus record that is a request: its pdu_type is "request", or
+// it has no pdu_type and travelled client to server.
+function isModbusRequest(record: usize): bool {
+  const f = findField(record, Field.PDU_TYPE);
+  if (f == 0) return (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) == 0;
+  const length = <u32>load<u16>(f, 4);
+  const v = f + FIELD_HEADER_BYTES;
+  // "request" as bytes.
+  return length == 7 && load<u32>(v) == 0x75716572 && load<u16>(v, 4) == 0x7365 && load<u8>(v, 6) == 0x74;
+}
+
+// Copies every field of `record` into the open alert record.
+function copyEvidence(record: usize): void {
+  const end = record + <usize>load<u32>(record);
+  let p = record + RECORD_HEADER_BYTES;
+  while (p + FIELD_HEADER_BYTES <= end) {
+    const id = load<u16>(p);
+    const type = load<u8>(p, 2);
+    const length = <u32>load<u16>(p, 4);
+    const value = p + FIELD_HEADER_BYTES;
+    if (value + <usize>length > end) break;
+    if (type == ValueType.U64 && length == 8) fieldU64(id, load<u64>(value));
+    else if (type == ValueType.I64 && length == 8) fieldI64(id, load<i64>(value));
+    else if (type == ValueType.BOOL && length == 1) fieldBool(id, load<u8>(value) != 0);
+    else if (type == ValueType.STR) fieldText(id, value, length);
+    else fieldBytes(id, value, length);
+    p = value + <usize>length;
+  }
+}
+
+function writeAlert(record: usize, modelIndex: u32, score: u32, learning: bool): void {
+  const serverToClient = (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) != 0;
+  const alert = eventBufferBase() + <usize>eventBufferUsed();
+  if (!beginRecord(RecordType.ALERT, serverToClient)) {
+    countAnomaly(ModelAnomaly.ALERT_DROPPED);
+    return;
+  }
+  // The alert carries the time, flow and addresses of the record that fired
+  // it, whatever packet context the core has set since.
+  memory.copy(alert + 8, record + 8, 14);
+  memory.copy(alert + 24, record + 24, RECORD_HEADER_BYTES - 24);
+
+  pairObserve(modelIndex, record + 28, record + 44, load<u32>(record, 8));
+
+  fieldU64(ModelField.MODEL_INDEX, modelIndex);
+  fieldU64(ModelField.SCORE, score);
+  fieldBool(ModelField.LEARNING, learning);
+  fieldBool(ModelField.SEEN_BEFORE, pairSeenBefore);
+  fieldU64(ModelField.FIRST_SEEN, pairFirstSeen);
+  fieldU64(ModelField.TIMES_SEEN, pairTimesSeen);
+  copyEvidence(record);
+  endRecord();
+}
 
 // Scores the record at `record` (a closed record in the event buffer) against
-// the configured models and appends an alert record for each model that fires.
+// the installed models and appends an alert record for each model that fires.
 export function evaluateModels(record: usize): void {
+  if (modelCount == 0) return;
+  const type = load<u16>(record, 4);
+  if (type == RecordType.ALERT) return;
+
+  const nowMs = recordTimeMs(record);
+  const modbusRequest = type == RecordType.MODBUS && unitIdFieldId != 0 && isModbusRequest(record);
+  const unitId = modbusRequest ? numberField(record, unitIdFieldId, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
+
+  for (let i: u32 = 0; i < modelCount; i++) {
+    const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
+    if (load<u16>(model, 4) != type) continue;
+    if (!conditionsMatch(record, model)) continue;
+
+    let score = <u32>load<u8>(model, 6);
+    let learning = false;
+    if (load<u8>(model, 7) == SCORER_MODBUS_MASTER) {
+      // Only requests have a client to judge; the scorer never fires on others.
+      if (!modbusRequest) continue;
+      const minSpanMs = <u64>load<u32>(model, 24) * 1000;
+      const status = masterStatus(record + 44, unitId, record + 28, load<u32>(model, 20), minSpanMs);
+      if (status == MASTER_THIS_CLIENT) continue;
+      if (status == MASTER_NONE) {
+        learning = true;
+        score = (score * <u32>load<u8>(model, 8) + 50) / 100;
+      }
+    }
+
+    const frequencyCount = load<u32>(model, 12);
+    if (frequencyCount > 0) {
+      const windowMs = <u64>load<u32>(model, 16) * 1000;
+      if (!frequencyObserve(i, frequencyKey(record, model), nowMs, frequencyCount, windowMs)) continue;
+    }
+
+    writeAlert(record, i, score, learning);
+  }
+
+  // Learn from the request only after judging it, so that a new client's
+  // first write is judged against the masters seen before it.
+  if (modbusRequest) masterObserve(record + 44, unitId, record + 28, nowMs);
 }

@@ -1,0 +1,524 @@
+// Detection models: load the YAML files of a models folder, validate them
+// against models/model.schema.json, compile them into the core's binary model
+// table and install it.
+//
+// Model table (the core reads it in wasm-core/assembly/models.ts, which
+// documents the same layout), little-endian, no padding:
+//
+//   header (16 bytes): u32 magic "FSMT" | u16 version 1 | u16 model count |
+//     u32 table length | u16 field id of the Modbus unit id (0: unused) |
+//     u16 reserved
+//   model (40 bytes + conditions): u32 model length | u16 record type |
+//     u8 score | u8 scorer | u8 learning factor (percent) | u8 condition count |
+//     u8 `by` flags | u8 `by` field count | u32 frequency count |
+//     u32 frequency window (s) | u32 master requests | u32 master seconds |
+//     u16 x 4 `by` field ids | u32 reserved
+//   condition (8 bytes + values): u16 field id | u8 operator | u8 value count |
+//     u32 condition length
+//   value: u8 kind (1 integer, 2 text, 3 bool) | u8 reserved | u16 length |
+//     bytes (integer: i64; text: UTF-8; bool: 1 byte)
+
+import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from "yaml";
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+
+export interface ModelInfo { index: number; id: string; name: string; record: string; logic: string; score: number; mitre: string[]; file: string }
+export interface ModelSet { models: ModelInfo[]; byIndex(i: number): ModelInfo | undefined; install(core: ModelHost): void }
+
+// Core functions that install() uses (the Core class of ./core.ts provides them).
+export interface ModelHost {
+  // JSON name of a field id (protocols/fields.ts), or undefined/"" when unassigned.
+  fieldName(id: number): string | undefined;
+  callWithScratch(name: string, bytes: Uint8Array): number;
+}
+
+// One past the highest field id (FIELD_ID_LIMIT in protocols/fields.ts).
+const FIELD_ID_LIMIT = 600;
+// Field ids each record type owns besides the common ones (0-99).
+const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
+  modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449],
+};
+
+// Field name -> ids, as the core names them.
+export type FieldIds = Map<string, number[]>;
+
+export function fieldIdsOf(core: Pick<ModelHost, "fieldName">): FieldIds {
+  const ids: FieldIds = new Map();
+  for (let id = 1; id < FIELD_ID_LIMIT; id++) {
+    const name = core.fieldName(id);
+    if (!name) continue;
+    const list = ids.get(name);
+    if (list) list.push(id);
+    else ids.set(name, [id]);
+  }
+  return ids;
+}
+
+// Picks the id of `name` for a record type: the record type's own range
+// first, because several protocols use the same name (command, status,
+// named_pipe), then the common range (0-99).
+function idForRecord(ids: FieldIds, record: string, name: string): number | undefined {
+  const candidates = ids.get(name);
+  if (!candidates) return undefined;
+  const [low, high] = RECORD_FIELD_RANGES[record] ?? [0, -1];
+  return candidates.find((id) => id >= low && id <= high) ?? candidates.find((id) => id < 100);
+}
+
+// Record types whose own range holds a field named `name`.
+function recordsWithField(ids: FieldIds, name: string): string[] {
+  const candidates = ids.get(name) ?? [];
+  return Object.entries(RECORD_FIELD_RANGES)
+    .filter(([, [low, high]]) => candidates.some((id) => id >= low && id <= high))
+    .map(([record]) => record);
+}
+
+export class ModelError extends Error {
+  readonly code: string;
+  readonly file: string;
+  readonly line?: number;
+  readonly key?: string;
+
+  constructor(code: string, message: string, file: string, line?: number, key?: string) {
+    super(message);
+    this.name = "ModelError";
+    this.code = code;
+    this.file = file;
+    this.line = line;
+    this.key = key;
+  }
+}
+
+// Layout constants shared with wasm-core/assembly/models.ts.
+const TABLE_MAGIC = 0x544d5346;
+const TABLE_VERSION = 1;
+export const MODEL_TABLE_MAX_BYTES = 65536;
+export const MAX_MODELS = 256;
+const MAX_BY_FIELDS = 4;
+// Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
+const MAX_TEXT_VALUE_BYTES = 1024;
+
+const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4 };
+const SCORERS: Record<string, number> = { modbus_master: 1 };
+const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
+const VALUE_INTEGER = 1;
+const VALUE_TEXT = 2;
+const VALUE_BOOL = 3;
+const BY_FLAGS: Record<string, number> = { src: 1, dst: 2, src_port: 4, dst_port: 8 };
+
+// Defaults of the modbus_master scorer.
+export const DEFAULT_ESTABLISHED_REQUESTS = 10;
+export const DEFAULT_ESTABLISHED_SECONDS = 5;
+export const DEFAULT_LEARNING_FACTOR = 0.4;
+// Field the modbus_master scorer reads the unit id from.
+const MODBUS_UNIT_FIELD = "unit_id";
+
+// Messages for the core's negative results of loadModels.
+const LOAD_ERRORS: Record<number, string> = {
+  [-1]: `the table is larger than the core's ${MODEL_TABLE_MAX_BYTES} bytes`,
+  [-2]: "the table does not start with the model table magic",
+  [-3]: `the core expects model table version ${TABLE_VERSION}`,
+  [-4]: "the table length does not match its header",
+  [-5]: `the table has more than ${MAX_MODELS} models`,
+  [-6]: "a model runs past the end of the table",
+  [-7]: "a model header holds a value out of range",
+  [-8]: "a condition runs past the end of its model",
+  [-9]: "a condition has an unknown operator",
+  [-10]: "a condition value has the wrong kind or count",
+};
+
+type Scalar = string | number | boolean;
+interface ConditionSpec {
+  field: string;
+  equals?: Scalar;
+  in?: Scalar[];
+  range?: { min: number; max: number };
+  contains?: string | string[];
+  bits_any?: number;
+  bits_all?: number;
+  exists?: true;
+}
+interface ModelSpec {
+  id: string;
+  name: string;
+  record: string;
+  logic: string;
+  score: number;
+  mitre: string[];
+  conditions: ConditionSpec[];
+  frequency?: { count: number; within: number; by?: string[] };
+  scorer?: { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number };
+}
+
+// A parsed model with what is needed to point errors at its lines.
+export interface LoadedModel {
+  info: ModelInfo;
+  spec: ModelSpec;
+  document: Document;
+  lines: LineCounter;
+}
+
+const packageModelsDir = findPackageModelsDir();
+
+function findPackageModelsDir(): string {
+  // agent/src/core when run from source, dist/agent/src/core when built.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ["../../../models", "../../../../models"]) {
+    const candidate = resolve(here, up);
+    if (existsSync(join(candidate, "model.schema.json"))) return candidate;
+  }
+  return resolve(here, "../../../models");
+}
+
+let validator: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  if (validator) return validator;
+  const schemaPath = join(packageModelsDir, "model.schema.json");
+  const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
+  const ajv = new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
+  const compiled = ajv.compile(schema);
+  validator = compiled;
+  return compiled;
+}
+
+// Loads and validates every model file (*.yaml, *.yml) of `dir`, in file name
+// order; a model's index is its position in that order. The first invalid
+// file stops loading with a ModelError.
+export async function loadModelSet(dir: string = packageModelsDir): Promise<ModelSet> {
+  if (!existsSync(dir)) {
+    throw new ModelError("model.folder_missing", `models folder ${dir} not found: pass an existing folder of model files`, dir);
+  }
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  if (files.length === 0) {
+    throw new ModelError("model.folder_empty", `models folder ${dir} contains no .yaml model file; add one or pass the folder that contains the models`, dir);
+  }
+  if (files.length > MAX_MODELS) {
+    throw new ModelError("model.too_many", `models folder ${dir} contains ${files.length} model files, but the core accepts at most ${MAX_MODELS}; remove or merge models`, dir);
+  }
+
+  const loaded: LoadedModel[] = [];
+  const seen = new Map<string, string>();
+  for (const name of files) {
+    const file = join(dir, name);
+    const model = parseModelFile(file, readFileSync(file, "utf8"), loaded.length);
+    const earlier = seen.get(model.info.id);
+    if (earlier !== undefined) {
+      throw errorAt(model, ["id"], "model.duplicate_id", `model id "${model.info.id}" is already used by ${earlier}; give each model its own id`, "id");
+    }
+    seen.set(model.info.id, file);
+    loaded.push(model);
+  }
+  return new LoadedModelSet(loaded);
+}
+
+// Parses and validates one model file's text. Exported for tests.
+export function parseModelFile(file: string, text: string, index = 0): LoadedModel {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    const line = lines.linePos(first.pos[0]).line;
+    throw new ModelError("model.yaml_invalid", `invalid YAML in ${file} line ${line}: ${first.message.split("\n")[0]}`, file, line);
+  }
+  const value: unknown = document.toJS();
+  const validate = schemaValidator();
+  if (!validate(value)) {
+    const error = (validate.errors ?? [])[0];
+    throw schemaError(file, document, lines, error);
+  }
+  const spec = value as ModelSpec;
+  checkConditions(file, document, lines, spec);
+  const info: ModelInfo = {
+    index, id: spec.id, name: spec.name, record: spec.record, logic: spec.logic.trim(),
+    score: spec.score, mitre: [...spec.mitre], file,
+  };
+  return { info, spec, document, lines };
+}
+
+// Checks what the schema does not: one operator per condition, integers that
+// survive as JSON numbers (doubles, exact to 2^53) and ordered ranges.
+function checkConditions(file: string, document: Document, lines: LineCounter, spec: ModelSpec): void {
+  spec.conditions.forEach((c, i) => {
+    const operators = Object.keys(OPERATORS).filter((k) => k in c);
+    if (operators.length !== 1) {
+      const line = lineOf(document, lines, ["conditions", i]);
+      const found = operators.length === 0 ? "none" : operators.join(", ");
+      throw new ModelError("model.condition_invalid", `${file} line ${line}: conditions[${i}] needs exactly one operator (${Object.keys(OPERATORS).join(", ")}); found ${found}`, file, line, operators[1] ?? "field");
+    }
+    const numbers: [string, unknown][] = [
+      ["equals", c.equals], ["bits_any", c.bits_any], ["bits_all", c.bits_all],
+      ["range", c.range?.min], ["range", c.range?.max], ...(c.in ?? []).map((v): [string, unknown] => ["in", v]),
+    ];
+    for (const [key, v] of numbers) {
+      if (typeof v === "number" && !Number.isSafeInteger(v)) {
+        const line = lineOf(document, lines, ["conditions", i, key]);
+        throw new ModelError("model.value_invalid", `${file} line ${line}: conditions[${i}].${key} value ${v} is not an integer within ±2^53; write a smaller integer`, file, line, key);
+      }
+    }
+    if (c.range && c.range.min > c.range.max) {
+      const line = lineOf(document, lines, ["conditions", i, "range"]);
+      throw new ModelError("model.value_invalid", `${file} line ${line}: conditions[${i}].range has min ${c.range.min} above max ${c.range.max}; swap them`, file, line, "range");
+    }
+  });
+}
+
+// Returns the node at `path`, or for a map key the pair's key node.
+function nodeAt(document: Document, path: (string | number)[], keyOf?: string): Node | undefined {
+  let node: unknown = document.contents;
+  for (const step of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === step);
+      node = pair?.value;
+    } else if (isSeq(node) && typeof step === "number") {
+      node = node.items[step];
+    } else {
+      return undefined;
+    }
+  }
+  if (keyOf !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === keyOf);
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return (node as Node | undefined) ?? undefined;
+}
+
+function lineOf(document: Document, lines: LineCounter, path: (string | number)[], keyOf?: string): number {
+  let node = nodeAt(document, path, keyOf);
+  // Fall back to the nearest enclosing node that exists.
+  for (let cut = path.length - 1; !node?.range && cut >= 0; cut--) node = nodeAt(document, path.slice(0, cut));
+  const offset = node?.range?.[0] ?? 0;
+  return lines.linePos(offset).line;
+}
+
+function pathOf(instancePath: string): (string | number)[] {
+  if (instancePath === "") return [];
+  return instancePath.slice(1).split("/").map((s) => {
+    const text = s.replace(/~1/g, "/").replace(/~0/g, "~");
+    return /^\d+$/.test(text) ? Number(text) : text;
+  });
+}
+
+function describePath(path: (string | number)[]): string {
+  let out = "";
+  for (const step of path) {
+    if (typeof step === "number") out += `[${step}]`;
+    else if (out === "") out = step;
+    else out += `.${step}`;
+  }
+  return out === "" ? "the model" : out;
+}
+
+function schemaError(file: string, document: Document, lines: LineCounter, error: ErrorObject | undefined): ModelError {
+  if (!error) return new ModelError("model.schema_invalid", `${file} does not match the model schema`, file);
+  const path = pathOf(error.instancePath);
+  const where = describePath(path);
+  const lastKey = [...path].reverse().find((s): s is string => typeof s === "string");
+  const parent = error.parentSchema as { properties?: Record<string, unknown>; required?: string[] } | undefined;
+  const allowedKeys = parent?.properties ? Object.keys(parent.properties).join(", ") : "";
+
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const key = String((error.params as { additionalProperty: string }).additionalProperty);
+      const line = lineOf(document, lines, path, key);
+      return new ModelError("model.unknown_key", `${file} line ${line}: unknown key "${key}" in ${where}; allowed keys: ${allowedKeys}`, file, line, key);
+    }
+    case "required": {
+      const key = String((error.params as { missingProperty: string }).missingProperty);
+      const line = lineOf(document, lines, path);
+      return new ModelError("model.missing_key", `${file} line ${line}: ${where} is missing the required key "${key}"; required keys: ${(parent?.required ?? []).join(", ")}`, file, line, key);
+    }
+    default: {
+      const line = lineOf(document, lines, path);
+      const shown = JSON.stringify(error.data);
+      let expected = error.message ?? "does not match the model schema";
+      if (error.keyword === "enum") expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+      if (error.keyword === "oneOf" && lastKey === "contains") expected = "must be a non-empty text or a list of non-empty texts";
+      if (error.keyword === "pattern" && path[0] === "mitre") expected = "must be an ATT&CK technique id such as T1053.005 or T0855";
+      return new ModelError("model.value_invalid", `${file} line ${line}: ${where} is ${shown}, but it ${expected}`, file, line, lastKey);
+    }
+  }
+}
+
+function errorAt(model: LoadedModel, path: (string | number)[], code: string, message: string, key?: string): ModelError {
+  const line = lineOf(model.document, model.lines, path);
+  return new ModelError(code, `${model.info.file} line ${line}: ${message}`, model.info.file, line, key);
+}
+
+class LoadedModelSet implements ModelSet {
+  readonly models: ModelInfo[];
+
+  constructor(private readonly loaded: LoadedModel[]) {
+    this.models = loaded.map((m) => m.info);
+  }
+
+  byIndex(i: number): ModelInfo | undefined {
+    return this.models[i];
+  }
+
+  install(core: ModelHost): void {
+    const table = compileModelTable(this.loaded, fieldIdsOf(core));
+    const result = core.callWithScratch("loadModels", table);
+    if (result < 0) {
+      const reason = LOAD_ERRORS[result] ?? `unknown result ${result}`;
+      throw new ModelError("model.table_rejected", `the core rejected the model table (${table.length} bytes): ${reason}; rebuild the core and the agent from the same version`, this.loaded[0]?.info.file ?? "");
+    }
+    if (result !== this.loaded.length) {
+      throw new ModelError("model.table_rejected", `the core installed ${result} models of ${this.loaded.length}; rebuild the core and the agent from the same version`, this.loaded[0]?.info.file ?? "");
+    }
+  }
+}
+
+// Growable little-endian byte writer for the table.
+class TableWriter {
+  private bytes = new Uint8Array(1024);
+  private view = new DataView(this.bytes.buffer);
+  length = 0;
+
+  private reserve(n: number): number {
+    while (this.length + n > this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
+      this.view = new DataView(bigger.buffer);
+    }
+    const at = this.length;
+    this.length += n;
+    return at;
+  }
+
+  u8(v: number): void { this.view.setUint8(this.reserve(1), v); }
+  u16(v: number): void { this.view.setUint16(this.reserve(2), v, true); }
+  u32(v: number): void { this.view.setUint32(this.reserve(4), v >>> 0, true); }
+  i64(v: number): void { this.view.setBigInt64(this.reserve(8), BigInt(v), true); }
+  raw(b: Uint8Array): void { this.bytes.set(b, this.reserve(b.length)); }
+  patchU32(at: number, v: number): void { this.view.setUint32(at, v >>> 0, true); }
+  patchU16(at: number, v: number): void { this.view.setUint16(at, v, true); }
+  result(): Uint8Array { return this.bytes.slice(0, this.length); }
+}
+
+const utf8 = new TextEncoder();
+
+// Compiles loaded models into the core's model table. Field names resolve
+// through `ids` (see fieldIdsOf); unknown names are reported at their line.
+export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Array {
+  const w = new TableWriter();
+  w.u32(TABLE_MAGIC);
+  w.u16(TABLE_VERSION);
+  w.u16(models.length);
+  w.u32(0); // table length, patched below
+  w.u16(0); // unit id field, patched below
+  w.u16(0);
+
+  let unitField = 0;
+  for (const model of models) {
+    const fieldId: FieldResolver = (name) => idForRecord(ids, model.spec.record, name);
+    fieldId.elsewhere = (name) => recordsWithField(ids, name);
+    if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId);
+    compileModel(w, model, fieldId);
+  }
+  if (w.length > MODEL_TABLE_MAX_BYTES) {
+    throw new ModelError("model.table_too_large", `the ${models.length} models compile to ${w.length} bytes, more than the core's ${MODEL_TABLE_MAX_BYTES}: remove models or shorten their value lists`, models[models.length - 1]?.info.file ?? "");
+  }
+  w.patchU32(8, w.length);
+  w.patchU16(12, unitField);
+  return w.result();
+}
+
+function scorerUnitField(model: LoadedModel, fieldId: FieldResolver): number {
+  if (model.spec.record !== "modbus") {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus requests, but the model watches "${model.spec.record}" records; set record: modbus`, "name");
+  }
+  const id = fieldId(MODBUS_UNIT_FIELD);
+  if (id === undefined) {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master needs the Modbus field "${MODBUS_UNIT_FIELD}", which this core does not report; rebuild the core with the Modbus dissector`, "name");
+  }
+  return id;
+}
+
+// Field name -> id for one model's record type; `elsewhere` lists the other
+// record types that have the name, for the error message.
+type FieldResolver = ((name: string) => number | undefined) & { elsewhere?: (name: string) => string[] };
+
+function resolveField(model: LoadedModel, path: (string | number)[], name: string, fieldId: FieldResolver): number {
+  const id = fieldId(name);
+  const others = fieldId.elsewhere?.(name) ?? [];
+  if (id === undefined && others.length > 0) {
+    throw errorAt(model, path, "model.unknown_field", `field "${name}" belongs to ${others.join(" and ")} records, but the model watches ${model.spec.record} records; change record or the field`, "field");
+  }
+  if (id === undefined || id <= 0) {
+    throw errorAt(model, path, "model.unknown_field", `field "${name}" is not a record field of this core; use a name from the records (protocols/*/fields.ts), such as opnum or function_code`, "field");
+  }
+  return id;
+}
+
+function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver): void {
+  const { spec } = model;
+  const start = w.length;
+  const scorer = spec.scorer;
+  const frequency = spec.frequency;
+
+  let byFlags = 0;
+  const byFields: number[] = [];
+  (frequency?.by ?? []).forEach((name, i) => {
+    if (BY_FLAGS[name] !== undefined) {
+      byFlags |= BY_FLAGS[name];
+      return;
+    }
+    byFields.push(resolveField(model, ["frequency", "by", i], name, fieldId));
+  });
+  if (byFields.length > MAX_BY_FIELDS) {
+    throw errorAt(model, ["frequency", "by"], "model.value_invalid", `frequency.by names ${byFields.length} record fields; at most ${MAX_BY_FIELDS} are allowed besides src, dst, src_port and dst_port`, "by");
+  }
+
+  w.u32(0); // model length, patched below
+  w.u16(RECORD_TYPES[spec.record]);
+  w.u8(spec.score);
+  w.u8(scorer ? SCORERS[scorer.name] : 0);
+  w.u8(Math.round((scorer?.learning_factor ?? DEFAULT_LEARNING_FACTOR) * 100));
+  w.u8(spec.conditions.length);
+  w.u8(byFlags);
+  w.u8(byFields.length);
+  w.u32(frequency?.count ?? 0);
+  w.u32(frequency?.within ?? 0);
+  w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
+  w.u32(scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
+  for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
+  w.u32(0);
+
+  spec.conditions.forEach((condition, i) => compileCondition(w, model, i, condition, fieldId));
+  w.patchU32(start, w.length - start);
+}
+
+function compileCondition(w: TableWriter, model: LoadedModel, index: number, c: ConditionSpec, fieldId: FieldResolver): void {
+  const id = resolveField(model, ["conditions", index, "field"], c.field, fieldId);
+  const operator = Object.keys(OPERATORS).find((k) => k in c) as string;
+  let values: Scalar[] = [];
+  if (c.equals !== undefined) values = [c.equals];
+  else if (c.in !== undefined) values = c.in;
+  else if (c.range !== undefined) values = [c.range.min, c.range.max];
+  else if (c.contains !== undefined) values = typeof c.contains === "string" ? [c.contains] : c.contains;
+  else if (c.bits_any !== undefined) values = [c.bits_any];
+  else if (c.bits_all !== undefined) values = [c.bits_all];
+
+  const start = w.length;
+  w.u16(id);
+  w.u8(OPERATORS[operator]);
+  w.u8(values.length);
+  w.u32(0); // condition length, patched below
+  for (const v of values) {
+    if (typeof v === "number") {
+      w.u8(VALUE_INTEGER); w.u8(0); w.u16(8); w.i64(v);
+    } else if (typeof v === "boolean") {
+      w.u8(VALUE_BOOL); w.u8(0); w.u16(1); w.u8(v ? 1 : 0);
+    } else {
+      const bytes = utf8.encode(v);
+      if (bytes.length > MAX_TEXT_VALUE_BYTES) {
+        throw errorAt(model, ["conditions", index, operator], "model.value_invalid", `a text value of conditions[${index}].${operator} is ${bytes.length} bytes long; the core keeps at most ${MAX_TEXT_VALUE_BYTES} bytes of a field, so it could never match`, operator);
+      }
+      w.u8(VALUE_TEXT); w.u8(0); w.u16(bytes.length); w.raw(bytes);
+    }
+  }
+  w.patchU32(start + 4, w.length - start);
+}

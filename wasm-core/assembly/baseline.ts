@@ -1,0 +1,318 @@
+// Baselines the models consult: what is routine on this network.
+//
+// Three bounded tables, allocated once when the first model table is
+// installed and never grown. Each is set-associative: a key hashes to one set
+// of WAYS entries, and when the set is full the least recently seen entry is
+// evicted and counted as an anomaly.
+//
+//   pair table       (model, source address, destination address) -> how often
+//                    and since when the model fired for this pair of hosts
+//   frequency table  (model, values of the model's `by` keys) -> packet times
+//                    of the last matches, for `count >= N within T`
+//   master table     (Modbus device = responder address + unit id) -> the
+//                    clients that sent it requests, with counts and times
+//
+// Times are packet times in milliseconds since the Unix epoch, so replaying a
+// capture gives the same results as watching it live.
+
+import { countAnomaly } from "./counters";
+import { ModelAnomaly } from "./model-fields";
+
+@inline const WAYS: u32 = 8;
+
+// Table sizes (entries). Powers of two, multiples of WAYS.
+@inline export const PAIR_ENTRIES: u32 = 16384;
+@inline export const FREQUENCY_ENTRIES: u32 = 4096;
+@inline export const MASTER_DEVICES: u32 = 2048;
+
+// Largest N in `count >= N within T`: the table keeps the last N match times
+// of every key. The host rejects larger counts when it compiles a model.
+@inline export const MAX_FREQUENCY_COUNT: u32 = 32;
+// Clients remembered per Modbus device; a further client evicts the one seen
+// least recently.
+@inline export const MAX_CLIENTS_PER_DEVICE: u32 = 8;
+
+// Unit id used for a Modbus request whose record carries no unit id
+// (Modbus unit ids are 0-255).
+@inline export const UNIT_ID_ABSENT: u32 = 0xffff;
+
+// Pair entry, 48 bytes:
+//   0 u8 used | 1 u8 unused | 2 u16 model index | 4 u32 alerts so far |
+//   8 u32 first alert (s) | 12 u32 last alert (s) | 16 source address (16) |
+//   32 destination address (16)
+@inline const PAIR_BYTES: u32 = 48;
+
+// Frequency entry, 24 + 8 * MAX_FREQUENCY_COUNT bytes:
+//   0 u8 used | 1 u8 times stored | 2 u16 model index | 4 u32 next ring slot |
+//   8 u64 key hash | 16 u64 last match (ms) | 24 u64 match times (ms) ring
+@inline const FREQUENCY_BYTES: u32 = 24 + 8 * MAX_FREQUENCY_COUNT;
+
+// Master device entry, 32 + 40 * MAX_CLIENTS_PER_DEVICE bytes:
+//   0 u8 used | 1 u8 clients stored | 2 u16 unit id | 4 u32 unused |
+//   8 u64 last request (ms) | 16 device address (16) | 32 clients
+// Client, 40 bytes:
+//   0 client address (16) | 16 u32 requests | 20 u32 unused |
+//   24 u64 first request (ms) | 32 u64 last request (ms)
+@inline const CLIENT_BYTES: u32 = 40;
+@inline const DEVICE_BYTES: u32 = 32 + CLIENT_BYTES * MAX_CLIENTS_PER_DEVICE;
+
+let pairTable: usize = 0;
+let frequencyTable: usize = 0;
+let masterTable: usize = 0;
+
+// Allocates the tables on the first call. Later calls keep them.
+export function initBaselines(): void {
+  if (pairTable != 0) return;
+  pairTable = heap.alloc(<usize>(PAIR_ENTRIES * PAIR_BYTES));
+  frequencyTable = heap.alloc(<usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  masterTable = heap.alloc(<usize>(MASTER_DEVICES * DEVICE_BYTES));
+  memory.fill(pairTable, 0, <usize>(PAIR_ENTRIES * PAIR_BYTES));
+  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
+}
+
+// Forgets what is keyed by model index (pairs and frequency windows), because
+// a new model table may number its models differently. The Modbus master
+// baseline does not depend on the models and is kept.
+export function resetModelBaselines(): void {
+  if (pairTable == 0) return;
+  memory.fill(pairTable, 0, <usize>(PAIR_ENTRIES * PAIR_BYTES));
+  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+}
+
+// Forgets everything, including the Modbus masters.
+export function resetAllBaselines(): void {
+  if (pairTable == 0) return;
+  resetModelBaselines();
+  memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
+}
+
+// FNV-1a, 32 bits, picks a set. Keys are then compared in full, except in
+// the frequency table (see frequencyObserve).
+@inline const FNV32_OFFSET: u32 = 0x811c9dc5;
+@inline const FNV32_PRIME: u32 = 0x01000193;
+
+function fnv32(hash: u32, ptr: usize, length: u32): u32 {
+  for (let i: u32 = 0; i < length; i++) {
+    hash = (hash ^ <u32>load<u8>(ptr + <usize>i)) * FNV32_PRIME;
+  }
+  return hash;
+}
+
+function fnv32U32(hash: u32, value: u32): u32 {
+  hash = (hash ^ (value & 0xff)) * FNV32_PRIME;
+  hash = (hash ^ ((value >> 8) & 0xff)) * FNV32_PRIME;
+  hash = (hash ^ ((value >> 16) & 0xff)) * FNV32_PRIME;
+  return (hash ^ (value >> 24)) * FNV32_PRIME;
+}
+
+@inline function sameAddress(a: usize, b: usize): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+// ---------------------------------------------------------------------------
+// Pair baseline
+
+// Results of the last pairObserve call.
+export let pairSeenBefore: bool = false;
+export let pairFirstSeen: u32 = 0;
+export let pairTimesSeen: u32 = 0;
+
+// Records one alert of `modelIndex` from `src` to `dst` (16-byte addresses)
+// and sets pairSeenBefore, pairFirstSeen and pairTimesSeen to what was known
+// before it.
+export function pairObserve(modelIndex: u32, src: usize, dst: usize, tsSec: u32): void {
+  let hash = fnv32U32(FNV32_OFFSET, modelIndex);
+  hash = fnv32(hash, src, 16);
+  hash = fnv32(hash, dst, 16);
+  const set = pairTable + <usize>((hash & (PAIR_ENTRIES / WAYS - 1)) * WAYS * PAIR_BYTES);
+
+  let free: usize = 0;
+  let oldest: usize = 0;
+  for (let way: u32 = 0; way < WAYS; way++) {
+    const e = set + <usize>(way * PAIR_BYTES);
+    if (load<u8>(e) == 0) {
+      if (free == 0) free = e;
+      continue;
+    }
+    if (<u32>load<u16>(e, 2) == modelIndex && sameAddress(e + 16, src) && sameAddress(e + 32, dst)) {
+      pairSeenBefore = true;
+      pairTimesSeen = load<u32>(e, 4);
+      pairFirstSeen = load<u32>(e, 8);
+      store<u32>(e, pairTimesSeen + 1, 4);
+      store<u32>(e, tsSec, 12);
+      return;
+    }
+    if (oldest == 0 || load<u32>(e, 12) < load<u32>(oldest, 12)) oldest = e;
+  }
+
+  let e = free;
+  if (e == 0) {
+    e = oldest;
+    countAnomaly(ModelAnomaly.PAIR_EVICTED);
+  }
+  store<u8>(e, 1);
+  store<u16>(e, <u16>modelIndex, 2);
+  store<u32>(e, 1, 4);
+  store<u32>(e, tsSec, 8);
+  store<u32>(e, tsSec, 12);
+  memory.copy(e + 16, src, 16);
+  memory.copy(e + 32, dst, 16);
+  pairSeenBefore = false;
+  pairTimesSeen = 0;
+  pairFirstSeen = tsSec;
+}
+
+// ---------------------------------------------------------------------------
+// Frequency windows
+
+// Records a match of `modelIndex` for the key whose 64-bit hash is `keyHash`
+// at `nowMs`. Returns true when this match is the `count`-th within
+// `windowMs`; the window then starts afresh, so the model fires once per
+// `count` matches. `count` must be 1..MAX_FREQUENCY_COUNT (the table loader
+// checks it).
+//
+// NOTE: keys are compared by model index and a 64-bit FNV-1a hash of their
+// values, not in full: two different keys of one model that collide in 64
+// bits would share a window.
+export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, count: u32, windowMs: u64): bool {
+  const setIndex = (<u32>keyHash ^ <u32>(keyHash >> 32) ^ modelIndex) & (FREQUENCY_ENTRIES / WAYS - 1);
+  const set = frequencyTable + <usize>(setIndex * WAYS * FREQUENCY_BYTES);
+
+  let entry: usize = 0;
+  let free: usize = 0;
+  let oldest: usize = 0;
+  for (let way: u32 = 0; way < WAYS; way++) {
+    const e = set + <usize>(way * FREQUENCY_BYTES);
+    if (load<u8>(e) == 0) {
+      if (free == 0) free = e;
+      continue;
+    }
+    if (<u32>load<u16>(e, 2) == modelIndex && load<u64>(e, 8) == keyHash) {
+      entry = e;
+      break;
+    }
+    if (oldest == 0 || load<u64>(e, 16) < load<u64>(oldest, 16)) oldest = e;
+  }
+  if (entry == 0) {
+    entry = free;
+    if (entry == 0) {
+      entry = oldest;
+      countAnomaly(ModelAnomaly.FREQUENCY_KEY_EVICTED);
+    }
+    store<u8>(entry, 1);
+    store<u8>(entry, 0, 1);
+    store<u16>(entry, <u16>modelIndex, 2);
+    store<u32>(entry, 0, 4);
+    store<u64>(entry, keyHash, 8);
+  }
+
+  // The ring holds the last `count` match times; the slot written next holds
+  // the oldest of them once the ring is full.
+  let next = load<u32>(entry, 4);
+  if (next >= count) next = 0;
+  store<u64>(entry + 24 + (<usize>next << 3), nowMs);
+  next = next + 1 == count ? 0 : next + 1;
+  let stored = <u32>load<u8>(entry, 1) + 1;
+  if (stored > count) stored = count;
+  store<u32>(entry, next, 4);
+  store<u8>(entry, <u8>stored, 1);
+  store<u64>(entry, nowMs, 16);
+  if (stored < count) return false;
+
+  const oldestMs = load<u64>(entry + 24 + (<usize>next << 3));
+  // Packet times can step back a little between flows; a negative span counts
+  // as inside the window.
+  const within = nowMs <= oldestMs || nowMs - oldestMs <= windowMs;
+  if (!within) return false;
+  store<u8>(entry, 0, 1);
+  store<u32>(entry, 0, 4);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Modbus master baseline
+
+@inline export const MASTER_NONE: i32 = 0;        // no established master yet
+@inline export const MASTER_THIS_CLIENT: i32 = 1; // the client is an established master
+@inline export const MASTER_OTHER: i32 = 2;       // masters exist, the client is not one
+
+function findDevice(device: usize, unitId: u32, create: bool, nowMs: u64): usize {
+  const hash = fnv32U32(fnv32(FNV32_OFFSET, device, 16), unitId);
+  const set = masterTable + <usize>((hash & (MASTER_DEVICES / WAYS - 1)) * WAYS * DEVICE_BYTES);
+  let free: usize = 0;
+  let oldest: usize = 0;
+  for (let way: u32 = 0; way < WAYS; way++) {
+    const e = set + <usize>(way * DEVICE_BYTES);
+    if (load<u8>(e) == 0) {
+      if (free == 0) free = e;
+      continue;
+    }
+    if (<u32>load<u16>(e, 2) == unitId && sameAddress(e + 16, device)) return e;
+    if (oldest == 0 || load<u64>(e, 8) < load<u64>(oldest, 8)) oldest = e;
+  }
+  if (!create) return 0;
+  let e = free;
+  if (e == 0) {
+    e = oldest;
+    countAnomaly(ModelAnomaly.MASTER_DEVICE_EVICTED);
+  }
+  memory.fill(e, 0, <usize>DEVICE_BYTES);
+  store<u8>(e, 1);
+  store<u16>(e, <u16>unitId, 2);
+  store<u64>(e, nowMs, 8);
+  memory.copy(e + 16, device, 16);
+  return e;
+}
+
+@inline function isEstablished(client: usize, minRequests: u32, minSpanMs: u64): bool {
+  return load<u32>(client, 16) >= minRequests && load<u64>(client, 32) - load<u64>(client, 24) >= minSpanMs;
+}
+
+// Classifies `client` (16-byte address) for the Modbus device at `device`
+// with `unitId`: a client is an established master once it has sent at least
+// `minRequests` requests spread over at least `minSpanMs` of packet time.
+export function masterStatus(device: usize, unitId: u32, client: usize, minRequests: u32, minSpanMs: u64): i32 {
+  const e = findDevice(device, unitId, false, 0);
+  if (e == 0) return MASTER_NONE;
+  const clients = <u32>load<u8>(e, 1);
+  let anyMaster = false;
+  for (let i: u32 = 0; i < clients; i++) {
+    const c = e + 32 + <usize>(i * CLIENT_BYTES);
+    if (!isEstablished(c, minRequests, minSpanMs)) continue;
+    if (sameAddress(c, client)) return MASTER_THIS_CLIENT;
+    anyMaster = true;
+  }
+  return anyMaster ? MASTER_OTHER : MASTER_NONE;
+}
+
+// Counts one request from `client` to the device.
+export function masterObserve(device: usize, unitId: u32, client: usize, nowMs: u64): void {
+  const e = findDevice(device, unitId, true, nowMs);
+  if (nowMs > load<u64>(e, 8)) store<u64>(e, nowMs, 8);
+  const clients = <u32>load<u8>(e, 1);
+  let oldest: usize = 0;
+  for (let i: u32 = 0; i < clients; i++) {
+    const c = e + 32 + <usize>(i * CLIENT_BYTES);
+    if (sameAddress(c, client)) {
+      store<u32>(c, load<u32>(c, 16) + 1, 16);
+      if (nowMs > load<u64>(c, 32)) store<u64>(c, nowMs, 32);
+      if (nowMs < load<u64>(c, 24)) store<u64>(c, nowMs, 24);
+      return;
+    }
+    if (oldest == 0 || load<u64>(c, 32) < load<u64>(oldest, 32)) oldest = c;
+  }
+  let c: usize;
+  if (clients < MAX_CLIENTS_PER_DEVICE) {
+    c = e + 32 + <usize>(clients * CLIENT_BYTES);
+    store<u8>(e, <u8>(clients + 1), 1);
+  } else {
+    c = oldest;
+    countAnomaly(ModelAnomaly.MASTER_CLIENT_EVICTED);
+  }
+  memory.copy(c, client, 16);
+  store<u32>(c, 1, 16);
+  store<u32>(c, 0, 20);
+  store<u64>(c, nowMs, 24);
+  store<u64>(c, nowMs, 32);
+}
