@@ -1,0 +1,89 @@
+// `fieldsense demo [FILE...]` runs the whole chain on one machine without any
+// installed service. It starts an embedded aedes broker on a free port of
+// 127.0.0.1 (never 1883) and the correlator with a SQLite store, then replays
+// the files into the broker and prints the alerts and the incident reports.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Correlator } from "../../../correlator/src/service.js";
+import { renderIncidentReport } from "../../../correlator/src/report.js";
+import { demoCapturePath } from "../config/paths.js";
+import { checkTopicLevel } from "../config/config.js";
+import { createLogger } from "../log.js";
+import { startBroker } from "../publish/embedded-broker.js";
+import { GatewayPublisher } from "../publish/mqtt.js";
+import { DEMO_HELP } from "./help.js";
+import { parseCommand, UsageError, type Output } from "./args.js";
+import { runReplay } from "./replay.js";
+import { formatSummary } from "./summary.js";
+
+// How long the demo waits for the correlator to store what was published.
+const STORE_WAIT_MS = 15_000;
+
+export async function demoCommand(argv: string[], output: Output): Promise<number> {
+  const { values, positionals } = parseCommand("demo", argv, {
+    data: { type: "string" },
+    models: { type: "string" },
+    site: { type: "string" },
+    gateway: { type: "string" },
+  });
+  if (values.help) {
+    output.stdout(DEMO_HELP);
+    return 0;
+  }
+  const site = (values.site as string | undefined) ?? "demo";
+  const gateway = (values.gateway as string | undefined) ?? "gateway-1";
+  const problem = checkTopicLevel("--site", site) ?? checkTopicLevel("--gateway", gateway);
+  if (problem) throw new UsageError(problem);
+  const files = positionals.length > 0 ? positionals : [demoCapturePath()];
+  const keepData = values.data !== undefined;
+  const dataDir = keepData ? (values.data as string) : mkdtempSync(join(tmpdir(), "fieldsense-demo-"));
+  const logger = createLogger("fieldsense-demo", process.env.FIELDSENSE_LOG_LEVEL ?? "warn");
+
+  const broker = await startBroker();
+  const url = `mqtt://127.0.0.1:${broker.port}`;
+  let correlator: Correlator | undefined;
+  let publisher: GatewayPublisher | undefined;
+  try {
+    correlator = await Correlator.start({
+      url, dbPath: join(dataDir, "correlator.db"), reportsDir: join(dataDir, "reports"), logger,
+    });
+    publisher = await GatewayPublisher.connect({ url, site, gateway, logger });
+    output.stdout(`Fieldsense demo: broker ${url}, store ${join(dataDir, "correlator.db")}\n\n== Alerts ==\n\n`);
+    const run = await runReplay({ files, json: false, records: false, site, gateway, modelsDir: values.models as string | undefined }, output, publisher);
+    await publisher.flush();
+    output.stderr(formatSummary(run.result));
+    if (run.alerts.length === 0) output.stdout("(no alerts)\n\n");
+
+    const stored = correlator;
+    const recordsPublished = publisher.stats.recordsPublished;
+    const done = () => run.alerts.every((alert) => stored.store.hasAlert(alert.id))
+      && stored.stats.recordsStored + stored.stats.recordsDuplicate + stored.stats.recordsInvalid >= recordsPublished;
+    if (!(await waitFor(done, STORE_WAIT_MS))) {
+      const missing = run.alerts.filter((alert) => !stored.store.hasAlert(alert.id)).length;
+      output.stderr(`the correlator stored ${run.alerts.length - missing} of ${run.alerts.length} alerts within ${STORE_WAIT_MS / 1000} s; the reports below may be incomplete\n`);
+    }
+    stored.writeReports();
+
+    output.stdout("== Incident reports ==\n\n");
+    const incidents = stored.store.incidents();
+    if (incidents.length === 0) output.stdout("(no incidents)\n");
+    for (const incident of incidents) output.stdout(`${renderIncidentReport(stored.store, incident.id)}\n`);
+    if (keepData) output.stdout(`Reports written to ${join(dataDir, "reports")}\n`);
+    return run.result.files.some((f) => f.error) ? 1 : 0;
+  } finally {
+    await publisher?.close();
+    await correlator?.stop();
+    await broker.close();
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}

@@ -1,0 +1,42 @@
+// Entry point of the `fieldsense` command (bin/fieldsense.js loads the
+// compiled copy of this file). Commands are imported when they run, so that
+// help and usage errors work without loading the WebAssembly core.
+import { processOutput, USAGE_ERROR_CODE, UsageError, type Output } from "./args.js";
+import { CORRELATOR_HELP, DEMO_HELP, MAIN_HELP, REPLAY_HELP, REPORT_HELP } from "./help.js";
+
+const HELP: Record<string, string> = {
+  replay: REPLAY_HELP, correlator: CORRELATOR_HELP, report: REPORT_HELP, demo: DEMO_HELP,
+};
+
+// Runs one command and returns the exit code: 0 success, 1 failure, 2 usage error.
+export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "replay": return await (await import("./replay.js")).replayCommand(rest, output);
+      case "correlator": return await (await import("./correlator.js")).correlatorCommand(rest, output);
+      case "report": return (await import("./correlator.js")).reportCommand(rest, output);
+      case "demo": return await (await import("./demo.js")).demoCommand(rest, output);
+      case undefined:
+        output.stderr(MAIN_HELP);
+        return 2;
+      case "-h":
+      case "--help":
+        output.stdout(MAIN_HELP);
+        return 0;
+      case "help": {
+        const topic = rest[0];
+        if (topic !== undefined && !HELP[topic]) throw new UsageError(`unknown command "${topic}"; commands are ${Object.keys(HELP).join(", ")}`);
+        output.stdout(topic ? HELP[topic] : MAIN_HELP);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"; commands are ${Object.keys(HELP).join(", ")} (see "fieldsense --help")`);
+    }
+  } catch (error) {
+    output.stderr(`fieldsense: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Compared by code, not class: a command module loaded through import()
+    // may see its own copy of args.js under a CommonJS test runner.
+    return (error as { code?: unknown }).code === USAGE_ERROR_CODE ? 2 : 1;
+  }
+}

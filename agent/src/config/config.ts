@@ -1,0 +1,34 @@
+// Defaults and checks for the values that name a gateway on the wire.
+import { hostname } from "node:os";
+
+// Site and gateway become MQTT topic levels, so they must not contain the
+// level separator or the wildcards ('/', '+', '#'), and stay short.
+const TOPIC_LEVEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export const DEFAULT_SITE = "default";
+
+// The gateway name defaults to the host name, reduced to topic-safe characters.
+export function defaultGateway(): string {
+  const cleaned = hostname().replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  return cleaned || "gateway";
+}
+
+// Returns an error message for an invalid site or gateway name, else undefined.
+export function checkTopicLevel(option: string, value: string): string | undefined {
+  if (TOPIC_LEVEL.test(value)) return undefined;
+  return `invalid ${option} "${value}": use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit (it becomes an MQTT topic level)`;
+}
+
+// Returns an error message for a broker URL that mqtt.js cannot use, else undefined.
+export function checkBrokerUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `invalid broker URL "${value}": expected a URL such as mqtt://127.0.0.1:1883`;
+  }
+  if (!["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"].includes(url.protocol)) {
+    return `invalid broker URL "${value}": scheme ${url.protocol} is not an MQTT scheme; use mqtt://, mqtts://, ws:// or wss://`;
+  }
+  return undefined;
+}

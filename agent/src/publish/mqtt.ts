@@ -1,0 +1,266 @@
+// Publishes alerts and selected records to an MQTT broker with mqtt.js 5.
+//
+// Topics: fieldsense/v1/{site}/{gateway}/alerts and .../records (QoS 1, one
+// JSON document per message) and .../status (retained "online", with a
+// retained "offline" last will). MQTT 5 is tried first. A broker that rejects
+// it is dialled again with 3.1.1: aedes 1.2 and other 3.1.1-only brokers reply
+// to the CONNECT with "unacceptable protocol version" or close the connection.
+import { randomBytes } from "node:crypto";
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from "mqtt";
+import type { Logger } from "../log.js";
+import { silentLogger } from "../log.js";
+import type { Alert } from "./alert.js";
+import type { RecordJson } from "./record.js";
+
+// mqtt.js numbers QoS 1 packets with 16-bit ids and loses acknowledgements
+// once 65,535 are open, so publishing waits for PUBACKs past this window.
+export const DEFAULT_MAX_IN_FLIGHT = 1000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+// How long close() waits for outstanding acknowledgements.
+export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+// Delay between reconnect attempts once the first connection succeeded.
+const RECONNECT_PERIOD_MS = 2000;
+
+export type MqttVersion = 4 | 5;
+
+export interface PublisherOptions {
+  url: string;
+  site: string;
+  gateway: string;
+  maxInFlight?: number;
+  connectTimeoutMs?: number;
+  // Skip the MQTT 5 attempt (4) or refuse to fall back (5).
+  protocolVersion?: MqttVersion;
+  logger?: Logger;
+}
+
+export interface PublisherStats {
+  alertsPublished: number;
+  recordsPublished: number;
+  failed: number;
+  // Highest number of unacknowledged messages at one time.
+  peakInFlight: number;
+}
+
+export function topicFor(site: string, gateway: string, leaf: "alerts" | "records" | "status"): string {
+  return `fieldsense/v1/${site}/${gateway}/${leaf}`;
+}
+
+// Removes user name and password from a URL before it goes into a message.
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username || parsed.password) {
+      parsed.username = "";
+      parsed.password = "";
+    }
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+export class MqttConnectError extends Error {
+  readonly code = "FIELDSENSE_MQTT_CONNECT";
+}
+
+// Connects with MQTT 5, then 3.1.1 when the broker rejects version 5.
+// `extra` adds options such as the last will; the returned client reconnects
+// on its own after the first success.
+export async function connectWithFallback(
+  url: string,
+  extra: IClientOptions,
+  options: {
+    connectTimeoutMs?: number;
+    protocolVersion?: MqttVersion;
+    logger?: Logger;
+    // Called with each new client before it connects, to attach listeners
+    // that must not miss packets arriving together with the CONNACK.
+    prepare?: (client: MqttClient) => void;
+  } = {},
+): Promise<{ client: MqttClient; version: MqttVersion }> {
+  const logger = options.logger ?? silentLogger;
+  const versions: MqttVersion[] = options.protocolVersion ? [options.protocolVersion] : [5, 4];
+  let lastError: Error | undefined;
+  for (const version of versions) {
+    try {
+      const client = await connectOnce(url, version, extra, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, options.prepare);
+      client.options.reconnectPeriod = RECONNECT_PERIOD_MS;
+      logger.info({ broker: redactUrl(url), protocolVersion: version }, "connected to MQTT broker");
+      return { client, version };
+    } catch (error) {
+      lastError = error as Error;
+      if (version === 5 && versions.length > 1 && isVersionRejection(lastError)) {
+        logger.info({ broker: redactUrl(url), reason: lastError.message }, "broker rejected MQTT 5, retrying with MQTT 3.1.1");
+        continue;
+      }
+      break;
+    }
+  }
+  throw new MqttConnectError(
+    `cannot connect to MQTT broker ${redactUrl(url)}: ${lastError?.message ?? "unknown error"}; ` +
+    "check that the broker runs and listens at that host and port, and that the URL scheme (mqtt://, mqtts://, ws://) matches it",
+  );
+}
+
+// Logs connection loss, reconnect attempts and recovery of a connected
+// client. During a long outage mqtt.js retries every RECONNECT_PERIOD_MS, so
+// attempts are logged only at 1, 2, 4, 8, ... to bound the log volume.
+export function logConnectionEvents(client: MqttClient, url: string, logger: Logger): void {
+  const broker = redactUrl(url);
+  let attempts = 0;
+  client.on("offline", () => logger.warn({ broker }, "MQTT broker connection lost"));
+  client.on("reconnect", () => {
+    attempts++;
+    if ((attempts & (attempts - 1)) === 0) logger.warn({ broker, attempts }, "reconnecting to MQTT broker");
+  });
+  client.on("connect", () => {
+    if (attempts > 0) logger.info({ broker, attempts }, "reconnected to MQTT broker");
+    attempts = 0;
+  });
+  client.on("error", (error) => logger.error({ broker, err: error.message }, "MQTT client error"));
+}
+
+// A rejected version shows as CONNACK return code 1 (3.1.1), reason code 0x84
+// (MQTT 5), or as a connection the broker closed before any CONNACK.
+function isVersionRejection(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 1 || code === 0x84 || /protocol version|closed before CONNACK/i.test(error.message);
+}
+
+function connectOnce(
+  url: string, version: MqttVersion, extra: IClientOptions, timeoutMs: number, prepare?: (client: MqttClient) => void,
+): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { ...extra, protocolVersion: version, reconnectPeriod: 0, connectTimeout: timeoutMs });
+    prepare?.(client);
+    // Only these listeners are removed later: mqtt.js keeps its own "close"
+    // listener, which schedules reconnects.
+    const onError = (error: Error) => fail(error);
+    const onClose = () => fail(new Error("connection closed before CONNACK"));
+    const detach = () => {
+      clearTimeout(timer);
+      client.off("connect", onConnect);
+      client.off("error", onError);
+      client.off("close", onClose);
+    };
+    const fail = (error: Error) => {
+      detach();
+      client.on("error", () => {});
+      client.end(true);
+      reject(error);
+    };
+    const onConnect = () => {
+      detach();
+      resolve(client);
+    };
+    const timer = setTimeout(() => fail(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs + 500);
+    client.once("connect", onConnect);
+    client.once("error", onError);
+    client.once("close", onClose);
+  });
+}
+
+// Publishes alerts and records of one gateway through a bounded window of
+// unacknowledged QoS 1 messages.
+export class GatewayPublisher {
+  readonly stats: PublisherStats = { alertsPublished: 0, recordsPublished: 0, failed: 0, peakInFlight: 0 };
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly idle: Array<() => void> = [];
+
+  private constructor(
+    private readonly client: MqttClient,
+    readonly protocolVersion: MqttVersion,
+    private readonly options: PublisherOptions,
+    private readonly logger: Logger,
+    private readonly maxInFlight: number,
+  ) {}
+
+  static async connect(options: PublisherOptions): Promise<GatewayPublisher> {
+    const logger = options.logger ?? silentLogger;
+    const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1 || maxInFlight > 65535) {
+      throw new RangeError(`invalid maxInFlight ${maxInFlight}: use an integer from 1 to 65535`);
+    }
+    const statusTopic = topicFor(options.site, options.gateway, "status");
+    const { client, version } = await connectWithFallback(options.url, {
+      clientId: `fieldsense-${options.gateway}-${randomBytes(4).toString("hex")}`,
+      clean: true,
+      will: { topic: statusTopic, payload: Buffer.from(statusPayload("offline")), qos: 1, retain: true },
+    }, { connectTimeoutMs: options.connectTimeoutMs, protocolVersion: options.protocolVersion, logger });
+    logConnectionEvents(client, options.url, logger);
+    const publisher = new GatewayPublisher(client, version, options, logger, maxInFlight);
+    await publisher.send(statusTopic, statusPayload("online"), { qos: 1, retain: true });
+    return publisher;
+  }
+
+  publishAlert(alert: Alert): Promise<void> {
+    const topic = topicFor(this.options.site, this.options.gateway, "alerts");
+    return this.send(topic, JSON.stringify(alert), { qos: 1 }).then(() => { this.stats.alertsPublished++; });
+  }
+
+  publishRecord(record: RecordJson): Promise<void> {
+    const topic = topicFor(this.options.site, this.options.gateway, "records");
+    return this.send(topic, JSON.stringify(record), { qos: 1 }).then(() => { this.stats.recordsPublished++; });
+  }
+
+  // Resolves once every message handed over so far is acknowledged.
+  flush(): Promise<void> {
+    if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  // Marks the gateway offline (retained), waits up to `timeoutMs` for
+  // acknowledgements and disconnects. Messages still unacknowledged then are
+  // dropped: the count is logged and returned.
+  async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<number> {
+    const statusTopic = topicFor(this.options.site, this.options.gateway, "status");
+    const offline = this.send(statusTopic, statusPayload("offline"), { qos: 1, retain: true })
+      .catch((error: Error) => this.logger.warn({ err: error.message }, "publishing the offline status failed"));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); });
+    const acknowledged = Promise.all([this.flush(), offline]).then(() => false);
+    const expired = await Promise.race([acknowledged, timedOut]);
+    clearTimeout(timer);
+    const unacknowledged = expired ? this.inFlight + this.waiting.length : 0;
+    if (expired) {
+      this.logger.error({ broker: redactUrl(this.options.url), unacknowledged, timeoutMs }, "MQTT messages not acknowledged before close; dropped");
+    }
+    // Forced when acknowledgements are missing, because a graceful end waits for them.
+    await new Promise<void>((resolve) => this.client.end(expired, {}, () => resolve()));
+    this.logger.info({ broker: redactUrl(this.options.url), ...this.stats }, "disconnected from MQTT broker");
+    return unacknowledged;
+  }
+
+  // Sends one QoS 1 message once a slot in the window is free; resolves on PUBACK.
+  private async send(topic: string, payload: string, publishOptions: IClientPublishOptions): Promise<void> {
+    while (this.inFlight >= this.maxInFlight) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.inFlight++;
+    this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
+    const options: IClientPublishOptions = this.protocolVersion === 5
+      ? { ...publishOptions, properties: { contentType: "application/json" } }
+      : publishOptions;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.client.publish(topic, payload, options, (error) => (error ? reject(error) : resolve()));
+      });
+    } catch (error) {
+      this.stats.failed++;
+      this.logger.error({ topic, err: (error as Error).message }, "MQTT publish failed");
+      throw error;
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+      if (this.inFlight === 0 && this.waiting.length === 0) {
+        for (const resolve of this.idle.splice(0)) resolve();
+      }
+    }
+  }
+}
+
+function statusPayload(state: "online" | "offline"): string {
+  return JSON.stringify({ state, ts: new Date().toISOString() });
+}

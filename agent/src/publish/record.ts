@@ -1,0 +1,68 @@
+// Protocol records as JSON (schemas/record.schema.json) and the default
+// selection of records that a gateway forwards to the correlator.
+import type { CoreRecord, Endpoint, FieldValue } from "../core/core.js";
+
+export interface RecordJson {
+  type: string;
+  ts: string;
+  src: Endpoint;
+  dst: Endpoint;
+  flow_id: number;
+  server_to_client: boolean;
+  record_truncated?: boolean;
+  [field: string]: FieldValue | Endpoint | undefined;
+}
+
+// Members set by the host; a core field of the same name is renamed
+// `field_<name>` so that it cannot overwrite them.
+const HOST_MEMBERS = new Set(["type", "ts", "src", "dst", "flow_id", "server_to_client", "record_truncated"]);
+
+export function recordToJson(record: CoreRecord): RecordJson {
+  const json: RecordJson = {
+    type: record.type,
+    ts: record.ts,
+    src: { ip: record.src.ip, port: record.src.port },
+    dst: { ip: record.dst.ip, port: record.dst.port },
+    flow_id: record.flowId,
+    server_to_client: record.serverToClient,
+  };
+  if (record.truncated) json.record_truncated = true;
+  for (const [name, value] of Object.entries(record.fields)) {
+    json[HOST_MEMBERS.has(name) ? `field_${name}` : name] = value;
+  }
+  return json;
+}
+
+// SMB commands whose records show which share and which file a client opened.
+const FORWARDED_SMB_COMMANDS = new Set(["TREE_CONNECT", "CREATE", "SMB_COM_TREE_CONNECT_ANDX", "SMB_COM_NT_CREATE_ANDX"]);
+// File reads and writes are forwarded too, because the correlator's report
+// sums transferred bytes per file from them. Those on a named pipe are not,
+// because they only carry DCE-RPC, whose calls have records of their own.
+const FORWARDED_SMB_TRANSFERS = new Set(["READ", "WRITE", "SMB_COM_READ_ANDX", "SMB_COM_WRITE_ANDX"]);
+
+// Modbus function codes that change a device or run an operation, from
+// Modbus Application Protocol V1.1b3 section 6. They are 5 Write Single Coil,
+// 6 Write Single Register, 8 Diagnostics, 15 Write Multiple Coils, 16 Write
+// Multiple Registers, 21 Write File Record, 22 Mask Write Register and 23
+// Read/Write Multiple Registers. Polls (1-4) stay on the gateway.
+const FORWARDED_MODBUS_FUNCTIONS = new Set([5, 6, 8, 15, 16, 21, 22, 23]);
+
+// The default selection for the `records` topic: what lateral movement and
+// OT changes leave behind, never every poll.
+export function isForwardedRecord(record: RecordJson): boolean {
+  switch (record.type) {
+    case "smb":
+      if (typeof record.command !== "string") return false;
+      if (FORWARDED_SMB_COMMANDS.has(record.command)) return true;
+      return FORWARDED_SMB_TRANSFERS.has(record.command) && record.named_pipe === undefined;
+    case "dcerpc":
+      return record.pdu_type === "request";
+    case "ntlm":
+      return record.message_type === 3 || record.message === "AUTHENTICATE";
+    case "modbus":
+      return record.pdu_type === "request"
+        && typeof record.function_code === "number"
+        && FORWARDED_MODBUS_FUNCTIONS.has(record.function_code);
+  }
+  return false;
+}

@@ -1,0 +1,207 @@
+// Incident reports in Markdown. Each report answers, in order, the four
+// questions of an analyst's triage: what fired and why, which host did what to
+// which host with which account, which files moved, and whether this is routine.
+import type { Alert } from "../../agent/src/publish/alert.js";
+import { formatEndpoint } from "../../agent/src/publish/alert.js";
+import { KEY_EVIDENCE } from "../../agent/src/publish/evidence.js";
+import type { RecordJson } from "../../agent/src/publish/record.js";
+import type { FieldValue } from "../../agent/src/core/core.js";
+import type { Incident, Store } from "./store.js";
+
+const CREATE_COMMANDS = new Set(["CREATE", "SMB_COM_NT_CREATE_ANDX"]);
+const WRITE_COMMANDS = new Set(["WRITE", "SMB_COM_WRITE_ANDX"]);
+const READ_COMMANDS = new Set(["READ", "SMB_COM_READ_ANDX"]);
+
+export function renderIncidentReport(store: Store, incidentId: number): string | undefined {
+  const incident = store.incident(incidentId);
+  if (!incident) return undefined;
+  const alerts = store.alertsOfIncident(incidentId);
+  const lines: string[] = [];
+  lines.push(`# Incident ${incident.id}: score ${incident.score}`, "");
+  lines.push(`- Site: ${incident.site}`);
+  lines.push(`- Packet time: ${iso(incident.firstMs)} to ${iso(incident.lastMs)}`);
+  lines.push(`- Hosts: ${incident.hosts.join(", ")}`);
+  lines.push(`- Alerts: ${alerts.length} from gateway(s) ${[...new Set(alerts.map((a) => a.gateway))].join(", ")}`);
+  if (spansItAndOt(alerts)) lines.push("- Spans IT and OT: the same hosts appear in IT protocol alerts and in Modbus alerts.");
+  lines.push("");
+  lines.push(...whatFired(alerts), "");
+  lines.push(...whoDidWhat(store, incident, alerts), "");
+  lines.push(...filesMoved(store, incident), "");
+  lines.push(...isRoutine(store, incident, alerts), "");
+  return lines.join("\n");
+}
+
+function whatFired(alerts: Alert[]): string[] {
+  const lines = ["## 1. What fired, and the model's logic", ""];
+  const byModel = new Map<string, Alert[]>();
+  for (const alert of alerts) byModel.set(alert.model, [...(byModel.get(alert.model) ?? []), alert]);
+  for (const [model, fired] of byModel) {
+    const first = fired[0];
+    const scores = fired.map((a) => a.score);
+    lines.push(`### ${first.name} (\`${model}\`)`, "");
+    lines.push(`- Fired ${fired.length} time(s), score ${Math.max(...scores)}${first.learning ? ", baseline still learning" : ""}`);
+    lines.push(`- ATT&CK: ${first.mitre.length > 0 ? first.mitre.join(", ") : "none given"}`);
+    lines.push(`- Logic: ${first.logic.trim().replace(/\s+/g, " ")}`, "");
+  }
+  lines.pop();
+  return lines;
+}
+
+function whoDidWhat(store: Store, incident: Incident, alerts: Alert[]): string[] {
+  const lines = ["## 2. Who did what to which host", "", "| Time (UTC) | From | To | Account | Model | Evidence |", "|---|---|---|---|---|---|"];
+  for (const alert of alerts) {
+    lines.push(`| ${alert.ts} | ${formatEndpoint(alert.src)} | ${formatEndpoint(alert.dst)} | ${cell(alert.account ?? "unknown")} | ${cell(alert.name)} | ${cell(keyEvidence(alert.evidence))} |`);
+  }
+
+  // Protocols without authentication (Modbus) name no account, but the same
+  // source host may have logged on elsewhere in the incident.
+  const accounts = accountsByHost(store, incident, alerts);
+  const unattributed = [...new Set(alerts.filter((a) => a.account === undefined).map((a) => a.src.ip))];
+  const hints = unattributed
+    .filter((host) => accounts.has(host))
+    .map((host) => `- No account in the alerts from ${host}, but ${host} used ${[...accounts.get(host)!].map((a) => `\`${a}\``).join(", ")} in this incident.`);
+  if (hints.length > 0) lines.push("", ...hints);
+  return lines;
+}
+
+// Accounts seen per source host: from the incident's alerts and from NTLM
+// AUTHENTICATE records between its hosts around its time.
+function accountsByHost(store: Store, incident: Incident, alerts: Alert[]): Map<string, Set<string>> {
+  const accounts = new Map<string, Set<string>>();
+  const add = (host: string, account: string | undefined) => {
+    if (!account) return;
+    accounts.set(host, (accounts.get(host) ?? new Set()).add(account));
+  };
+  for (const alert of alerts) add(alert.src.ip, alert.account);
+  const ntlm = store.recordsBetween(incident.site, incident.hosts, "ntlm", incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
+  for (const record of ntlm) add(record.src.ip, text(record.account));
+  return accounts;
+}
+
+interface FileActivity {
+  file: string;
+  share: string;
+  client: string;
+  server: string;
+  written: number;
+  read: number;
+  size?: number;
+  disposition?: string;
+  firstTs: string;
+}
+
+// Lists the files opened, written and read over SMB between the incident's
+// hosts, from one window before the first alert to one window after the last.
+function filesMoved(store: Store, incident: Incident): string[] {
+  const lines = ["## 3. Files moved", ""];
+  const records = store.recordsBetween(incident.site, incident.hosts, "smb",
+    incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
+  const files = new Map<string, FileActivity>();
+  const pipes = new Set<string>();
+  const countedTransfers = new Set<string>();
+  for (const record of records) {
+    const command = String(record.command ?? "");
+    if (typeof record.named_pipe === "string") {
+      pipes.add(`${record.named_pipe} on ${record.dst.ip}`);
+      continue;
+    }
+    const name = text(record.path) ?? text(record.file_id);
+    if (name === undefined) continue;
+    const key = `${record.src.ip}|${record.dst.ip}|${name}`;
+    const activity: FileActivity = files.get(key) ?? {
+      file: name, share: text(record.share) ?? "", client: record.src.ip, server: record.dst.ip, written: 0, read: 0, firstTs: record.ts,
+    };
+    if (!activity.share && text(record.share)) activity.share = text(record.share)!;
+    if (CREATE_COMMANDS.has(command)) {
+      if (typeof record.file_size === "number") activity.size = record.file_size;
+      if (record.create_disposition !== undefined) activity.disposition = String(record.create_disposition);
+    } else if (typeof record.length === "number" && !countedTransfers.has(transferKey(record))) {
+      // The command gives the direction (WRITE client to server, READ server
+      // to client), whichever PDU the record was written on.
+      countedTransfers.add(transferKey(record));
+      if (WRITE_COMMANDS.has(command)) activity.written += record.length;
+      else if (READ_COMMANDS.has(command)) activity.read += record.length;
+    }
+    files.set(key, activity);
+  }
+  if (files.size === 0) {
+    lines.push(records.length === 0
+      ? "No SMB records between these hosts were forwarded around this time, so no file transfer is known."
+      : "SMB traffic between these hosts named no files around this time.");
+  } else {
+    lines.push("| First seen (UTC) | File | Share | Direction | Bytes written | Bytes read | Size at open | Disposition |", "|---|---|---|---|---|---|---|---|");
+    for (const f of files.values()) {
+      const direction = f.written > 0 && f.read === 0 ? `${f.client} -> ${f.server}`
+        : f.read > 0 && f.written === 0 ? `${f.server} -> ${f.client}`
+        : `${f.client} <-> ${f.server}`;
+      lines.push(`| ${f.firstTs} | ${cell(f.file)} | ${cell(f.share)} | ${direction} | ${f.written} | ${f.read} | ${f.size ?? ""} | ${cell(f.disposition ?? "")} |`);
+    }
+    lines.push("", "File contents are not kept: the gateway forwards facts about transfers, not payload bytes.");
+  }
+  if (pipes.size > 0) lines.push("", `Named pipes opened: ${[...pipes].join(", ")}.`);
+  return lines;
+}
+
+function isRoutine(store: Store, incident: Incident, alerts: Alert[]): string[] {
+  const lines = ["## 4. Is this routine?", ""];
+  for (const alert of alerts) {
+    const context = alert.context.seen_before
+      ? `seen before by the gateway${alert.context.first_seen ? `, first on ${alert.context.first_seen}` : ""}`
+      : "first time the gateway has seen it";
+    lines.push(`- ${alert.ts} ${alert.name}: ${context}${alert.learning ? " (baseline still learning)" : ""}.`);
+  }
+  lines.push("");
+  const pairs = new Map<string, [string, string]>();
+  for (const alert of alerts) {
+    const [a, b] = [alert.src.ip, alert.dst.ip].sort();
+    pairs.set(`${a}|${b}`, [a, b]);
+  }
+  // History ends one correlation window before the first alert, so that the
+  // records of the incident itself (the logon and file copy just before a
+  // service is created) do not count as routine.
+  const before = incident.firstMs - store.windowMs;
+  for (const [a, b] of pairs.values()) {
+    const h = store.history(incident.site, a, b, before);
+    if (h.alerts === 0 && h.records === 0) {
+      lines.push(`- ${a} and ${b}: the store contains nothing between these hosts before ${iso(before)}; this pair is new.`);
+    } else {
+      lines.push(`- ${a} and ${b}: before ${iso(before)} the store contains ${h.alerts} alert(s) and ${h.records} record(s) between these hosts over ${h.days} day(s), the first on ${h.firstTs}.`);
+    }
+  }
+  return lines;
+}
+
+// Identifies one READ or WRITE exchange, so that a dissector writing a record
+// for the request and another for the response is counted once.
+function transferKey(record: RecordJson): string {
+  return `${record.flow_id}|${String(record.session_id ?? "")}|${String(record.message_id ?? record.ts)}|${String(record.command)}`;
+}
+
+function spansItAndOt(alerts: Alert[]): boolean {
+  const kinds = new Set(alerts.map((a) => (a.record === "modbus" ? "ot" : "it")));
+  return kinds.size > 1;
+}
+
+function keyEvidence(evidence: Record<string, FieldValue>): string {
+  const shown = KEY_EVIDENCE.filter((name) => evidence[name] !== undefined);
+  return shown.map((name) => `${name}=${valueText(evidence[name])}`).join(", ");
+}
+
+function valueText(value: FieldValue): string {
+  return Array.isArray(value) ? value.map(valueText).join(", ") : String(value);
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+// Escapes a value for a Markdown table cell. Text with backslashes (shares,
+// DOMAIN\user) goes into a code span, where backslashes stay literal.
+function cell(value: string): string {
+  const flat = value.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
+  return flat.includes("\\") ? `\`${flat.replace(/`/g, "'")}\`` : flat;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,33 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { reportToHtml } from "../../correlator/src/html.js";
+import { renderIncidentReport } from "../../correlator/src/report.js";
+import { Store } from "../../correlator/src/store.js";
+import { sampleAlert, smbCopyRecords } from "../publish/samples.js";
+
+test("html report structure", () => {
+  const store = new Store(":memory:");
+  const inserted = store.insertAlert(sampleAlert());
+  for (const record of smbCopyRecords()) store.insertRecord("plant-a", "gw-1", record);
+  assert.ok(inserted.stored);
+  if (!inserted.stored) return;
+  const html = reportToHtml(renderIncidentReport(store, inserted.incidentId)!, "Incident 1");
+  store.close();
+  assert.match(html, "<title>Incident 1</title>");
+  assert.match(html, "<h1>Incident 1: score 85</h1>");
+  assert.match(html, "<h2>3. Files moved</h2>");
+  assert.match(html, "<td>upd4te.exe</td><td><code>\\\\10.10.1.20\\ADMIN$</code></td>");
+  assert.match(html, "<li>Site: plant-a</li>");
+  assert.is((html.match(/<table>/g) ?? []).length, 2);
+});
+
+test("html escapes markup and split pipes", () => {
+  const html = reportToHtml("# a <b>\n\n| x | y |\n|---|---|\n| `p\\|q` | <i>&</i> |\n\nplain \"text\"", "t <1>");
+  assert.match(html, "<title>t &lt;1&gt;</title>");
+  assert.match(html, "<h1>a &lt;b&gt;</h1>");
+  assert.match(html, "<td><code>p|q</code></td><td>&lt;i&gt;&amp;&lt;/i&gt;</td>");
+  assert.match(html, "<p>plain &quot;text&quot;</p>");
+  assert.not.match(html, "<i>");
+});
+
+test.run();

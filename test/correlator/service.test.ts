@@ -1,0 +1,133 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt from "mqtt";
+import { GatewayPublisher, topicFor } from "../../agent/src/publish/mqtt.js";
+import { Correlator } from "../../correlator/src/service.js";
+import { modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
+import { startMosquitto } from "./mosquitto.js";
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("correlator with mosquitto stores each alert once", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const reportsDir = join(dir, "reports");
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), reportsDir });
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    assert.is(publisher.protocolVersion, 5);
+    const alerts = [sampleAlert("plant-a", "gw-1"), sampleAlert("plant-a", "gw-1", modbusAlertRecord())];
+    for (const record of smbCopyRecords()) await publisher.publishRecord(record);
+    // The same alerts twice, as after a resend or a second replay.
+    for (const alert of [...alerts, ...alerts]) await publisher.publishAlert(alert);
+    await publisher.close();
+
+    const stats = correlator.stats;
+    await until(() => stats.alertsStored + stats.alertsDuplicate === 4 && stats.recordsStored === 3, "4 alerts and 3 records");
+    assert.is(stats.alertsStored, 2);
+    assert.is(stats.alertsDuplicate, 2);
+    assert.is(correlator.store.countAlerts(), 2);
+    for (const alert of alerts) assert.ok(correlator.store.hasAlert(alert.id), `alert ${alert.id} not stored`);
+    assert.is(correlator.store.incidents().length, 1);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+  }
+
+  try {
+    const reportPath = join(reportsDir, "incident-1.md");
+    assert.ok(existsSync(reportPath), `${reportPath} not written`);
+    const report = readFileSync(reportPath, "utf8");
+    if (process.env.SHOW_REPORT) console.log(report);
+    // 1. What fired and its logic.
+    assert.match(report, "## 1. What fired");
+    assert.match(report, "Remote service created over svcctl (`remote-service-svcctl`)");
+    assert.match(report, "Logic: A host asked the Service Control Manager");
+    assert.match(report, "T1569.002, T1543.003");
+    assert.match(report, "T0855, T0836");
+    // 2. Which host did what to which host, with which account.
+    assert.match(report, "## 2. Who did what");
+    assert.match(report, "| 10.10.0.55:50112 | 10.10.1.20:445 | `PLANT\\m.keller` |");
+    assert.match(report, "operation=CreateServiceW");
+    assert.match(report, "| 10.10.0.55:50112 | 10.10.2.10:502 |");
+    assert.match(report, "No account in the alerts from 10.10.0.55, but 10.10.0.55 used `PLANT\\m.keller` in this incident.");
+    // 3. Which files moved.
+    assert.match(report, "## 3. Files moved");
+    assert.match(report, /\| upd4te\.exe \| `\\\\10\.10\.1\.20\\ADMIN\$` \| 10\.10\.0\.55 -> 10\.10\.1\.20 \| 6144 \| 0 \|/);
+    // 4. Is this routine.
+    assert.match(report, "## 4. Is this routine?");
+    assert.match(report, "first time the gateway has seen it");
+    assert.match(report, "10.10.0.55 and 10.10.1.20: the store contains nothing between these hosts before 2026-03-10T07:00:40.660Z; this pair is new");
+    assert.match(report, "Spans IT and OT");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("correlator drops invalid and misaddressed alerts", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db") });
+    const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    const topic = topicFor("plant-a", "gw-1", "alerts");
+    const { id: _id, ...withoutId } = sampleAlert("plant-a", "gw-1");
+    await client.publishAsync(topic, JSON.stringify(withoutId), { qos: 1 });
+    await client.publishAsync(topic, "{not json", { qos: 1 });
+    await client.publishAsync(topicFor("plant-b", "gw-1", "alerts"), JSON.stringify(sampleAlert("plant-a", "gw-1")), { qos: 1 });
+    await client.publishAsync(topicFor("plant-a", "gw-1", "records"), JSON.stringify({ type: "smb" }), { qos: 1 });
+    await client.publishAsync(topic, JSON.stringify(sampleAlert("plant-a", "gw-1")), { qos: 1 });
+    await client.endAsync();
+
+    const stats = correlator.stats;
+    await until(() => stats.alertsStored === 1, "the valid alert");
+    assert.is(stats.alertsInvalid, 2);
+    assert.is(stats.alertsWrongTopic, 1);
+    assert.is(stats.recordsInvalid, 1);
+    assert.is(correlator.store.countAlerts(), 1);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("correlator receives alerts sent while stopped", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const options = { url: broker.url, dbPath: join(dir, "c.db"), clientId: "fieldsense-correlator-test" };
+  let correlator: Correlator | undefined;
+  try {
+    // The first start creates the persistent session and its subscriptions.
+    await (await Correlator.start(options)).stop();
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    const alert = sampleAlert("plant-a", "gw-1");
+    await publisher.publishAlert(alert);
+    await publisher.close();
+
+    correlator = await Correlator.start(options);
+    const stored = correlator;
+    await until(() => stored.store.hasAlert(alert.id), "the alert queued by the broker");
+    assert.is(stored.stats.alertsStored, 1);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();

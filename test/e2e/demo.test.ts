@@ -1,0 +1,54 @@
+// `fieldsense demo` end to end with its embedded aedes broker (no Mosquitto):
+// broker, correlator and replay of test/fixtures/demo/plant-scene.pcap.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../agent/src/cli/main.js";
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+  return { code, stdout, stderr };
+}
+
+test("demo prints alerts and incident report", async () => {
+  const result = await run("demo");
+  assert.is(result.code, 0, result.stderr);
+  assert.not.match(result.stderr, "may be incomplete");
+  assert.match(result.stdout, /broker mqtt:\/\/127\.0\.0\.1:\d+/);
+  assert.not.match(result.stdout, "127.0.0.1:1883");
+  const [alerts, reports] = result.stdout.split("== Incident reports ==");
+  assert.match(alerts, "operation=CreateServiceW");
+  assert.match(alerts, "function=WRITE_MULTIPLE_REGISTERS");
+  assert.match(reports, "# Incident 1: score");
+  for (const heading of ["## 1. What fired", "## 2. Who did what", "## 3. Files moved", "## 4. Is this routine?"]) {
+    assert.match(reports, heading);
+  }
+  assert.match(reports, "upd4te.exe");
+  assert.match(reports, "Spans IT and OT");
+  assert.not.match(reports, "# Incident 2");
+});
+
+test("demo keeps data with --data", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-demo-test-"));
+  try {
+    const result = await run("demo", "--data", dir);
+    assert.is(result.code, 0, result.stderr);
+    assert.ok(existsSync(join(dir, "correlator.db")));
+    assert.equal(readdirSync(join(dir, "reports")).sort(), ["incident-1.html", "incident-1.md"]);
+    const report = await run("report", "--db", join(dir, "correlator.db"), "--incident", "1");
+    assert.is(report.code, 0, report.stderr);
+    assert.match(report.stdout, "## 4. Is this routine?");
+    // A second demo on the same store finds every alert already stored.
+    const again = await run("demo", "--data", dir);
+    assert.is(again.code, 0, again.stderr);
+    assert.not.match(again.stdout, "# Incident 2");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
