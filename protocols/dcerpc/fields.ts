@@ -1,12 +1,55 @@
 // DCE-RPC field ids (300-399) and anomaly ids (300-399).
 // The JSON names returned here appear in records and alerts; see protocols/fields.ts.
+// pdu_type, rtt_us, user, domain and account use the common fields.
 
 export namespace DcerpcField {
-  // Example: @inline export const FUNCTION_CODE: u16 = 300;
+  @inline export const INTERFACE_UUID: u16 = 300;     // lowercase canonical text
+  @inline export const INTERFACE: u16 = 301;          // Zeek's endpoint name for the UUID
+  @inline export const OPNUM: u16 = 302;
+  @inline export const OPERATION: u16 = 303;          // Zeek's operation name
+  @inline export const NAMED_PIPE: u16 = 304;         // pipe as opened over SMB; over TCP the bind_ack secondary address, else the responder port
+  @inline export const CALL_ID: u16 = 305;
+  @inline export const CONTEXT_ID: u16 = 306;
+  @inline export const STATUS: u16 = 307;             // fault status, "0x%08x"
+  @inline export const FAULT: u16 = 308;              // fault status name, when known
+  @inline export const INTERFACE_VERSION: u16 = 309;  // major version of the abstract syntax
+  @inline export const SECONDARY_ADDRESS: u16 = 310;  // bind_ack sec_addr
+  @inline export const STUB_TRUNCATED: u16 = 312;     // the stub kept for evidence was cut
+  @inline export const BIG_ENDIAN: u16 = 313;         // the request used big-endian integers (packed_drep)
+  // Operation evidence taken from the request stub.
+  @inline export const COMMAND: u16 = 330;            // ATSVC AT_INFO.Command; task XML <Command>
+  @inline export const SERVICE_NAME: u16 = 331;
+  @inline export const DISPLAY_NAME: u16 = 332;
+  @inline export const BINARY_PATH: u16 = 333;
+  @inline export const SERVICE_START_NAME: u16 = 334; // account a new service runs as
+  @inline export const TASK_NAME: u16 = 335;
+  @inline export const TASK_ACCOUNT: u16 = 336;       // SASec account a job runs as
+  @inline export const COMMAND_ARGUMENTS: u16 = 337;  // task XML <Arguments>
 }
 
 export function dcerpcFieldName(id: u16): string {
   switch (id) {
+    case DcerpcField.INTERFACE_UUID: return "interface_uuid";
+    case DcerpcField.INTERFACE: return "interface";
+    case DcerpcField.OPNUM: return "opnum";
+    case DcerpcField.OPERATION: return "operation";
+    case DcerpcField.NAMED_PIPE: return "named_pipe";
+    case DcerpcField.CALL_ID: return "call_id";
+    case DcerpcField.CONTEXT_ID: return "context_id";
+    case DcerpcField.STATUS: return "status";
+    case DcerpcField.FAULT: return "fault";
+    case DcerpcField.INTERFACE_VERSION: return "interface_version";
+    case DcerpcField.SECONDARY_ADDRESS: return "secondary_address";
+    case DcerpcField.STUB_TRUNCATED: return "stub_truncated";
+    case DcerpcField.BIG_ENDIAN: return "big_endian";
+    case DcerpcField.COMMAND: return "command";
+    case DcerpcField.SERVICE_NAME: return "service_name";
+    case DcerpcField.DISPLAY_NAME: return "display_name";
+    case DcerpcField.BINARY_PATH: return "binary_path";
+    case DcerpcField.SERVICE_START_NAME: return "service_start_name";
+    case DcerpcField.TASK_NAME: return "task_name";
+    case DcerpcField.TASK_ACCOUNT: return "task_account";
+    case DcerpcField.COMMAND_ARGUMENTS: return "command_arguments";
   }
   return "";
 }
@@ -14,10 +57,50 @@ export function dcerpcFieldName(id: u16): string {
 // Anomalies are named after what was observed, prefixed with the protocol:
 // "dcerpc.length_mismatch", never a verdict.
 export namespace DcerpcAnomaly {
+  // Version is not 5.0/5.1, frag_length is below the common header, or the
+  // data representation is not one C706 defines.
+  @inline export const HEADER_INVALID: u16 = 300;
+  // frag_length is too small for the PDU type's fixed fields or its auth verifier.
+  @inline export const LENGTH_MISMATCH: u16 = 301;
+  @inline export const UNKNOWN_PTYPE: u16 = 302;
+  // More presentation contexts than fit in the per-connection table.
+  @inline export const CONTEXT_TABLE_FULL: u16 = 303;
+  // More outstanding calls than fit in the pending table, so the oldest was reported without rtt.
+  @inline export const PENDING_CALLS_FULL: u16 = 304;
+  // A request stub longer than the evidence bound; the rest was not kept.
+  @inline export const STUB_TRUNCATED: u16 = 305;
+  // A middle or last request fragment with no first fragment of that call.
+  @inline export const FRAGMENT_UNEXPECTED: u16 = 306;
+  // A new first fragment or the end of the flow arrived before a last fragment.
+  @inline export const FRAGMENT_INCOMPLETE: u16 = 307;
+  // A first response or fault fragment whose call_id matches no request.
+  @inline export const RESPONSE_WITHOUT_REQUEST: u16 = 308;
+  // A request names a context id that no bind or alter_context offered.
+  @inline export const CONTEXT_UNKNOWN: u16 = 309;
+  // A request stub that the operation's NDR parser could not read to the evidence.
+  @inline export const STUB_MALFORMED: u16 = 310;
+  // A PDU other than a response was longer than the bytes buffered for it, so
+  // only its beginning was parsed.
+  @inline export const PDU_PREFIX_ONLY: u16 = 311;
+  // Evidence of a call was reported early because a later pipelined call needed the slot.
+  @inline export const EVIDENCE_SLOT_BUSY: u16 = 312;
 }
 
 export function dcerpcAnomalyName(id: u16): string {
   switch (id) {
+    case DcerpcAnomaly.HEADER_INVALID: return "dcerpc.header_invalid";
+    case DcerpcAnomaly.LENGTH_MISMATCH: return "dcerpc.length_mismatch";
+    case DcerpcAnomaly.UNKNOWN_PTYPE: return "dcerpc.unknown_ptype";
+    case DcerpcAnomaly.CONTEXT_TABLE_FULL: return "dcerpc.context_table_full";
+    case DcerpcAnomaly.PENDING_CALLS_FULL: return "dcerpc.pending_calls_full";
+    case DcerpcAnomaly.STUB_TRUNCATED: return "dcerpc.stub_truncated";
+    case DcerpcAnomaly.FRAGMENT_UNEXPECTED: return "dcerpc.fragment_unexpected";
+    case DcerpcAnomaly.FRAGMENT_INCOMPLETE: return "dcerpc.fragment_incomplete";
+    case DcerpcAnomaly.RESPONSE_WITHOUT_REQUEST: return "dcerpc.response_without_request";
+    case DcerpcAnomaly.CONTEXT_UNKNOWN: return "dcerpc.context_unknown";
+    case DcerpcAnomaly.STUB_MALFORMED: return "dcerpc.stub_malformed";
+    case DcerpcAnomaly.PDU_PREFIX_ONLY: return "dcerpc.pdu_prefix_only";
+    case DcerpcAnomaly.EVIDENCE_SLOT_BUSY: return "dcerpc.evidence_slot_busy";
   }
   return "";
 }
