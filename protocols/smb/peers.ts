@@ -1,13 +1,13 @@
 // Hand-offs from SMB to the NTLMSSP and DCE-RPC dissectors: security blobs of
 // session setups, and the bytes written to and read from named pipes.
 
-import { dcerpcOnPipeData, dcerpcSetPipeContext } from "../dcerpc/pipe";
+import { dcerpcOnPipeClose, dcerpcOnPipeData, dcerpcOnPipeGap, dcerpcSetPipeContext } from "../dcerpc/pipe";
 import {
   identityDomain, identityDomainLength, identityUser, identityUserLength, ntlmInspectBlob, NTLM_IDENTITY_BYTES,
 } from "../ntlm/ntlmssp";
 import {
-  fileClearTreeUnknown, fileDetachPipe, fileFlags, fileMarkPipe, fileName, fileNameLength, filePipeState,
-  fileSessionId, fileSetFlag, FILE_FLAG_FIRST_DATA_SEEN, FILE_FLAG_PIPE, FILE_FLAG_TREE_UNKNOWN, sessionDomain,
+  fileAt, fileClearTreeUnknown, fileDetachPipe, fileFlags, fileMarkPipe, fileName, fileNameLength, filePipeState,
+  fileSessionId, fileSetFlag, FILE_FLAG_FIRST_DATA_SEEN, MAX_FILES, FILE_FLAG_PIPE, FILE_FLAG_TREE_UNKNOWN, sessionDomain,
   sessionDomainLength, sessionFind, sessionGet, sessionSetAccount, sessionUser, sessionUserLength,
 } from "./state";
 
@@ -50,13 +50,48 @@ export function feedPipeData(file: usize, toServer: bool, data: usize, length: u
   }
   const pipeState = filePipeState(file);
   if (pipeState == 0) return;
+  setPipeContext(file);
+  dcerpcOnPipeData(pipeState, toServer, data, length);
+}
+
+// Names the pipe and the session's account for the DCE-RPC records written
+// next.
+function setPipeContext(file: usize): void {
   const session = sessionFind(fileSessionId(file));
   if (session != 0) {
     dcerpcSetPipeContext(fileName(file), fileNameLength(file), sessionUser(session), sessionUserLength(session), sessionDomain(session), sessionDomainLength(session));
   } else {
     dcerpcSetPipeContext(fileName(file), fileNameLength(file), 0, 0, 0, 0);
   }
-  dcerpcOnPipeData(pipeState, toServer, data, length);
+}
+
+// Ends the DCE-RPC conversation of a pipe that is being closed, so calls still
+// waiting for their response are reported. Call it before the file entry is
+// released, and not while an SMB record is open.
+export function closePipe(file: usize): void {
+  const pipeState = filePipeState(file);
+  if (pipeState == 0) return;
+  setPipeContext(file);
+  dcerpcOnPipeClose(pipeState);
+}
+
+// Ends the DCE-RPC conversation of every pipe of the flow (flow end).
+export function closeAllPipes(): void {
+  for (let i: u32 = 0; i < MAX_FILES; i++) {
+    const file = fileAt(i);
+    if (file != 0) closePipe(file);
+  }
+}
+
+// Tells the DCE-RPC state of every pipe of the flow that SMB bytes were lost,
+// because pipe data may have been among them.
+export function gapAllPipes(): void {
+  for (let i: u32 = 0; i < MAX_FILES; i++) {
+    const file = fileAt(i);
+    if (file == 0) continue;
+    const pipeState = filePipeState(file);
+    if (pipeState != 0) dcerpcOnPipeGap(pipeState);
+  }
 }
 
 // True when the bytes start like a connection-oriented DCE-RPC PDU (C706

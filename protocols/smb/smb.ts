@@ -13,6 +13,7 @@ import {
 import { smb1ParseMessage } from "./smb1";
 import { smb2ParseMessage } from "./smb2";
 import { writeUnanswered } from "./pending";
+import { closeAllPipes, gapAllPipes } from "./peers";
 import { MAX_PENDING, pendingAt, resyncFlags, setFlow, setResyncFlags, SMB_STATE_END } from "./state";
 
 // Bytes of one SMB message that are parsed. A longer message (a large READ
@@ -114,6 +115,7 @@ function parseMessage(message: usize, available: u32, messageLength: u32): void 
 export function smbOnGap(state: usize, toServer: bool): void {
   setFlow(state);
   setResyncFlags(resyncFlags() | (toServer ? 1 : 2));
+  gapAllPipes();
 }
 
 // Reports every request still waiting for its response.
@@ -123,4 +125,5 @@ export function smbOnClose(state: usize): void {
     const pending = pendingAt(i);
     if (pending != 0) writeUnanswered(pending);
   }
+  closeAllPipes();
 }

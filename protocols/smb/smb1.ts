@@ -43,7 +43,7 @@ import { latin1ToUtf8, textWasCut, utf16leToUtf8 } from "../text";
 import { SmbAnomaly, SmbField } from "./fields";
 import { createActionName, createDispositionName, ntStatusName, shareTypeName, smb1CommandName } from "./tables";
 import { fieldAccount, fieldNameOrHex, fieldRtt } from "./record";
-import { feedPipeData, inspectSecurityBlob } from "./peers";
+import { closePipe, feedPipeData, inspectSecurityBlob } from "./peers";
 import { pendingSlot } from "./pending";
 import {
   fileFind, fileFlags, fileName, fileNameLength, filePipeState, filePut, fileRemove, FILE_FLAG_PIPE, NAME_BYTES, pendingAux,
@@ -482,7 +482,10 @@ function handleResponse(message: usize, available: u32, command: u8, words: u32,
   }
 
   if (success) {
-    if (command == Command.CLOSE && file != 0) fileRemove(file);
+    if (command == Command.CLOSE && file != 0) {
+      closePipe(file);
+      fileRemove(file);
+    }
     if (command == Command.TREE_DISCONNECT) treeRemove(uid, tid);
     if (command == Command.LOGOFF_ANDX) sessionRemove(uid);
   }

@@ -42,7 +42,7 @@ import { textWasCut, utf16leToUtf8 } from "../text";
 import { SmbAnomaly, SmbField } from "./fields";
 import { createActionName, createDispositionName, ctlCodeName, shareTypeName, smb2CommandName, smb2DialectName } from "./tables";
 import { fieldAccount, fieldNameOrHex, fieldRtt, fieldStatus } from "./record";
-import { feedPipeData, inspectSecurityBlob } from "./peers";
+import { closePipe, feedPipeData, inspectSecurityBlob } from "./peers";
 import { pendingSlot, smb2Version } from "./pending";
 import {
   fileFind, fileFlags, fileName, fileNameLength, filePipeState, filePut, fileRemove,
@@ -395,7 +395,10 @@ function parseResponse(header: usize, end: u32): void {
 
   // State changes that the record above still needed the old state for.
   if (status == 0) {
-    if (command == Command.CLOSE && responseFile != 0) fileRemove(responseFile);
+    if (command == Command.CLOSE && responseFile != 0) {
+      closePipe(responseFile);
+      fileRemove(responseFile);
+    }
     if (command == Command.TREE_DISCONNECT) treeRemove(sessionId, treeId);
     if (command == Command.LOGOFF) sessionRemove(sessionId);
   }

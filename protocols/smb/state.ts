@@ -225,6 +225,12 @@ export function filePut(fileId: usize, sessionId: u64, treeId: u32, name: usize,
 }
 
 // Releases the entry and its pipe state slot.
+// Returns the file entry at `index` (below MAX_FILES) when it is in use, else 0.
+export function fileAt(index: u32): usize {
+  const entry = flow + FILES_AT + <usize>index * FILE_BYTES;
+  return load<u8>(entry, 28) != 0 ? entry : 0;
+}
+
 export function fileRemove(entry: usize): void {
   fileDetachPipe(entry);
   store<u8>(entry, 0, 28);
