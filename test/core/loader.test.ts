@@ -21,7 +21,7 @@ test("invalid limit message", async () => {
     assert.unreachable("streamBufferBytes 100 was accepted");
   } catch (error) {
     assert.instance(error, CoreConfigError);
-    assert.match((error as Error).message, "invalid core limit streamBufferBytes: 100; expected an integer from 4096");
+    assert.match((error as Error).message, "invalid core limit streamBufferBytes: 100; expected an integer from 16388");
   }
 });
 

@@ -3,6 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { TcpConversation, tcpFrame, udpFrame, batchOf, timed } from "../helpers/frames.js";
+import { Command, nbss, smb2, treeConnectRequest } from "../smb/build.js";
 import type { CoreRecord } from "../../agent/src/core/core.js";
 import {
   runFrames, runTimed, loadCore, modbusRecords, readHoldingRequest, readHoldingResponse,
@@ -192,16 +193,30 @@ test("flow table eviction under small maxFlows", async () => {
   assert.is(modbusRecords(run).length, 6);
 });
 
-test("dissector state exhausted is counted", async () => {
+test("large dissector state exhausted is counted", async () => {
+  // SMB takes a 32 KiB state area from the appStateSlots pool: with one
+  // area, the second SMB flow is not dissected.
   const frames = [1, 2].flatMap((i) => {
-    const c = new TcpConversation(`10.7.0.${i}`, 42000 + i, "10.7.0.100", 502).handshake();
+    const c = new TcpConversation(`10.7.0.${i}`, 42000 + i, "10.7.0.100", 445).handshake();
+    c.fromClient(nbss(smb2({ command: Command.TREE_CONNECT, messageId: i }, treeConnectRequest("\\\\server\\share"))));
     return c.frames;
   });
-  frames.push(...[1, 2].map((i) => tcpFrame({ src: `10.7.0.${i}`, dst: "10.7.0.100", srcPort: 42000 + i, dstPort: 502, seq: 1001, payload: readHoldingRequest(i, i, 1) })));
   const run = await runFrames(frames, { limits: { maxFlows: 4, appStateSlots: 1 } });
 
-  assert.is(modbusRecords(run).length, 1);
+  const smb = run.records.filter((r) => r.type === "smb");
+  assert.ok(smb.length > 0, "the first SMB flow gives records");
+  assert.ok(smb.every((r) => r.src.ip === "10.7.0.1"), "only the first SMB flow gives records");
   assert.is(run.anomalies["flow.app_state_exhausted"], 1);
+});
+
+test("modbus flows do not take large dissector state", async () => {
+  // Modbus takes a small state area, one per flow of the flow table, so
+  // appStateSlots does not limit it.
+  const frames = [1, 2, 3].flatMap((i) => modbusExchange(`10.7.1.${i}`, "10.7.1.100", 42100 + i));
+  const run = await runFrames(frames, { limits: { maxFlows: 3, appStateSlots: 1 } });
+
+  assert.is(modbusRecords(run).length, 6);
+  assert.is(run.anomalies["flow.app_state_exhausted"], undefined);
 });
 
 test("idle flows expire by packet time", async () => {

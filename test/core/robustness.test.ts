@@ -21,7 +21,7 @@ test("random bytes on every link type", async () => {
     const frames = Array.from({ length: FRAMES_PER_RUN }, (_, i) => ({
       tsSec: 1000 + Math.floor(i / 100), tsFrac: 0, bytes: randomBytes(random, Math.floor(random() * 200)),
     }));
-    const run = await runTimed(frames, { linkType, limits: { maxFlows: 64, appStateSlots: 16, streamBufferBytes: 4096, reassemblyBytesTotal: 65536 } });
+    const run = await runTimed(frames, { linkType, limits: { maxFlows: 64, appStateSlots: 16, streamBufferBytes: 16388, reassemblyBytesTotal: 65552 } });
     assert.is(run.counters["packets"], FRAMES_PER_RUN, `link type ${linkType}`);
   }
 });
@@ -52,7 +52,7 @@ test("mutated and truncated frames", async () => {
       if (random() < 0.3) bytes = bytes.subarray(0, Math.floor(random() * bytes.length));
       return { tsSec: 2000 + Math.floor(i / 50), tsFrac: 0, bytes, wireLength: source.length };
     });
-    const run = await runTimed(frames, { limits: { maxFlows: 8, appStateSlots: 4, streamBufferBytes: 4096, reassemblyBytesTotal: 16384 } });
+    const run = await runTimed(frames, { limits: { maxFlows: 8, appStateSlots: 4, streamBufferBytes: 16388, reassemblyBytesTotal: 32776 } });
     assert.is(run.counters["packets"], FRAMES_PER_RUN, `round ${round}`);
   }
 });
@@ -78,7 +78,7 @@ test("random sequence numbers on one flow", async () => {
     }
     frames.push({ tsSec: 3000, tsFrac: i, bytes: base.frames[before] });
   }
-  const run = await runTimed(frames, { limits: { maxFlows: 4, appStateSlots: 2, streamBufferBytes: 4096, reassemblyBytesTotal: 8192 } });
+  const run = await runTimed(frames, { limits: { maxFlows: 4, appStateSlots: 2, streamBufferBytes: 16388, reassemblyBytesTotal: 32776 } });
   assert.is(run.counters["packets"], FRAMES_PER_RUN);
   assert.ok((run.counters["tcp.segments"] ?? 0) > 0);
 });

@@ -1,7 +1,9 @@
 // Runs hand-built frames through the WebAssembly core and collects records
 // and statistics, plus builders for the link layers and IP variants that
 // test/helpers/frames.ts does not make.
+import pino from "pino";
 import { Core, type CoreLimits, type CoreRecord } from "../../agent/src/core/core.js";
+import { silentLogger, type Logger } from "../../agent/src/log.js";
 import { batchOf, timed, type TimedFrame } from "../helpers/frames.js";
 
 export interface CoreRun {
@@ -10,9 +12,17 @@ export interface CoreRun {
   anomalies: Record<string, number>;
 }
 
-// FIELDSENSE_CORE_WASM points the tests at another build of the core.
-export function loadCore(limits?: CoreLimits): Promise<Core> {
-  return Core.load({ limits, wasmPath: process.env.FIELDSENSE_CORE_WASM });
+// FIELDSENSE_CORE_WASM points the tests at another build of the core. The
+// core's log goes nowhere unless a test passes its own logger.
+export function loadCore(limits?: CoreLimits, logger: Logger = silentLogger): Promise<Core> {
+  return Core.load({ limits, wasmPath: process.env.FIELDSENSE_CORE_WASM, logger });
+}
+
+// A logger that keeps every entry, for tests that check what was logged.
+export function memoryLogger(): { logger: Logger; entries: Array<Record<string, unknown>> } {
+  const entries: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: "trace" }, { write: (line: string) => { entries.push(JSON.parse(line)); } });
+  return { logger, entries };
 }
 
 // Processes timed frames as one batch of `linkType`, then ends the input.

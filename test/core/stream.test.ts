@@ -130,24 +130,25 @@ test("gap at flow end then resync", async () => {
 });
 
 test("gap when buffer fills behind hole", async () => {
-  // With a 4096-byte stream buffer, 400 ADUs (4800 bytes) behind a hole
-  // cannot all be held: the core gives up on the hole and resynchronises.
+  // With a 16,388-byte stream buffer (the smallest accepted), 1500 ADUs
+  // (18,000 bytes) behind a hole cannot all be held: the core gives up on
+  // the hole and resynchronises.
   const isn = 11001;
   const lost = readHoldingRequest(60, 0, 1);
   const frames = [clientSegment(isn - 1, [], "S"), clientSegment(isn, readHoldingRequest(59, 0, 1))];
   let seq = isn + 12 + lost.length;
-  for (let id = 61; id < 461; id++) {
+  for (let id = 61; id < 1561; id++) {
     const adu = readHoldingRequest(id, id, 1);
     frames.push(clientSegment(seq, adu));
     seq += adu.length;
   }
-  const run = await runFrames(frames, { limits: { streamBufferBytes: 4096 } });
+  const run = await runFrames(frames, { limits: { streamBufferBytes: 16388 } });
   const ids = requestIds(modbusRecords(run));
 
   assert.is(ids[0], 59);
   assert.not.ok(ids.includes(60));
-  assert.is(ids.length, 401);
-  assert.is(ids[ids.length - 1], 460);
+  assert.is(ids.length, 1501);
+  assert.is(ids[ids.length - 1], 1560);
   assert.is(run.anomalies["tcp.seq_gap"], 1);
 });
 

@@ -119,10 +119,7 @@ test("modbus suricata FC8 diagnostics and exceptions", async () => {
   assert.is(modbus.filter((r) => r.fields.function_code === 43 && r.fields.mei_type === 14).length, 2);
 });
 
-// NOTE: skipped because the core probes Modbus only when the responder port
-// is 502 (probeProtocols in wasm-core/assembly/dispatch.ts), so a connection
-// opened from port 502 is never dispatched to the Modbus dissector.
-test.skip("modbus server opened the connection", async () => {
+test("modbus server opened the connection", async () => {
   // Same capture: 10.0.0.8 opens a connection from port 502 to 10.0.0.57
   // and sends five exception 6 (busy) responses to FC1.
   const pcap = capture("modbus/suricata_modbus_fc8_diag_fc43.pcap");

@@ -11,6 +11,7 @@ import { modbusAnomalyName } from "../../protocols/modbus/fields";
 import { smbAnomalyName } from "../../protocols/smb/fields";
 import { dcerpcAnomalyName } from "../../protocols/dcerpc/fields";
 import { ntlmAnomalyName } from "../../protocols/ntlm/fields";
+import { kerberosAnomalyName } from "../../protocols/kerberos/fields";
 import { modelAnomalyName } from "./model-fields";
 
 @inline export const ANOMALY_ID_LIMIT: u32 = 600;
@@ -48,6 +49,7 @@ export namespace CoreAnomaly {
   @inline export const FLOW_APP_STATE_EXHAUSTED: u16 = 29;
   @inline export const DISPATCH_PROBE_LIMIT: u16 = 30;
   @inline export const IPV6_SECOND_FRAGMENT_HEADER: u16 = 31;
+  @inline export const TCP_TTL_CHANGED: u16 = 32;
 }
 
 export function coreAnomalyName(id: u16): string {
@@ -83,6 +85,7 @@ export function coreAnomalyName(id: u16): string {
     case CoreAnomaly.FLOW_APP_STATE_EXHAUSTED: return "flow.app_state_exhausted";
     case CoreAnomaly.DISPATCH_PROBE_LIMIT: return "dispatch.probe_limit";
     case CoreAnomaly.IPV6_SECOND_FRAGMENT_HEADER: return "ipv6.second_fragment_header";
+    case CoreAnomaly.TCP_TTL_CHANGED: return "tcp.ttl_changed";
   }
   return "";
 }
@@ -113,6 +116,7 @@ export function anomalyName(id: u16): string {
   if (id < 300) return smbAnomalyName(id);
   if (id < 400) return dcerpcAnomalyName(id);
   if (id < 450) return ntlmAnomalyName(id);
+  if (id < 500) return kerberosAnomalyName(id);
   if (id >= 500 && id < 600) return modelAnomalyName(id);
   return "";
 }

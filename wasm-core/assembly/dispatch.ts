@@ -2,10 +2,14 @@
 // probes that confirm them, and the calls into the chosen dissector. This is
 // the only file that names the dissectors' entry points.
 
-import { Protocol, PROBE_MATCH, PROBE_NEED_MORE, APP_STATE_BYTES } from "../../protocols/api";
+import { Protocol, PROBE_MATCH, PROBE_NEED_MORE, APP_STATE_BYTES, APP_STATE_SMALL_BYTES } from "../../protocols/api";
 import { modbusProbe, modbusOnData, modbusOnGap, modbusOnClose } from "../../protocols/modbus/modbus";
+import { MODBUS_STATE_BYTES } from "../../protocols/modbus/state";
 import { smbProbe, smbOnData, smbOnGap, smbOnClose } from "../../protocols/smb/smb";
 import { dcerpcProbe, dcerpcOnData, dcerpcOnGap, dcerpcOnClose } from "../../protocols/dcerpc/dcerpc";
+import {
+  kerberosProbe, kerberosOnData, kerberosOnGap, kerberosOnClose, PORT_KERBEROS, PROTOCOL_KERBEROS,
+} from "../../protocols/kerberos/kerberos";
 import { count, CoreCounter } from "./stats";
 
 @inline export const PORT_MODBUS: u16 = 502;      // Modbus/TCP implementation guide section 3.1.1
@@ -16,21 +20,28 @@ import { count, CoreCounter } from "./stats";
 // True for a port that one of the dissectors is dispatched on; used to pick
 // the responder of a flow picked up without its SYN.
 export function isDispatchPort(port: u16): bool {
-  return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP;
+  return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP ||
+    port == PORT_KERBEROS;
 }
 
 // Result of the last `probeProtocols` call that matched nothing: true when
 // some dissector needs more bytes before it can decide.
 export let probeNeedsMore: bool = false;
 
-// Runs the probes that apply to a flow whose responder listens on
+// Runs the probes that apply to a flow between `originatorPort` and
 // `responderPort`: the port's own protocol first (Modbus on 502, SMB on 445
-// and 139), then by content on any port: DCE-RPC, then SMB. Returns the
-// matching Protocol id, or Protocol.NONE.
-export function probeProtocols(responderPort: u16, toServer: bool, ptr: usize, length: u32): u8 {
+// and 139), then by content on any port: DCE-RPC, then SMB. Modbus is also
+// probed when only the originator's port is 502: a Modbus server that opened
+// the connection (the Modbus dissector then swaps request and response
+// itself). Returns the matching Protocol id, or Protocol.NONE.
+export function probeProtocols(originatorPort: u16, responderPort: u16, toServer: bool, ptr: usize, length: u32): u8 {
   probeNeedsMore = false;
   if (responderPort == PORT_MODBUS) {
     const r = modbusProbe(ptr, length, toServer);
+    if (r == PROBE_MATCH) return Protocol.MODBUS;
+    if (r == PROBE_NEED_MORE) probeNeedsMore = true;
+  } else if (originatorPort == PORT_MODBUS) {
+    const r = modbusProbe(ptr, length, !toServer);
     if (r == PROBE_MATCH) return Protocol.MODBUS;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
@@ -39,6 +50,12 @@ export function probeProtocols(responderPort: u16, toServer: bool, ptr: usize, l
     const r = smbProbe(ptr, length, toServer);
     if (r == PROBE_MATCH) return Protocol.SMB;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
+  if (responderPort == PORT_KERBEROS) {
+    // RFC 4120 7.2.2: Kerberos over TCP, each message behind a record marker.
+    const k = kerberosProbe(ptr, length, toServer);
+    if (k == PROBE_MATCH) return PROTOCOL_KERBEROS;
+    if (k == PROBE_NEED_MORE) probeNeedsMore = true;
   }
   let r = dcerpcProbe(ptr, length, toServer);
   if (r == PROBE_MATCH) return Protocol.DCERPC;
@@ -62,6 +79,7 @@ export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usiz
     case Protocol.MODBUS: return modbusOnData(state, toServer, ptr, length);
     case Protocol.SMB: return smbOnData(state, toServer, ptr, length);
     case Protocol.DCERPC: return dcerpcOnData(state, toServer, ptr, length);
+    case PROTOCOL_KERBEROS: return kerberosOnData(state, toServer, ptr, length);
   }
   return <i32>length;
 }
@@ -71,6 +89,7 @@ export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
     case Protocol.MODBUS: modbusOnGap(state, toServer); break;
     case Protocol.SMB: smbOnGap(state, toServer); break;
     case Protocol.DCERPC: dcerpcOnGap(state, toServer); break;
+    case PROTOCOL_KERBEROS: kerberosOnGap(state, toServer); break;
   }
 }
 
@@ -79,36 +98,64 @@ export function callOnClose(protocol: u8, state: usize): void {
     case Protocol.MODBUS: modbusOnClose(state); break;
     case Protocol.SMB: smbOnClose(state); break;
     case Protocol.DCERPC: dcerpcOnClose(state); break;
+    case PROTOCOL_KERBEROS: kerberosOnClose(state); break;
   }
 }
 
-// Pool of per-flow dissector state areas (APP_STATE_BYTES each), allocated
-// once by `initAppStates`; free areas form a stack.
-let appStates: usize = 0;
-let freeStack: usize = 0;
-let freeCount: u32 = 0;
+// Per-flow dissector state areas in two pools, one per size class of
+// protocols/api.ts, each allocated once by `initAppStates`; the free areas of
+// a pool form a stack. Modbus takes the small class; SMB, DCE-RPC and
+// Kerberos take the large one.
+if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 
-export function initAppStates(slots: u32): void {
-  if (appStates != 0) return;
-  appStates = heap.alloc(<usize>slots * <usize>APP_STATE_BYTES);
-  freeStack = heap.alloc(<usize>slots * 4);
+@unmanaged class StatePool {
+  areas: usize = 0;
+  freeStack: usize = 0;
+  freeCount: u32 = 0;
+  areaBytes: u32 = 0;
+}
+
+// Both pools live in static memory: nothing is allocated per flow.
+const smallPool = changetype<StatePool>(memory.data(offsetof<StatePool>()));
+const largePool = changetype<StatePool>(memory.data(offsetof<StatePool>()));
+
+function initPool(pool: StatePool, slots: u32, areaBytes: u32): void {
+  pool.areaBytes = areaBytes;
+  pool.areas = heap.alloc(<usize>slots * <usize>areaBytes);
+  pool.freeStack = heap.alloc(<usize>slots * 4);
   for (let i: u32 = 0; i < slots; i++) {
-    store<u32>(freeStack + (<usize>i << 2), <u32>(appStates + <usize>(slots - 1 - i) * <usize>APP_STATE_BYTES));
+    store<u32>(pool.freeStack + (<usize>i << 2), <u32>(pool.areas + <usize>(slots - 1 - i) * <usize>areaBytes));
   }
-  freeCount = slots;
+  pool.freeCount = slots;
 }
 
-// Returns a zeroed state area, or 0 when every area is in use.
-export function acquireAppState(): usize {
-  if (freeCount == 0) return 0;
-  freeCount--;
-  const state = <usize>load<u32>(freeStack + (<usize>freeCount << 2));
-  memory.fill(state, 0, <usize>APP_STATE_BYTES);
+// `smallSlots` areas of APP_STATE_SMALL_BYTES and `largeSlots` areas of
+// APP_STATE_BYTES.
+export function initAppStates(smallSlots: u32, largeSlots: u32): void {
+  if (smallPool.areas != 0) return;
+  initPool(smallPool, smallSlots, APP_STATE_SMALL_BYTES);
+  initPool(largePool, largeSlots, APP_STATE_BYTES);
+}
+
+@inline function poolOf(protocol: u8): StatePool {
+  return protocol == Protocol.MODBUS ? smallPool : largePool;
+}
+
+// Returns a zeroed state area for `protocol`, or 0 when every area of its
+// size class is in use.
+export function acquireAppState(protocol: u8): usize {
+  const pool = poolOf(protocol);
+  if (pool.freeCount == 0) return 0;
+  pool.freeCount--;
+  const state = <usize>load<u32>(pool.freeStack + (<usize>pool.freeCount << 2));
+  memory.fill(state, 0, <usize>pool.areaBytes);
   return state;
 }
 
-export function releaseAppState(state: usize): void {
+// Returns the state area of a flow dissected as `protocol` to its pool.
+export function releaseAppState(protocol: u8, state: usize): void {
   if (state == 0) return;
-  store<u32>(freeStack + (<usize>freeCount << 2), <u32>state);
-  freeCount++;
+  const pool = poolOf(protocol);
+  store<u32>(pool.freeStack + (<usize>pool.freeCount << 2), <u32>state);
+  pool.freeCount++;
 }

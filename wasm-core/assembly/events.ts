@@ -36,6 +36,7 @@
 import { ValueType } from "../../protocols/fields";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { evaluateModels } from "./models";
+import { utf16leToUtf8, textWasCut } from "../../protocols/text";
 
 @inline export const RECORD_HEADER_BYTES: u32 = 60;
 @inline export const FIELD_HEADER_BYTES: u32 = 6;
@@ -80,6 +81,8 @@ export function initEvents(capacity: u32): void {
 
 export function eventBufferBase(): usize { return bufferBase; }
 export function eventBufferUsed(): u32 { return bufferUsed; }
+// Bytes of closed records: all used bytes but a record still open.
+export function eventBufferClosed(): u32 { return openRecord != 0 ? <u32>(openRecord - bufferBase) : bufferUsed; }
 export function eventBufferFree(): u32 { return bufferCapacity - bufferUsed; }
 export function resetEvents(): void { bufferUsed = 0; openRecord = 0; }
 
@@ -208,59 +211,18 @@ export function fieldLiteral(id: u16, s: string): void {
   }
 }
 
-// Converts UTF-16LE text from the packet (SMB and NTLMSSP names) to UTF-8.
-// `byteLength` is the length in bytes; an odd trailing byte is ignored and an
-// unpaired surrogate becomes U+FFFD. The output is capped like other values.
+// Converts UTF-16LE text from the packet (SMB and NTLMSSP names) to UTF-8
+// with the dissectors' shared conversion (protocols/text.ts). `byteLength` is
+// the length in bytes; an odd trailing byte is ignored and an unpaired
+// surrogate becomes U+FFFD. The output is capped like other values.
 export function fieldUtf16le(id: u16, ptr: usize, byteLength: u32): void {
-  const units = byteLength >> 1;
   // Worst case three UTF-8 bytes per UTF-16 code unit.
-  let worst = units * 3;
+  let worst = (byteLength >> 1) * 3;
   if (worst > MAX_FIELD_VALUE_BYTES) worst = MAX_FIELD_VALUE_BYTES;
   const p = reserveField(id, ValueType.STR, worst);
   if (p == 0) return;
-  let out: u32 = 0;
-  let i: u32 = 0;
-  while (i < units) {
-    let cp = <u32>load<u16>(ptr + (<usize>i << 1));
-    i++;
-    if (cp >= 0xd800 && cp < 0xdc00) {
-      if (i < units) {
-        const low = <u32>load<u16>(ptr + (<usize>i << 1));
-        if (low >= 0xdc00 && low < 0xe000) {
-          cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          i++;
-        } else {
-          cp = 0xfffd;
-        }
-      } else {
-        cp = 0xfffd;
-      }
-    } else if (cp >= 0xdc00 && cp < 0xe000) {
-      cp = 0xfffd;
-    }
-    const size: u32 = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (out + size > worst) {
-      countAnomaly(CoreAnomaly.EVENT_FIELD_TRUNCATED);
-      break;
-    }
-    const q = p + <usize>out;
-    if (size == 1) {
-      store<u8>(q, <u8>cp);
-    } else if (size == 2) {
-      store<u8>(q, <u8>(0xc0 | (cp >> 6)));
-      store<u8>(q, <u8>(0x80 | (cp & 0x3f)), 1);
-    } else if (size == 3) {
-      store<u8>(q, <u8>(0xe0 | (cp >> 12)));
-      store<u8>(q, <u8>(0x80 | ((cp >> 6) & 0x3f)), 1);
-      store<u8>(q, <u8>(0x80 | (cp & 0x3f)), 2);
-    } else {
-      store<u8>(q, <u8>(0xf0 | (cp >> 18)));
-      store<u8>(q, <u8>(0x80 | ((cp >> 12) & 0x3f)), 1);
-      store<u8>(q, <u8>(0x80 | ((cp >> 6) & 0x3f)), 2);
-      store<u8>(q, <u8>(0x80 | (cp & 0x3f)), 3);
-    }
-    out += size;
-  }
+  const out = utf16leToUtf8(ptr, byteLength, p, worst);
+  if (textWasCut()) countAnomaly(CoreAnomaly.EVENT_FIELD_TRUNCATED);
   // Give back the bytes reserved for the worst case but not used.
   store<u16>(p - 2, <u16>out);
   bufferUsed -= worst - out;
@@ -293,7 +255,7 @@ export function findField(record: usize, id: u16): usize {
   let p = record + RECORD_HEADER_BYTES;
   while (p + FIELD_HEADER_BYTES <= end) {
     if (load<u16>(p) == id) return p;
-    p += FIELD_HEADER_BYTES + <usize>load<u16>(p, 4);
+    p += <usize>FIELD_HEADER_BYTES + <usize>load<u16>(p, 4);
   }
   return 0;
 }

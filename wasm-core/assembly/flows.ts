@@ -36,14 +36,20 @@ import { count, uncount, CoreCounter } from "./stats";
 // Per-direction state: direction 0 is originator to responder.
 //   | base seq (4): sequence number of the first byte not yet consumed |
 //   | stream buffer (4): held bytes, 0 when none |
-//   | fin seq (4): sequence number after the FIN | flags (1) | padding (3) |
+//   | fin seq (4): sequence number after the FIN | flags (1) | first TTL (1) | padding (2) |
 @inline const D_BASE_SEQ: usize = 0;
 @inline const D_BUFFER: usize = 4;
 @inline const D_FIN_SEQ: usize = 8;
 @inline const D_FLAGS: usize = 12;
+@inline const D_FIRST_TTL: usize = 13;
 
 @inline export const DIRECTION_SEQ_KNOWN: u8 = 1;
 @inline export const DIRECTION_FIN: u8 = 2;
+// The direction's stream buffer contains bytes not yet offered to the
+// dissector, because its delivery paused for event room (stream.ts).
+@inline export const DIRECTION_PAUSED: u8 = 4;
+// The direction's first TTL (IPv6 hop limit) is stored.
+@inline export const DIRECTION_TTL_KNOWN: u8 = 8;
 
 @inline export const FLOW_IN_USE: u8 = 1;
 // No dissector applies, or the dissector rejected the stream: segments only
@@ -63,22 +69,22 @@ let nextFlowId: u32 = 1;
 // Set by `findFlow`: the packet travels originator to responder.
 export let foundToServer: bool = false;
 
+// The pool and the buckets come from fresh linear memory, which is zero, and
+// are not filled here: a page of the flow table becomes resident only when a
+// flow first uses it. Entries never used yet are taken in order
+// (`neverUsed`), released ones from the free list.
+let neverUsed: u32 = 0;
+
 export function initFlows(maxFlows: u32): void {
   if (pool != 0) return;
   capacity = maxFlows;
   pool = heap.alloc(<usize>maxFlows * FLOW_BYTES);
-  memory.fill(pool, 0, <usize>maxFlows * FLOW_BYTES);
-  for (let i: u32 = 0; i < maxFlows; i++) {
-    const flow = pool + <usize>i * FLOW_BYTES;
-    store<u32>(flow + F_HASH_NEXT, <u32>freeList);
-    freeList = flow;
-  }
+  neverUsed = maxFlows;
   // At least two buckets per flow keeps chains short.
   let bucketCount: u32 = 16;
   while (bucketCount < maxFlows * 2 && bucketCount < (1 << 30)) bucketCount <<= 1;
   bucketMask = bucketCount - 1;
   buckets = heap.alloc(<usize>bucketCount * 4);
-  memory.fill(buckets, 0, <usize>bucketCount * 4);
 }
 
 @inline function mix(h: u32, v: u32): u32 {
@@ -136,9 +142,15 @@ export function activeFlows(): u32 { return used; }
 export function createFlow(
   version: u8, originator: usize, originatorPort: u16, responder: usize, responderPort: u16,
 ): usize {
-  const flow = freeList;
-  if (flow == 0) return 0;
-  freeList = <usize>load<u32>(flow + F_HASH_NEXT);
+  let flow = freeList;
+  if (flow != 0) {
+    freeList = <usize>load<u32>(flow + F_HASH_NEXT);
+  } else if (neverUsed > 0) {
+    flow = pool + <usize>(capacity - neverUsed) * FLOW_BYTES;
+    neverUsed--;
+  } else {
+    return 0;
+  }
   memory.fill(flow, 0, FLOW_BYTES);
   const hash = hashTuple(version, originator, originatorPort, responder, responderPort);
   store<u32>(flow + F_HASH, hash);
@@ -237,4 +249,9 @@ export function touchFlow(flow: usize, sec: u32, nsec: u32): void {
 @inline export function directionFlags(flow: usize, d: u32): u8 { return load<u8>(direction(flow, d) + D_FLAGS); }
 @inline export function setDirectionFlag(flow: usize, d: u32, flag: u8): void {
   store<u8>(direction(flow, d) + D_FLAGS, load<u8>(direction(flow, d) + D_FLAGS) | flag);
+}
+@inline export function directionFirstTtl(flow: usize, d: u32): u8 { return load<u8>(direction(flow, d) + D_FIRST_TTL); }
+@inline export function setDirectionFirstTtl(flow: usize, d: u32, ttl: u8): void { store<u8>(direction(flow, d) + D_FIRST_TTL, ttl); }
+@inline export function clearDirectionFlag(flow: usize, d: u32, flag: u8): void {
+  store<u8>(direction(flow, d) + D_FLAGS, load<u8>(direction(flow, d) + D_FLAGS) & ~flag);
 }

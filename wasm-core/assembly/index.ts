@@ -1,7 +1,7 @@
 // The core's exports: the ABI between the WebAssembly module and the host
 // (agent/src/core/core.ts). wasm-core/README.md documents the layouts.
 
-import { initEvents, eventBufferBase, eventBufferUsed, eventBufferFree, resetEvents, EVENT_RESERVE_BYTES } from "./events";
+import { initEvents, eventBufferBase, eventBufferUsed, eventBufferClosed, eventBufferFree, resetEvents, EVENT_RESERVE_BYTES } from "./events";
 import { anomalyName as anomalyNameText, anomalyCount as anomalyCountValue, ANOMALY_ID_LIMIT, countAnomaly, CoreAnomaly } from "./counters";
 import { fieldName as fieldNameText, recordTypeName as recordTypeNameText, FIELD_ID_LIMIT, RecordType } from "../../protocols/fields";
 import { counterName as counterNameText, counterValue as counterValueU64, count, countBy, CoreCounter } from "./stats";
@@ -10,9 +10,10 @@ import { setCaptureTruncated } from "./ip";
 import { handleFrame } from "./link";
 import { initFragments, clearFragments } from "./fragments";
 import { initFlows } from "./flows";
-import { initStreams, expireFlows, closeAllFlows } from "./tcp";
+import { initStreams, expireFlows, closeAllFlows, resumePaused } from "./tcp";
 import { initAppStates } from "./dispatch";
 import { PROBE_MAX_BYTES } from "./stream";
+import { SMB_PARSE_WINDOW_BYTES } from "../../protocols/smb/smb";
 
 export * from "./model-exports";
 
@@ -39,8 +40,10 @@ export * from "./model-exports";
 
 // Bounds checked by configure (the host checks them first, with messages).
 @inline const MAX_FLOWS_LIMIT: u32 = 1 << 24;
-// A stream buffer must hold the bytes a probe may wait for.
-@inline const MIN_STREAM_BUFFER_BYTES: u32 = PROBE_MAX_BYTES;
+// A stream buffer must hold the bytes a probe may wait for, and the SMB
+// dissector's parse window behind its 4-byte session header: a smaller buffer
+// leaves a large SMB message waiting for bytes that never fit.
+@inline const MIN_STREAM_BUFFER_BYTES: u32 = SMB_PARSE_WINDOW_BYTES + 4 > PROBE_MAX_BYTES ? SMB_PARSE_WINDOW_BYTES + 4 : PROBE_MAX_BYTES;
 @inline const MAX_STREAM_BUFFER_BYTES: u32 = 64 << 20;
 @inline const MIN_SCRATCH_BYTES: u32 = MAX_CAPLEN + RECORD_HEADER_BYTES;
 
@@ -74,7 +77,7 @@ export function configure(
   idleTimeoutSec = flowIdleTimeoutSec;
   initEvents(eventBufferBytes);
   initFlows(maxFlows);
-  initAppStates(appStateSlots);
+  initAppStates(maxFlows, appStateSlots);
   initStreams(streamBufferBytes, reassemblyBytesTotal / streamBufferBytes);
   initFragments();
   return CONFIGURE_OK;
@@ -86,20 +89,41 @@ export function scratchCapacity(): u32 { return scratchBytes; }
 export function eventsPtr(): usize { return eventBufferBase(); }
 export function eventsLength(): u32 { return eventBufferUsed(); }
 export function eventsReset(): void { resetEvents(); }
+// Bytes of closed records at the start of the event buffer: after a trap,
+// the host drains these and drops a record left open by the trap.
+export function eventsClosedLength(): u32 { return eventBufferClosed(); }
+
+// Offset in scratch of the record being processed, or NO_RECORD while
+// processBatch runs no record (resuming a paused delivery, expiring flows).
+// After a trap the host reads it from the dead instance to skip that record.
+@inline const NO_RECORD: u32 = 0xffffffff;
+let recordInProgress: u32 = NO_RECORD;
+export function currentRecordOffset(): u32 { return recordInProgress; }
+
+// Test hook: makes the core trap (`unreachable`) when it starts the
+// `packets`-th packet from now, so tests can drive the host's trap recovery.
+// 0 disarms it. Nothing in the agent calls it.
+let trapCountdown: u32 = 0;
+export function __forceTrapAfterPackets(packets: u32): void { trapCountdown = packets; }
 
 // Processes the batch of `length` bytes at the start of scratch, beginning
 // with the record at `offset`. Returns the offset reached: `length`, or an
 // earlier record boundary when the event buffer has less than
-// EVENT_RESERVE_BYTES free (drain, reset, call again from there). A record
-// whose header or caplen runs past `length` is counted as
-// `pcap.record_length_invalid` and ends the batch.
+// EVENT_RESERVE_BYTES free, or when a delivery paused for event room has not
+// finished (drain, reset, call again from there). A record whose header or
+// caplen runs past `length` is counted as `pcap.record_length_invalid` and
+// ends the batch.
 export function processBatch(offset: u32, length: u32, linkType: u32, fracPerSecond: u32): u32 {
   if (!configured) return offset;
   const limit = length < scratchBytes ? length : scratchBytes;
   count(CoreCounter.BATCHES);
   let at = offset;
+  recordInProgress = NO_RECORD;
   while (at < limit) {
     if (eventBufferFree() < EVENT_RESERVE_BYTES) return at;
+    // A delivery that paused for event room in an earlier packet goes on
+    // before any new packet, so each flow's records stay in order.
+    if (!resumePaused()) return at;
     const record = scratch + <usize>at;
     if (limit - at < RECORD_HEADER_BYTES) {
       countAnomaly(CoreAnomaly.PCAP_RECORD_LENGTH_INVALID);
@@ -123,11 +147,17 @@ export function processBatch(offset: u32, length: u32, linkType: u32, fracPerSec
       if (!expireFlows(tsSec, idleTimeoutSec)) return at;
       lastSweepSec = tsSec;
     }
+    recordInProgress = at;
+    if (trapCountdown != 0) {
+      trapCountdown--;
+      if (trapCountdown == 0) unreachable();
+    }
     count(CoreCounter.PACKETS);
     countBy(CoreCounter.BYTES, <u64>caplen);
     setPacketTime(tsSec, tsNsec);
     setCaptureTruncated(caplen < wirelen);
     handleFrame(linkType, record + RECORD_HEADER_BYTES, caplen);
+    recordInProgress = NO_RECORD;
     at += RECORD_HEADER_BYTES + caplen;
   }
   return at;
@@ -138,6 +168,7 @@ export function processBatch(offset: u32, length: u32, linkType: u32, fracPerSec
 // again).
 export function tick(nowSec: u32): i32 {
   if (!configured) return 1;
+  if (!resumePaused()) return 0;
   return expireFlows(nowSec, idleTimeoutSec) ? 1 : 0;
 }
 
@@ -145,6 +176,7 @@ export function tick(nowSec: u32): i32 {
 // Returns 1 when done, 0 when it stopped to leave event space.
 export function finish(): i32 {
   if (!configured) return 1;
+  if (!resumePaused()) return 0;
   if (!closeAllFlows()) return 0;
   clearFragments();
   return 1;

@@ -5,7 +5,7 @@
 import { readU16be, readU32be } from "../../protocols/api";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, CoreCounter } from "./stats";
-import { setPacketAddresses, packetSrc, packetDst, packetTsSec } from "./packet";
+import { setPacketAddresses, setPacketTtl, packetSrc, packetDst, packetTsSec } from "./packet";
 import { addFragment, reassembledLength, reassembledProtocol } from "./fragments";
 import { handleTcp } from "./tcp";
 import { handleUdp } from "./udp";
@@ -88,6 +88,7 @@ export function handleIpv4(ptr: usize, length: u32): void {
     return;
   }
   setPacketAddresses(4, ptr + 12, ptr + 16, 4);
+  setPacketTtl(load<u8>(ptr, 8));
   const protocol = load<u8>(ptr, 9);
   const payload = ptr + <usize>headerLength;
   const payloadLength = end - headerLength;
@@ -132,6 +133,7 @@ export function handleIpv6(ptr: usize, length: u32): void {
     return;
   }
   setPacketAddresses(6, ptr + 8, ptr + 24, 16);
+  setPacketTtl(load<u8>(ptr, 7));
   walkIpv6Headers(load<u8>(ptr, 6), ptr + IPV6_HEADER_BYTES, available, true);
 }
 

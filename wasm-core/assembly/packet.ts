@@ -13,6 +13,14 @@ export const packetAddresses: usize = memory.data(32);
 @inline export function packetSrc(): usize { return packetAddresses; }
 @inline export function packetDst(): usize { return packetAddresses + 16; }
 
+// IPv4 TTL or IPv6 hop limit of the packet (of the last fragment for a
+// reassembled datagram).
+export let packetTtl: u8 = 0;
+
+export function setPacketTtl(ttl: u8): void {
+  packetTtl = ttl;
+}
+
 export function setPacketTime(tsSec: u32, tsNsec: u32): void {
   packetTsSec = tsSec;
   packetTsNsec = tsNsec;

@@ -36,7 +36,9 @@ export namespace CoreCounter {
   @inline export const BYTES_SKIPPED: u16 = 31;     // dropped on a dissector's request
   @inline export const BYTES_LOST: u16 = 32;        // in holes, or discarded at a gap
   @inline export const BATCHES: u16 = 33;           // processBatch calls
-  @inline export const LIMIT: u16 = 34;             // one past the highest id
+  @inline export const DELIVERY_PAUSES: u16 = 34;   // deliveries paused to leave event room
+  @inline export const DISSECTOR_CALLS: u16 = 35;   // onData calls: the step count of the dissectors
+  @inline export const LIMIT: u16 = 36;             // one past the highest id
 }
 
 export function counterName(id: u16): string {
@@ -74,6 +76,8 @@ export function counterName(id: u16): string {
     case CoreCounter.BYTES_SKIPPED: return "stream.bytes_skipped";
     case CoreCounter.BYTES_LOST: return "stream.bytes_lost";
     case CoreCounter.BATCHES: return "batches";
+    case CoreCounter.DELIVERY_PAUSES: return "stream.delivery_pauses";
+    case CoreCounter.DISSECTOR_CALLS: return "stream.dissector_calls";
   }
   return "";
 }

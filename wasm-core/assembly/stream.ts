@@ -10,13 +10,14 @@
 // that crosses the wrap decodes like any other.
 
 import { Protocol } from "../../protocols/api";
-import { setRecordContext } from "./events";
+import { setRecordContext, eventBufferFree, EVENT_RESERVE_BYTES } from "./events";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, countBy, CoreCounter } from "./stats";
 import {
   flowId, flowLastSec, flowLastNsec, flowIpVersion, flowProtocol, setFlowProtocol, flowFlags, setFlowFlag,
   flowProbes, setFlowProbes, flowSrcPort, flowDstPort, flowAppState, setFlowAppState,
   baseSeq, setBaseSeq, streamBuffer, setStreamBuffer, F_SRC, F_DST, FLOW_UNDISSECTED,
+  directionFlags, setDirectionFlag, clearDirectionFlag, DIRECTION_PAUSED,
 } from "./flows";
 import {
   probeProtocols, probeNeedsMore, countProtocolFlow,
@@ -43,6 +44,12 @@ import {
 // Largest skip a dissector may request; sequence comparisons are only
 // meaningful within half the 2^32 space.
 @inline export const MAX_SKIP_BYTES: u32 = 1 << 30;
+// Bytes offered to a dissector per onData call. A dissector decodes every
+// whole PDU it is given in one call, so the slice bounds the records one call
+// can write: even 8-byte Modbus ADUs at about 200 bytes of record each stay
+// far below EVENT_RESERVE_BYTES. A PDU longer than the slice gets a doubled
+// slice until it fits.
+@inline const DELIVERY_SLICE_BYTES: u32 = 1024;
 // Defensive bound on the steps of `acceptSegment`: each step consumes bytes
 // or drops a hole, so a segment needs at most about 2 * MAX_STREAM_RANGES.
 @inline const MAX_ACCEPT_STEPS: u32 = 64;
@@ -106,7 +113,7 @@ function stopDissecting(flow: usize): void {
   const state = flowAppState(flow);
   if (state != 0) {
     callOnClose(flowProtocol(flow), state);
-    releaseAppState(state);
+    releaseAppState(flowProtocol(flow), state);
     setFlowAppState(flow, 0);
   }
   markUndissected(flow);
@@ -118,7 +125,7 @@ let probeDiscard: bool = false;
 
 function probe(flow: usize, d: u32, ptr: usize, length: u32): bool {
   probeDiscard = false;
-  const protocol = probeProtocols(flowDstPort(flow), d == 0, ptr, length);
+  const protocol = probeProtocols(flowSrcPort(flow), flowDstPort(flow), d == 0, ptr, length);
   if (protocol == Protocol.NONE) {
     if (probeNeedsMore && length < PROBE_MAX_BYTES) return false;
     if (probeNeedsMore) countAnomaly(CoreAnomaly.DISPATCH_PROBE_LIMIT);
@@ -128,7 +135,7 @@ function probe(flow: usize, d: u32, ptr: usize, length: u32): bool {
     if (probes >= MAX_PROBE_ATTEMPTS) markUndissected(flow);
     return false;
   }
-  const state = acquireAppState();
+  const state = acquireAppState(protocol);
   if (state == 0) {
     countAnomaly(CoreAnomaly.FLOW_APP_STATE_EXHAUSTED);
     markUndissected(flow);
@@ -141,15 +148,30 @@ function probe(flow: usize, d: u32, ptr: usize, length: u32): bool {
   return true;
 }
 
+// The flow whose delivery paused for event room, or 0. Only one flow can be
+// paused: processBatch stops after the packet that paused it and resumes the
+// flow before the next packet (resumePaused in tcp.ts).
+let pausedFlow: usize = 0;
+// Set while a flow is being closed: its last bytes are delivered whatever
+// the event room, because the flow will not come back for them.
+let closing: bool = false;
+
+export function pausedFlowOrZero(): usize { return pausedFlow; }
+export function setClosing(value: bool): void { closing = value; }
+
 // Hands `length` in-order bytes of direction `d` to the dissector, probing
-// first when the flow has none. Returns the bytes consumed; a result above
-// `length` means the bytes after them are to be skipped as well.
-function deliver(flow: usize, d: u32, ptr: usize, length: u32): u32 {
+// first when the flow has none, one slice per onData call. Returns the bytes
+// consumed; a result above `length` means the bytes after them are to be
+// skipped as well. When `mayPause` is true (the caller can hold the rest)
+// and the event buffer is down to EVENT_RESERVE_BYTES, it stops between two
+// calls and marks the direction paused, so no record is lost to
+// `event.buffer_full` while the host could drain.
+function deliver(flow: usize, d: u32, ptr: usize, length: u32, mayPause: bool): u32 {
   if (flowFlags(flow) & FLOW_UNDISSECTED) return length;
   if (flowProtocol(flow) == Protocol.NONE) {
     if (!probe(flow, d, ptr, length)) return probeDiscard ? length : 0;
     // The other direction may have buffered bytes that waited for the probe.
-    deliverHeld(flow, d ^ 1);
+    deliverHeld(flow, d ^ 1, true);
     // The dissector may have rejected those bytes, which released the
     // buffers and the state area: `ptr` may point into a released buffer.
     if (flowFlags(flow) & FLOW_UNDISSECTED) return length;
@@ -158,11 +180,26 @@ function deliver(flow: usize, d: u32, ptr: usize, length: u32): u32 {
   const state = flowAppState(flow);
   const toServer = d == 0;
   setContext(flow);
+  clearDirectionFlag(flow, d, DIRECTION_PAUSED);
   let consumed: u32 = 0;
+  let slice = DELIVERY_SLICE_BYTES;
   while (consumed < length) {
+    if (consumed > 0 && mayPause && !closing && eventBufferFree() < EVENT_RESERVE_BYTES) {
+      setDirectionFlag(flow, d, DIRECTION_PAUSED);
+      pausedFlow = flow;
+      count(CoreCounter.DELIVERY_PAUSES);
+      break;
+    }
     const remaining = length - consumed;
-    const result = callOnData(protocol, state, toServer, ptr + <usize>consumed, remaining);
-    if (result == 0) break;
+    const offered = remaining < slice ? remaining : slice;
+    count(CoreCounter.DISSECTOR_CALLS);
+    const result = callOnData(protocol, state, toServer, ptr + <usize>consumed, offered);
+    if (result == 0) {
+      if (offered == remaining) break;
+      // The PDU at the front is longer than the slice: offer more.
+      slice = slice << 1;
+      continue;
+    }
     if (result < 0) {
       countBy(CoreCounter.BYTES_DELIVERED, <u64>consumed);
       stopDissecting(flow);
@@ -178,7 +215,12 @@ function deliver(flow: usize, d: u32, ptr: usize, length: u32): u32 {
       countBy(CoreCounter.BYTES_SKIPPED, <u64>skip);
       return length + skip;
     }
+    // A skip that ends inside the bytes at hand is consumed like the rest.
     consumed += <u32>result;
+  }
+  if (pausedFlow == flow && (directionFlags(flow, d ^ 1) & DIRECTION_PAUSED) == 0 &&
+      (directionFlags(flow, d) & DIRECTION_PAUSED) == 0) {
+    pausedFlow = 0;
   }
   countBy(CoreCounter.BYTES_DELIVERED, <u64>consumed);
   return consumed;
@@ -196,12 +238,12 @@ function advance(flow: usize, d: u32, amount: u32): void {
 }
 
 // Delivers the held run at base seq, if any. Returns the bytes consumed.
-function deliverHeld(flow: usize, d: u32): u32 {
+function deliverHeld(flow: usize, d: u32, mayPause: bool): u32 {
   const buffer = streamBuffer(flow, d);
   if (buffer == 0) return 0;
   const run = contiguousBytes(buffer);
   if (run == 0) return 0;
-  const consumed = deliver(flow, d, bufferData(buffer), run);
+  const consumed = deliver(flow, d, bufferData(buffer), run, mayPause);
   advance(flow, d, consumed);
   return consumed;
 }
@@ -232,7 +274,7 @@ function skipHole(flow: usize, d: u32, limit: u32): void {
     setContext(flow);
     callOnGap(flowProtocol(flow), state, d == 0);
   }
-  deliverHeld(flow, d);
+  deliverHeld(flow, d, true);
 }
 
 // Accepts `length` payload bytes at sequence number `seq` for direction `d`.
@@ -256,8 +298,9 @@ export function acceptSegment(flow: usize, d: u32, seq: u32, ptr: usize, length:
     let buffer = streamBuffer(flow, d);
 
     if (buffer == 0 && at == 0) {
-      // In order with nothing held: straight from the packet.
-      const consumed = deliver(flow, d, ptr, length);
+      // In order with nothing held: straight from the packet. The delivery
+      // may pause only when a stream buffer can hold the rest.
+      const consumed = deliver(flow, d, ptr, length, length <= bufferBytes && freeCount > 0);
       advance(flow, d, consumed);
       if (consumed >= length) return;
       ptr += <usize>consumed;
@@ -305,7 +348,8 @@ export function acceptSegment(flow: usize, d: u32, seq: u32, ptr: usize, length:
       // dissector consume, then come back for the rest.
       const fits = bufferBytes - at;
       if (fits > 0) insertRange(buffer, MAX_STREAM_RANGES, bufferData(buffer), at, bufferBytes, ptr);
-      if (deliverHeld(flow, d) == 0) {
+      // No pause here: the rest of the segment is in no buffer.
+      if (deliverHeld(flow, d, false) == 0) {
         countAnomaly(CoreAnomaly.TCP_STREAM_BUFFER_FULL);
         skipHole(flow, d, contiguousBytes(buffer));
       }
@@ -325,7 +369,7 @@ export function acceptSegment(flow: usize, d: u32, seq: u32, ptr: usize, length:
       continue;
     }
     if (result & RANGE_CONFLICT) countAnomaly(CoreAnomaly.TCP_OVERLAP_CONFLICT);
-    if (at <= run) deliverHeld(flow, d);
+    if (at <= run) deliverHeld(flow, d, true);
     return;
   }
 }
@@ -334,6 +378,8 @@ export function acceptSegment(flow: usize, d: u32, seq: u32, ptr: usize, length:
 // hole becomes a gap, and a final run the dissector cannot finish is dropped
 // (onClose reports the partial PDU).
 export function flushDirection(flow: usize, d: u32): void {
+  // Bytes held by a paused delivery were never offered: offer them first.
+  if (directionFlags(flow, d) & DIRECTION_PAUSED) deliverHeld(flow, d, false);
   for (let i: u32 = 0; i <= MAX_STREAM_RANGES + 1; i++) {
     const buffer = streamBuffer(flow, d);
     if (buffer == 0) return;
@@ -342,4 +388,23 @@ export function flushDirection(flow: usize, d: u32): void {
     else skipHole(flow, d, 0xffffffff);
   }
   releaseBuffer(flow, d);
+}
+
+// Resumes a paused delivery of direction `d`. Returns false when it paused
+// again (drain the event buffer, then call again).
+export function resumeDirection(flow: usize, d: u32): bool {
+  if ((directionFlags(flow, d) & DIRECTION_PAUSED) == 0) return true;
+  if (flowFlags(flow) & FLOW_UNDISSECTED) {
+    clearDirectionFlag(flow, d, DIRECTION_PAUSED);
+    return true;
+  }
+  deliverHeld(flow, d, true);
+  return (directionFlags(flow, d) & DIRECTION_PAUSED) == 0;
+}
+
+// Forgets the paused flow when it is closed or evicted.
+export function forgetPausedFlow(flow: usize): void {
+  if (pausedFlow == flow) pausedFlow = 0;
+  clearDirectionFlag(flow, 0, DIRECTION_PAUSED);
+  clearDirectionFlag(flow, 1, DIRECTION_PAUSED);
 }

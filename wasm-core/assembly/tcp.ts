@@ -6,16 +6,20 @@ import { readU16be, readU32be, Protocol } from "../../protocols/api";
 import { eventBufferFree, EVENT_RESERVE_BYTES } from "./events";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, countBy, CoreCounter } from "./stats";
-import { packetIpVersion, packetSrc, packetDst, packetTsSec, packetTsNsec } from "./packet";
+import { packetIpVersion, packetSrc, packetDst, packetTsSec, packetTsNsec, packetTtl } from "./packet";
 import {
   findFlow, foundToServer, createFlow, releaseFlow, touchFlow, flowTableFull, leastRecentlyUsedFlow,
   flowLastSec, flowProtocol, flowFlags, flowAppState, setFlowAppState,
   baseSeq, setBaseSeq, streamBuffer, finSeq, setFinSeq, directionFlags, setDirectionFlag,
-  FLOW_UNDISSECTED, DIRECTION_SEQ_KNOWN, DIRECTION_FIN,
+  FLOW_UNDISSECTED, DIRECTION_SEQ_KNOWN, DIRECTION_FIN, DIRECTION_PAUSED, DIRECTION_TTL_KNOWN,
+  directionFirstTtl, setDirectionFirstTtl,
 } from "./flows";
 import { isDispatchPort, callOnClose, releaseAppState } from "./dispatch";
 import { contiguousBytes } from "./ranges";
-import { acceptSegment, flushDirection, releaseBuffer, setContext, markUndissected } from "./stream";
+import {
+  acceptSegment, flushDirection, releaseBuffer, setContext, markUndissected,
+  pausedFlowOrZero, resumeDirection, forgetPausedFlow, setClosing,
+} from "./stream";
 
 export { initStreams } from "./stream";
 
@@ -24,23 +28,32 @@ export { initStreams } from "./stream";
 @inline const FLAG_SYN: u8 = 0x02;
 @inline const FLAG_RST: u8 = 0x04;
 @inline const FLAG_ACK: u8 = 0x10;
+// TTL difference from a direction's first segment above which a data segment
+// counts `tcp.ttl_changed`. One sender's segments normally share one TTL. A
+// decoy sized to expire between the monitor and the receiver has a lower
+// one. The margin leaves room for a route change and is a choice, not a
+// figure from a specification.
+@inline const TTL_CHANGE_LIMIT: u32 = 5;
 
 // Ends a flow: pending bytes, the dissector's onClose (once), then the entry
 // goes back to the pool. `reason` is the CoreCounter to count.
 export function closeFlow(flow: usize, reason: u16): void {
   if ((flowFlags(flow) & FLOW_UNDISSECTED) == 0) {
+    setClosing(true);
     flushDirection(flow, 0);
     flushDirection(flow, 1);
+    setClosing(false);
     // Still probing when it ends (no payload, or too few bytes to decide).
     if (flowProtocol(flow) == Protocol.NONE) markUndissected(flow);
   }
+  forgetPausedFlow(flow);
   releaseBuffer(flow, 0);
   releaseBuffer(flow, 1);
   const state = flowAppState(flow);
   if (state != 0) {
     setContext(flow);
     callOnClose(flowProtocol(flow), state);
-    releaseAppState(state);
+    releaseAppState(flowProtocol(flow), state);
     setFlowAppState(flow, 0);
   }
   count(reason);
@@ -59,6 +72,8 @@ function senderIsResponder(srcPort: u16, dstPort: u16): bool {
 // arrived.
 function directionFinished(flow: usize, d: u32): bool {
   if ((directionFlags(flow, d) & DIRECTION_FIN) == 0) return false;
+  // Held bytes wait for a paused delivery: resumePaused closes the flow.
+  if (directionFlags(flow, d) & DIRECTION_PAUSED) return false;
   if (flowFlags(flow) & FLOW_UNDISSECTED) return true;
   const buffer = streamBuffer(flow, d);
   const next = baseSeq(flow, d) + (buffer != 0 ? contiguousBytes(buffer) : 0);
@@ -127,6 +142,7 @@ export function handleTcp(ptr: usize, length: u32): void {
   touchFlow(flow, packetTsSec, packetTsNsec);
 
   const d: u32 = toServer ? 0 : 1;
+  checkTtl(flow, d, payloadLength);
   let payloadSeq = seq;
   if (syn) {
     // The SYN occupies one sequence number before the first data byte.
@@ -153,6 +169,21 @@ export function handleTcp(ptr: usize, length: u32): void {
   }
 }
 
+// Stores the first TTL of direction `d`, then counts `tcp.ttl_changed` for
+// a data segment whose TTL differs from it by more than TTL_CHANGE_LIMIT.
+function checkTtl(flow: usize, d: u32, payloadLength: u32): void {
+  if ((directionFlags(flow, d) & DIRECTION_TTL_KNOWN) == 0) {
+    setDirectionFirstTtl(flow, d, packetTtl);
+    setDirectionFlag(flow, d, DIRECTION_TTL_KNOWN);
+    return;
+  }
+  if (payloadLength == 0) return;
+  const first = <u32>directionFirstTtl(flow, d);
+  const ttl = <u32>packetTtl;
+  const difference = ttl > first ? ttl - first : first - ttl;
+  if (difference > TTL_CHANGE_LIMIT) countAnomaly(CoreAnomaly.TCP_TTL_CHANGED);
+}
+
 // Closes flows idle for more than `timeoutSec` at packet time `nowSec`,
 // oldest first. Returns false when it stopped early to leave room in the
 // event buffer (call again after draining).
@@ -177,5 +208,18 @@ export function closeAllFlows(): bool {
     closeFlow(flow, CoreCounter.FLOWS_CLOSED);
     flow = leastRecentlyUsedFlow();
   }
+  return true;
+}
+
+// Resumes the delivery that paused for event room, then closes its flow if
+// both directions finished meanwhile. Returns false when there is too little
+// event room or the delivery paused again (drain, then call again).
+export function resumePaused(): bool {
+  const flow = pausedFlowOrZero();
+  if (flow == 0) return true;
+  if (eventBufferFree() < EVENT_RESERVE_BYTES) return false;
+  if (!resumeDirection(flow, 0) || !resumeDirection(flow, 1)) return false;
+  forgetPausedFlow(flow);
+  if (directionFinished(flow, 0) && directionFinished(flow, 1)) closeFlow(flow, CoreCounter.FLOWS_CLOSED);
   return true;
 }

@@ -33,6 +33,38 @@ export class EventDecodeError extends Error {
 
 const utf8 = new TextDecoder("utf-8");
 
+// Strings up to this length that are plain ASCII are built without the
+// TextDecoder, whose call costs more than the copy for short values.
+const SHORT_STRING_BYTES = 64;
+
+function decodeText(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > SHORT_STRING_BYTES) return utf8.decode(bytes.subarray(start, end));
+  let text = "";
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b >= 0x80) return utf8.decode(bytes.subarray(start, end));
+    text += String.fromCharCode(b);
+  }
+  return text;
+}
+
+// IPv4 address text by the address as a 32-bit number; a record carries its
+// flow's two addresses, so few distinct ones repeat. Cleared when it holds
+// IPV4_CACHE_LIMIT addresses.
+const IPV4_CACHE_LIMIT = 65536;
+const ipv4Text = new Map<number, string>();
+
+function ipv4ToText(bytes: Uint8Array, offset: number): string {
+  const key = ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) | bytes[offset + 3]) >>> 0;
+  let text = ipv4Text.get(key);
+  if (text === undefined) {
+    text = `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+    if (ipv4Text.size >= IPV4_CACHE_LIMIT) ipv4Text.clear();
+    ipv4Text.set(key, text);
+  }
+  return text;
+}
+
 // Formats a 16-byte address field as IPv4 dotted text or RFC 5952 IPv6 text.
 export function ipToText(bytes: Uint8Array, offset: number, version: number): string {
   if (version === 4) {
@@ -58,16 +90,28 @@ export function ipToText(bytes: Uint8Array, offset: number, version: number): st
   return `${head}::${tail}`;
 }
 
-// ISO 8601 UTC with microseconds: "2017-05-04T13:59:01.123456Z".
+// ISO 8601 UTC with microseconds: "2017-05-04T13:59:01.123456Z". Records
+// come in time order, so the text up to the seconds is kept for the last
+// second seen.
+let isoSecond = -1;
+let isoPrefix = "";
+
 export function isoTimestamp(tsSec: number, tsNsec: number): string {
-  const base = new Date(tsSec * 1000).toISOString();   // "...T13:59:01.000Z"
-  const micros = Math.floor(tsNsec / 1000).toString().padStart(6, "0");
-  return `${base.slice(0, 19)}.${micros}Z`;
+  if (tsSec !== isoSecond) {
+    isoPrefix = new Date(tsSec * 1000).toISOString().slice(0, 19);   // "...T13:59:01"
+    isoSecond = tsSec;
+  }
+  const micros = Math.floor(tsNsec / 1000);
+  // Six digits with leading zeros; tsNsec below 10^9 keeps micros below 10^6.
+  const digits = micros < 1_000_000 ? String(1_000_000 + micros).slice(1) : micros.toString().padStart(6, "0");
+  return `${isoPrefix}.${digits}Z`;
 }
+
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += HEX_PAIRS[bytes[i]];
   return out;
 }
 
@@ -75,20 +119,25 @@ function toHex(bytes: Uint8Array): string {
 // Single values from the core are never arrays, so an array found here comes
 // from an earlier repetition.
 function addField(fields: Record<string, FieldValue>, name: string, value: FieldValue): void {
-  if (!Object.hasOwn(fields, name)) {
+  const existing = fields[name];
+  // Values are never undefined, so undefined means absent; a defined value
+  // may still come from Object.prototype for a name such as "constructor".
+  if (existing === undefined || !Object.hasOwn(fields, name)) {
     fields[name] = value;
     return;
   }
-  const existing = fields[name];
   if (Array.isArray(existing)) existing.push(value);
   else fields[name] = [existing, value];
 }
 
+// Reads the two 32-bit halves: the high half times 2^32 is exact, and the
+// one addition rounds to the nearest double as Number(BigInt) does. Counters
+// and ids above 2^53 lose precision as JSON numbers; they do not occur in the
+// fields the dissectors write (ids, lengths, offsets).
 function readU64(view: DataView, at: number, signed: boolean): number {
-  const value = signed ? view.getBigInt64(at, true) : view.getBigUint64(at, true);
-  // Counters and ids above 2^53 lose precision as JSON numbers; they do not
-  // occur in the fields the dissectors write (ids, lengths, offsets).
-  return Number(value);
+  const low = view.getUint32(at, true);
+  const high = signed ? view.getInt32(at + 4, true) : view.getUint32(at + 4, true);
+  return high * 4294967296 + low;
 }
 
 // Decodes every record in bytes[start, end) and calls `onRecord` for each.
@@ -122,8 +171,8 @@ function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: num
   const flags = bytes[at + 22];
   const srcPort = view.getUint16(at + 24, true);
   const dstPort = view.getUint16(at + 26, true);
-  const src: Endpoint = { ip: ipToText(bytes, at + 28, ipVersion), port: srcPort };
-  const dst: Endpoint = { ip: ipToText(bytes, at + 44, ipVersion), port: dstPort };
+  const src: Endpoint = { ip: ipVersion === 4 ? ipv4ToText(bytes, at + 28) : ipToText(bytes, at + 28, ipVersion), port: srcPort };
+  const dst: Endpoint = { ip: ipVersion === 4 ? ipv4ToText(bytes, at + 44) : ipToText(bytes, at + 44, ipVersion), port: dstPort };
   if (transportNumber !== IP_PROTOCOL_TCP && transportNumber !== IP_PROTOCOL_UDP) {
     throw new EventDecodeError(`core event of flow ${flowId} has transport ${transportNumber}; expected 6 (TCP) or 17 (UDP)`);
   }
@@ -151,7 +200,7 @@ function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: num
         value = readU64(view, v, valueType === VALUE_I64);
         break;
       case VALUE_STR:
-        value = utf8.decode(bytes.subarray(v, v + valueLength));
+        value = decodeText(bytes, v, v + valueLength);
         break;
       case VALUE_BYTES:
         value = toHex(bytes.subarray(v, v + valueLength));
