@@ -1,5 +1,6 @@
-// Frequency windows, the pair baseline and the Modbus master scorer, run by
-// the core's model engine on records written through the core's event writer.
+// Frequency windows, the traffic baselines and the Modbus master scorer, run
+// by the core's model engine on records written through the core's event
+// writer. The learning period is off here; test/baselines covers it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadModelSet } from "../../agent/src/core/models.js";
@@ -11,9 +12,9 @@ function ctx(src: string, dst: string, tsSec: number, tsNsec = 0, dstPort = 445)
   return { tsSec, tsNsec, src, srcPort: 50000, dst, dstPort };
 }
 
-async function engineWith(files: Record<string, string>): Promise<Engine> {
+async function engineWith(files: Record<string, string>, historyEntries?: number): Promise<Engine> {
   const engine = await Engine.create();
-  (await loadModelSet(modelFolder(files))).install(engine);
+  (await loadModelSet(modelFolder(files))).install(engine, { learningSeconds: 0, historyEntries });
   return engine;
 }
 
@@ -92,24 +93,58 @@ test("pair baseline tells a routine pair from a new one", async () => {
   assert.equal(alerts.map((a) => a.fields.times_seen), [0, 1, 2, 0]);
 });
 
-test("pair baseline is per model", async () => {
+test("baseline is per service, shared by models", async () => {
   const engine = await engineWith({
     "a.yaml": modelYaml("a", "dcerpc", OPNUM_0),
     "b.yaml": modelYaml("b", "dcerpc", "  - field: operation\n    equals: NetrJobAdd"),
   });
   engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0), [["opnum", 0]]);
-  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + 1), [["opnum", 0], ["operation", "NetrJobAdd"]]);
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + 7200), [["opnum", 0], ["operation", "NetrJobAdd"]]);
   const alerts = engine.alerts();
-  assert.equal(alerts.map((a) => [a.fields.model_index, a.fields.seen_before]), [[0, false], [0, true], [1, false]]);
+  // The baselines learn the traffic, not the alerts: model b's first alert
+  // is about an opnum the pair used before.
+  assert.equal(alerts.map((a) => [a.fields.model_index, a.fields.seen_before]), [[0, false], [0, true], [1, true]]);
 });
 
-test("pair table evicts and counts", async () => {
+test("pair seen within the hour is still new", async () => {
   const engine = await engineWith({ "p.yaml": modelYaml("p", "dcerpc", OPNUM_0) });
-  for (let i = 0; i < 17000; i++) {
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0), [["opnum", 1]]);
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + 60), [["opnum", 0]]);
+  const [alert] = engine.alerts();
+  assert.is(alert.fields.pair_seen_before, false, "the pair's first record came a minute earlier, in the same session");
+  assert.equal(alert.fields.factor, [1, 2, 3]);
+});
+
+test("new service on a known pair", async () => {
+  const engine = await engineWith({ "p.yaml": modelYaml("p", "dcerpc", "  - field: opnum\n    exists: true") });
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0), [["opnum", 0]]);
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + 86400), [["opnum", 1]]);
+  const [first, second] = engine.alerts();
+  assert.equal(first.fields.factor, [1, 2, 3], "base, new service, new pair");
+  assert.equal(first.fields.factor_points, [60, 15, 10]);
+  assert.is(first.fields.score, 85);
+  assert.is(second.fields.pair_seen_before, true);
+  assert.equal(second.fields.factor, [1, 2], "base, new service");
+  assert.is(second.fields.score, 75);
+});
+
+test("rare service scores above the base", async () => {
+  const engine = await engineWith({ "p.yaml": modelYaml("p", "dcerpc", OPNUM_0) });
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0), [["opnum", 0]]);
+  engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + 86400), [["opnum", 0]]);
+  const alerts = engine.alerts();
+  assert.equal(alerts[1].fields.factor, [1, 4], "base, rare");
+  assert.is(alerts[1].fields.score, 70, "seen on 1 day: 2 missing days of 3, 5 points each");
+  assert.is(alerts[1].fields.days_seen, 1);
+});
+
+test("baseline table evicts and counts", async () => {
+  const engine = await engineWith({ "p.yaml": modelYaml("p", "dcerpc", OPNUM_0) }, 64);
+  for (let i = 0; i < 200; i++) {
     engine.record("dcerpc", ctx(`10.${(i >> 8) & 255}.${i & 255}.1`, "10.0.0.2", T0 + i), [["opnum", 0]]);
     engine.drain();
   }
-  assert.ok(engine.anomaly("model.pair_evicted") > 0);
+  assert.ok(engine.anomaly("model.baseline_evicted") > 0);
 });
 
 // Modbus master scorer ------------------------------------------------------
@@ -169,7 +204,9 @@ test("modbus write from another host scores in full", async () => {
   const alerts = engine.alerts();
   assert.is(alerts.length, 1);
   assert.is(alerts[0].fields.learning, false);
-  assert.is(alerts[0].fields.score, 70);
+  // The laptop never talked to the PLC: base 70 + 15 new service + 10 new pair.
+  assert.is(alerts[0].fields.score, 95);
+  assert.is(alerts[0].fields.base_score, 70);
   assert.is(alerts[0].src, LAPTOP);
   assert.is(alerts[0].dst, PLC);
 });
@@ -195,6 +232,24 @@ test("modbus response never fires the scorer", async () => {
   poll(engine, 6);
   engine.record("modbus", ctx(LAPTOP, PLC, T0 + 7, 0, 502), [["pdu_type", "response"], ["unit_id", 1], ["function_code", 6]], true);
   assert.is(engine.alerts().length, 0);
+});
+
+test("modbus server that opened the connection", async () => {
+  const engine = await engineWith({ "w.yaml": MODBUS_MODEL });
+  // The PLC opened the connection from port 502 (as 10.0.0.8 does in
+  // suricata_modbus_fc8_diag_fc43.pcap), so the HMI's requests travel from
+  // the flow's responder to its originator: record flag bit 0 is set.
+  for (let i = 0; i < 12; i++) {
+    engine.record("modbus", { tsSec: T0 + i, src: PLC, srcPort: 502, dst: HMI, dstPort: 49152 }, [
+      ["pdu_type", "request"], ["transaction_id", i], ["unit_id", 1], ["function_code", 3],
+    ], true);
+  }
+  engine.drain();
+  modbusRequest(engine, LAPTOP, T0 + 20, 6);
+  const alerts = engine.alerts();
+  assert.is(alerts.length, 1);
+  assert.is(alerts[0].fields.learning, false, "the PLC, not the HMI, has the established master");
+  assert.is(alerts[0].dst, PLC);
 });
 
 test("modbus master baseline survives a model reload", async () => {

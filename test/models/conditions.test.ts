@@ -11,7 +11,8 @@ const CTX: PacketContext = { tsSec: 1_700_000_000, tsNsec: 250_000_000, flowId: 
 async function engineWith(conditions: string, record = "dcerpc"): Promise<Engine> {
   const engine = await Engine.create();
   const set = await loadModelSet(modelFolder({ "m.yaml": modelYaml("m", record, conditions) }));
-  set.install(engine);
+  // No learning period, so that scores are the model's and the baselines'.
+  set.install(engine, { learningSeconds: 0 });
   return engine;
 }
 
@@ -136,7 +137,9 @@ test("alert carries context, score and evidence", async () => {
   assert.is(alert.dstPort, 445);
   assert.ok(alert.serverToClient);
   assert.is(alert.fields.model_index, 0);
-  assert.is(alert.fields.score, 60);
+  // Base 60, plus 15 for a service and 10 for a host pair never seen.
+  assert.is(alert.fields.score, 85);
+  assert.is(alert.fields.base_score, 60);
   assert.is(alert.fields.learning, false);
   assert.is(alert.fields.seen_before, false);
   assert.is(alert.fields.first_seen, CTX.tsSec);

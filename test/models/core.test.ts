@@ -39,7 +39,8 @@ async function run(feed: (process: (frames: TimedFrame[]) => void) => void | Pro
   const mod = await coreModule();
   if (!mod) return undefined;
   const core = await mod.Core.load();
-  models.install(core);
+  // No learning period: these tests check the models' own scores.
+  models.install(core, { learningSeconds: 0 });
   const records: CoreRecord[] = [];
   const onRecord = (r: CoreRecord) => { records.push(r); };
   if (path) {
@@ -113,7 +114,8 @@ test("modbus write from a host that is not the master", async () => {
   const alerts = result.alerts.filter((a) => modelId(a) === "modbus-write-not-master");
   assert.is(alerts.length, 1);
   assert.is(alerts[0].fields.learning, false);
-  assert.is(alerts[0].fields.score, 70);
+  // Base 70, plus 15 and 10: the laptop never talked to the PLC before.
+  assert.is(alerts[0].fields.score, 95);
   assert.is(alerts[0].src.ip, LAPTOP);
   assert.is(alerts[0].fields.unit_id, 1);
 });
@@ -146,7 +148,10 @@ test("atsvc capture raises the ATSVC task model", async () => {
   assert.is(alert.dst.ip, "192.168.10.30");
   assert.is(alert.fields.operation, "NetrJobAdd");
   assert.is(alert.fields.command, "c:\\mimikatz.exe");
-  assert.is(alert.fields.score, 80);
+  // Base 80, plus 15 and 10 for a service and a pair never seen (the SMB
+  // session seconds before does not make the pair known), clamped to 100.
+  assert.is(alert.fields.score, 100);
+  assert.equal(alert.fields.factor_points, [80, 15, 10]);
 });
 
 test("psexec capture raises the svcctl model", async () => {
@@ -167,7 +172,8 @@ test("psexec capture raises the svcctl model", async () => {
   assert.ok(opnums.includes(45), `opnums in alerts: ${opnums.join(", ")}`);
   assert.ok(opnums.includes(19), `opnums in alerts: ${opnums.join(", ")}`);
   const start = alerts.find((a) => a.fields.opnum === 19);
-  assert.is(start?.fields.seen_before, true, "the second call between the same hosts is marked as seen before");
+  assert.is(start?.fields.seen_before, false, "opnum 19 is a service of its own");
+  assert.is(start?.fields.times_seen, 0);
 });
 
 test("normal plant polling raises no high alert", async () => {

@@ -100,6 +100,17 @@ export class Engine implements ModelHost {
     return id;
   }
 
+  // The Core's memory access for snapshots (agent/src/core/snapshot.ts).
+  exportFunction(name: string): (...args: number[]) => number {
+    const fn = this.x[name];
+    if (typeof fn !== "function") throw new Error(`the test engine has no export ${name}`);
+    return (...args: number[]) => Number(fn(...args));
+  }
+
+  readMemory(ptr: number, length: number): Uint8Array {
+    return this.bytes().slice(ptr, ptr + length);
+  }
+
   callWithScratch(name: string, bytes: Uint8Array): number {
     const scratch = this.x.scratchPointer();
     if (bytes.length > this.x.scratchBytes()) throw new Error(`${bytes.length} bytes do not fit the test scratch region`);

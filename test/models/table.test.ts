@@ -21,7 +21,7 @@ test("compiled table layout", async () => {
   const table = validTable(engine);
   const view = new DataView(table.buffer);
   assert.is(view.getUint32(0, true), 0x544d5346, "magic");
-  assert.is(view.getUint16(4, true), 1, "version");
+  assert.is(view.getUint16(4, true), 2, "version");
   assert.is(view.getUint16(6, true), 1, "model count");
   assert.is(view.getUint32(8, true), table.length, "table length");
   assert.is(view.getUint16(MODEL + 4, true), 3, "record type dcerpc");
@@ -43,7 +43,7 @@ test("corrupt tables are rejected with their code", async () => {
   const engine = await Engine.create();
   const cases: [string, (t: Uint8Array, v: DataView) => Uint8Array, number][] = [
     ["bad magic", (t) => { t[0] ^= 0xff; return t; }, -2],
-    ["bad version", (t, v) => { v.setUint16(4, 2, true); return t; }, -3],
+    ["bad version", (t, v) => { v.setUint16(4, 1, true); return t; }, -3],
     ["length mismatch", (t, v) => { v.setUint32(8, t.length + 1, true); return t; }, -4],
     ["too many models", (t, v) => { v.setUint16(6, 257, true); return t; }, -5],
     ["model runs past the table", (t, v) => { v.setUint32(MODEL, t.length, true); return t; }, -6],

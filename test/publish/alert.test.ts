@@ -91,7 +91,10 @@ test("alert members from record and model", () => {
   assert.is(alert.account, "PLANT\\m.keller");
   assert.is(alert.score, 80);
   assert.is(alert.learning, false);
-  assert.equal(alert.context, { seen_before: false });
+  assert.is(alert.context.seen_before, false);
+  assert.is(alert.context.routine, false);
+  assert.is(alert.context.summary, "new: first time seen between these hosts");
+  assert.ok(Array.isArray(alert.why));
 });
 
 test("alert score clamped and model score fallback", () => {
@@ -108,7 +111,9 @@ test("alert context first_seen from seconds", () => {
   const record = alertRecord();
   record.fields = { ...record.fields, seen_before: true, first_seen: 1_772_000_000 };
   const alert = buildAlert(record, svcctlModel, { site: "s", gateway: "g" }, new AlertIdentity());
-  assert.equal(alert.context, { seen_before: true, first_seen: "2026-02-25T06:13:20.000Z" });
+  assert.is(alert.context.seen_before, true);
+  assert.is(alert.context.first_seen, "2026-02-25T06:13:20.000Z");
+  assert.is(alert.context.summary, "seen before between these hosts, first on 2026-02-25");
   assert.ok(validators.alert(alert).valid, validators.alert(alert).firstError);
 });
 

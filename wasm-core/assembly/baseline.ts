@@ -1,15 +1,13 @@
 // Baselines the models consult: what is routine on this network.
 //
-// Three bounded tables, allocated once when the first model table is
-// installed and never grown. Each is set-associative: a key hashes to one set
-// of WAYS entries, and when the set is full the least recently seen entry is
-// evicted and counted as an anomaly.
+// Two bounded tables, allocated once when the first model table is installed
+// and never grown (the traffic baselines are in baseline-history.ts). Each is
+// set-associative: a key hashes to one set of WAYS entries, and when the set
+// is full the least recently seen entry is evicted and counted as an anomaly.
 //
-//   pair table       (model, source address, destination address) -> how often
-//                    and since when the model fired for this pair of hosts
 //   frequency table  (model, values of the model's `by` keys) -> packet times
 //                    of the last matches, for `count >= N within T`
-//   master table     (Modbus device = responder address + unit id) -> the
+//   master table     (Modbus device = request destination + unit id) -> the
 //                    clients that sent it requests, with counts and times
 //
 // Times are packet times in milliseconds since the Unix epoch, so replaying a
@@ -21,7 +19,6 @@ import { ModelAnomaly } from "./model-fields";
 @inline const WAYS: u32 = 8;
 
 // Table sizes (entries). Powers of two, multiples of WAYS.
-@inline export const PAIR_ENTRIES: u32 = 16384;
 @inline export const FREQUENCY_ENTRIES: u32 = 4096;
 @inline export const MASTER_DEVICES: u32 = 2048;
 
@@ -35,12 +32,6 @@ import { ModelAnomaly } from "./model-fields";
 // Unit id used for a Modbus request whose record carries no unit id
 // (Modbus unit ids are 0-255).
 @inline export const UNIT_ID_ABSENT: u32 = 0xffff;
-
-// Pair entry, 48 bytes:
-//   0 u8 used | 1 u8 unused | 2 u16 model index | 4 u32 alerts so far |
-//   8 u32 first alert (s) | 12 u32 last alert (s) | 16 source address (16) |
-//   32 destination address (16)
-@inline const PAIR_BYTES: u32 = 48;
 
 // Frequency entry, 24 + 8 * MAX_FREQUENCY_COUNT bytes:
 //   0 u8 used | 1 u8 times stored | 2 u16 model index | 4 u32 next ring slot |
@@ -56,33 +47,33 @@ import { ModelAnomaly } from "./model-fields";
 @inline const CLIENT_BYTES: u32 = 40;
 @inline const DEVICE_BYTES: u32 = 32 + CLIENT_BYTES * MAX_CLIENTS_PER_DEVICE;
 
-let pairTable: usize = 0;
 let frequencyTable: usize = 0;
 let masterTable: usize = 0;
 
+// Master table region, for snapshots (baseline-snapshot.ts).
+export function masterTableBase(): usize { return masterTable; }
+export function masterTableBytes(): u32 { return MASTER_DEVICES * DEVICE_BYTES; }
+
 // Allocates the tables on the first call. Later calls keep them.
 export function initBaselines(): void {
-  if (pairTable != 0) return;
-  pairTable = heap.alloc(<usize>(PAIR_ENTRIES * PAIR_BYTES));
+  if (frequencyTable != 0) return;
   frequencyTable = heap.alloc(<usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
   masterTable = heap.alloc(<usize>(MASTER_DEVICES * DEVICE_BYTES));
-  memory.fill(pairTable, 0, <usize>(PAIR_ENTRIES * PAIR_BYTES));
   memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
   memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
 }
 
-// Forgets what is keyed by model index (pairs and frequency windows), because
-// a new model table may number its models differently. The Modbus master
-// baseline does not depend on the models and is kept.
+// Forgets what is keyed by model index (frequency windows), because a new
+// model table may number its models differently. The Modbus master baseline
+// and the traffic baselines do not depend on the models and are kept.
 export function resetModelBaselines(): void {
-  if (pairTable == 0) return;
-  memory.fill(pairTable, 0, <usize>(PAIR_ENTRIES * PAIR_BYTES));
+  if (frequencyTable == 0) return;
   memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
 }
 
-// Forgets everything, including the Modbus masters.
+// Forgets the frequency windows and the Modbus masters.
 export function resetAllBaselines(): void {
-  if (pairTable == 0) return;
+  if (frequencyTable == 0) return;
   resetModelBaselines();
   memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
 }
@@ -108,59 +99,6 @@ function fnv32U32(hash: u32, value: u32): u32 {
 
 @inline function sameAddress(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
-}
-
-// ---------------------------------------------------------------------------
-// Pair baseline
-
-// Results of the last pairObserve call.
-export let pairSeenBefore: bool = false;
-export let pairFirstSeen: u32 = 0;
-export let pairTimesSeen: u32 = 0;
-
-// Records one alert of `modelIndex` from `src` to `dst` (16-byte addresses)
-// and sets pairSeenBefore, pairFirstSeen and pairTimesSeen to what was known
-// before it.
-export function pairObserve(modelIndex: u32, src: usize, dst: usize, tsSec: u32): void {
-  let hash = fnv32U32(FNV32_OFFSET, modelIndex);
-  hash = fnv32(hash, src, 16);
-  hash = fnv32(hash, dst, 16);
-  const set = pairTable + <usize>((hash & (PAIR_ENTRIES / WAYS - 1)) * WAYS * PAIR_BYTES);
-
-  let free: usize = 0;
-  let oldest: usize = 0;
-  for (let way: u32 = 0; way < WAYS; way++) {
-    const e = set + <usize>(way * PAIR_BYTES);
-    if (load<u8>(e) == 0) {
-      if (free == 0) free = e;
-      continue;
-    }
-    if (<u32>load<u16>(e, 2) == modelIndex && sameAddress(e + 16, src) && sameAddress(e + 32, dst)) {
-      pairSeenBefore = true;
-      pairTimesSeen = load<u32>(e, 4);
-      pairFirstSeen = load<u32>(e, 8);
-      store<u32>(e, pairTimesSeen + 1, 4);
-      store<u32>(e, tsSec, 12);
-      return;
-    }
-    if (oldest == 0 || load<u32>(e, 12) < load<u32>(oldest, 12)) oldest = e;
-  }
-
-  let e = free;
-  if (e == 0) {
-    e = oldest;
-    countAnomaly(ModelAnomaly.PAIR_EVICTED);
-  }
-  store<u8>(e, 1);
-  store<u16>(e, <u16>modelIndex, 2);
-  store<u32>(e, 1, 4);
-  store<u32>(e, tsSec, 8);
-  store<u32>(e, tsSec, 12);
-  memory.copy(e + 16, src, 16);
-  memory.copy(e + 32, dst, 16);
-  pairSeenBefore = false;
-  pairTimesSeen = 0;
-  pairFirstSeen = tsSec;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,10 @@
-// Exports of the model engine, re-exported by the core's entry (index.ts).
+// Exports of the model engine and its baselines, re-exported by the core's
+// entry (index.ts). Tables and snapshot chunks pass through the scratch region.
 
 import { installModelTable, installedModelCount } from "./models";
 import { resetAllBaselines } from "./baseline";
+import { configureHistory, setLearningSeconds, resetHistory } from "./baseline-history";
+import { snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd } from "./baseline-snapshot";
 import { scratchPtr, scratchCapacity } from "./index";
 
 // Installs the model table the host copied into the scratch region (`length`
@@ -17,7 +20,50 @@ export function modelCount(): u32 {
   return installedModelCount();
 }
 
-// Forgets every baseline (pairs, frequency windows, Modbus masters).
+// Sizes the traffic baselines and sets the learning period, from 8 bytes in
+// scratch: u32 history entries (a power of two), u32 learning period in
+// seconds of packet time (0: none). Returns 0, or a negative HISTORY_* code
+// from baseline-history.ts (-1 also for a wrong length).
+export function configureBaselines(length: u32): i32 {
+  if (length != 8) return -1;
+  const result = configureHistory(load<u32>(scratchPtr()));
+  if (result == 0) setLearningSeconds(load<u32>(scratchPtr(), 4));
+  return result;
+}
+
+// Forgets every baseline (traffic baselines, frequency windows, Modbus
+// masters) and restarts the learning period.
 export function resetBaselines(): void {
   resetAllBaselines();
+  resetHistory();
+}
+
+// Snapshot of the baselines (baseline-snapshot.ts): prepare, then read it in
+// chunks of at most the scratch capacity.
+export function baselineSnapshotPrepare(): u32 {
+  return snapshotPrepare();
+}
+
+// Copies up to `length` bytes of the snapshot from `offset` into scratch.
+// Returns the number of bytes copied.
+export function baselineSnapshotRead(offset: u32, length: u32): u32 {
+  const n = length < scratchCapacity() ? length : scratchCapacity();
+  return snapshotRead(offset, scratchPtr(), n);
+}
+
+// Restore: begin with the header in scratch, write every chunk in order from
+// offset 0 (header included), then end. Each returns 0 or a
+// negative RESTORE_* code from baseline-snapshot.ts.
+export function baselineRestoreBegin(length: u32): i32 {
+  if (length > scratchCapacity()) return -6;
+  return restoreBegin(scratchPtr(), length);
+}
+
+export function baselineRestoreWrite(length: u32): i32 {
+  if (length > scratchCapacity()) return -6;
+  return restoreWrite(scratchPtr(), length);
+}
+
+export function baselineRestoreEnd(_length: u32): i32 {
+  return restoreEnd();
 }

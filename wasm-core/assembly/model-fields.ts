@@ -1,23 +1,63 @@
 // Field ids (500-599) and anomaly ids (500-599) of the model engine.
 //
 // An alert record (RecordType.ALERT) starts with the fields below, then
-// repeats every field of the record that fired the model, as evidence.
+// repeats every field of the record that fired the model, as evidence. The
+// baseline fields describe what was known before the record that fired.
 
 export namespace ModelField {
   // Position of the model in the installed model table; the host maps it back
   // to the model's id and name.
   @inline export const MODEL_INDEX: u16 = 500;
-  // 0-100: the model's base score, scaled down while a scorer is learning.
+  // 0-100: the final score, the sum of the FACTOR_POINTS clamped to 0-100.
   @inline export const SCORE: u16 = 501;
-  // The scorer has no baseline yet for this device, so the score is reduced.
+  // The learning period is running, or the scorer has no baseline yet.
   @inline export const LEARNING: u16 = 502;
-  // This model fired before for the same source and destination address.
+  // The same host pair with the same service was seen more than an hour
+  // (NEW_WINDOW_SEC in scorer.ts) before, so not only in this session.
   @inline export const SEEN_BEFORE: u16 = 503;
-  // Packet time (seconds since the Unix epoch) of the first alert of this
-  // model for the same source and destination address.
+  // Packet time (seconds since the Unix epoch) the pair plus service was
+  // first seen; the record's own time when it is new.
   @inline export const FIRST_SEEN: u16 = 504;
-  // How many alerts of this model the pair had before this one.
+  // Records of the pair plus service seen before this one.
   @inline export const TIMES_SEEN: u16 = 505;
+  // The model's base score.
+  @inline export const BASE_SCORE: u16 = 506;
+  // Distinct days (UTC) the pair plus service was seen on.
+  @inline export const DAYS_SEEN: u16 = 507;
+  // Packet time it was last seen before this record.
+  @inline export const LAST_SEEN: u16 = 508;
+  // UTC hour (0-23) with the most occurrences; absent when none.
+  @inline export const USUAL_HOUR: u16 = 509;
+  // The record belongs to a daily routine (see the routine factor).
+  @inline export const ROUTINE: u16 = 510;
+  // Median interval between occurrences, seconds.
+  @inline export const MEDIAN_INTERVAL: u16 = 511;
+  // 0-100 regularity of intervals and sizes (scorer-periodicity.ts).
+  @inline export const PERIODICITY: u16 = 512;
+  // The host pair, with any service, was seen more than an hour before.
+  @inline export const PAIR_SEEN_BEFORE: u16 = 513;
+  @inline export const PAIR_FIRST_SEEN: u16 = 514;
+  // Factors of the score, repeated: FACTOR (a Factor id) and FACTOR_POINTS
+  // (its signed contribution) in the same order.
+  @inline export const FACTOR: u16 = 515;
+  @inline export const FACTOR_POINTS: u16 = 516;
+  // Occurrences (bursts of records) of the pair plus service seen before.
+  @inline export const OCCURRENCES: u16 = 517;
+  // Of those, occurrences within one hour of the usual hour.
+  @inline export const USUAL_HOUR_OCCURRENCES: u16 = 518;
+}
+
+// Factors of an alert's score, in the FACTOR field.
+export namespace Factor {
+  @inline export const BASE: u8 = 1;             // the model's base score
+  @inline export const NEW_SERVICE: u8 = 2;      // pair plus service never seen
+  @inline export const NEW_PAIR: u8 = 3;         // host pair never seen
+  @inline export const RARE: u8 = 4;             // seen on few days
+  @inline export const UNUSUAL_HOUR: u8 = 5;     // an established activity at an hour it never ran
+  @inline export const ROUTINE: u8 = 6;          // a daily routine at its usual hour
+  @inline export const LEARNING_PERIOD: u8 = 7;  // baselines are still learning
+  @inline export const NO_MASTER_YET: u8 = 8;    // modbus_master: the device has no established master
+  @inline export const BEACONING: u8 = 9;        // beaconing scorer: regular outbound occurrences
 }
 
 export function modelFieldName(id: u16): string {
@@ -28,6 +68,19 @@ export function modelFieldName(id: u16): string {
     case ModelField.SEEN_BEFORE: return "seen_before";
     case ModelField.FIRST_SEEN: return "first_seen";
     case ModelField.TIMES_SEEN: return "times_seen";
+    case ModelField.BASE_SCORE: return "base_score";
+    case ModelField.DAYS_SEEN: return "days_seen";
+    case ModelField.LAST_SEEN: return "last_seen";
+    case ModelField.USUAL_HOUR: return "usual_hour";
+    case ModelField.ROUTINE: return "routine";
+    case ModelField.MEDIAN_INTERVAL: return "median_interval";
+    case ModelField.PERIODICITY: return "periodicity";
+    case ModelField.PAIR_SEEN_BEFORE: return "pair_seen_before";
+    case ModelField.PAIR_FIRST_SEEN: return "pair_first_seen";
+    case ModelField.FACTOR: return "factor";
+    case ModelField.FACTOR_POINTS: return "factor_points";
+    case ModelField.OCCURRENCES: return "occurrences";
+    case ModelField.USUAL_HOUR_OCCURRENCES: return "usual_hour_occurrences";
   }
   return "";
 }
@@ -36,20 +89,22 @@ export function modelFieldName(id: u16): string {
 // was evicted, so a baseline forgot something it had learned.
 export namespace ModelAnomaly {
   @inline export const FREQUENCY_KEY_EVICTED: u16 = 500;
-  @inline export const PAIR_EVICTED: u16 = 501;
+  // Id 501 (model.pair_evicted) belonged to the per-model pair table that the
+  // traffic baselines replaced; it stays unused so old counters keep meaning.
   @inline export const MASTER_DEVICE_EVICTED: u16 = 502;
   @inline export const MASTER_CLIENT_EVICTED: u16 = 503;
   // An alert could not be written because the event buffer was full.
   @inline export const ALERT_DROPPED: u16 = 504;
+  @inline export const HISTORY_EVICTED: u16 = 505;
 }
 
 export function modelAnomalyName(id: u16): string {
   switch (id) {
     case ModelAnomaly.FREQUENCY_KEY_EVICTED: return "model.frequency_key_evicted";
-    case ModelAnomaly.PAIR_EVICTED: return "model.pair_evicted";
     case ModelAnomaly.MASTER_DEVICE_EVICTED: return "model.master_device_evicted";
     case ModelAnomaly.MASTER_CLIENT_EVICTED: return "model.master_client_evicted";
     case ModelAnomaly.ALERT_DROPPED: return "model.alert_dropped";
+    case ModelAnomaly.HISTORY_EVICTED: return "model.baseline_evicted";
   }
   return "";
 }

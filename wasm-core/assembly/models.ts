@@ -19,8 +19,9 @@
 //      0 u32 model length in bytes, conditions included
 //      4 u16 record type the model watches (RecordType)
 //      6 u8  base score, 0-100
-//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER)
-//      8 u8  learning factor in percent, 0-100
+//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING)
+//      8 u8  learning factor in percent, 0-100: the score is scaled by it
+//            while the learning period runs or the scorer has no baseline
 //      9 u8  condition count
 //     10 u8  frequency `by` flags (BY_SRC, BY_DST, BY_SRC_PORT, BY_DST_PORT)
 //     11 u8  number of `by` field ids used, 0-MAX_BY_FIELDS
@@ -51,13 +52,24 @@ import {
 import { countAnomaly } from "./counters";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
-  initBaselines, resetModelBaselines, pairObserve, pairSeenBefore, pairFirstSeen, pairTimesSeen,
-  frequencyObserve, masterStatus, masterObserve, MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT,
-  MASTER_NONE, MASTER_THIS_CLIENT,
+  initBaselines, resetModelBaselines, frequencyObserve, masterStatus, masterObserve,
+  MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
+import {
+  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted,
+  LEVEL_PAIR, LEVEL_SERVICE, ROLE_MODBUS_SERVER, ROLE_MODBUS_CLIENT,
+} from "./baseline-history";
+import { scoreAlert, writeScoreFields } from "./scorer";
+import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodicity";
+import { Factor } from "./model-fields";
+import { DcerpcField } from "../../protocols/dcerpc/fields";
+import { ModbusField } from "../../protocols/modbus/fields";
+import { SmbField } from "../../protocols/smb/fields";
 
 @inline export const TABLE_MAGIC: u32 = 0x544d5346;
-@inline export const TABLE_VERSION: u16 = 1;
+// Version 2 added the beaconing scorer and the learning factor's use for the
+// learning period.
+@inline export const TABLE_VERSION: u16 = 2;
 @inline export const TABLE_HEADER_BYTES: u32 = 16;
 @inline export const MODEL_HEADER_BYTES: u32 = 40;
 @inline export const CONDITION_HEADER_BYTES: u32 = 8;
@@ -71,6 +83,12 @@ import {
 
 @inline export const SCORER_NONE: u8 = 0;
 @inline export const SCORER_MODBUS_MASTER: u8 = 1;
+@inline export const SCORER_BEACONING: u8 = 2;
+
+// Beaconing scorer: the pair plus service needs at least this many earlier
+// occurrences, and this periodicity (scorer-periodicity.ts), before it fires.
+@inline export const BEACON_MIN_OCCURRENCES: u32 = 8;
+@inline export const BEACON_MIN_PERIODICITY: u32 = 80;
 
 @inline export const BY_SRC: u8 = 1;
 @inline export const BY_DST: u8 = 2;
@@ -164,7 +182,7 @@ function checkModel(p: usize, available: u32): i32 {
   const byFields = <u32>load<u8>(p, 11);
   const frequencyCount = load<u32>(p, 12);
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
-  if (scorer != SCORER_NONE && scorer != SCORER_MODBUS_MASTER) return LOAD_BAD_MODEL_HEADER;
+  if (scorer != SCORER_NONE && scorer != SCORER_MODBUS_MASTER && scorer != SCORER_BEACONING) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
 
@@ -442,7 +460,36 @@ function copyEvidence(record: usize): void {
   }
 }
 
-function writeAlert(record: usize, modelIndex: u32, score: u32, learning: bool): void {
+// Hashes what the record touches on its responder: the record type, the
+// responder port and the fields that name the service (SMB share and named
+// pipe, DCE-RPC interface, opnum and named pipe, Modbus function code and
+// register range).
+function serviceHash(record: usize, type: u16): u64 {
+  let hash = fnv64Byte(fnv64Byte(FNV64_OFFSET, <u32>type), <u32>(type >> 8));
+  hash = fnv64(hash, record + 26, 2);
+  if (type == RecordType.SMB) {
+    hash = hashField(hash, record, SmbField.SHARE);
+    hash = hashField(hash, record, SmbField.NAMED_PIPE);
+  } else if (type == RecordType.DCERPC) {
+    hash = hashField(hash, record, DcerpcField.INTERFACE_UUID);
+    hash = hashField(hash, record, DcerpcField.OPNUM);
+    hash = hashField(hash, record, DcerpcField.NAMED_PIPE);
+  } else if (type == RecordType.MODBUS) {
+    hash = hashField(hash, record, ModbusField.FUNCTION_CODE);
+    hash = hashField(hash, record, ModbusField.START_ADDRESS);
+    hash = hashField(hash, record, ModbusField.QUANTITY);
+  }
+  return hash;
+}
+
+function hashField(hash: u64, record: usize, id: u16): u64 {
+  const f = findField(record, id);
+  if (f == 0) return fnv64Byte(hash, 0xff);
+  hash = fnv64(hash, f + 2, 4);
+  return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+}
+
+function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, pair: usize): void {
   const serverToClient = (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) != 0;
   const alert = eventBufferBase() + <usize>eventBufferUsed();
   if (!beginRecord(RecordType.ALERT, serverToClient)) {
@@ -454,46 +501,115 @@ function writeAlert(record: usize, modelIndex: u32, score: u32, learning: bool):
   memory.copy(alert + 8, record + 8, 14);
   memory.copy(alert + 24, record + 24, RECORD_HEADER_BYTES - 24);
 
-  pairObserve(modelIndex, record + 28, record + 44, load<u32>(record, 8));
-
   fieldU64(ModelField.MODEL_INDEX, modelIndex);
-  fieldU64(ModelField.SCORE, score);
-  fieldBool(ModelField.LEARNING, learning);
-  fieldBool(ModelField.SEEN_BEFORE, pairSeenBefore);
-  fieldU64(ModelField.FIRST_SEEN, pairFirstSeen);
-  fieldU64(ModelField.TIMES_SEEN, pairTimesSeen);
+  writeScoreFields(base, service, pair, load<u32>(record, 8));
   copyEvidence(record);
   endRecord();
 }
 
+// True for an address outside the private, loopback, link-local, shared
+// (RFC 6598) and multicast ranges; `ipVersion` is the record's (4 or 6).
+// IPv4 addresses sit in the first 4 of the 16 address bytes.
+function isExternalAddress(address: usize, ipVersion: u8): bool {
+  const a = <u32>load<u8>(address);
+  const b = <u32>load<u8>(address, 1);
+  if (ipVersion == 4) {
+    if (a == 0 || a == 10 || a == 127 || a >= 224) return false;
+    if (a == 172 && (b & 0xf0) == 16) return false;
+    if (a == 192 && b == 168) return false;
+    if (a == 169 && b == 254) return false;
+    if (a == 100 && (b & 0xc0) == 64) return false;
+    return true;
+  }
+  // fc00::/7 unique local, fe80::/10 link-local, ff00::/8 multicast, ::/8
+  // (loopback, unspecified and embedded IPv4).
+  if ((a & 0xfe) == 0xfc || a == 0xff || a == 0) return false;
+  if (a == 0xfe && (b & 0xc0) == 0x80) return false;
+  return true;
+}
+
+// True when the pair plus service `service` shows regular occurrences from an
+// OT device (an address seen as a Modbus server) to an external address or an
+// IT host (never seen in a Modbus role). Each entry is reported once.
+// NOTE: only connections that a dissector turns into records are seen, so a
+// beacon over a protocol without a dissector (TLS, HTTP) is not found yet.
+function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8): bool {
+  if (service == 0 || entryAlerted(service)) return false;
+  const source = deviceFind(originator);
+  if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
+  if (!isExternalAddress(responder, ipVersion)) {
+    const destination = deviceFind(responder);
+    if (destination != 0 && entryRoles(destination) != 0) return false;
+  }
+  periodicityOf(service);
+  return intervalCount + 1 >= BEACON_MIN_OCCURRENCES && periodicityScore >= BEACON_MIN_PERIODICITY;
+}
+
 // Scores the record at `record` (a closed record in the event buffer) against
 // the installed models and appends an alert record for each model that fires.
+// Then it learns the record into the traffic baselines, so that an alert's
+// context describes what was known before the record.
 export function evaluateModels(record: usize): void {
-  if (modelCount == 0) return;
   const type = load<u16>(record, 4);
   if (type == RecordType.ALERT) return;
 
+  const tsSec = load<u32>(record, 8);
   const nowMs = recordTimeMs(record);
-  const modbusRequest = type == RecordType.MODBUS && unitIdFieldId != 0 && isModbusRequest(record);
-  const unitId = modbusRequest ? numberField(record, unitIdFieldId, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
+  const originator = record + 28;
+  const responder = record + 44;
+  const service = serviceHash(record, type);
+  const modbusRequest = type == RecordType.MODBUS && isModbusRequest(record);
+  // A request that travelled responder -> originator (flag bit 0) came from a
+  // Modbus server that opened the connection: the device is the originator.
+  const reversed = (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) != 0;
+  const device = reversed ? originator : responder;
+  const client = reversed ? responder : originator;
+
+  if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, modbusRequest, device, client);
+
+  let roleOfOriginator: u8 = 0;
+  let roleOfResponder: u8 = 0;
+  if (modbusRequest) {
+    roleOfOriginator = reversed ? ROLE_MODBUS_SERVER : ROLE_MODBUS_CLIENT;
+    roleOfResponder = reversed ? ROLE_MODBUS_CLIENT : ROLE_MODBUS_SERVER;
+  }
+  historyObserve(originator, responder, service, tsSec, load<u32>(record), roleOfOriginator, roleOfResponder);
+}
+
+function evaluateInstalled(
+  record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, modbusRequest: bool, device: usize, client: usize,
+): void {
+  const originator = record + 28;
+  const responder = record + 44;
+  const unitId = modbusRequest && unitIdFieldId != 0 ? numberField(record, unitIdFieldId, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
+  const serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
+  const pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
+  const learningPeriod = inLearningPeriod(tsSec);
 
   for (let i: u32 = 0; i < modelCount; i++) {
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
     if (load<u16>(model, 4) != type) continue;
     if (!conditionsMatch(record, model)) continue;
 
-    let score = <u32>load<u8>(model, 6);
-    let learning = false;
-    if (load<u8>(model, 7) == SCORER_MODBUS_MASTER) {
+    const base = <u32>load<u8>(model, 6);
+    const learningPercent = <u32>load<u8>(model, 8);
+    let scorerFactor: u8 = 0;
+    let scorerPoints: i32 = 0;
+    const scorer = load<u8>(model, 7);
+    if (scorer == SCORER_MODBUS_MASTER) {
       // Only requests have a client to judge; the scorer never fires on others.
       if (!modbusRequest) continue;
       const minSpanMs = <u64>load<u32>(model, 24) * 1000;
-      const status = masterStatus(record + 44, unitId, record + 28, load<u32>(model, 20), minSpanMs);
+      const status = masterStatus(device, unitId, client, load<u32>(model, 20), minSpanMs);
       if (status == MASTER_THIS_CLIENT) continue;
       if (status == MASTER_NONE) {
-        learning = true;
-        score = (score * <u32>load<u8>(model, 8) + 50) / 100;
+        scorerFactor = Factor.NO_MASTER_YET;
+        scorerPoints = <i32>((base * learningPercent + 50) / 100) - <i32>base;
       }
+    } else if (scorer == SCORER_BEACONING) {
+      if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
+      scorerFactor = Factor.BEACONING;
+      markAlerted(serviceEntry);
     }
 
     const frequencyCount = load<u32>(model, 12);
@@ -502,10 +618,14 @@ export function evaluateModels(record: usize): void {
       if (!frequencyObserve(i, frequencyKey(record, model), nowMs, frequencyCount, windowMs)) continue;
     }
 
-    writeAlert(record, i, score, learning);
+    // The modbus_master scorer already scaled the score down for a device
+    // with no master: the learning period does not scale it twice.
+    scoreAlert(base, scorerFactor, scorerPoints, learningPeriod && scorerFactor != Factor.NO_MASTER_YET,
+      learningPercent, serviceEntry, pairEntry, tsSec);
+    writeAlert(record, i, base, serviceEntry, pairEntry);
   }
 
   // Learn from the request only after judging it, so that a new client's
   // first write is judged against the masters seen before it.
-  if (modbusRequest) masterObserve(record + 44, unitId, record + 28, nowMs);
+  if (modbusRequest && unitIdFieldId != 0) masterObserve(device, unitId, client, nowMs);
 }

@@ -18,21 +18,60 @@
 //   value: u8 kind (1 integer, 2 text, 3 bool) | u8 reserved | u16 length |
 //     bytes (integer: i64; text: UTF-8; bool: 1 byte)
 
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+import { readFileSync, readdirSync, existsSync, watch, type FSWatcher } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from "yaml";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 
-export interface ModelInfo { index: number; id: string; name: string; record: string; logic: string; score: number; mitre: string[]; file: string }
-export interface ModelSet { models: ModelInfo[]; byIndex(i: number): ModelInfo | undefined; install(core: ModelHost): void }
+export interface ModelInfo {
+  index: number; id: string; name: string; record: string; logic: string; score: number; mitre: string[]; file: string;
+  conditions: ConditionSpec[];
+  frequency?: FrequencySpec;
+  scorer?: ScorerSpec;
+}
+export interface ModelSet {
+  models: ModelInfo[];
+  // Folder the models were loaded from.
+  dir: string;
+  byIndex(i: number): ModelInfo | undefined;
+  // Sizes the baselines (first install only: later calls must pass the same
+  // size) and installs the model table. Baselines learned so far are kept.
+  install(core: ModelHost, options?: BaselineOptions): void;
+}
 
 // Core functions that install() uses (the Core class of ./core.ts provides them).
 export interface ModelHost {
   // JSON name of a field id (protocols/fields.ts), or undefined/"" when unassigned.
   fieldName(id: number): string | undefined;
-  callWithScratch(name: string, bytes: Uint8Array): number;
+  // With `replayOnRestart` the Core repeats the call after it replaced a
+  // trapped instance. A Core without trap recovery ignores the option.
+  callWithScratch(name: string, bytes: Uint8Array, options?: { replayOnRestart?: boolean }): number;
 }
+
+// Baseline settings the host passes to the core.
+export interface BaselineOptions {
+  // Entries of the traffic baseline table (devices, pairs and pairs plus
+  // service together), a power of two from 64 to 2^20; 224 bytes each.
+  historyEntries?: number;
+  // Learning period in seconds of packet time from the first record: alerts
+  // in it are marked `learning` and scored down. 0 (the default of install)
+  // disables it, so a replayed capture is judged with what it contains.
+  learningSeconds?: number;
+}
+
+// 32,768 entries take 7 MiB of core memory.
+export const DEFAULT_HISTORY_ENTRIES = 32768;
+// Learning period that a gateway watching live traffic should pass to
+// install(); the agent configuration sets it.
+export const DEFAULT_LEARNING_SECONDS = 3 * 86400;
+const MIN_HISTORY_ENTRIES = 64;
+const MAX_HISTORY_ENTRIES = 1 << 20;
+
+const CONFIGURE_BASELINE_ERRORS: Record<number, string> = {
+  [-1]: "historyEntries must be a power of two from 64 to 1048576",
+  [-2]: "the baseline table was already sized differently in this core; restart the agent to change historyEntries",
+};
 
 // One past the highest field id (FIELD_ID_LIMIT in protocols/fields.ts).
 const FIELD_ID_LIMIT = 600;
@@ -92,7 +131,7 @@ export class ModelError extends Error {
 
 // Layout constants shared with wasm-core/assembly/models.ts.
 const TABLE_MAGIC = 0x544d5346;
-const TABLE_VERSION = 1;
+const TABLE_VERSION = 2;
 export const MODEL_TABLE_MAX_BYTES = 65536;
 export const MAX_MODELS = 256;
 const MAX_BY_FIELDS = 4;
@@ -100,7 +139,7 @@ const MAX_BY_FIELDS = 4;
 const MAX_TEXT_VALUE_BYTES = 1024;
 
 const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4 };
-const SCORERS: Record<string, number> = { modbus_master: 1 };
+const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;
 const VALUE_TEXT = 2;
@@ -129,7 +168,7 @@ const LOAD_ERRORS: Record<number, string> = {
 };
 
 type Scalar = string | number | boolean;
-interface ConditionSpec {
+export interface ConditionSpec {
   field: string;
   equals?: Scalar;
   in?: Scalar[];
@@ -147,9 +186,11 @@ interface ModelSpec {
   score: number;
   mitre: string[];
   conditions: ConditionSpec[];
-  frequency?: { count: number; within: number; by?: string[] };
-  scorer?: { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number };
+  frequency?: FrequencySpec;
+  scorer?: ScorerSpec;
 }
+export interface FrequencySpec { count: number; within: number; by?: string[]; rule?: string }
+export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number }
 
 // A parsed model with what is needed to point errors at its lines.
 export interface LoadedModel {
@@ -187,6 +228,10 @@ function schemaValidator(): ValidateFunction {
 // order; a model's index is its position in that order. The first invalid
 // file stops loading with a ModelError.
 export async function loadModelSet(dir: string = packageModelsDir): Promise<ModelSet> {
+  return loadModelSetSync(dir);
+}
+
+function loadModelSetSync(dir: string): ModelSet {
   if (!existsSync(dir)) {
     throw new ModelError("model.folder_missing", `models folder ${dir} not found: pass an existing folder of model files`, dir);
   }
@@ -210,7 +255,7 @@ export async function loadModelSet(dir: string = packageModelsDir): Promise<Mode
     seen.set(model.info.id, file);
     loaded.push(model);
   }
-  return new LoadedModelSet(loaded);
+  return new LoadedModelSet(loaded, dir);
 }
 
 // Parses and validates one model file's text. Exported for tests.
@@ -230,9 +275,11 @@ export function parseModelFile(file: string, text: string, index = 0): LoadedMod
   }
   const spec = value as ModelSpec;
   checkConditions(file, document, lines, spec);
+  if (spec.frequency) spec.frequency = normalizeFrequency(file, document, lines, spec.frequency);
   const info: ModelInfo = {
     index, id: spec.id, name: spec.name, record: spec.record, logic: spec.logic.trim(),
     score: spec.score, mitre: [...spec.mitre], file,
+    conditions: spec.conditions, frequency: spec.frequency, scorer: spec.scorer,
   };
   return { info, spec, document, lines };
 }
@@ -262,6 +309,33 @@ function checkConditions(file: string, document: Document, lines: LineCounter, s
       throw new ModelError("model.value_invalid", `${file} line ${line}: conditions[${i}].range has min ${c.range.min} above max ${c.range.max}; swap them`, file, line, "range");
     }
   });
+}
+
+const RULE_UNIT_SECONDS: Record<string, number> = { s: 1, min: 60, h: 3600, d: 86400 };
+const MAX_FREQUENCY_COUNT = 32;
+const MAX_FREQUENCY_WITHIN = 31536000;
+
+// Turns `rule: "> N in W unit"` into count N + 1 within W seconds, and checks
+// that a frequency has either a rule or both count and within.
+function normalizeFrequency(file: string, document: Document, lines: LineCounter, frequency: FrequencySpec): FrequencySpec {
+  const raw = frequency as Partial<FrequencySpec>;
+  const fail = (key: string, message: string): never => {
+    const line = lineOf(document, lines, ["frequency", key]);
+    throw new ModelError("model.value_invalid", `${file} line ${line}: frequency.${key} ${message}`, file, line, key);
+  };
+  if (raw.rule === undefined) {
+    if (raw.count === undefined || raw.within === undefined) {
+      fail(raw.count === undefined ? "count" : "within", 'is missing: give count and within, or a rule such as "> 0 in 60 min"');
+    }
+    return frequency;
+  }
+  if (raw.count !== undefined || raw.within !== undefined) fail("rule", "cannot be combined with count or within; keep one form");
+  const match = /^>\s*([0-9]+)\s+in\s+([0-9]+)\s*(s|min|h|d)$/.exec(raw.rule)!;
+  const count = Number(match[1]) + 1;
+  const within = Number(match[2]) * RULE_UNIT_SECONDS[match[3]];
+  if (count > MAX_FREQUENCY_COUNT) fail("rule", `"${raw.rule}" needs ${count} matches, but the core counts at most ${MAX_FREQUENCY_COUNT} ("> ${MAX_FREQUENCY_COUNT - 1} in ...")`);
+  if (within < 1 || within > MAX_FREQUENCY_WITHIN) fail("rule", `"${raw.rule}" spans ${within} s; use 1 s to 365 d`);
+  return { ...frequency, count, within };
 }
 
 // Returns the node at `path`, or for a map key the pair's key node.
@@ -349,7 +423,7 @@ function errorAt(model: LoadedModel, path: (string | number)[], code: string, me
 class LoadedModelSet implements ModelSet {
   readonly models: ModelInfo[];
 
-  constructor(private readonly loaded: LoadedModel[]) {
+  constructor(private readonly loaded: LoadedModel[], readonly dir: string) {
     this.models = loaded.map((m) => m.info);
   }
 
@@ -357,9 +431,10 @@ class LoadedModelSet implements ModelSet {
     return this.models[i];
   }
 
-  install(core: ModelHost): void {
+  install(core: ModelHost, options: BaselineOptions = {}): void {
+    configureBaselines(core, options);
     const table = compileModelTable(this.loaded, fieldIdsOf(core));
-    const result = core.callWithScratch("loadModels", table);
+    const result = core.callWithScratch("loadModels", table, { replayOnRestart: true });
     if (result < 0) {
       const reason = LOAD_ERRORS[result] ?? `unknown result ${result}`;
       throw new ModelError("model.table_rejected", `the core rejected the model table (${table.length} bytes): ${reason}; rebuild the core and the agent from the same version`, this.loaded[0]?.info.file ?? "");
@@ -368,6 +443,73 @@ class LoadedModelSet implements ModelSet {
       throw new ModelError("model.table_rejected", `the core installed ${result} models of ${this.loaded.length}; rebuild the core and the agent from the same version`, this.loaded[0]?.info.file ?? "");
     }
   }
+}
+
+function configureBaselines(core: ModelHost, options: BaselineOptions): void {
+  const entries = options.historyEntries ?? DEFAULT_HISTORY_ENTRIES;
+  const learning = options.learningSeconds ?? 0;
+  if (!Number.isInteger(entries) || entries < MIN_HISTORY_ENTRIES || entries > MAX_HISTORY_ENTRIES || (entries & (entries - 1)) !== 0) {
+    throw new ModelError("model.baseline_config_invalid", `invalid historyEntries ${entries}: ${CONFIGURE_BASELINE_ERRORS[-1]}`, "");
+  }
+  if (!Number.isInteger(learning) || learning < 0 || learning > 0xffffffff) {
+    throw new ModelError("model.baseline_config_invalid", `invalid learningSeconds ${learning}: expected whole seconds from 0 (no learning period) to 4294967295`, "");
+  }
+  const settings = new Uint8Array(8);
+  const view = new DataView(settings.buffer);
+  view.setUint32(0, entries, true);
+  view.setUint32(4, learning, true);
+  const result = core.callWithScratch("configureBaselines", settings, { replayOnRestart: true });
+  if (result !== 0) {
+    throw new ModelError("model.baseline_config_invalid", `the core rejected historyEntries ${entries}: ${CONFIGURE_BASELINE_ERRORS[result] ?? `unknown result ${result}`}`, "");
+  }
+}
+
+export interface ReloadResult {
+  // The set now installed: the new one, or the running one when the new files
+  // were rejected.
+  set: ModelSet;
+  error?: ModelError;
+}
+
+// Loads the models of `dir` again and installs them in place of `running`,
+// keeping every learned baseline (they do not depend on the models). When a
+// file is invalid, the running set stays installed and the error, with its
+// file, line and key, is returned for the caller to log.
+export function reloadModels(core: ModelHost, running: ModelSet, dir: string = running.dir, options: BaselineOptions = {}): ReloadResult {
+  let next: ModelSet;
+  try {
+    next = loadModelSetSync(dir);
+    next.install(core, options);
+  } catch (error) {
+    if (!(error instanceof ModelError)) throw error;
+    return { set: running, error };
+  }
+  return { set: next };
+}
+
+// Watches the models folder and reloads (reloadModels) after a model file
+// changes, once the folder has been quiet for `settleMs` (an editor writes a
+// file in several steps). `onReload` receives every result, so the caller can
+// log the new set or the rejected file. Returns the watcher; close() stops it.
+export function watchModels(
+  core: ModelHost, running: ModelSet, onReload: (result: ReloadResult) => void,
+  options: BaselineOptions & { settleMs?: number } = {},
+): FSWatcher {
+  const { settleMs = 200, ...baselineOptions } = options;
+  let current = running;
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(running.dir, (_event, name) => {
+    if (name !== null && !/\.ya?ml$/.test(String(name))) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      const result = reloadModels(core, current, current.dir, baselineOptions);
+      current = result.set;
+      onReload(result);
+    }, settleMs);
+  });
+  watcher.on("close", () => { if (timer) clearTimeout(timer); });
+  return watcher;
 }
 
 // Growable little-endian byte writer for the table.
@@ -388,11 +530,14 @@ class TableWriter {
     return at;
   }
 
-  u8(v: number): void { this.view.setUint8(this.reserve(1), v); }
-  u16(v: number): void { this.view.setUint16(this.reserve(2), v, true); }
-  u32(v: number): void { this.view.setUint32(this.reserve(4), v >>> 0, true); }
-  i64(v: number): void { this.view.setBigInt64(this.reserve(8), BigInt(v), true); }
-  raw(b: Uint8Array): void { this.bytes.set(b, this.reserve(b.length)); }
+  // reserve() may replace the buffer, so it must run before the view or the
+  // array is read: `this.view.setUint8(this.reserve(1), v)` would evaluate
+  // the old view first and write past its end once the table outgrows it.
+  u8(v: number): void { const at = this.reserve(1); this.view.setUint8(at, v); }
+  u16(v: number): void { const at = this.reserve(2); this.view.setUint16(at, v, true); }
+  u32(v: number): void { const at = this.reserve(4); this.view.setUint32(at, v >>> 0, true); }
+  i64(v: number): void { const at = this.reserve(8); this.view.setBigInt64(at, BigInt(v), true); }
+  raw(b: Uint8Array): void { const at = this.reserve(b.length); this.bytes.set(b, at); }
   patchU32(at: number, v: number): void { this.view.setUint32(at, v >>> 0, true); }
   patchU16(at: number, v: number): void { this.view.setUint16(at, v, true); }
   result(): Uint8Array { return this.bytes.slice(0, this.length); }

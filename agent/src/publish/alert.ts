@@ -8,11 +8,6 @@ import { evidenceFromFields, KEY_EVIDENCE } from "./evidence.js";
 
 export const ALERT_SCHEMA_VERSION = 1;
 
-export interface AlertContext {
-  seen_before: boolean;
-  first_seen?: string;
-}
-
 export interface Alert {
   type: "alert";
   version: number;
@@ -33,7 +28,9 @@ export interface Alert {
   evidence: Record<string, FieldValue>;
   logic: string;
   learning: boolean;
-  context: AlertContext;
+  context: BaselineContext;
+  // The factors that made the score, so an analyst sees why it is 83 and not 40.
+  why: ScoreFactor[];
 }
 
 export interface AlertOrigin {
@@ -65,6 +62,7 @@ export class AlertIdentity {
 // Builds an alert from an alert record of the core and the model it names.
 export function buildAlert(record: CoreRecord, model: ModelInfo, origin: AlertOrigin, identity: AlertIdentity): Alert {
   const { evidence, account } = evidenceFromFields(record.fields);
+  const explanation = explainAlert(record, model);
   const alert: Alert = {
     type: "alert",
     version: ALERT_SCHEMA_VERSION,
@@ -74,7 +72,7 @@ export function buildAlert(record: CoreRecord, model: ModelInfo, origin: AlertOr
     gateway: origin.gateway,
     model: model.id,
     name: model.name,
-    score: alertScore(record.fields.score, model.score),
+    score: explanation.score,
     mitre: [...new Set(model.mitre)],
     src: { ip: record.src.ip, port: record.src.port },
     dst: { ip: record.dst.ip, port: record.dst.port },
@@ -84,7 +82,8 @@ export function buildAlert(record: CoreRecord, model: ModelInfo, origin: AlertOr
     evidence,
     logic: model.logic,
     learning: record.fields.learning === true,
-    context: alertContext(record.fields.seen_before, record.fields.first_seen),
+    context: explanation.context,
+    why: explanation.why,
   };
   if (account !== undefined) alert.account = account;
   return alert;
@@ -95,13 +94,6 @@ function alertScore(fromCore: FieldValue | undefined, base: number): number {
   const value = typeof fromCore === "number" ? fromCore : base;
   if (!Number.isFinite(value)) return 0;
   return Math.min(100, Math.max(0, Math.round(value)));
-}
-
-function alertContext(seenBefore: FieldValue | undefined, firstSeen: FieldValue | undefined): AlertContext {
-  const context: AlertContext = { seen_before: seenBefore === true || seenBefore === 1 };
-  const iso = firstSeenIso(firstSeen);
-  if (iso !== undefined) context.first_seen = iso;
-  return context;
 }
 
 // NOTE: the model engine's `first_seen` field is read as Unix seconds when it
@@ -137,8 +129,138 @@ function formatValue(value: FieldValue): string {
   return Array.isArray(value) ? value.map(formatValue).join(", ") : String(value);
 }
 
-// Formats one alert as a block of lines for a person at a terminal.
-export function formatAlertText(alert: Alert): string {
+// One factor of an alert's score and its signed contribution in points. The
+// points of all factors add up to the score before it is clamped to 0-100.
+export interface ScoreFactor {
+  factor: string;
+  points: number;
+  reason: string;
+}
+
+// Baseline context of an alert: is this routine between these hosts?
+export interface BaselineContext {
+  seen_before: boolean;
+  first_seen?: string;
+  last_seen?: string;
+  times_seen?: number;
+  days_seen?: number;
+  occurrences?: number;
+  usual_hour?: number;
+  median_interval_s?: number;
+  periodicity?: number;
+  pair_seen_before?: boolean;
+  routine: boolean;
+  // The baseline context in one sentence, such as "seen daily at about
+  // 06:00 UTC on 30 days between these hosts since 2026-01-01".
+  summary: string;
+}
+
+export interface AlertExplanation {
+  score: number;
+  why: ScoreFactor[];
+  context: BaselineContext;
+}
+
+// Factor ids of the core (Factor in wasm-core/assembly/model-fields.ts).
+const FACTOR_NAMES: Record<number, string> = {
+  1: "base", 2: "new_service", 3: "new_pair", 4: "rare", 5: "unusual_hour", 6: "routine",
+  7: "learning_period", 8: "no_master_yet", 9: "beaconing",
+};
+
+function numbers(value: FieldValue | undefined): number[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.filter((v): v is number => typeof v === "number");
+}
+
+function numberOf(value: FieldValue | undefined): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+function formatInterval(seconds: number): string {
+  if (seconds >= 20 * 3600 && seconds <= 28 * 3600) return "about a day";
+  if (seconds >= 3600) return `about ${Math.round(seconds / 3600)} h`;
+  if (seconds >= 60) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${Math.round(seconds)} s`;
+}
+
+function day(iso: string | undefined): string {
+  return iso ? iso.slice(0, 10) : "an unknown day";
+}
+
+// Reads the score factors and baseline context of a core alert record and
+// puts them into words.
+export function explainAlert(record: CoreRecord, model: ModelInfo): AlertExplanation {
+  const f = record.fields;
+  const context: BaselineContext = { seen_before: f.seen_before === true, routine: f.routine === true, summary: "" };
+  const firstSeen = firstSeenIso(f.first_seen);
+  if (firstSeen !== undefined && context.seen_before) context.first_seen = firstSeen;
+  const lastSeen = firstSeenIso(f.last_seen);
+  if (lastSeen !== undefined) context.last_seen = lastSeen;
+  const copy = (key: "times_seen" | "days_seen" | "occurrences" | "usual_hour" | "periodicity", name: string) => {
+    const v = numberOf(f[name]);
+    if (v !== undefined) context[key] = v;
+  };
+  copy("times_seen", "times_seen");
+  copy("days_seen", "days_seen");
+  copy("occurrences", "occurrences");
+  copy("usual_hour", "usual_hour");
+  copy("periodicity", "periodicity");
+  const interval = numberOf(f.median_interval);
+  if (interval !== undefined) context.median_interval_s = interval;
+  if (typeof f.pair_seen_before === "boolean") context.pair_seen_before = f.pair_seen_before;
+  context.summary = contextSummary(context);
+
+  const ids = numbers(f.factor);
+  const points = numbers(f.factor_points);
+  const why: ScoreFactor[] = ids.map((id, i) => {
+    const factor = FACTOR_NAMES[id] ?? `factor_${id}`;
+    const p = points[i] ?? 0;
+    return { factor, points: p, reason: factorReason(factor, p, model, context) };
+  });
+  return { score: alertScore(f.score, model.score), why, context };
+}
+
+function contextSummary(c: BaselineContext): string {
+  const hour = c.usual_hour !== undefined ? `${pad2(c.usual_hour)}:00 UTC` : undefined;
+  if (c.routine && hour) {
+    return `seen daily at about ${hour} on ${c.days_seen} days between these hosts since ${day(c.first_seen)}`;
+  }
+  if (!c.seen_before) {
+    if (c.pair_seen_before === false) return "new: these hosts were never seen talking to each other before";
+    if (c.pair_seen_before === true) return "new: these hosts talked before, but never with this service";
+    return "new: first time seen between these hosts";
+  }
+  if (c.times_seen === undefined || c.days_seen === undefined) {
+    return `seen before between these hosts, first on ${day(c.first_seen)}`;
+  }
+  const parts = [`seen ${c.times_seen} times on ${c.days_seen} days between these hosts since ${day(c.first_seen)}`];
+  if (hour) parts.push(`usually at about ${hour}`);
+  if (c.median_interval_s !== undefined) parts.push(`every ${formatInterval(c.median_interval_s)}`);
+  return parts.join(", ");
+}
+
+function factorReason(factor: string, points: number, model: ModelInfo, c: BaselineContext): string {
+  switch (factor) {
+    case "base": return `base score of model ${model.id}`;
+    case "new_service": return "first time these hosts used this service";
+    case "new_pair": return "first time these hosts talked to each other";
+    case "rare": return `seen on only ${c.days_seen ?? 0} day(s) before`;
+    case "unusual_hour": return `seen on ${c.days_seen ?? 0} days, but never within an hour of this time`;
+    case "routine": return contextSummary(c);
+    case "learning_period": return "the baselines are still in their learning period";
+    case "no_master_yet": return "the device has no established Modbus master yet";
+    case "beaconing": return `regular connections every ${formatInterval(c.median_interval_s ?? 0)} (periodicity ${c.periodicity ?? 0} of 100)`;
+  }
+  return `${points} points`;
+}
+
+// Formats one alert as a block of lines for a person at a terminal. With the
+// core record's `explanation` (explainAlert), it adds the score factors and
+// the baseline context in words.
+export function formatAlertText(alert: Alert, explanation?: AlertExplanation): string {
   const lines = [
     `${alert.ts}  score ${alert.score}  ${alert.name} (${alert.model})${alert.learning ? "  [learning]" : ""}`,
     `  ${formatEndpoint(alert.src)} -> ${formatEndpoint(alert.dst)}${alert.account ? `  account ${alert.account}` : ""}`,
@@ -148,6 +270,12 @@ export function formatAlertText(alert: Alert): string {
     lines.push(`  ${shown.map((name) => `${name}=${formatValue(alert.evidence[name])}`).join("  ")}`);
   }
   if (alert.mitre.length > 0) lines.push(`  ATT&CK ${alert.mitre.join(", ")}`);
+  if (explanation) {
+    lines.push(`  ${explanation.context.summary}`);
+    const why = explanation.why.map((w) => `${w.points >= 0 ? "+" : ""}${w.points} ${w.factor} (${w.reason})`);
+    if (why.length > 0) lines.push(`  why: ${why.join("; ")}`);
+    return lines.join("\n");
+  }
   const routine = alert.context.seen_before
     ? `seen before${alert.context.first_seen ? `, first on ${alert.context.first_seen}` : ""}`
     : "first time seen";

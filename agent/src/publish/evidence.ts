@@ -3,8 +3,14 @@
 // and then a copy of every field of the record that fired the model.
 import type { FieldValue } from "../core/core.js";
 
-// Fields of an alert record that describe the verdict, not the evidence.
-export const VERDICT_FIELDS = new Set(["model_index", "score", "learning", "seen_before", "first_seen"]);
+// Fields of an alert record that the model engine writes (the verdict and
+// the baseline context, wasm-core/assembly/model-fields.ts), not the facts of
+// the record that fired: they never go into the evidence.
+export const VERDICT_FIELDS = new Set([
+  "model_index", "score", "learning", "seen_before", "first_seen", "times_seen", "base_score", "days_seen",
+  "last_seen", "usual_hour", "routine", "median_interval", "periodicity", "pair_seen_before", "pair_first_seen",
+  "factor", "factor_points", "occurrences", "usual_hour_occurrences",
+]);
 
 // Record field name -> evidence name, where they differ. SMB records call the
 // opened file `path`. Alerts call it `file`, so that a reader sees at once

@@ -1,7 +1,7 @@
-// Test entry for the model engine: the real event writer (events.ts) and
-// model engine (models.ts), without the packet pipeline, so that tests can
-// write records field by field and read the alerts the models append.
-// Built by test/models/engine.ts into a temporary folder.
+// Test entry for the model engine: the real event writer (events.ts), model
+// engine (models.ts) and baselines, without the packet pipeline, so that
+// tests can write records field by field and read the alerts the models
+// append. Built by test/models/engine.ts into a temporary folder.
 
 export {
   initEvents, setRecordContext, beginRecord, endRecord, fieldU64, fieldI64, fieldBool,
@@ -11,9 +11,12 @@ export { anomalyName, anomalyCount } from "../../../wasm-core/assembly/counters"
 export { fieldName } from "../../../protocols/fields";
 import { installModelTable } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
+import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
+import { snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd } from "../../../wasm-core/assembly/baseline-snapshot";
 
-// Region where the host writes model tables, addresses and text values.
-@inline const SCRATCH_BYTES: u32 = 131072;
+// Region where the host writes model tables, addresses, text values and
+// snapshot chunks.
+@inline const SCRATCH_BYTES: u32 = 262144;
 let scratch: usize = 0;
 
 export function scratchPointer(): usize {
@@ -25,12 +28,39 @@ export function scratchBytes(): u32 {
   return SCRATCH_BYTES;
 }
 
-// Same contract as the core's loadModels (wasm-core/assembly/model-exports.ts):
-// the table is in the scratch region.
+// The exports below have the contract of the core's (model-exports.ts).
+export function scratchPtr(): usize { return scratchPointer(); }
+export function scratchCapacity(): u32 { return SCRATCH_BYTES; }
+
 export function loadModels(length: u32): i32 {
   return installModelTable(scratchPointer(), length);
 }
 
+export function configureBaselines(length: u32): i32 {
+  if (length != 8) return -1;
+  const result = configureHistory(load<u32>(scratchPointer()));
+  if (result == 0) setLearningSeconds(load<u32>(scratchPointer(), 4));
+  return result;
+}
+
 export function resetBaselines(): void {
   resetAllBaselines();
+  resetHistory();
 }
+
+export function baselineSnapshotPrepare(): u32 { return snapshotPrepare(); }
+
+export function baselineSnapshotRead(offset: u32, length: u32): u32 {
+  return snapshotRead(offset, scratchPointer(), length < SCRATCH_BYTES ? length : SCRATCH_BYTES);
+}
+
+export function baselineRestoreBegin(length: u32): i32 {
+  return length > SCRATCH_BYTES ? -6 : restoreBegin(scratchPointer(), length);
+}
+
+export function baselineRestoreWrite(length: u32): i32 {
+  if (length > SCRATCH_BYTES) return -6;
+  return restoreWrite(scratchPointer(), length);
+}
+
+export function baselineRestoreEnd(_length: u32): i32 { return restoreEnd(); }

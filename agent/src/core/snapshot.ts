@@ -1,0 +1,184 @@
+// Snapshots of the core's learned baselines (wasm-core/assembly/baseline-snapshot.ts
+// documents the bytes), and the file that keeps them across restarts.
+//
+// Snapshot file, little-endian:
+//   0 u32 magic 0x46534e53 (bytes "SNSF")
+//   4 u16 file version (SNAPSHOT_FILE_VERSION)
+//   6 u16 reserved, 0
+//   8 u32 length of the core snapshot that follows
+//  12 u32 CRC-32 (IEEE) of the core snapshot
+//  16 the core snapshot
+//
+// The file is written to a temporary name, flushed to disk, then renamed over
+// the old one, so a crash leaves either the old or the new snapshot.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, existsSync } from "node:fs";
+import { dirname } from "node:path";
+
+export const SNAPSHOT_FILE_MAGIC = 0x46534e53;
+export const SNAPSHOT_FILE_VERSION = 1;
+const FILE_HEADER_BYTES = 16;
+// Version of the core's snapshot bytes this agent reads (SNAPSHOT_VERSION in
+// baseline-snapshot.ts).
+export const CORE_SNAPSHOT_VERSION = 1;
+const CORE_SNAPSHOT_MAGIC = 0x53425346;
+
+// Core functions that the snapshot functions call (agent/src/core/core.ts).
+export interface SnapshotHost {
+  callWithScratch(name: string, bytes: Uint8Array, options?: { replayOnRestart?: boolean }): number;
+  exportFunction?(name: string): (...args: number[]) => number;
+  readMemory?(ptr: number, length: number): Uint8Array;
+  setSnapshotProvider?(provider: () => Uint8Array | undefined): void;
+  setSnapshotRestorer?(restorer: (bytes: Uint8Array) => void): void;
+}
+
+export class SnapshotError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = "SnapshotError";
+  }
+}
+
+const RESTORE_ERRORS: Record<number, string> = {
+  [-1]: "the core's baselines are not configured; install the models before restoring",
+  [-2]: "the bytes are not a baseline snapshot (wrong magic)",
+  [-3]: `the snapshot has another core snapshot version than ${CORE_SNAPSHOT_VERSION}`,
+  [-4]: "the snapshot was taken with another baseline table size (historyEntries) or core version",
+  [-5]: "the snapshot ended early",
+  [-6]: "a snapshot chunk runs past the snapshot's length",
+};
+
+// Last snapshot taken from or restored into each core, for trap recovery.
+const lastSnapshots = new WeakMap<SnapshotHost, Uint8Array>();
+
+function requireMemoryAccess(core: SnapshotHost): { call: (name: string) => (...args: number[]) => number; read: (ptr: number, length: number) => Uint8Array } {
+  if (typeof core.exportFunction !== "function" || typeof core.readMemory !== "function") {
+    throw new SnapshotError("snapshot.core_unsupported", "this Core offers no exportFunction/readMemory, which reading a snapshot out of the core needs; update agent/src/core/core.ts");
+  }
+  return { call: core.exportFunction.bind(core), read: core.readMemory.bind(core) };
+}
+
+// Copies the core's baselines out. Returns an empty array when the core has
+// no baselines configured yet (no models installed).
+export function takeSnapshot(core: SnapshotHost): Uint8Array {
+  const { call, read } = requireMemoryAccess(core);
+  const total = call("baselineSnapshotPrepare")();
+  if (total === 0) return new Uint8Array(0);
+  const scratch = call("scratchPtr")();
+  const chunk = call("scratchCapacity")();
+  const out = new Uint8Array(total);
+  let offset = 0;
+  while (offset < total) {
+    const n = call("baselineSnapshotRead")(offset, chunk);
+    if (n <= 0) throw new SnapshotError("snapshot.read_failed", `the core stopped the snapshot at byte ${offset} of ${total}`);
+    out.set(read(scratch, n), offset);
+    offset += n;
+  }
+  lastSnapshots.set(core, out);
+  return out;
+}
+
+// Replaces the core's baselines with a snapshot taken by takeSnapshot. On
+// any error the core's baselines are left empty and a SnapshotError states why.
+export function restoreSnapshot(core: SnapshotHost, bytes: Uint8Array): void {
+  if (bytes.length === 0) return;
+  const fail = (result: number, step: string) => {
+    throw new SnapshotError("snapshot.restore_rejected", `the core rejected the snapshot at ${step}: ${RESTORE_ERRORS[result] ?? `unknown result ${result}`}`);
+  };
+  const headerBytes = Math.min(bytes.length, 32);
+  let result = core.callWithScratch("baselineRestoreBegin", bytes.subarray(0, headerBytes));
+  if (result !== 0) fail(result, "the header");
+  // The core's scratch region has at least 262,160 bytes (one pcap record
+  // of the largest caplen), so chunks of 256 KiB always fit.
+  const chunk = 1 << 18;
+  for (let offset = 0; offset < bytes.length; offset += chunk) {
+    result = core.callWithScratch("baselineRestoreWrite", bytes.subarray(offset, Math.min(bytes.length, offset + chunk)));
+    if (result !== 0) fail(result, `byte ${offset}`);
+  }
+  result = core.callWithScratch("baselineRestoreEnd", new Uint8Array(0));
+  if (result !== 0) fail(result, "the end");
+  lastSnapshots.set(core, bytes);
+}
+
+// Registers the snapshots with the Core's trap recovery. A trapped instance
+// cannot be read any more, so the Core restores the last snapshot that
+// takeSnapshot took or restoreSnapshot loaded (on the agent's timer, or from
+// the file at start) into the instance that replaces it.
+export function registerSnapshotRecovery(core: SnapshotHost): void {
+  core.setSnapshotProvider?.(() => lastSnapshots.get(core));
+  core.setSnapshotRestorer?.((bytes) => restoreSnapshot(core, bytes));
+}
+
+const crcTable = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) crc = crcTable[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+// Writes `snapshot` to `path`: a temporary file beside it, fsync, rename,
+// then fsync of the folder so the rename itself survives a power cut.
+export function writeSnapshotFile(path: string, snapshot: Uint8Array): void {
+  const header = new Uint8Array(FILE_HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, SNAPSHOT_FILE_MAGIC, true);
+  view.setUint16(4, SNAPSHOT_FILE_VERSION, true);
+  view.setUint32(8, snapshot.length, true);
+  view.setUint32(12, crc32(snapshot), true);
+  const temporary = `${path}.tmp-${process.pid}`;
+  const fd = openSync(temporary, "w", 0o600);
+  try {
+    writeSync(fd, header);
+    let written = 0;
+    while (written < snapshot.length) written += writeSync(fd, snapshot, written, snapshot.length - written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+  const folder = openSync(dirname(path), "r");
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+}
+
+// Reads a snapshot file written by writeSnapshotFile and returns the core
+// snapshot in it, or undefined when the file does not exist. A file of
+// another version, a damaged file or a core snapshot of another version is
+// rejected with a SnapshotError naming the file and what to do.
+export function readSnapshotFile(path: string): Uint8Array | undefined {
+  if (!existsSync(path)) return undefined;
+  const bytes = new Uint8Array(readFileSync(path));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const reject = (what: string) => {
+    throw new SnapshotError("snapshot.file_invalid", `invalid baseline snapshot ${path}: ${what}; delete the file to start learning again, or restore it with the agent version that wrote it`);
+  };
+  if (bytes.length < FILE_HEADER_BYTES || view.getUint32(0, true) !== SNAPSHOT_FILE_MAGIC) {
+    reject("it does not start with the snapshot file magic");
+  }
+  const version = view.getUint16(4, true);
+  // Version 1 is the first file version, so there is nothing to migrate yet:
+  // every other version is rejected.
+  if (version !== SNAPSHOT_FILE_VERSION) reject(`file version ${version}, but this agent reads version ${SNAPSHOT_FILE_VERSION}`);
+  const length = view.getUint32(8, true);
+  if (bytes.length !== FILE_HEADER_BYTES + length) reject(`the header announces ${length} bytes of baselines, but the file holds ${bytes.length - FILE_HEADER_BYTES}`);
+  const snapshot = bytes.subarray(FILE_HEADER_BYTES);
+  if (crc32(snapshot) !== view.getUint32(12, true)) reject("its CRC-32 does not match (the file is damaged)");
+  if (length >= 8) {
+    const inner = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
+    if (inner.getUint32(0, true) !== CORE_SNAPSHOT_MAGIC) reject("the baselines in it do not start with the core snapshot magic");
+    const coreVersion = inner.getUint16(4, true);
+    if (coreVersion !== CORE_SNAPSHOT_VERSION) reject(`core snapshot version ${coreVersion}, but this core reads version ${CORE_SNAPSHOT_VERSION}`);
+  }
+  return snapshot;
+}

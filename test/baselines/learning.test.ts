@@ -1,0 +1,212 @@
+// Learning period, snapshots across a restart and model reloads, on the
+// model engine with records written field by field.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadModelSet, reloadModels, watchModels, ModelError, type ReloadResult } from "../../agent/src/core/models.js";
+import {
+  takeSnapshot, restoreSnapshot, writeSnapshotFile, readSnapshotFile, SnapshotError, registerSnapshotRecovery,
+} from "../../agent/src/core/snapshot.js";
+import { Engine, modelFolder, modelYaml, type PacketContext } from "../models/engine.js";
+
+const DAY = 86400;
+// 2023-11-14 00:00:00 UTC.
+const T0 = 1_699_920_000;
+const ADMIN = "10.0.0.5";
+const SERVER = "10.0.0.9";
+const TASK = modelYaml("task", "dcerpc", "  - field: opnum\n    equals: 0").replace("score: 60", "score: 80");
+
+function ctx(src: string, tsSec: number): PacketContext {
+  return { tsSec, src, srcPort: 50000, dst: SERVER, dstPort: 445 };
+}
+
+async function engineWith(learningSeconds: number): Promise<Engine> {
+  const engine = await Engine.create();
+  (await loadModelSet(modelFolder({ "task.yaml": TASK }))).install(engine, { learningSeconds, historyEntries: 1024 });
+  return engine;
+}
+
+// The admin host runs the job every day at 06:00 (plus a few minutes).
+function dailyJob(engine: Engine, days: number, firstDay = 0): void {
+  for (let day = firstDay; day < firstDay + days; day++) {
+    engine.record("dcerpc", ctx(ADMIN, T0 + day * DAY + 6 * 3600 + (day * 53) % 600), [["opnum", 0]]);
+  }
+}
+
+test("learning period marks and scores down", async () => {
+  const engine = await engineWith(3 * DAY);
+  dailyJob(engine, 3);
+  const alerts = engine.alerts();
+  assert.equal(alerts.map((a) => a.fields.learning), [true, true, true]);
+  // Learning factor 0.4 (the default) of base 80.
+  assert.equal(alerts.map((a) => a.fields.score), [32, 32, 32]);
+  assert.equal(alerts[0].fields.factor, [1, 7], "base, learning period");
+});
+
+test("learning period ends", async () => {
+  const engine = await engineWith(3 * DAY);
+  dailyJob(engine, 3);
+  engine.drain();
+  engine.record("dcerpc", ctx("10.0.0.66", T0 + 3 * DAY + 7 * 3600), [["opnum", 0]]);
+  const [alert] = engine.alerts();
+  assert.is(alert.fields.learning, false);
+  assert.is(alert.fields.score, 100, "new host after learning: 80 + 15 + 10, clamped");
+});
+
+test("daily job becomes a routine", async () => {
+  const engine = await engineWith(0);
+  dailyJob(engine, 10);
+  const alerts = engine.alerts();
+  const last = alerts[alerts.length - 1];
+  assert.is(last.fields.routine, true);
+  assert.is(last.fields.usual_hour, 6);
+  assert.is(last.fields.score, 24, "80 - 70 % of 80");
+  assert.is(alerts[6].fields.routine, false, "7 days are needed: the 7th record knows 6");
+});
+
+test("established job at an unusual hour", async () => {
+  const engine = await engineWith(0);
+  dailyJob(engine, 10);
+  engine.drain();
+  engine.record("dcerpc", ctx(ADMIN, T0 + 10 * DAY + 2 * 3600), [["opnum", 0]]);
+  const [alert] = engine.alerts();
+  assert.is(alert.fields.routine, false);
+  assert.equal(alert.fields.factor, [1, 5], "base, unusual hour");
+  assert.is(alert.fields.score, 90);
+});
+
+test("routine survives a restart", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
+  const file = join(dir, "baselines.snapshot");
+  const before = await engineWith(0);
+  dailyJob(before, 10);
+  before.drain();
+  writeSnapshotFile(file, takeSnapshot(before));
+
+  const after = await engineWith(0);
+  const snapshot = readSnapshotFile(file);
+  assert.ok(snapshot, "the snapshot file was read");
+  restoreSnapshot(after, snapshot!);
+  dailyJob(after, 1, 10);
+  const [alert] = after.alerts();
+  assert.is(alert.fields.routine, true);
+  assert.is(alert.fields.days_seen, 10);
+  assert.is(alert.fields.first_seen, T0 + 6 * 3600);
+});
+
+test("new core without restore forgets", async () => {
+  const after = await engineWith(0);
+  dailyJob(after, 1, 10);
+  const [alert] = after.alerts();
+  assert.is(alert.fields.routine, false);
+  assert.is(alert.fields.seen_before, false);
+});
+
+test("trap recovery gets the last snapshot", async () => {
+  const engine = await engineWith(0);
+  let provider: (() => Uint8Array | undefined) | undefined;
+  let restorer: ((bytes: Uint8Array) => void) | undefined;
+  const host = Object.assign(engine, {
+    setSnapshotProvider: (p: () => Uint8Array | undefined) => { provider = p; },
+    setSnapshotRestorer: (r: (bytes: Uint8Array) => void) => { restorer = r; },
+  });
+  registerSnapshotRecovery(host);
+  assert.is(provider!(), undefined, "no snapshot taken yet");
+  dailyJob(engine, 10);
+  engine.drain();
+  const bytes = takeSnapshot(host);
+  assert.is(provider!(), bytes);
+
+  engine.resetBaselines();
+  restorer!(provider!()!);
+  dailyJob(engine, 1, 10);
+  assert.is(engine.alerts()[0].fields.routine, true);
+});
+
+test("snapshot of another table size is rejected", async () => {
+  const before = await engineWith(0);
+  dailyJob(before, 2);
+  const snapshot = takeSnapshot(before);
+  const other = await Engine.create();
+  (await loadModelSet(modelFolder({ "task.yaml": TASK }))).install(other, { learningSeconds: 0, historyEntries: 2048 });
+  assert.throws(() => restoreSnapshot(other, snapshot), (e: Error) => e instanceof SnapshotError && /another baseline table size/.test(e.message));
+});
+
+test("snapshot file of another version is rejected", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
+  const file = join(dir, "baselines.snapshot");
+  const engine = await engineWith(0);
+  dailyJob(engine, 1);
+  writeSnapshotFile(file, takeSnapshot(engine));
+  const bytes = readFileSync(file);
+  bytes.writeUInt16LE(7, 4);
+  writeFileSync(file, bytes);
+  assert.throws(() => readSnapshotFile(file), /file version 7, but this agent reads version 1/);
+});
+
+test("damaged snapshot file is rejected", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
+  const file = join(dir, "baselines.snapshot");
+  const engine = await engineWith(0);
+  dailyJob(engine, 1);
+  writeSnapshotFile(file, takeSnapshot(engine));
+  const bytes = readFileSync(file);
+  bytes[100] ^= 0xff;
+  writeFileSync(file, bytes);
+  assert.throws(() => readSnapshotFile(file), /CRC-32 does not match/);
+});
+
+test("reload keeps baselines", async () => {
+  const dir = modelFolder({ "task.yaml": TASK });
+  const engine = await Engine.create();
+  const running = await loadModelSet(dir);
+  running.install(engine, { learningSeconds: 0, historyEntries: 1024 });
+  dailyJob(engine, 10);
+  engine.drain();
+  writeFileSync(join(dir, "task.yaml"), TASK.replace("score: 80", "score: 90"));
+  const result = reloadModels(engine, running, dir, { learningSeconds: 0, historyEntries: 1024 });
+  assert.is(result.error, undefined);
+  dailyJob(engine, 1, 10);
+  const [alert] = engine.alerts();
+  assert.is(alert.fields.base_score, 90, "the new model is installed");
+  assert.is(alert.fields.routine, true, "the routine is still known");
+});
+
+test("reload rejects an invalid file and keeps the running set", async () => {
+  const dir = modelFolder({ "task.yaml": TASK });
+  const engine = await Engine.create();
+  const running = await loadModelSet(dir);
+  running.install(engine, { learningSeconds: 0, historyEntries: 1024 });
+  writeFileSync(join(dir, "task.yaml"), TASK.replace("score: 80", "score: 180"));
+  const result = reloadModels(engine, running, dir, { learningSeconds: 0, historyEntries: 1024 });
+  assert.is(result.set, running);
+  assert.ok(result.error instanceof ModelError);
+  assert.match(result.error!.message, "task.yaml line 5");
+  dailyJob(engine, 1);
+  assert.is(engine.alerts()[0].fields.base_score, 80, "the running model still fires");
+});
+
+test("file change reloads the models", async () => {
+  const dir = modelFolder({ "task.yaml": TASK });
+  const engine = await Engine.create();
+  const running = await loadModelSet(dir);
+  running.install(engine, { historyEntries: 1024 });
+  const results: ReloadResult[] = [];
+  const reloaded = new Promise<void>((resolve) => {
+    const watcher = watchModels(engine, running, (result) => {
+      results.push(result);
+      watcher.close();
+      resolve();
+    }, { historyEntries: 1024, settleMs: 50 });
+  });
+  writeFileSync(join(dir, "task.yaml"), TASK.replace("score: 80", "score: 90"));
+  await reloaded;
+  assert.is(results[0].error, undefined);
+  assert.is(results[0].set.models[0].score, 90);
+  dailyJob(engine, 1);
+  assert.is(engine.alerts()[0].fields.base_score, 90);
+});
+
+test.run();
