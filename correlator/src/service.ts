@@ -6,18 +6,19 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
 import type { Alert } from "../../agent/src/publish/alert.js";
+import { brokerClientOptions, type BrokerSettings } from "../../agent/src/publish/broker-settings.js";
 import { connectWithFallback, logConnectionEvents, redactUrl, type MqttVersion } from "../../agent/src/publish/mqtt.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
 import { loadValidators, type Validators } from "../../agent/src/publish/schemas.js";
 import type { Logger } from "../../agent/src/log.js";
 import { silentLogger } from "../../agent/src/log.js";
 import { reportToHtml } from "./html.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
 import { DEFAULT_WINDOW_MS, Store } from "./store.js";
 
 export const ALERTS_FILTER = "fieldsense/v1/+/+/alerts";
 export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
-const TOPIC = /^fieldsense\/v1\/([^/]+)\/([^/]+)\/(alerts|records)$/;
 
 // Reports of changed incidents are rewritten at most this often.
 const REPORT_FLUSH_MS = 200;
@@ -25,8 +26,8 @@ const REPORT_FLUSH_MS = 200;
 // QoS 1 messages) while the correlator is away: 7 days, in seconds.
 const SESSION_EXPIRY_SEC = 7 * 24 * 3600;
 
-export interface CorrelatorOptions {
-  url: string;
+// url plus the TLS files and credentials of BrokerSettings.
+export interface CorrelatorOptions extends BrokerSettings {
   dbPath: string;
   // Folder for incident-<id>.md and incident-<id>.html; no reports are
   // written when absent.
@@ -38,6 +39,8 @@ export interface CorrelatorOptions {
   clientId?: string;
   protocolVersion?: MqttVersion;
   connectTimeoutMs?: number;
+  // Messages larger than this are rejected unread.
+  maxMessageBytes?: number;
   logger?: Logger;
   // Called after each alert is stored, for callers that wait on the store.
   onAlertStored?: (alert: Alert, incidentId: number) => void;
@@ -51,12 +54,15 @@ export interface CorrelatorStats {
   recordsStored: number;
   recordsDuplicate: number;
   recordsInvalid: number;
+  // Every rejected message, by reason.
+  rejected: Record<RejectionKind, number>;
 }
 
 export class Correlator {
   readonly stats: CorrelatorStats = {
     alertsStored: 0, alertsDuplicate: 0, alertsInvalid: 0, alertsWrongTopic: 0,
     recordsStored: 0, recordsDuplicate: 0, recordsInvalid: 0,
+    rejected: Object.fromEntries(REJECTION_KINDS.map((kind) => [kind, 0])) as Record<RejectionKind, number>,
   };
   private readonly dirtyIncidents = new Set<number>();
   private flushTimer: NodeJS.Timeout | undefined;
@@ -73,6 +79,7 @@ export class Correlator {
   static async start(options: CorrelatorOptions): Promise<Correlator> {
     const logger = options.logger ?? silentLogger;
     const validators = loadValidators();
+    const brokerOptions = brokerClientOptions(options);
     const store = new Store(options.dbPath, options.windowMs ?? DEFAULT_WINDOW_MS);
     if (options.reportsDir) mkdirSync(options.reportsDir, { recursive: true });
     // A persistent session's queued messages can arrive in the same read as
@@ -82,6 +89,7 @@ export class Correlator {
     let client: MqttClient;
     try {
       ({ client } = await connectWithFallback(options.url, {
+        ...brokerOptions,
         clientId: options.clientId ?? defaultClientId(),
         clean: false,
         properties: { sessionExpiryInterval: SESSION_EXPIRY_SEC },
@@ -108,39 +116,25 @@ export class Correlator {
     return correlator;
   }
 
-  // Handles one message; every failure is logged, counted and dropped so that
-  // no payload can stop the service.
+  // Handles one message; every failure is counted and dropped so that no
+  // payload can stop the service. The first rejection of each kind is logged
+  // as a warning, later ones at debug level, so a flood of bad messages
+  // cannot flood the log.
   handleMessage(topic: string, payload: Buffer): void {
-    const match = TOPIC.exec(topic);
-    if (!match) return;
-    const [, site, gateway, leaf] = match;
-    let value: unknown;
-    try {
-      value = JSON.parse(payload.toString("utf8"));
-    } catch (error) {
-      this.drop(leaf, topic, `invalid JSON: ${(error as Error).message}`);
+    const result = ingestMessage(topic, payload, this.validators, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    if (!result.accepted) {
+      this.reject(result.kind, result.leaf, topic, result.reason);
       return;
     }
     try {
-      if (leaf === "alerts") this.handleAlert(topic, site, gateway, value);
-      else this.handleRecord(topic, site, gateway, value);
+      if (result.leaf === "alerts") this.storeAlert(result.alert);
+      else this.storeRecord(result.site, result.gateway, result.record);
     } catch (error) {
       this.logger.error({ topic, err: (error as Error).message }, "storing the message failed; dropped");
     }
   }
 
-  private handleAlert(topic: string, site: string, gateway: string, value: unknown): void {
-    const check = this.validators.alert(value);
-    if (!check.valid) {
-      this.drop("alerts", topic, `alert does not match schemas/alert.schema.json: ${check.firstError}`);
-      return;
-    }
-    const alert = value as Alert;
-    if (alert.site !== site || alert.gateway !== gateway) {
-      this.stats.alertsWrongTopic++;
-      this.logger.warn({ topic, alertId: alert.id, site: alert.site, gateway: alert.gateway }, "alert names another site or gateway than its topic; dropped");
-      return;
-    }
+  private storeAlert(alert: Alert): void {
     const result = this.store.insertAlert(alert);
     if (!result.stored) {
       this.stats.alertsDuplicate++;
@@ -152,22 +146,20 @@ export class Correlator {
     this.options.onAlertStored?.(alert, result.incidentId);
   }
 
-  private handleRecord(topic: string, site: string, gateway: string, value: unknown): void {
-    const check = this.validators.record(value);
-    if (!check.valid) {
-      this.drop("records", topic, `record does not match schemas/record.schema.json: ${check.firstError}`);
-      return;
-    }
-    // Records carry no site or gateway of their own: the topic names them.
-    const record = value as RecordJson;
+  private storeRecord(site: string, gateway: string, record: RecordJson): void {
     if (this.store.insertRecord(site, gateway, record)) this.stats.recordsStored++;
     else this.stats.recordsDuplicate++;
   }
 
-  private drop(leaf: string, topic: string, reason: string): void {
-    if (leaf === "alerts") this.stats.alertsInvalid++;
-    else this.stats.recordsInvalid++;
-    this.logger.warn({ topic, reason }, `invalid ${leaf === "alerts" ? "alert" : "record"} dropped`);
+  private reject(kind: RejectionKind, leaf: "alerts" | "records" | undefined, topic: string, reason: string): void {
+    this.stats.rejected[kind]++;
+    if (kind === "topic_mismatch") this.stats.alertsWrongTopic++;
+    else if (leaf === "alerts") this.stats.alertsInvalid++;
+    else if (leaf === "records") this.stats.recordsInvalid++;
+    const count = this.stats.rejected[kind];
+    const fields = { topic, kind, reason, count };
+    if (count === 1) this.logger.warn(fields, "message rejected; later rejections of this kind are logged at debug level and counted");
+    else this.logger.debug(fields, "message rejected");
   }
 
   private markDirty(incidentId: number, merged: number[]): void {

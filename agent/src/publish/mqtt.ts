@@ -6,7 +6,7 @@
 // it is dialled again with 3.1.1: aedes 1.2 and other 3.1.1-only brokers reply
 // to the CONNECT with "unacceptable protocol version" or close the connection.
 import { randomBytes } from "node:crypto";
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from "mqtt";
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type MqttClient } from "mqtt";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
 import type { Alert } from "./alert.js";
@@ -42,7 +42,9 @@ export interface PublisherStats {
   peakInFlight: number;
 }
 
-export function topicFor(site: string, gateway: string, leaf: "alerts" | "records" | "status"): string {
+export type TopicLeaf = "alerts" | "records" | "status" | "metrics";
+
+export function topicFor(site: string, gateway: string, leaf: TopicLeaf): string {
   return `fieldsense/v1/${site}/${gateway}/${leaf}`;
 }
 
@@ -84,7 +86,7 @@ export async function connectWithFallback(
   let lastError: Error | undefined;
   for (const version of versions) {
     try {
-      const client = await connectOnce(url, version, extra, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, options.prepare);
+      const { client } = await connectOnce(url, version, extra, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, options.prepare);
       client.options.reconnectPeriod = RECONNECT_PERIOD_MS;
       logger.info({ broker: redactUrl(url), protocolVersion: version }, "connected to MQTT broker");
       return { client, version };
@@ -123,14 +125,16 @@ export function logConnectionEvents(client: MqttClient, url: string, logger: Log
 
 // A rejected version shows as CONNACK return code 1 (3.1.1), reason code 0x84
 // (MQTT 5), or as a connection the broker closed before any CONNACK.
-function isVersionRejection(error: Error): boolean {
+export function isVersionRejection(error: Error): boolean {
   const code = (error as { code?: unknown }).code;
   return code === 1 || code === 0x84 || /protocol version|closed before CONNACK/i.test(error.message);
 }
 
-function connectOnce(
+// Dials once with one protocol version and no automatic reconnect; resolves
+// with the client and its CONNACK (which carries the MQTT 5 server limits).
+export function connectOnce(
   url: string, version: MqttVersion, extra: IClientOptions, timeoutMs: number, prepare?: (client: MqttClient) => void,
-): Promise<MqttClient> {
+): Promise<{ client: MqttClient; connack: IConnackPacket }> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { ...extra, protocolVersion: version, reconnectPeriod: 0, connectTimeout: timeoutMs });
     prepare?.(client);
@@ -150,9 +154,9 @@ function connectOnce(
       client.end(true);
       reject(error);
     };
-    const onConnect = () => {
+    const onConnect = (connack: IConnackPacket) => {
       detach();
-      resolve(client);
+      resolve({ client, connack });
     };
     const timer = setTimeout(() => fail(new Error(`no CONNACK within ${timeoutMs} ms`)), timeoutMs + 500);
     client.once("connect", onConnect);

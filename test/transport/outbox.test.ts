@@ -1,0 +1,140 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { journalPath, Outbox, OutboxError } from "../../agent/src/publish/outbox.js";
+
+const TOPIC = "fieldsense/v1/plant-a/gw-1/alerts";
+
+function withDir(run: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-outbox-"));
+  try {
+    run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function payload(index: number, size = 100): Buffer {
+  return Buffer.from(`{"n":${index}}`.padEnd(size, " "));
+}
+
+test("outbox replays unacknowledged entries", () => withDir((dir) => {
+  const first = new Outbox({ dir, fsync: "always" });
+  const entries = [0, 1, 2, 3].map((i) => first.append(TOPIC, payload(i), 50)!);
+  first.acknowledge(entries[1].sequence);
+  first.close();
+
+  const second = new Outbox({ dir });
+  assert.is(second.stats.replayed, 3);
+  assert.equal([...second.waiting()].map((entry) => entry.payload.toString().trim()), ['{"n":0}', '{"n":2}', '{"n":3}']);
+  assert.equal([...second.waiting()].map((entry) => entry.topic), [TOPIC, TOPIC, TOPIC]);
+  // Sequences continue after a restart, so an old acknowledgement never hits a new entry.
+  const next = second.append(TOPIC, payload(4), 50)!;
+  assert.ok(next.sequence > entries[3].sequence, `sequence ${next.sequence} reused`);
+  second.close();
+}));
+
+test("outbox discards a torn tail", () => withDir((dir) => {
+  const outbox = new Outbox({ dir, fsync: "never" });
+  outbox.append(TOPIC, payload(0), 50);
+  outbox.append(TOPIC, payload(1), 50);
+  outbox.close();
+  const path = journalPath(dir);
+  const whole = statSync(path).size;
+  // A crash in the middle of the second frame.
+  truncateSync(path, whole - 20);
+  const replayed = new Outbox({ dir });
+  assert.is(replayed.depth, 1);
+  assert.ok(replayed.stats.discardedBytes > 0, "torn bytes not counted");
+  assert.is([...replayed.waiting()][0].payload.toString().trim(), '{"n":0}');
+  replayed.close();
+}));
+
+test("outbox rejects a corrupt frame", () => withDir((dir) => {
+  const outbox = new Outbox({ dir });
+  outbox.append(TOPIC, payload(0), 50);
+  outbox.append(TOPIC, payload(1), 50);
+  outbox.close();
+  const path = journalPath(dir);
+  const bytes = readFileSync(path);
+  // Flip one payload byte of the last frame: its CRC no longer matches.
+  bytes[bytes.length - 5] ^= 0xff;
+  writeFileSync(path, bytes);
+  appendFileSync(path, Buffer.from("garbage after the damage"));
+  const replayed = new Outbox({ dir });
+  assert.is(replayed.depth, 1);
+  assert.ok(replayed.stats.discardedBytes > 24, `discarded ${replayed.stats.discardedBytes}`);
+  replayed.close();
+}));
+
+test("outbox full drops lowest score first", () => withDir((dir) => {
+  // Each entry is topic + 100 payload bytes; room for exactly ten.
+  const size = Buffer.byteLength(TOPIC) + 100;
+  const outbox = new Outbox({ dir, maxBytes: size * 10 });
+  const scores = [50, 20, 90, 20, 70, 60, 80, 30, 40, 95];
+  const entries = scores.map((score, i) => outbox.append(TOPIC, payload(i), score)!);
+  assert.is(outbox.depth, 10);
+
+  // Two more at score 60: the two entries of score 20 go, the older first.
+  assert.ok(outbox.append(TOPIC, payload(10), 60));
+  assert.ok(outbox.append(TOPIC, payload(11), 60));
+  assert.is(outbox.stats.droppedFull, 2);
+  assert.not.ok(outbox.get(entries[1].sequence));
+  assert.not.ok(outbox.get(entries[3].sequence));
+  assert.ok(outbox.get(entries[7].sequence), "score 30 dropped before score 20");
+
+  // A new entry scoring below everything waiting is itself dropped.
+  assert.is(outbox.append(TOPIC, payload(12), 10), undefined);
+  assert.is(outbox.stats.droppedFull, 3);
+  assert.is(outbox.depth, 10);
+  assert.ok(outbox.bytes <= outbox.maxBytes);
+  outbox.close();
+
+  // Drops are journaled: a restart does not bring them back.
+  const replayed = new Outbox({ dir, maxBytes: size * 10 });
+  assert.is(replayed.depth, 10);
+  assert.equal([...replayed.waiting()].map((entry) => entry.score).sort((a, b) => a - b), [30, 40, 50, 60, 60, 60, 70, 80, 90, 95]);
+  replayed.close();
+}));
+
+test("outbox compaction bounds the journal", () => withDir((dir) => {
+  const outbox = new Outbox({ dir, fsync: "never" });
+  // 20,000 entries of 1 KiB each, acknowledged as they go: 20 MiB written in total.
+  for (let i = 0; i < 20_000; i++) {
+    const entry = outbox.append(TOPIC, payload(i, 1024), 50)!;
+    outbox.acknowledge(entry.sequence);
+  }
+  const last = outbox.append(TOPIC, payload(20_000, 1024), 50)!;
+  assert.ok(outbox.stats.compactions >= 2, `compactions ${outbox.stats.compactions}`);
+  assert.ok(outbox.journalBytes < 6 * 1024 * 1024, `journal ${outbox.journalBytes} bytes`);
+  assert.is(statSync(journalPath(dir)).size, outbox.journalBytes);
+  outbox.close();
+  const replayed = new Outbox({ dir });
+  assert.is(replayed.depth, 1);
+  assert.is(replayed.get(last.sequence)?.payload.toString().trim(), '{"n":20000}');
+  replayed.close();
+}));
+
+test("outbox rejected entries not replayed", () => withDir((dir) => {
+  const outbox = new Outbox({ dir });
+  const entry = outbox.append(TOPIC, payload(0), 50)!;
+  outbox.reject(entry.sequence);
+  assert.is(outbox.stats.droppedRejected, 1);
+  outbox.close();
+  const replayed = new Outbox({ dir });
+  assert.is(replayed.depth, 0);
+  replayed.close();
+}));
+
+test("outbox invalid settings rejected", () => withDir((dir) => {
+  assert.throws(() => new Outbox({ dir, maxBytes: 10 }), /invalid outbox maxBytes 10/);
+  assert.throws(() => new Outbox({ dir, fsync: "sometimes" as never }), /invalid outbox fsync policy "sometimes"/);
+  assert.throws(() => new Outbox({ dir, fsyncIntervalMs: 0 }), /invalid outbox fsyncIntervalMs 0/);
+  const outbox = new Outbox({ dir });
+  outbox.close();
+  assert.throws(() => outbox.append(TOPIC, payload(0), 50), (error: unknown) => error instanceof OutboxError && /is closed/.test((error as Error).message));
+}));
+
+test.run();
