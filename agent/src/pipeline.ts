@@ -9,8 +9,9 @@
 import { CaptureError, newCaptureStats, readCapture } from "./capture/index.js";
 import type { CaptureStats } from "./capture/index.js";
 import { Core, type CoreLimits, type CoreRecord, type CoreStats } from "./core/core.js";
-import { loadModelSet } from "./core/models.js";
-import { AlertIdentity, buildAlert, type Alert } from "./publish/alert.js";
+import { loadModelSet, type ModelSet } from "./core/models.js";
+import type { PacketBatch } from "./capture/batch.js";
+import { AlertIdentity, buildAlert, type Alert, type AlertOrigin } from "./publish/alert.js";
 import { recordToJson, type RecordJson } from "./publish/record.js";
 import type { Logger } from "./log.js";
 import { silentLogger } from "./log.js";
@@ -25,6 +26,10 @@ export interface ReplayOptions {
   keepRecords?: boolean;
   onAlert?: (alert: Alert) => void | Promise<void>;
   onRecord?: (record: RecordJson) => void | Promise<void>;
+  // Replay pacing: 1 is the captured rate, 2 twice as fast, 0 as fast as possible.
+  speed?: number;
+  // Called after each batch with the file and the byte offset of its first packet.
+  onProgress?: (file: string, offset: number) => void;
   logger?: Logger;
 }
 
@@ -48,6 +53,87 @@ export interface ReplayResult {
 
 type Pending = { kind: "alert"; alert: Alert } | { kind: "record"; record: RecordJson };
 
+export interface RecordCounts {
+  alerts: number;
+  records: number;
+  recordsByType: Record<string, number>;
+  alertsWithUnknownModel: number;
+}
+
+// Turns core records into alerts and record JSON. The core calls `onCoreRecord`
+// synchronously during a batch; `drain` then hands the queued items to the
+// consumers in order, awaiting each. The live agent shares this with replays.
+export class RecordRouter {
+  readonly counts: RecordCounts = { alerts: 0, records: 0, recordsByType: {}, alertsWithUnknownModel: 0 };
+  private pending: Pending[] = [];
+  private readonly identity = new AlertIdentity();
+
+  constructor(
+    // Replaced on a model reload; alerts name models by index into this set.
+    public modelSet: ModelSet,
+    private readonly origin: AlertOrigin,
+    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord"> & { logger: Logger },
+  ) {}
+
+  readonly onCoreRecord = (record: CoreRecord): void => {
+    if (record.type === "alert") {
+      const index = record.fields.model_index;
+      const model = typeof index === "number" ? this.modelSet.byIndex(index) : undefined;
+      if (!model) {
+        this.counts.alertsWithUnknownModel++;
+        this.options.logger.warn({ modelIndex: index, flowId: record.flowId }, "alert record names no loaded model; dropped");
+        return;
+      }
+      this.counts.alerts++;
+      this.pending.push({ kind: "alert", alert: buildAlert(record, model, this.origin, this.identity) });
+      return;
+    }
+    this.counts.records++;
+    this.counts.recordsByType[record.type] = (this.counts.recordsByType[record.type] ?? 0) + 1;
+    if (this.options.keepRecords) this.pending.push({ kind: "record", record: recordToJson(record) });
+  };
+
+  async drain(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    for (const item of batch) {
+      if (item.kind === "alert") await this.options.onAlert?.(item.alert);
+      else await this.options.onRecord?.(item.record);
+    }
+  }
+}
+
+// Waits until the packet time of `batch`'s first packet, scaled by 1/speed,
+// has passed since the first batch of the replay, so that a replay runs at
+// `speed` times the captured rate. The first call sets the reference.
+export class ReplayPacer {
+  private startPacketSec: number | undefined;
+  private startHostMs = 0;
+
+  constructor(
+    private readonly speed: number,
+    private readonly now: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  async pace(batch: PacketBatch): Promise<void> {
+    if (this.speed <= 0 || batch.count === 0) return;
+    const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    const packetSec = view.getUint32(0, true) + view.getUint32(4, true) / batch.fracPerSecond;
+    if (this.startPacketSec === undefined) {
+      this.startPacketSec = packetSec;
+      this.startHostMs = this.now();
+      return;
+    }
+    const dueMs = this.startHostMs + ((packetSec - this.startPacketSec) * 1000) / this.speed;
+    const waitMs = dueMs - this.now();
+    if (waitMs > 0) await this.sleep(waitMs);
+  }
+}
+
+// Batch size while pacing: small batches keep the pacing close to packet time.
+const PACED_BATCH_BYTES = 16 * 1024;
+
 export async function replayFiles(files: string[], options: ReplayOptions): Promise<ReplayResult> {
   const logger = options.logger ?? silentLogger;
   const core = await Core.load({ limits: options.limits, wasmPath: options.wasmPath });
@@ -55,46 +141,23 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
   modelSet.install(core);
   logger.info({ models: modelSet.models.length, files: files.length }, "replay started");
 
-  const identity = new AlertIdentity();
-  const origin = { site: options.site, gateway: options.gateway };
+  const router = new RecordRouter(modelSet, { site: options.site, gateway: options.gateway }, { ...options, logger });
   const result: ReplayResult = { files: [], alerts: 0, records: 0, recordsByType: {}, alertsWithUnknownModel: 0, core: { counters: {}, anomalies: {} } };
-  let pending: Pending[] = [];
-
-  const onCoreRecord = (record: CoreRecord): void => {
-    if (record.type === "alert") {
-      const index = record.fields.model_index;
-      const model = typeof index === "number" ? modelSet.byIndex(index) : undefined;
-      if (!model) {
-        result.alertsWithUnknownModel++;
-        logger.warn({ modelIndex: index, flowId: record.flowId }, "alert record names no loaded model; dropped");
-        return;
-      }
-      result.alerts++;
-      pending.push({ kind: "alert", alert: buildAlert(record, model, origin, identity) });
-      return;
-    }
-    result.records++;
-    result.recordsByType[record.type] = (result.recordsByType[record.type] ?? 0) + 1;
-    if (options.keepRecords) pending.push({ kind: "record", record: recordToJson(record) });
-  };
-
-  const drain = async (): Promise<void> => {
-    const batch = pending;
-    pending = [];
-    for (const item of batch) {
-      if (item.kind === "alert") await options.onAlert?.(item.alert);
-      else await options.onRecord?.(item.record);
-    }
-  };
+  const onCoreRecord = router.onCoreRecord;
+  const drain = () => router.drain();
+  const speed = options.speed ?? 0;
+  const pacer = new ReplayPacer(speed);
 
   for (const file of files) {
     const stats = newCaptureStats();
     const fileResult: FileResult = { file, capture: stats };
     result.files.push(fileResult);
     try {
-      for await (const batch of readCapture(file, { stats })) {
+      for await (const batch of readCapture(file, { stats, batchBytes: speed > 0 ? PACED_BATCH_BYTES : undefined })) {
+        await pacer.pace(batch);
         core.process(batch, onCoreRecord);
         await drain();
+        options.onProgress?.(file, batch.firstRecordOffset);
       }
     } catch (error) {
       if (!(error instanceof CaptureError)) throw error;
@@ -106,6 +169,7 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
 
   core.finish(onCoreRecord);
   await drain();
+  Object.assign(result, router.counts);
   result.core = core.stats();
   logger.info({ records: result.records, alerts: result.alerts }, "replay finished");
   return result;

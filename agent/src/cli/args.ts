@@ -11,12 +11,23 @@ export class UsageError extends Error {
 export interface Output {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  // Whether stdout and stderr are terminals; absent means neither is.
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
 }
 
 export const processOutput: Output = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  get stdoutIsTTY() { return process.stdout.isTTY === true; },
+  get stderrIsTTY() { return process.stderr.isTTY === true; },
 };
+
+// Colour only on a terminal, and never when NO_COLOR is set to anything
+// non-empty (https://no-color.org).
+export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isTTY === true && !(env.NO_COLOR !== undefined && env.NO_COLOR !== "");
+}
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -44,6 +55,15 @@ export function positiveInteger(option: string, value: string): number {
   const number = Number(value);
   if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
     throw new UsageError(`invalid ${option} "${value}": expected a positive whole number`);
+  }
+  return number;
+}
+
+// Parses a non-negative decimal option value (a rate, a factor).
+export function nonNegativeNumber(option: string, value: string): number {
+  const number = Number(value);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || !Number.isFinite(number)) {
+    throw new UsageError(`invalid ${option} "${value}": expected a number of 0 or more, such as 1 or 2.5`);
   }
   return number;
 }

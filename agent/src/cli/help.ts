@@ -1,19 +1,31 @@
 // Help text of every command, kept apart from the commands so that
 // `fieldsense --help` loads neither the core nor the broker.
-import { DEFAULT_SITE } from "../config/config.js";
+import { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE } from "../config/config.js";
 
 export const MAIN_HELP = `Usage: fieldsense COMMAND [options]
 
 Passive threat detection for plant networks.
 
 Commands:
+  agent            capture live on an interface and run as the gateway service
+  status           show what the running agent is doing (capture, drops, broker)
+  alerts           list the running agent's alerts, or follow new ones
+  assets           list hosts, ports, protocols and Modbus devices seen
+  extract          list files seen in SMB traffic
+  config check F   validate an agent configuration file
+  modbus identify  ask one Modbus device for its identification (FC 43/14)
   replay FILE...   replay pcap/pcapng files through the decoder and the models
   correlator       subscribe to gateways' alerts, store them, build incidents
   report           print incident reports from the correlator's store
   demo [FILE...]   run broker, correlator and a replay locally, print the result
+  models list      list the detection models; "models show ID" explains one
   help [COMMAND]   show help for a command
 
 Run "fieldsense COMMAND --help" for the options of a command.
+
+Exit codes: 0 success, 1 failure (the message on stderr says what failed),
+2 usage error (an unknown option or a missing argument).
+Colour is used only when the output is a terminal and NO_COLOR is not set.
 `;
 
 export const REPLAY_HELP = `Usage: fieldsense replay FILE... [options]
@@ -32,7 +44,11 @@ Options:
   --site S          site name in alerts and topics (default "${DEFAULT_SITE}")
   --gateway G       gateway name in alerts and topics (default: the host name)
   --models DIR      folder of model files (default: the package's models/)
+  --speed X         pace the replay at X times the captured rate: 1 is real
+                    time, 2 twice as fast, 0 as fast as possible (default 0)
   -h, --help        show this help
+
+On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
 `;
 
 export const CORRELATOR_HELP = `Usage: fieldsense correlator --broker URL [--db FILE] [--reports DIR] [--window-minutes N]
@@ -80,4 +96,138 @@ Options:
   --site S       site name (default "demo")
   --gateway G    gateway name (default "gateway-1")
   -h, --help     show this help
+`;
+
+const SOCKET_HELP = `  --socket PATH    control socket of the agent (default: FIELDSENSE_SOCKET,
+                   else control.socket of --config, else ${DEFAULT_CONTROL_SOCKET})
+  --config FILE    read the socket path from this agent configuration file`;
+
+export const AGENT_HELP = `Usage: fieldsense agent [--config FILE] [options]
+
+Captures live on a network interface (node-pcap), decodes and scores the
+traffic, publishes alerts and selected records over MQTT, and answers the CLI
+on a local control socket. Opens the capture as root (or with CAP_NET_RAW),
+then switches to the configured user before it parses any packet. Runs until
+SIGTERM or SIGINT, which stop the capture, flush the publisher and write the
+baseline snapshot. SIGHUP reloads the configuration file and the models.
+Logs are JSON lines (pino) on stdout, for journald.
+
+Options (each overrides the same key of the configuration file):
+  --config FILE        YAML configuration (see "fieldsense config check")
+  -i, --interface IF   capture interface (capture.interface), e.g. eth1
+  --filter EXPR        BPF filter, pcap-filter(7) syntax (capture.filter)
+  --snap-length N      bytes kept per packet, 64 to 262144 (default 65535)
+  --no-promiscuous     do not put the interface in promiscuous mode
+  --buffer-bytes N     kernel capture buffer in bytes (default 16777216)
+  --user NAME          user to switch to after opening the capture
+  --group NAME         group to switch to (default: the user's primary group)
+  --socket PATH        control socket (default ${DEFAULT_CONTROL_SOCKET})
+  --data-dir DIR       baseline snapshots and state (default ${DEFAULT_AGENT_DATA_DIR})
+  --models DIR         folder of model files (default: the package's models/)
+  --broker URL         MQTT broker (default: an embedded broker on 127.0.0.1,
+                       on a free port)
+  --site S             site name in alerts and topics (default "${DEFAULT_SITE}")
+  --gateway G          gateway name (default: the host name)
+  --log-level L        trace, debug, info, warn, error, fatal or silent (default info)
+  -h, --help           show this help
+`;
+
+export const STATUS_HELP = `Usage: fieldsense status [--json] [--socket PATH]
+
+Shows the running agent's state: capture interface and filter, packets and
+packets per second, libpcap drops, broker link with messages published and
+the outbox (messages not yet acknowledged), records and alerts, models, and
+baseline snapshots.
+
+Options:
+  --json           print the status as one JSON object
+${SOCKET_HELP}
+  -h, --help       show this help
+`;
+
+export const ALERTS_HELP = `Usage: fieldsense alerts [--follow] [--since TIME] [--limit N] [--json] [--socket PATH]
+
+Lists the alerts the running agent keeps (store.alerts, default 10000),
+oldest first.
+
+Options:
+  -f, --follow     keep running and print new alerts as they come, until Ctrl-C
+  --since TIME     only alerts whose packet time is at or after TIME: an ISO
+                   8601 time (2026-01-31T08:00:00Z) or a duration back from
+                   now (30s, 15m, 2h, 7d)
+  --limit N        only the latest N alerts
+  --json           print alerts as NDJSON (one alert object per line)
+${SOCKET_HELP}
+  -h, --help       show this help
+`;
+
+export const ASSETS_HELP = `Usage: fieldsense assets [--json] [--socket PATH]
+
+Lists the hosts the running agent has seen in protocol records: the ports each
+host answered on, the protocols decoded there, and for Modbus the role
+(master or device), the unit ids and the function codes.
+
+Options:
+  --json           print the assets as a JSON array
+${SOCKET_HELP}
+  -h, --help       show this help
+`;
+
+export const EXTRACT_HELP = `Usage: fieldsense extract [--json] [--socket PATH]
+
+Lists the files the running agent has seen opened, read or written over SMB
+(not named pipes): server, share, path, client, size, bytes read and written.
+The agent keeps protocol records, not file contents, so the list says which
+files moved; it does not write their bytes.
+
+Options:
+  --json           print the files as a JSON array
+${SOCKET_HELP}
+  -h, --help       show this help
+`;
+
+export const MODBUS_HELP = `Usage: fieldsense modbus identify HOST[:PORT] [options]
+
+Asks one Modbus/TCP device for its identification (vendor, product code,
+revision, and more at higher levels) with Read Device Identification,
+function code 43 / MEI type 14. This is the only command that sends to a
+plant device: it is read-only, sends one request at a time and at most one
+per --interval-ms, and stops after 16 requests. The passive agent never
+sends; run this only where active requests are allowed.
+
+Options:
+  --unit N           unit id, 0 to 255 (default 255, the value the Modbus/TCP
+                     implementation guide gives for a device addressed by its
+                     IP address; behind a gateway use the device's unit id)
+  --level L          basic, regular or extended objects (default regular)
+  --interval-ms N    milliseconds between requests, at least 100 (default 500)
+  --timeout-ms N     milliseconds to wait for a connection or a response
+                     (default 3000)
+  --json             print the identification as one JSON object
+  -h, --help         show this help
+`;
+
+export const CONFIG_HELP = `Usage: fieldsense config check FILE [--json]
+
+Validates an agent configuration file against its JSON Schema and the rules
+between keys, and resolves \${NAME} references to environment variables.
+An error names the file, the line, the key and what is allowed. Exit code 0
+when valid, 1 when not.
+
+Options:
+  --json           print {"valid": ..., "config" or "error": ...} as JSON
+  -h, --help       show this help
+`;
+
+export const MODELS_HELP = `Usage: fieldsense models list [--models DIR] [--json]
+       fieldsense models show ID [--models DIR] [--json]
+
+Lists the detection models, or explains one in words: its logic, the
+conditions it checks, its frequency, its scorer, how the baselines raise or
+lower its score, and its ATT&CK technique ids. An invalid model file is
+reported with its file, line and key, and the exit code is 1.
+
+Options:
+  --models DIR      folder of model files (default: the models shipped with the package)
+  --json            print JSON instead of text (one object per line for list)
 `;

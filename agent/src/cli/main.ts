@@ -2,10 +2,15 @@
 // compiled copy of this file). Commands are imported when they run, so that
 // help and usage errors work without loading the WebAssembly core.
 import { processOutput, USAGE_ERROR_CODE, UsageError, type Output } from "./args.js";
-import { CORRELATOR_HELP, DEMO_HELP, MAIN_HELP, REPLAY_HELP, REPORT_HELP } from "./help.js";
+import {
+  AGENT_HELP, ALERTS_HELP, ASSETS_HELP, CONFIG_HELP, CORRELATOR_HELP, DEMO_HELP, EXTRACT_HELP, MAIN_HELP, MODBUS_HELP,
+  REPLAY_HELP, REPORT_HELP, STATUS_HELP, MODELS_HELP,
+} from "./help.js";
 
 const HELP: Record<string, string> = {
-  replay: REPLAY_HELP, correlator: CORRELATOR_HELP, report: REPORT_HELP, demo: DEMO_HELP,
+  agent: AGENT_HELP, status: STATUS_HELP, alerts: ALERTS_HELP, assets: ASSETS_HELP, extract: EXTRACT_HELP,
+  config: CONFIG_HELP, modbus: MODBUS_HELP, replay: REPLAY_HELP, correlator: CORRELATOR_HELP, report: REPORT_HELP, demo: DEMO_HELP,
+  models: MODELS_HELP,
 };
 
 // Runs one command and returns the exit code: 0 success, 1 failure, 2 usage error.
@@ -13,10 +18,18 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case "agent": return await (await import("./agent.js")).agentCommand(rest, output);
+      case "status": return await (await import("./inspect.js")).statusCommand(rest, output);
+      case "alerts": return await (await import("./inspect.js")).alertsCommand(rest, output);
+      case "assets": return await (await import("./inspect.js")).assetsCommand(rest, output);
+      case "extract": return await (await import("./inspect.js")).extractCommand(rest, output);
+      case "config": return await (await import("./config-check.js")).configCommand(rest, output);
+      case "modbus": return await (await import("./modbus-identify.js")).modbusCommand(rest, output);
       case "replay": return await (await import("./replay.js")).replayCommand(rest, output);
       case "correlator": return await (await import("./correlator.js")).correlatorCommand(rest, output);
       case "report": return (await import("./correlator.js")).reportCommand(rest, output);
       case "demo": return await (await import("./demo.js")).demoCommand(rest, output);
+      case "models": return await (await import("./models.js")).modelsCommand(rest, output);
       case undefined:
         output.stderr(MAIN_HELP);
         return 2;

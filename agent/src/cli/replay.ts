@@ -1,5 +1,6 @@
 // `fieldsense replay FILE...`: runs capture files through the core and the
 // models, prints alerts (and records), and optionally publishes them.
+import { statSync } from "node:fs";
 import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway } from "../config/config.js";
 import { createLogger } from "../log.js";
 import type { ReplayResult } from "../pipeline.js";
@@ -7,7 +8,8 @@ import { formatAlertText, type Alert } from "../publish/alert.js";
 import { GatewayPublisher, redactUrl } from "../publish/mqtt.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { REPLAY_HELP } from "./help.js";
-import { parseCommand, UsageError, type Output } from "./args.js";
+import { nonNegativeNumber, parseCommand, UsageError, type Output } from "./args.js";
+import { ProgressBar } from "./progress.js";
 import { formatSummary } from "./summary.js";
 
 export interface ReplaySettings {
@@ -18,6 +20,8 @@ export interface ReplaySettings {
   site: string;
   gateway: string;
   modelsDir?: string;
+  // Pacing: 1 is the captured rate, 0 (the default) as fast as possible.
+  speed?: number;
 }
 
 export function parseReplay(argv: string[]): ReplaySettings | "help" {
@@ -28,6 +32,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     site: { type: "string" },
     gateway: { type: "string" },
     models: { type: "string" },
+    speed: { type: "string" },
   });
   if (values.help) return "help";
   if (positionals.length === 0) {
@@ -46,6 +51,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     site,
     gateway,
     modelsDir: values.models as string | undefined,
+    speed: values.speed !== undefined ? nonNegativeNumber("--speed", values.speed as string) : 0,
   };
 }
 
@@ -69,7 +75,10 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
   };
   // Loaded here so that usage errors never need the WebAssembly core.
   const { replayFiles } = await import("../pipeline.js");
+  const progress = output.stderrIsTTY ? progressFor(settings.files, output) : undefined;
   const result = await replayFiles(settings.files, {
+    speed: settings.speed,
+    onProgress: progress?.onProgress,
     site: settings.site,
     gateway: settings.gateway,
     modelsDir: settings.modelsDir,
@@ -89,9 +98,30 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
       await settle(pendingAcks);
     },
   });
+  progress?.bar.finish();
   // Acknowledgements still open are the caller's to wait for, with
   // publisher.flush() or publisher.close(), which bounds the wait.
   return { result, alerts, published };
+}
+
+// A progress bar over the bytes of all files; a file that cannot be read
+// counts as empty, and the replay reports it.
+function progressFor(files: string[], output: Output): { bar: ProgressBar; onProgress: (file: string, offset: number) => void } {
+  const sizes = files.map((file) => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return 0;
+    }
+  });
+  const before = new Map<string, number>();
+  let sum = 0;
+  files.forEach((file, i) => {
+    if (!before.has(file)) before.set(file, sum);
+    sum += sizes[i];
+  });
+  const bar = new ProgressBar(sum, output.stderr);
+  return { bar, onProgress: (file, offset) => bar.update((before.get(file) ?? 0) + offset) };
 }
 
 // Waits for acknowledgements only once many are open, so that publishing

@@ -7,6 +7,10 @@ const TOPIC_LEVEL = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export const DEFAULT_SITE = "default";
 
+// Default control socket (for the CLI) and data directory (for snapshots) of the agent.
+export const DEFAULT_CONTROL_SOCKET = "/run/fieldsense/agent.sock";
+export const DEFAULT_AGENT_DATA_DIR = "/var/lib/fieldsense";
+
 // The gateway name defaults to the host name, reduced to topic-safe characters.
 export function defaultGateway(): string {
   const cleaned = hostname().replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);

@@ -1,0 +1,360 @@
+// The agent's configuration: one YAML file validated against
+// AGENT_CONFIG_SCHEMA, `${NAME}` references to environment variables for
+// values that differ per gateway, and defaults for a gateway with 1 GB of memory.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { DEFAULT_LIMITS, type CoreLimits } from "../core/core.js";
+import { checkBrokerUrl, DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, defaultGateway } from "./config.js";
+import { AGENT_CONFIG_SCHEMA } from "./agent-schema.js";
+
+export interface CaptureConfig {
+  interface?: string;
+  // BPF expression (pcap-filter(7)); empty captures everything.
+  filter: string;
+  snapLength: number;
+  promiscuous: boolean;
+  // Kernel capture buffer in bytes.
+  bufferBytes: number;
+  // A batch goes to the core when it reaches batchBytes or is batchIntervalMs old.
+  batchBytes: number;
+  batchIntervalMs: number;
+}
+
+export interface AgentConfig {
+  // The file the configuration came from, or undefined for defaults and flags.
+  file?: string;
+  site: string;
+  gateway: string;
+  capture: CaptureConfig;
+  // Unprivileged user and group to switch to after the capture is open.
+  user?: string;
+  group?: string;
+  dataDir: string;
+  modelsDir?: string;
+  logLevel: string;
+  // undefined: an embedded MQTT broker (aedes) on 127.0.0.1, on a free port.
+  brokerUrl?: string;
+  // Credentials and TLS files, passed to the publisher's BrokerSettings. The
+  // password itself never sits in the configuration: it comes from the
+  // environment variable passwordEnv names, or the first line of passwordFile.
+  broker: {
+    username?: string;
+    passwordEnv?: string;
+    passwordFile?: string;
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+    allowPlaintextCredentials?: boolean;
+    // Size cap of the durable alert outbox; undefined keeps the publisher's default.
+    outboxMaxBytes?: number;
+  };
+  controlSocket: string;
+  store: { alerts: number; assets: number; files: number };
+  snapshotIntervalSec: number;
+  limits: Required<CoreLimits>;
+}
+
+export { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET };
+
+// Defaults for a 1 GB gateway: the core's own limits (DEFAULT_LIMITS), a 16 MiB
+// kernel buffer, batches of up to 256 KiB or 200 ms, and bounded local stores
+// of alerts, assets and files for the CLI.
+export function defaultAgentConfig(): AgentConfig {
+  return {
+    site: DEFAULT_SITE,
+    gateway: defaultGateway(),
+    capture: {
+      filter: "",
+      snapLength: 65535,
+      promiscuous: true,
+      bufferBytes: 16 * 1024 * 1024,
+      batchBytes: 256 * 1024,
+      batchIntervalMs: 200,
+    },
+    dataDir: DEFAULT_AGENT_DATA_DIR,
+    logLevel: "info",
+    broker: {},
+    controlSocket: DEFAULT_CONTROL_SOCKET,
+    store: { alerts: 10_000, assets: 10_000, files: 10_000 },
+    snapshotIntervalSec: 300,
+    limits: { ...DEFAULT_LIMITS },
+  };
+}
+
+export class ConfigError extends Error {
+  readonly code = "FIELDSENSE_CONFIG_INVALID";
+  constructor(message: string, readonly file?: string, readonly line?: number, readonly key?: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+// The YAML keys as written in the file (snake_case), after validation.
+interface ConfigFile {
+  site?: string;
+  gateway?: string;
+  capture?: {
+    interface?: string; filter?: string; snap_length?: number; promiscuous?: boolean;
+    buffer_bytes?: number; batch_bytes?: number; batch_interval_ms?: number;
+  };
+  user?: string;
+  group?: string;
+  data_dir?: string;
+  models_dir?: string;
+  log_level?: string;
+  broker?: {
+    url?: string; username?: string; password_env?: string; password_file?: string; ca_file?: string;
+    cert_file?: string; key_file?: string; allow_plaintext_credentials?: boolean; outbox_max_bytes?: number;
+  };
+  control?: { socket?: string };
+  store?: { alerts?: number; assets?: number; files?: number };
+  snapshot_interval_s?: number;
+  core?: {
+    max_flows?: number; app_state_slots?: number; stream_buffer_bytes?: number;
+    reassembly_bytes_total?: number; event_buffer_bytes?: number; flow_idle_timeout_s?: number;
+  };
+}
+
+let validator: ReturnType<Ajv2020["compile"]> | undefined;
+
+function validateSchema(value: unknown): ErrorObject[] {
+  validator ??= new Ajv2020({ allErrors: false, strict: true }).compile(AGENT_CONFIG_SCHEMA);
+  return validator(value) ? [] : [...(validator.errors ?? [])];
+}
+
+// Reads, validates and resolves the configuration file at `path`. Relative
+// paths inside the file are taken relative to the working directory.
+export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}; check the path given with --config`, path);
+  }
+  return parseAgentConfig(path, text, env);
+}
+
+export function parseAgentConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    const line = lines.linePos(first.pos[0]).line;
+    throw new ConfigError(`${file} line ${line}: invalid YAML: ${first.message.split("\n")[0]}`, file, line);
+  }
+  const value: unknown = document.toJS() ?? {};
+  for (const error of validateSchema(value)) {
+    throw schemaError(file, document, lines, error);
+  }
+  const parsed = substituteEnvironment(file, document, lines, value, [], env) as ConfigFile;
+  return resolveConfig(file, parsed, document, lines);
+}
+
+function resolveConfig(file: string, parsed: ConfigFile, document: Document, lines: LineCounter): AgentConfig {
+  const config = defaultAgentConfig();
+  config.file = file;
+  if (parsed.site !== undefined) config.site = parsed.site;
+  if (parsed.gateway !== undefined) config.gateway = parsed.gateway;
+  const capture = parsed.capture ?? {};
+  config.capture = {
+    interface: capture.interface,
+    filter: capture.filter ?? config.capture.filter,
+    snapLength: capture.snap_length ?? config.capture.snapLength,
+    promiscuous: capture.promiscuous ?? config.capture.promiscuous,
+    bufferBytes: capture.buffer_bytes ?? config.capture.bufferBytes,
+    batchBytes: capture.batch_bytes ?? config.capture.batchBytes,
+    batchIntervalMs: capture.batch_interval_ms ?? config.capture.batchIntervalMs,
+  };
+  config.user = parsed.user;
+  config.group = parsed.group;
+  if (parsed.data_dir !== undefined) config.dataDir = resolve(parsed.data_dir);
+  if (parsed.models_dir !== undefined) config.modelsDir = resolve(parsed.models_dir);
+  if (parsed.log_level !== undefined) config.logLevel = parsed.log_level;
+  if (parsed.broker?.url !== undefined) {
+    const problem = checkBrokerUrl(parsed.broker.url);
+    if (problem) {
+      const line = lineOf(document, lines, ["broker", "url"]);
+      throw new ConfigError(`${file} line ${line}: broker.url: ${problem}`, file, line, "broker.url");
+    }
+    config.brokerUrl = parsed.broker.url;
+  }
+  const broker = parsed.broker ?? {};
+  if (broker.password_env !== undefined && broker.password_file !== undefined) {
+    const line = lineOf(document, lines, ["broker", "password_file"]);
+    throw new ConfigError(`${file} line ${line}: broker.password_file and broker.password_env are both set; keep one of them`, file, line, "broker.password_file");
+  }
+  config.broker = {
+    username: broker.username,
+    passwordEnv: broker.password_env,
+    passwordFile: broker.password_file !== undefined ? resolve(broker.password_file) : undefined,
+    caFile: broker.ca_file !== undefined ? resolve(broker.ca_file) : undefined,
+    certFile: broker.cert_file !== undefined ? resolve(broker.cert_file) : undefined,
+    keyFile: broker.key_file !== undefined ? resolve(broker.key_file) : undefined,
+    allowPlaintextCredentials: broker.allow_plaintext_credentials,
+    outboxMaxBytes: broker.outbox_max_bytes,
+  };
+  if (parsed.control?.socket !== undefined) config.controlSocket = resolve(parsed.control.socket);
+  config.store = { ...config.store, ...parsed.store };
+  if (parsed.snapshot_interval_s !== undefined) config.snapshotIntervalSec = parsed.snapshot_interval_s;
+
+  const core = parsed.core ?? {};
+  config.limits = {
+    maxFlows: core.max_flows ?? config.limits.maxFlows,
+    appStateSlots: core.app_state_slots ?? config.limits.appStateSlots,
+    streamBufferBytes: core.stream_buffer_bytes ?? config.limits.streamBufferBytes,
+    reassemblyBytesTotal: core.reassembly_bytes_total ?? config.limits.reassemblyBytesTotal,
+    eventBufferBytes: core.event_buffer_bytes ?? config.limits.eventBufferBytes,
+    flowIdleTimeoutSec: core.flow_idle_timeout_s ?? config.limits.flowIdleTimeoutSec,
+  };
+  // Relations between keys that the schema cannot express.
+  if (config.limits.appStateSlots > config.limits.maxFlows) {
+    const line = lineOf(document, lines, ["core", "app_state_slots"]);
+    throw new ConfigError(`${file} line ${line}: core.app_state_slots ${config.limits.appStateSlots} is above core.max_flows ${config.limits.maxFlows}; use at most max_flows slots`, file, line, "core.app_state_slots");
+  }
+  if (config.limits.reassemblyBytesTotal < config.limits.streamBufferBytes) {
+    const line = lineOf(document, lines, ["core", "reassembly_bytes_total"]);
+    throw new ConfigError(`${file} line ${line}: core.reassembly_bytes_total ${config.limits.reassemblyBytesTotal} is below core.stream_buffer_bytes ${config.limits.streamBufferBytes}; give at least one stream buffer`, file, line, "core.reassembly_bytes_total");
+  }
+  if (config.group !== undefined && config.user === undefined) {
+    const line = lineOf(document, lines, ["group"]);
+    throw new ConfigError(`${file} line ${line}: group "${config.group}" is set without user; set user too, because the agent drops both together`, file, line, "group");
+  }
+  return config;
+}
+
+// Replaces `${NAME}` in string values by the environment variable NAME, so
+// that values that differ per gateway (a user name, a URL) can come from the
+// environment. `$${` writes a
+// literal `${`. A variable that is not set is an error naming the key.
+function substituteEnvironment(file: string, document: Document, lines: LineCounter, value: unknown, path: (string | number)[], env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$?\$\{([^}]*)\}/g, (match: string, name: string) => {
+      if (match.startsWith("$$")) return match.slice(1);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        const line = lineOf(document, lines, path);
+        throw new ConfigError(`${file} line ${line}: ${dotted(path)}: invalid environment variable reference "${match}"; write \${NAME} with letters, digits and '_'`, file, line, dotted(path));
+      }
+      const found = env[name];
+      if (found === undefined) {
+        const line = lineOf(document, lines, path);
+        throw new ConfigError(`${file} line ${line}: ${dotted(path)}: environment variable ${name} is not set; export it (for systemd: an Environment= or EnvironmentFile= line)`, file, line, dotted(path));
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnvironment(file, document, lines, item, [...path, i], env));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = substituteEnvironment(file, document, lines, item, [...path, key], env);
+    return out;
+  }
+  return value;
+}
+
+function schemaError(file: string, document: Document, lines: LineCounter, error: ErrorObject): ConfigError {
+  const path = pathOf(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  let key = dotted(path);
+  let line = lineOf(document, lines, path);
+  let problem: string;
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const extra = String(params.additionalProperty);
+      key = dotted([...path, extra]);
+      line = lineOf(document, lines, path, extra);
+      const allowed = Object.keys(schemaAt(path)?.properties ?? {}).join(", ");
+      problem = `unknown key; allowed keys here are ${allowed}`;
+      break;
+    }
+    case "type":
+      problem = `expected ${params.type === "object" ? "a map of keys" : String(params.type)}, found ${describe(valueAt(document, path))}`;
+      break;
+    case "minimum":
+    case "maximum": {
+      const node = schemaAt(path);
+      problem = `${String(valueAt(document, path))} is out of range; allowed: ${node?.minimum ?? "-"} to ${node?.maximum ?? "-"}${unitOf(path)}`;
+      break;
+    }
+    case "enum":
+      problem = `"${String(valueAt(document, path))}" is not allowed; use one of ${(params.allowedValues as unknown[]).join(", ")}`;
+      break;
+    case "pattern":
+      problem = path[path.length - 1] === "password_env"
+        ? `"${String(valueAt(document, path))}" is not an environment variable name; use letters, digits and '_', not starting with a digit`
+        : `"${String(valueAt(document, path))}" is invalid; use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit (it becomes an MQTT topic level)`;
+      break;
+    case "minLength":
+      problem = "must not be empty";
+      break;
+    case "maxLength":
+      problem = `is longer than ${String(params.limit)} characters`;
+      break;
+    default:
+      problem = error.message ?? error.keyword;
+  }
+  const where = key === "" ? "the top level" : key;
+  return new ConfigError(`${file} line ${line}: ${where}: ${problem}`, file, line, key);
+}
+
+function unitOf(path: (string | number)[]): string {
+  const last = String(path[path.length - 1] ?? "");
+  if (last.endsWith("_bytes") || last === "snap_length") return " bytes";
+  if (last.endsWith("_ms")) return " milliseconds";
+  if (last.endsWith("_s")) return " seconds";
+  return "";
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+type SchemaNode = { properties?: Record<string, SchemaNode>; minimum?: number; maximum?: number };
+
+function schemaAt(path: (string | number)[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = AGENT_CONFIG_SCHEMA as unknown as SchemaNode;
+  for (const step of path) node = node?.properties?.[String(step)];
+  return node;
+}
+
+function valueAt(document: Document, path: (string | number)[]): unknown {
+  const node = nodeAt(document, path);
+  return isScalar(node) ? node.value : (node as { toJSON?: () => unknown } | undefined)?.toJSON?.();
+}
+
+function dotted(path: (string | number)[]): string {
+  return path.map((step) => (typeof step === "number" ? `[${step}]` : step)).join(".").replace(/\.\[/g, "[");
+}
+
+function pathOf(instancePath: string): (string | number)[] {
+  if (instancePath === "") return [];
+  return instancePath.slice(1).split("/").map((s) => {
+    const text = s.replace(/~1/g, "/").replace(/~0/g, "~");
+    return /^\d+$/.test(text) ? Number(text) : text;
+  });
+}
+
+// Returns the node at `path`, or with `keyOf` the key node of that member.
+function nodeAt(document: Document, path: (string | number)[], keyOf?: string): Node | undefined {
+  let node: unknown = document.contents;
+  for (const step of path) {
+    if (isMap(node)) node = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === step)?.value;
+    else if (isSeq(node) && typeof step === "number") node = node.items[step];
+    else return undefined;
+  }
+  if (keyOf !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === keyOf);
+    if (pair && isScalar(pair.key)) return pair.key;
+  }
+  return (node as Node | undefined) ?? undefined;
+}
+
+function lineOf(document: Document, lines: LineCounter, path: (string | number)[], keyOf?: string): number {
+  let node = nodeAt(document, path, keyOf);
+  for (let cut = path.length - 1; !node?.range && cut >= 0; cut--) node = nodeAt(document, path.slice(0, cut));
+  return lines.linePos(node?.range?.[0] ?? 0).line;
+}
