@@ -1,12 +1,18 @@
 // The contract between the core's stream layer and the dissectors.
 //
 // For every TCP flow the core picks at most one protocol (by port, confirmed
-// by a content probe, or by content alone), gives it a zeroed state area of
-// APP_STATE_BYTES that lives as long as the flow, and then calls the
-// protocol's `onData` with in-order stream bytes of one direction at a time.
-// A dissector keeps all its per-flow memory inside that state area: the core
-// runs with the stub runtime, so nothing allocated per flow or per packet is
-// ever freed.
+// by a content probe, or by content alone), gives it a zeroed state area that
+// lives as long as the flow, and then calls the protocol's `onData` with
+// in-order stream bytes of one direction at a time. A dissector keeps all its
+// per-flow memory inside that state area: the core runs with the stub
+// runtime, so nothing allocated per flow or per packet is ever freed.
+//
+// State areas come in two size classes, each a pool of its own
+// (wasm-core/assembly/dispatch.ts): APP_STATE_SMALL_BYTES, one area per flow
+// of the flow table (maxFlows), and APP_STATE_BYTES, appStateSlots areas. A
+// dissector exports the size of its state (for example MODBUS_STATE_BYTES),
+// and dispatch.ts puts it in the smallest class that holds it, checked when
+// the core is compiled.
 //
 // Each protocol module exports, with its own prefix (modbus, smb, dcerpc):
 //
@@ -27,8 +33,11 @@
 // Records are written with wasm-core/assembly/events.ts while the core has
 // set the packet context (time, flow, addresses) of the bytes being parsed.
 
-// Per-flow state area given to a dissector; zeroed when the flow is assigned.
+// Per-flow state areas given to a dissector; zeroed when the flow is
+// assigned. The large class, for SMB and DCE-RPC with their tables:
 @inline export const APP_STATE_BYTES: u32 = 32768;
+// The small class, for a dissector that keeps little per flow (Modbus).
+@inline export const APP_STATE_SMALL_BYTES: u32 = 128;
 
 @inline export const PROBE_NO_MATCH: i32 = 0;
 @inline export const PROBE_MATCH: i32 = 1;

@@ -12,6 +12,7 @@
 //   200-299   SMB1/SMB2         protocols/smb/fields.ts
 //   300-399   DCE-RPC           protocols/dcerpc/fields.ts
 //   400-449   NTLMSSP           protocols/ntlm/fields.ts
+//   450-499   Kerberos          protocols/kerberos/fields.ts
 //   500-599   models and alerts wasm-core/assembly/model-fields.ts
 //
 // A field id may appear more than once in one record; the host then turns its
@@ -21,6 +22,7 @@ import { modbusFieldName } from "./modbus/fields";
 import { smbFieldName } from "./smb/fields";
 import { dcerpcFieldName } from "./dcerpc/fields";
 import { ntlmFieldName } from "./ntlm/fields";
+import { kerberosFieldName } from "./kerberos/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
 
 // Record types. The host maps them to the `type` of a JSON record.
@@ -29,6 +31,7 @@ export namespace RecordType {
   @inline export const SMB: u16 = 2;
   @inline export const DCERPC: u16 = 3;
   @inline export const NTLM: u16 = 4;
+  @inline export const KERBEROS: u16 = 5;
   // A model fired on the record written just before this one.
   @inline export const ALERT: u16 = 64;
   @inline export const MAX: u16 = 64;
@@ -40,6 +43,7 @@ export function recordTypeName(type: u16): string {
     case RecordType.SMB: return "smb";
     case RecordType.DCERPC: return "dcerpc";
     case RecordType.NTLM: return "ntlm";
+    case RecordType.KERBEROS: return "kerberos";
     case RecordType.ALERT: return "alert";
   }
   return "";
@@ -88,6 +92,7 @@ export function fieldName(id: u16): string {
   if (id < 300) return smbFieldName(id);
   if (id < 400) return dcerpcFieldName(id);
   if (id < 450) return ntlmFieldName(id);
+  if (id < 500) return kerberosFieldName(id);
   if (id >= 500 && id < 600) return modelFieldName(id);
   return "";
 }

@@ -28,7 +28,7 @@
 import { fits } from "../api";
 import { Field, RecordType } from "../fields";
 import {
-  beginRecord, contextDstPort, contextTsNsec, contextTsSec, endRecord,
+  beginRecord, contextDstAddress, contextDstPort, contextTsNsec, contextTsSec, endRecord,
   fieldBool, fieldLiteral, fieldText, fieldU64,
 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
@@ -38,8 +38,9 @@ import {
   ntlmInspectBlob, writeAccount,
 } from "../ntlm/ntlmssp";
 import { DcerpcAnomaly, DcerpcField } from "./fields";
-import { findInterface, interfaceName, operationName, UNKNOWN_INTERFACE } from "./interfaces";
-import { extractEvidence } from "./stub";
+import { findInterface, Interface, interfaceName, operationName, UNKNOWN_INTERFACE } from "./interfaces";
+import { EVIDENCE_U64, extractEvidence } from "./stub";
+import { lookupEndpoint, readEptMapResponse } from "./endpoints";
 
 // PTYPE values (12.6.4).
 export namespace PduType {
@@ -65,6 +66,19 @@ export namespace PduType {
 // auth_type values ([MS-RPCE] security providers). SPNEGO and NTLMSSP carry NTLM messages.
 @inline const AUTH_TYPE_SPNEGO: u8 = 9;
 @inline const AUTH_TYPE_NTLMSSP: u8 = 10;
+// auth_level RPC_C_AUTHN_LEVEL_PKT_PRIVACY (13.1.2.1): the stub is encrypted.
+@inline const AUTH_LEVEL_PKT_PRIVACY: u8 = 6;
+
+// Protection of a request's stub, read from its sec_trailer (connection byte 34).
+@inline const STUB_CLEAR: u8 = 0;
+@inline const STUB_SEALED: u8 = 1;
+// An auth verifier is present but was not captured with the PDU prefix.
+@inline const STUB_LEVEL_UNKNOWN: u8 = 2;
+
+// p_result_t result values (12.6.3.1): anything but acceptance leaves the
+// context unusable. That includes negotiate_ack (3), the reply to a bind time
+// feature negotiation, which offers no syntax.
+@inline const RESULT_ACCEPTANCE: u32 = 0;
 
 @inline export const COMMON_HEADER_BYTES: u32 = 16;
 // sec_trailer before the auth value (13.2.6.1): auth_type, auth_level,
@@ -82,7 +96,8 @@ export namespace PduType {
 //    12 u16 its context id         14 u16 its opnum
 //    16 u32 its ts_sec             20 u32 its ts_nsec
 //    24 u32 stub bytes kept        28 u32 stub bytes cut
-//    32 u8  stub is big-endian     33 u8 fragment PDU flags seen
+//    32 u8  stub is big-endian     33 u8 reserved
+//    34 u8  stub protection of the request being reassembled (STUB_*)
 //    36 u32 call_id owning the evidence area
 //    40 u32 evidence bytes used (0: none)
 //    44 u32 pending sequence counter
@@ -105,6 +120,7 @@ export namespace PduType {
 @inline const CONN_STUB_LENGTH: usize = 24;
 @inline const CONN_STUB_CUT: usize = 28;
 @inline const CONN_STUB_BIG_ENDIAN: usize = 32;
+@inline const CONN_STUB_PROTECTION: usize = 34;
 @inline const CONN_EVIDENCE_CALL_ID: usize = 36;
 @inline const CONN_EVIDENCE_LENGTH: usize = 40;
 @inline const CONN_SEQUENCE: usize = 44;
@@ -126,17 +142,26 @@ export namespace PduType {
 // per bind and rarely bind more than a handful of interfaces per connection.
 @inline export const CONTEXT_MAX: u32 = 16;
 // Context entry: u16 context id, i16 interface index, u16 version major,
-// u16 NDR64 flag, 16 bytes UUID (little-endian fields, as in a GUID).
+// u16 flags (CONTEXT_*), 16 bytes UUID (little-endian fields, as in a GUID).
 @inline const CONTEXT_ENTRY_BYTES: u32 = 24;
+// Context flags. The high byte contains the element's position in the last bind
+// or alter_context, which is how a bind_ack result (listed in the same order,
+// 12.6.4.4) finds its context.
+@inline const CONTEXT_NDR64: u16 = 1;
+@inline const CONTEXT_REJECTED: u16 = 2;
+@inline const CONTEXT_AWAITING_RESULT: u16 = 4;
+// Learnt from the endpoint mapper for a connection whose bind was not seen.
+@inline const CONTEXT_FROM_ENDPOINT_MAP: u16 = 8;
 
 // Outstanding calls per connection; Windows clients wait for each response on
 // a named pipe and rarely pipeline more than a few calls over TCP.
 @inline export const PENDING_MAX: u32 = 8;
 // Pending entry: u32 call id, u16 context id, u16 opnum, u32 ts_sec, u32 ts_nsec,
-// u32 sequence, u8 used, u8 stub truncated, u8 big-endian, u8 reserved.
+// u32 sequence, u8 used, u8 stub truncated, u8 big-endian, u8 stub sealed.
 @inline const PENDING_ENTRY_BYTES: u32 = 24;
 
-// Evidence fields of one call, stored as u16 field id | u16 length | UTF-8.
+// Evidence fields of one call, stored as u16 field id | u16 length | value,
+// the value UTF-8 text or a u64 (EVIDENCE_U64 in stub.ts).
 @inline export const EVIDENCE_BYTES: u32 = 512;
 
 // Size of the fixed part; a connection area is this plus its stub capacity.
@@ -236,6 +261,8 @@ export function handlePdu(conn: usize, fromPipe: bool, pdu: usize, available: u3
       inspectAuth(conn, pdu, available, fragLength, bigEndian, false);
       break;
     case PduType.BIND_NAK:
+      settleAwaitingContexts(conn);
+      break;
     case PduType.SHUTDOWN:
     case PduType.CO_CANCEL:
     case PduType.ORPHANED:
@@ -293,6 +320,8 @@ function handleBind(conn: usize, pdu: usize, available: u32, bigEndian: bool, pt
     return;
   }
   const count = <u32>load<u8>(pdu, 24);
+  // A new bind or alter_context supersedes results still awaited.
+  settleAwaitingContexts(conn);
   beginRecord(RecordType.DCERPC, false);
   fieldLiteral(Field.PDU_TYPE, ptype == PduType.BIND ? "bind" : "alter_context");
   fieldU64(DcerpcField.CALL_ID, read32(pdu + 12, bigEndian));
@@ -308,7 +337,9 @@ function handleBind(conn: usize, pdu: usize, available: u32, bigEndian: bool, pt
     const uuid = element + 4;
     const versionMajor = read16(element + 20, bigEndian);
     const ndr64 = transferCount > 0 && fits(available, at + 24, 20) && isNdr64(element + 24, bigEndian);
-    const index = addContext(conn, contextId, uuid, bigEndian, versionMajor, ndr64);
+    // `count` is a u8, so the position fits in the high byte of the flags.
+    const flags = (ndr64 ? CONTEXT_NDR64 : 0) | CONTEXT_AWAITING_RESULT | <u16>(i << 8);
+    const index = addContext(conn, contextId, uuid, bigEndian, versionMajor, flags);
     fieldU64(DcerpcField.CONTEXT_ID, contextId);
     writeUuidField(DcerpcField.INTERFACE_UUID, uuid, bigEndian);
     if (index != UNKNOWN_INTERFACE) fieldLiteral(DcerpcField.INTERFACE, interfaceName(index));
@@ -327,10 +358,11 @@ function isNdr64(uuid: usize, bigEndian: bool): bool {
 }
 
 // Stores (or replaces) the interface of a context id; returns the interface
-// index. `ndr64` records the context's first transfer syntax.
+// index. `flags` contains CONTEXT_* bits, CONTEXT_NDR64 for the first transfer syntax.
 // NOTE: a context offering several transfer syntaxes is assumed to use the
-// first; the choice in bind_ack is not read. Windows offers one per context.
-function addContext(conn: usize, contextId: u32, uuid: usize, bigEndian: bool, versionMajor: u32, ndr64: bool): i32 {
+// first; the transfer syntax chosen in bind_ack is not read. Windows offers
+// one per context.
+function addContext(conn: usize, contextId: u32, uuid: usize, bigEndian: bool, versionMajor: u32, flags: u16): i32 {
   const index = findInterface(read32(uuid, bigEndian), read16(uuid + 4, bigEndian), read16(uuid + 6, bigEndian), uuid + 8);
   let entry = findContext(conn, contextId);
   if (entry == 0) {
@@ -345,13 +377,38 @@ function addContext(conn: usize, contextId: u32, uuid: usize, bigEndian: bool, v
   store<u16>(entry, <u16>contextId);
   store<i16>(entry, <i16>index, 2);
   store<u16>(entry, <u16>versionMajor, 4);
-  store<u16>(entry, ndr64 ? 1 : 0, 6);
+  store<u16>(entry, flags, 6);
   // Keep the UUID with little-endian fields whatever the PDU's representation.
   store<u32>(entry, read32(uuid, bigEndian), 8);
   store<u16>(entry, <u16>read16(uuid + 4, bigEndian), 12);
   store<u16>(entry, <u16>read16(uuid + 6, bigEndian), 14);
   memory.copy(entry + 16, uuid + 8, 8);
   return index;
+}
+
+// A bind_nak, or a new bind before the result came: contexts still waiting
+// for a result are rejected ones (12.6.4.5).
+function settleAwaitingContexts(conn: usize): void {
+  const count = <u32>load<u8>(conn + CONN_CONTEXT_COUNT);
+  for (let i: u32 = 0; i < count; i++) {
+    const entry = conn + CONN_CONTEXTS + <usize>(i * CONTEXT_ENTRY_BYTES);
+    const flags = load<u16>(entry, 6);
+    if ((flags & CONTEXT_AWAITING_RESULT) != 0) store<u16>(entry, (flags & 0x00ff & ~CONTEXT_AWAITING_RESULT) | CONTEXT_REJECTED, 6);
+  }
+}
+
+// Applies the result at `position` of a bind_ack or alter_context_resp.
+function settleContext(conn: usize, position: u32, result: u32): void {
+  const count = <u32>load<u8>(conn + CONN_CONTEXT_COUNT);
+  for (let i: u32 = 0; i < count; i++) {
+    const entry = conn + CONN_CONTEXTS + <usize>(i * CONTEXT_ENTRY_BYTES);
+    const flags = load<u16>(entry, 6);
+    if ((flags & CONTEXT_AWAITING_RESULT) == 0 || <u32>(flags >> 8) != position) continue;
+    let settled = flags & 0x00ff & ~(CONTEXT_AWAITING_RESULT | CONTEXT_REJECTED);
+    if (result != RESULT_ACCEPTANCE) settled |= CONTEXT_REJECTED;
+    store<u16>(entry, settled, 6);
+    return;
+  }
 }
 
 function findContext(conn: usize, contextId: u32): usize {
@@ -391,6 +448,24 @@ function handleBindAck(conn: usize, pdu: usize, available: u32, bigEndian: bool)
     memory.copy(conn + CONN_SECONDARY_ADDRESS, pdu + 26, textLength);
     store<u16>(conn + CONN_SECONDARY_ADDRESS_LENGTH, <u16>textLength);
   }
+
+  // p_result_list starts at the next 4-byte boundary after sec_addr.
+  const results = (26 + addressLength + 3) & ~3;
+  if (!fits(available, results, 4)) {
+    countAnomaly(DcerpcAnomaly.LENGTH_MISMATCH);
+    return;
+  }
+  const count = <u32>load<u8>(pdu + <usize>results);
+  for (let i: u32 = 0; i < count; i++) {
+    const at = results + 4 + i * 24;
+    if (!fits(available, at, 24)) {
+      countAnomaly(DcerpcAnomaly.LENGTH_MISMATCH);
+      break;
+    }
+    settleContext(conn, i, read16(pdu + <usize>at, bigEndian));
+  }
+  // Contexts the server sent no result for cannot be used.
+  settleAwaitingContexts(conn);
 }
 
 // ---------------------------------------------------------------------------
@@ -429,6 +504,7 @@ function handleRequest(conn: usize, pdu: usize, available: u32, fragLength: u32,
     store<u32>(conn + CONN_STUB_LENGTH, 0);
     store<u32>(conn + CONN_STUB_CUT, 0);
     store<u8>(conn + CONN_STUB_BIG_ENDIAN, bigEndian ? 1 : 0);
+    store<u8>(conn + CONN_STUB_PROTECTION, stubProtection(pdu, available, fragLength, bigEndian));
     if ((flags & PFC_LAST_FRAG) != 0) {
       // Single-fragment request: parse the stub in place, no copy.
       store<u32>(conn + CONN_STUB_CUT, missing);
@@ -442,6 +518,17 @@ function handleRequest(conn: usize, pdu: usize, available: u32, fragLength: u32,
 
   appendStub(conn, pdu + <usize>stubStart, present, missing);
   if ((flags & PFC_LAST_FRAG) != 0) finishRequest(conn);
+}
+
+// Reads auth_level from the sec_trailer of a request (13.2.6.1): a sealed
+// stub is encrypted, so NDR evidence cannot be read from it.
+function stubProtection(pdu: usize, available: u32, fragLength: u32, bigEndian: bool): u8 {
+  const authLength = read16(pdu + 10, bigEndian);
+  if (authLength == 0) return STUB_CLEAR;
+  if (fragLength < COMMON_HEADER_BYTES + SEC_TRAILER_BYTES + authLength) return STUB_LEVEL_UNKNOWN;
+  const trailer = fragLength - authLength - SEC_TRAILER_BYTES;
+  if (!fits(available, trailer, SEC_TRAILER_BYTES)) return STUB_LEVEL_UNKNOWN;
+  return load<u8>(pdu + <usize>trailer, 1) == AUTH_LEVEL_PKT_PRIVACY ? STUB_SEALED : STUB_CLEAR;
 }
 
 // Appends stub bytes of a fragment, up to the stub capacity. Once bytes were
@@ -472,18 +559,37 @@ function finishRequestWithStub(conn: usize, stub: usize, stubLength: u32): void 
   const cut = load<u32>(conn + CONN_STUB_CUT) != 0;
   if (cut) countAnomaly(DcerpcAnomaly.STUB_TRUNCATED);
 
-  const context = findContext(conn, contextId);
-  if (context == 0) countAnomaly(DcerpcAnomaly.CONTEXT_UNKNOWN);
+  let context = findContext(conn, contextId);
+  if (context == 0 && !onPipe) context = contextFromEndpointMap(conn, contextId);
+  if (context == 0) {
+    countAnomaly(DcerpcAnomaly.CONTEXT_UNKNOWN);
+    // A TCP connection picked up at a request, with no bind seen and no
+    // endpoint mapping: nothing names the interface, so no call record.
+    if (!onPipe && load<u8>(conn + CONN_CONTEXT_COUNT) == 0) return;
+  } else if ((load<u16>(context, 6) & CONTEXT_REJECTED) != 0) {
+    countAnomaly(DcerpcAnomaly.CONTEXT_REJECTED);
+  }
   const index = context != 0 ? <i32>load<i16>(context, 2) : UNKNOWN_INTERFACE;
 
+  const protection = load<u8>(conn + CONN_STUB_PROTECTION);
   const entry = addPending(conn, callId, contextId, opnum, cut);
+  // Encrypted bytes are never NDR-decoded: they would yield garbage evidence.
+  if (protection == STUB_SEALED) {
+    countAnomaly(DcerpcAnomaly.STUB_SEALED);
+    if (entry != 0) store<u8>(entry, 1, 23);
+    return;
+  }
   if (index == UNKNOWN_INTERFACE || entry == 0) return;
+  if (protection == STUB_LEVEL_UNKNOWN) {
+    countAnomaly(DcerpcAnomaly.AUTH_LEVEL_UNKNOWN);
+    return;
+  }
 
   // The evidence area has room for one call, so its previous owner is
   // reported first if it still waits for a response.
   const evidence = conn + CONN_EVIDENCE;
   const bigEndian = load<u8>(conn + CONN_STUB_BIG_ENDIAN) != 0;
-  const ndr64 = load<u16>(context, 6) != 0;
+  const ndr64 = (load<u16>(context, 6) & CONTEXT_NDR64) != 0;
   const probe = extractEvidence(index, opnum, stub, stubLength, bigEndian, ndr64, scratchEvidence, EVIDENCE_BYTES);
   if (probe == 0) return;
   if (load<u32>(conn + CONN_EVIDENCE_LENGTH) != 0) {
@@ -499,6 +605,16 @@ function finishRequestWithStub(conn: usize, stub: usize, stubLength: u32): void 
 }
 
 const scratchEvidence = memory.data(<i32>EVIDENCE_BYTES);
+
+// A request over TCP names a context that no captured bind offered: when the
+// endpoint mapper named the interface that listens on this server port, adopt
+// it for the context id. Returns the new context entry, or 0.
+function contextFromEndpointMap(conn: usize, contextId: u32): usize {
+  const uuid = lookupEndpoint(contextDstAddress(), contextDstPort());
+  if (uuid == 0) return 0;
+  addContext(conn, contextId, uuid, false, 0, CONTEXT_FROM_ENDPOINT_MAP);
+  return findContext(conn, contextId);
+}
 
 function addPending(conn: usize, callId: u32, contextId: u32, opnum: u32, stubCut: bool): usize {
   let free: usize = 0;
@@ -527,6 +643,7 @@ function addPending(conn: usize, callId: u32, contextId: u32, opnum: u32, stubCu
   store<u8>(free, 1, 20);
   store<u8>(free, stubCut ? 1 : 0, 21);
   store<u8>(free, load<u8>(conn + CONN_STUB_BIG_ENDIAN), 22);
+  store<u8>(free, 0, 23);
   store<u8>(conn + CONN_PENDING_COUNT, load<u8>(conn + CONN_PENDING_COUNT) + 1);
   return free;
 }
@@ -554,6 +671,7 @@ function handleResponse(conn: usize, pdu: usize, available: u32, bigEndian: bool
     if ((flags & PFC_FIRST_FRAG) != 0) countAnomaly(DcerpcAnomaly.RESPONSE_WITHOUT_REQUEST);
     return;
   }
+  if (!fault && (flags & PFC_FIRST_FRAG) != 0 && !bigEndian) readMappedEndpoints(conn, entry, pdu, available);
   let status: u32 = 0;
   let hasStatus = false;
   if (fault && fits(available, 24, 4)) {
@@ -561,6 +679,16 @@ function handleResponse(conn: usize, pdu: usize, available: u32, bigEndian: bool
     hasStatus = true;
   }
   writeCallRecord(conn, entry, true, fault, status, hasStatus);
+}
+
+// Reads the towers of an ept_map response (epmapper opnum 3) into the
+// endpoint table. Only the first fragment is read: one tower fits in it.
+function readMappedEndpoints(conn: usize, entry: usize, pdu: usize, available: u32): void {
+  if (onPipe || <u32>load<u16>(entry, 6) != 3) return;
+  const context = findContext(conn, <u32>load<u16>(entry, 4));
+  if (context == 0 || <i32>load<i16>(context, 2) != Interface.EPMAPPER) return;
+  if (available <= 24) return;
+  readEptMapResponse(pdu + 24, available - 24, contextDstAddress());
 }
 
 // ---------------------------------------------------------------------------
@@ -580,6 +708,9 @@ function writeCallRecord(conn: usize, entry: usize, answered: bool, fault: bool,
   fieldU64(DcerpcField.OPNUM, opnum);
   const context = findContext(conn, contextId);
   if (context != 0) {
+    const contextFlags = load<u16>(context, 6);
+    if ((contextFlags & CONTEXT_FROM_ENDPOINT_MAP) != 0) fieldBool(DcerpcField.ENDPOINT_MAPPED, true);
+    if ((contextFlags & CONTEXT_REJECTED) != 0) fieldBool(DcerpcField.CONTEXT_REJECTED, true);
     writeUuidField(DcerpcField.INTERFACE_UUID, context + 8, false);
     const index = <i32>load<i16>(context, 2);
     if (index != UNKNOWN_INTERFACE) {
@@ -603,6 +734,7 @@ function writeCallRecord(conn: usize, entry: usize, answered: bool, fault: bool,
   }
   if (load<u8>(entry, 21) != 0) fieldBool(DcerpcField.STUB_TRUNCATED, true);
   if (load<u8>(entry, 22) != 0) fieldBool(DcerpcField.BIG_ENDIAN, true);
+  if (load<u8>(entry, 23) != 0) fieldBool(DcerpcField.STUB_SEALED, true);
   if (load<u32>(conn + CONN_EVIDENCE_LENGTH) != 0 && load<u32>(conn + CONN_EVIDENCE_CALL_ID) == callId) {
     replayEvidence(conn + CONN_EVIDENCE, load<u32>(conn + CONN_EVIDENCE_LENGTH));
     store<u32>(conn + CONN_EVIDENCE_LENGTH, 0);
@@ -620,7 +752,8 @@ function replayEvidence(area: usize, length: u32): void {
     const id = load<u16>(area + <usize>at);
     const n = <u32>load<u16>(area + <usize>at, 2);
     if (!fits(length, at + 4, n)) break;
-    fieldText(id, area + <usize>(at + 4), n);
+    if ((id & EVIDENCE_U64) != 0 && n == 8) fieldU64(id & ~EVIDENCE_U64, load<u64>(area + <usize>(at + 4)));
+    else fieldText(id, area + <usize>(at + 4), n);
     at += 4 + n;
   }
 }

@@ -28,7 +28,11 @@ import { DcerpcAnomaly } from "./fields";
 // Matches the first bytes of a direction: version 5.0 or 5.1, a valid data
 // representation and a frag_length of at least 24 bytes. The PDU must open
 // an association (C706 12.6.4): bind or alter_context from the client, or
-// their acks or bind_nak from the server.
+// their acks or bind_nak from the server. A first request fragment from the
+// client also matches when its header is exactly what Windows sends (version
+// 5.0, little-endian ASCII IEEE drep): the flow then started before the
+// capture, or its bind was lost, and the endpoint mapper's table may still
+// name its interface.
 export function dcerpcProbe(ptr: usize, length: u32, toServer: bool): i32 {
   if (length == 0) return PROBE_NEED_MORE;
   if (load<u8>(ptr) != 5) return PROBE_NO_MATCH;
@@ -37,6 +41,7 @@ export function dcerpcProbe(ptr: usize, length: u32, toServer: bool): i32 {
   if (fragLength < 24) return PROBE_NO_MATCH;
   const ptype = load<u8>(ptr, 2);
   const opensFromClient = ptype == PduType.BIND || ptype == PduType.ALTER_CONTEXT;
+  if (toServer && ptype == PduType.REQUEST) return plainFirstRequest(ptr, fragLength) ? PROBE_MATCH : PROBE_NO_MATCH;
   if (toServer) return opensFromClient ? PROBE_MATCH : PROBE_NO_MATCH;
   // A bind seen in the responder's direction: on a flow picked up without its
   // handshake the core guesses the roles from the ports, and a DCOM callback
@@ -44,6 +49,14 @@ export function dcerpcProbe(ptr: usize, length: u32, toServer: bool): i32 {
   return opensFromClient || ptype == PduType.BIND_ACK || ptype == PduType.BIND_NAK || ptype == PduType.ALTER_CONTEXT_RESP
     ? PROBE_MATCH
     : PROBE_NO_MATCH;
+}
+
+// A request header as Windows writes it: minor version 0, first fragment,
+// drep 10 00 00 00, and an auth_length that fits in the fragment.
+function plainFirstRequest(ptr: usize, fragLength: u32): bool {
+  if (load<u8>(ptr, 1) != 0 || (load<u8>(ptr, 3) & 0x01) == 0) return false;
+  if (load<u32>(ptr, 4) != 0x00000010) return false;
+  return <u32>load<u16>(ptr, 10) + 24 <= fragLength;
 }
 
 // Parses the PDUs at the start of `ptr`. Returns the bytes consumed (whole

@@ -16,6 +16,9 @@ export namespace DcerpcField {
   @inline export const SECONDARY_ADDRESS: u16 = 310;  // bind_ack sec_addr
   @inline export const STUB_TRUNCATED: u16 = 312;     // the stub kept for evidence was cut
   @inline export const BIG_ENDIAN: u16 = 313;         // the request used big-endian integers (packed_drep)
+  @inline export const STUB_SEALED: u16 = 314;        // auth level packet privacy: the stub is encrypted and not decoded
+  @inline export const ENDPOINT_MAPPED: u16 = 315;    // the interface comes from an ept_map response, not a bind
+  @inline export const CONTEXT_REJECTED: u16 = 316;   // the request names a context that the server rejected
   // Operation evidence taken from the request stub.
   @inline export const COMMAND: u16 = 330;            // ATSVC AT_INFO.Command; task XML <Command>
   @inline export const SERVICE_NAME: u16 = 331;
@@ -25,6 +28,20 @@ export namespace DcerpcField {
   @inline export const TASK_NAME: u16 = 335;
   @inline export const TASK_ACCOUNT: u16 = 336;       // SASec account a job runs as
   @inline export const COMMAND_ARGUMENTS: u16 = 337;  // task XML <Arguments>
+  @inline export const RUN_AS_USER: u16 = 338;        // task XML <Principal> <UserId>
+  @inline export const JOB_TIME: u16 = 339;           // AT_INFO.JobTime as "HH:MM:SS" after local midnight
+  @inline export const DAYS_OF_MONTH: u16 = 340;      // AT_INFO.DaysOfMonth bitmask, bit 0 = day 1
+  @inline export const DAYS_OF_WEEK: u16 = 341;       // AT_INFO.DaysOfWeek bitmask, bit 0 = Monday
+  @inline export const START_TYPE: u16 = 342;         // service start type name (SERVICE_AUTO_START, ...)
+  @inline export const KEY_PATH: u16 = 343;           // winreg subkey, relative to the key handle
+  @inline export const VALUE_NAME: u16 = 344;         // winreg value name
+  @inline export const FILE_PATH: u16 = 345;          // winreg SaveKey target file
+  @inline export const LOG_NAME: u16 = 346;           // event log or channel name
+  @inline export const BACKUP_FILE: u16 = 347;        // event log backup file of a clear
+  @inline export const TASK_ENABLED: u16 = 348;       // SchRpcEnableTask enabled flag
+  @inline export const SHUTDOWN_MESSAGE: u16 = 349;   // message shown by a remote shutdown
+  @inline export const SHUTDOWN_TIMEOUT: u16 = 350;   // seconds before a remote shutdown
+  @inline export const NAMING_CONTEXT: u16 = 351;     // drsuapi naming context DN, such as "DC=corp,DC=local"
 }
 
 export function dcerpcFieldName(id: u16): string {
@@ -42,6 +59,9 @@ export function dcerpcFieldName(id: u16): string {
     case DcerpcField.SECONDARY_ADDRESS: return "secondary_address";
     case DcerpcField.STUB_TRUNCATED: return "stub_truncated";
     case DcerpcField.BIG_ENDIAN: return "big_endian";
+    case DcerpcField.STUB_SEALED: return "stub_sealed";
+    case DcerpcField.ENDPOINT_MAPPED: return "endpoint_mapped";
+    case DcerpcField.CONTEXT_REJECTED: return "context_rejected";
     case DcerpcField.COMMAND: return "command";
     case DcerpcField.SERVICE_NAME: return "service_name";
     case DcerpcField.DISPLAY_NAME: return "display_name";
@@ -50,6 +70,20 @@ export function dcerpcFieldName(id: u16): string {
     case DcerpcField.TASK_NAME: return "task_name";
     case DcerpcField.TASK_ACCOUNT: return "task_account";
     case DcerpcField.COMMAND_ARGUMENTS: return "command_arguments";
+    case DcerpcField.RUN_AS_USER: return "run_as_user";
+    case DcerpcField.JOB_TIME: return "job_time";
+    case DcerpcField.DAYS_OF_MONTH: return "days_of_month";
+    case DcerpcField.DAYS_OF_WEEK: return "days_of_week";
+    case DcerpcField.START_TYPE: return "start_type";
+    case DcerpcField.KEY_PATH: return "key_path";
+    case DcerpcField.VALUE_NAME: return "value_name";
+    case DcerpcField.FILE_PATH: return "file_path";
+    case DcerpcField.LOG_NAME: return "log_name";
+    case DcerpcField.BACKUP_FILE: return "backup_file";
+    case DcerpcField.TASK_ENABLED: return "task_enabled";
+    case DcerpcField.SHUTDOWN_MESSAGE: return "shutdown_message";
+    case DcerpcField.SHUTDOWN_TIMEOUT: return "shutdown_timeout";
+    case DcerpcField.NAMING_CONTEXT: return "naming_context";
   }
   return "";
 }
@@ -84,6 +118,18 @@ export namespace DcerpcAnomaly {
   @inline export const PDU_PREFIX_ONLY: u16 = 311;
   // Evidence of a call was reported early because a later pipelined call needed the slot.
   @inline export const EVIDENCE_SLOT_BUSY: u16 = 312;
+  // A request stub sealed with auth level packet privacy; it is not NDR-decoded.
+  @inline export const STUB_SEALED: u16 = 313;
+  // A request on a presentation context that the bind_ack or alter_context_resp rejected.
+  @inline export const CONTEXT_REJECTED: u16 = 314;
+  // The endpoint table was full, so the oldest endpoint was overwritten.
+  @inline export const ENDPOINT_TABLE_FULL: u16 = 315;
+  // An ept_map response whose tower array runs past the stub.
+  @inline export const TOWER_MALFORMED: u16 = 316;
+  // A request carries an auth verifier that was not captured (the PDU was
+  // parsed from its prefix), so its protection level is unknown and the stub
+  // is not decoded.
+  @inline export const AUTH_LEVEL_UNKNOWN: u16 = 317;
 }
 
 export function dcerpcAnomalyName(id: u16): string {
@@ -101,6 +147,11 @@ export function dcerpcAnomalyName(id: u16): string {
     case DcerpcAnomaly.STUB_MALFORMED: return "dcerpc.stub_malformed";
     case DcerpcAnomaly.PDU_PREFIX_ONLY: return "dcerpc.pdu_prefix_only";
     case DcerpcAnomaly.EVIDENCE_SLOT_BUSY: return "dcerpc.evidence_slot_busy";
+    case DcerpcAnomaly.STUB_SEALED: return "dcerpc.stub_sealed";
+    case DcerpcAnomaly.CONTEXT_REJECTED: return "dcerpc.context_rejected";
+    case DcerpcAnomaly.ENDPOINT_TABLE_FULL: return "dcerpc.endpoint_table_full";
+    case DcerpcAnomaly.TOWER_MALFORMED: return "dcerpc.tower_malformed";
+    case DcerpcAnomaly.AUTH_LEVEL_UNKNOWN: return "dcerpc.auth_level_unknown";
   }
   return "";
 }

@@ -6,7 +6,9 @@
 // Zeek 6): its `endpoint` for the interface and its `operation` for the
 // opnum, so that records compare row for row with Zeek. Zeek spells the
 // SASec interface "sasec". Opnums without a name there (srvsvc 54, netlogon
-// 47 and ITaskSchedulerService above 17) stay unnamed.
+// 47) stay unnamed. ITaskSchedulerService 18 and 19, eventlog, InitShutdown
+// and IEventService are named after their specifications ([MS-TSCH] 3.2.5.4,
+// [MS-EVEN] 3.1.4, [MS-RSP] 3.2.4, [MS-EVEN6] 3.1.4).
 
 // Returned when a UUID is not in the table.
 @inline export const UNKNOWN_INTERFACE: i32 = -1;
@@ -34,6 +36,9 @@ export namespace Interface {
   @inline export const ACTIVATION: i32 = 19;
   @inline export const REMOTE_SCM_ACTIVATOR: i32 = 20;
   @inline export const REM_UNKNOWN2: i32 = 21;
+  @inline export const EVENTLOG: i32 = 22;
+  @inline export const INIT_SHUTDOWN: i32 = 23;
+  @inline export const EVENT_SERVICE: i32 = 24;
 }
 
 // Returns the interface index of a UUID, or UNKNOWN_INTERFACE. The UUID comes
@@ -63,6 +68,9 @@ export function findInterface(d1: u32, d2: u32, d3: u32, restPtr: usize): i32 {
   if (d1 == 0x4d9f4ab8 && d2 == 0x7d1c && d3 == 0x11cf && rest == 0x577c6eaf20001e86) return Interface.ACTIVATION;
   if (d1 == 0x000001a0 && d2 == 0x0000 && d3 == 0x0000 && rest == 0x46000000000000c0) return Interface.REMOTE_SCM_ACTIVATOR;
   if (d1 == 0x00000143 && d2 == 0x0000 && d3 == 0x0000 && rest == 0x46000000000000c0) return Interface.REM_UNKNOWN2;
+  if (d1 == 0x82273fdc && d2 == 0xe32a && d3 == 0x18c3 && rest == 0xea23dc297982783f) return Interface.EVENTLOG;
+  if (d1 == 0x894de0c0 && d2 == 0x0d55 && d3 == 0x11d3 && rest == 0xa121a34fc00022a3) return Interface.INIT_SHUTDOWN;
+  if (d1 == 0xf6beaff7 && d2 == 0x1e19 && d3 == 0x4fbb && rest == 0x7c3318209eb88f9f) return Interface.EVENT_SERVICE;
   return UNKNOWN_INTERFACE;
 }
 
@@ -91,6 +99,9 @@ export function interfaceName(index: i32): string {
     case Interface.ACTIVATION: return "IActivation";
     case Interface.REMOTE_SCM_ACTIVATOR: return "IRemoteSCMActivator";
     case Interface.REM_UNKNOWN2: return "IRemUnknown2";
+    case Interface.EVENTLOG: return "eventlog";
+    case Interface.INIT_SHUTDOWN: return "InitShutdown";
+    case Interface.EVENT_SERVICE: return "IEventService";
   }
   return "";
 }
@@ -120,6 +131,9 @@ export function operationName(index: i32, opnum: u32): string {
     case Interface.ACTIVATION: return activationOperation(opnum);
     case Interface.REMOTE_SCM_ACTIVATOR: return remoteScmActivatorOperation(opnum);
     case Interface.REM_UNKNOWN2: return remUnknown2Operation(opnum);
+    case Interface.EVENTLOG: return eventlogOperation(opnum);
+    case Interface.INIT_SHUTDOWN: return initShutdownOperation(opnum);
+    case Interface.EVENT_SERVICE: return eventServiceOperation(opnum);
   }
   return "";
 }
@@ -164,6 +178,8 @@ function taskSchedulerOperation(opnum: u32): string {
     case 15: return "SchRpcScheduledRuntimes";
     case 16: return "SchRpcGetLastRunInfo";
     case 17: return "SchRpcGetTaskInfo";
+    case 18: return "SchRpcGetNumberOfMissedRuns";
+    case 19: return "SchRpcEnableTask";
   }
   return "";
 }
@@ -946,6 +962,50 @@ function remUnknown2Operation(opnum: u32): string {
     case 4: return "RemAddRef";
     case 5: return "RemRelease";
     case 6: return "RemQueryInterface2";
+  }
+  return "";
+}
+
+function eventlogOperation(opnum: u32): string {
+  switch (opnum) {
+    case 0: return "ElfrClearELFW";
+    case 1: return "ElfrBackupELFW";
+    case 2: return "ElfrCloseEL";
+    case 3: return "ElfrDeregisterEventSource";
+    case 4: return "ElfrNumberOfRecords";
+    case 5: return "ElfrOldestRecord";
+    case 6: return "ElfrChangeNotify";
+    case 7: return "ElfrOpenELW";
+    case 8: return "ElfrRegisterEventSourceW";
+    case 9: return "ElfrOpenBELW";
+    case 10: return "ElfrReadELW";
+    case 11: return "ElfrReportEventW";
+    case 12: return "ElfrClearELFA";
+    case 13: return "ElfrBackupELFA";
+    case 14: return "ElfrOpenELA";
+    case 15: return "ElfrRegisterEventSourceA";
+    case 16: return "ElfrOpenBELA";
+    case 17: return "ElfrReadELA";
+    case 18: return "ElfrReportEventA";
+  }
+  return "";
+}
+
+function initShutdownOperation(opnum: u32): string {
+  switch (opnum) {
+    case 0: return "BaseInitiateShutdown";
+    case 1: return "BaseAbortShutdown";
+    case 2: return "BaseInitiateShutdownEx";
+  }
+  return "";
+}
+
+function eventServiceOperation(opnum: u32): string {
+  switch (opnum) {
+    case 0: return "EvtRpcRegisterRemoteSubscription";
+    case 5: return "EvtRpcRegisterLogQuery";
+    case 6: return "EvtRpcClearLog";
+    case 7: return "EvtRpcExportLog";
   }
   return "";
 }

@@ -37,7 +37,7 @@ import {
   addInvalidHeader, addPending, AddPendingResult, addResyncSkipped, clearInvalidHeaders, endResync,
   findPending, isRejected, isResyncing, markRejected, pendingCount, pendingFunctionCode,
   pendingHasAddress, pendingQuantity, pendingStartAddress, pendingTsNsec, pendingTsSec,
-  releasePending, startResync,
+  releasePending, releasePendingExtension, startResync,
 } from "./state";
 import { exceptionFunctionName, functionName } from "./tables";
 
@@ -139,6 +139,7 @@ export function modbusOnGap(state: usize, toServer: bool): void {
 export function modbusOnClose(state: usize): void {
   const unanswered = pendingCount(state);
   for (let i: u32 = 0; i < unanswered; i++) countAnomaly(ModbusAnomaly.UNANSWERED_REQUEST);
+  releasePendingExtension(state);
 }
 
 // Counts an invalid header in a row; rejects the stream when there were too many.

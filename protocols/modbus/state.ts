@@ -1,5 +1,6 @@
-// Per-flow Modbus state inside the core's zeroed APP_STATE_BYTES area:
-// framing status per direction and a bounded table of pending requests for
+// Per-flow Modbus state in a zeroed area of MODBUS_STATE_BYTES that the core
+// takes from its small state pool (wasm-core/assembly/dispatch.ts): framing
+// status per direction and a bounded table of pending requests for
 // request/response matching by transaction id.
 //
 //   offset  size  field
@@ -10,8 +11,16 @@
 //        6     2  pending requests in use
 //        8     8  bytes skipped while resynchronising, u32 per direction
 //       16     4  insertion counter of the pending table (never 0 once used)
-//       20    12  reserved
-//       32  1536  pending requests: PENDING_CAPACITY entries of PENDING_ENTRY_BYTES
+//       20     4  pending extension: address of EXTENSION_ENTRIES more entries, 0 when none
+//       24     8  reserved
+//       32    96  pending requests: INLINE_ENTRIES entries of PENDING_ENTRY_BYTES
+//
+// A polling master waits for each response before it sends the next request,
+// so the INLINE_ENTRIES entries in the flow's own area cover it. A flow that
+// pipelines more requests takes a pending extension from a module pool of
+// EXTENSION_POOL_SLOTS, which gives it PENDING_CAPACITY entries in all until
+// the flow closes. When the pool is empty the flow keeps INLINE_ENTRIES, and
+// a request beyond them evicts the oldest (modbus.pending_overflow).
 //
 // Pending entry:
 //
@@ -37,18 +46,60 @@
 @inline const PENDING_COUNT: usize = 6;
 @inline const RESYNC_SKIPPED: usize = 8;
 @inline const SEQUENCE_COUNTER: usize = 16;
+@inline const EXTENSION: usize = 20;
 @inline const PENDING_TABLE: usize = 32;
 
 @inline const FLAG_REJECTED: u8 = 1;
 
-// Requests awaiting a response per flow. NOTE: 64 is an estimate that leaves
-// room for bursts of pipelined requests. On overflow the oldest entry gives way.
+// Requests awaiting a response per flow with a pending extension. NOTE: 64
+// is an estimate that leaves room for bursts of pipelined requests. On
+// overflow the oldest entry gives way.
 @inline export const PENDING_CAPACITY: u32 = 64;
 @inline export const PENDING_ENTRY_BYTES: u32 = 24;
+// Entries inside the flow's own state area.
+@inline export const INLINE_ENTRIES: u32 = 4;
+@inline const EXTENSION_ENTRIES: u32 = PENDING_CAPACITY - INLINE_ENTRIES;
+@inline const EXTENSION_BYTES: u32 = EXTENSION_ENTRIES * PENDING_ENTRY_BYTES;
+// Flows that may pipeline more than INLINE_ENTRIES requests at the same
+// time. NOTE: 2048 is a choice (2.8 MiB of static memory, resident only when
+// used), not a figure from a specification.
+@inline const EXTENSION_POOL_SLOTS: u32 = 2048;
 
-// Bytes of the state area in use: 32 + 64 * 24 = 1568, far below
-// APP_STATE_BYTES (32768).
-@inline export const STATE_BYTES_USED: u32 = <u32>PENDING_TABLE + PENDING_CAPACITY * PENDING_ENTRY_BYTES;
+// Bytes of the per-flow state area: 32 + 4 * 24 = 128. The core sizes the
+// Modbus state pool by it.
+@inline export const MODBUS_STATE_BYTES: u32 = <u32>PENDING_TABLE + INLINE_ENTRIES * PENDING_ENTRY_BYTES;
+
+// The extension pool: EXTENSION_POOL_SLOTS areas, handed out in order the
+// first time and then from a stack of released areas.
+const extensionPool = memory.data(<i32>(EXTENSION_POOL_SLOTS * EXTENSION_BYTES));
+const extensionFree = memory.data(<i32>(EXTENSION_POOL_SLOTS * 4));
+let extensionsNeverUsed: u32 = EXTENSION_POOL_SLOTS;
+let extensionFreeCount: u32 = 0;
+
+// Returns a zeroed extension area, or 0 when every area is in use.
+function acquireExtension(): usize {
+  let area: usize = 0;
+  if (extensionFreeCount > 0) {
+    extensionFreeCount--;
+    area = <usize>load<u32>(extensionFree + (<usize>extensionFreeCount << 2));
+  } else if (extensionsNeverUsed > 0) {
+    extensionsNeverUsed--;
+    area = extensionPool + <usize>extensionsNeverUsed * <usize>EXTENSION_BYTES;
+  } else {
+    return 0;
+  }
+  memory.fill(area, 0, <usize>EXTENSION_BYTES);
+  return area;
+}
+
+// Gives the flow's pending extension back to the pool; the flow is closing.
+export function releasePendingExtension(state: usize): void {
+  const area = <usize>load<u32>(state + EXTENSION);
+  if (area == 0) return;
+  store<u32>(state + EXTENSION, 0);
+  store<u32>(extensionFree + (<usize>extensionFreeCount << 2), <u32>area);
+  extensionFreeCount++;
+}
 
 @inline function direction(toServer: bool): usize { return toServer ? 0 : 1; }
 
@@ -98,8 +149,15 @@ export function pendingCount(state: usize): u32 {
   return <u32>load<u16>(state + PENDING_COUNT);
 }
 
+// Entries the flow has: INLINE_ENTRIES, or PENDING_CAPACITY with an extension.
+@inline function capacityOf(state: usize): u32 {
+  return load<u32>(state + EXTENSION) != 0 ? PENDING_CAPACITY : INLINE_ENTRIES;
+}
+
+// Entry `index` below capacityOf(state).
 @inline function entryAt(state: usize, index: u32): usize {
-  return state + PENDING_TABLE + <usize>(index * PENDING_ENTRY_BYTES);
+  if (index < INLINE_ENTRIES) return state + PENDING_TABLE + <usize>(index * PENDING_ENTRY_BYTES);
+  return <usize>load<u32>(state + EXTENSION) + <usize>((index - INLINE_ENTRIES) * PENDING_ENTRY_BYTES);
 }
 
 export function pendingTransactionId(entry: usize): u16 { return load<u16>(entry, 12); }
@@ -114,7 +172,8 @@ export function pendingTsNsec(entry: usize): u32 { return load<u32>(entry, 8); }
 export function findPending(state: usize, transactionId: u16): usize {
   let found: usize = 0;
   let foundSequence: u32 = 0;
-  for (let i: u32 = 0; i < PENDING_CAPACITY; i++) {
+  const capacity = capacityOf(state);
+  for (let i: u32 = 0; i < capacity; i++) {
     const entry = entryAt(state, i);
     const sequence = load<u32>(entry);
     if (sequence == 0 || load<u16>(entry, 12) != transactionId) continue;
@@ -170,11 +229,19 @@ export function addPending(
 
 function freeOrOldestEntry(state: usize): usize {
   let oldest = entryAt(state, 0);
-  for (let i: u32 = 0; i < PENDING_CAPACITY; i++) {
+  const capacity = capacityOf(state);
+  for (let i: u32 = 0; i < capacity; i++) {
     const entry = entryAt(state, i);
     const sequence = load<u32>(entry);
     if (sequence == 0) return entry;
     if (sequence < load<u32>(oldest)) oldest = entry;
+  }
+  if (capacity == INLINE_ENTRIES) {
+    const area = acquireExtension();
+    if (area != 0) {
+      store<u32>(state + EXTENSION, <u32>area);
+      return area;
+    }
   }
   return oldest;
 }

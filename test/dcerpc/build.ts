@@ -339,3 +339,154 @@ export function schRpcRegisterTaskStub(path: string, xml: string): number[] {
 export function saSetAccountInformationStub(jobName: string, account: string): number[] {
   return new Ndr().pointer(false).wideString(jobName).wideString(account).pointer(false).u32(0).bytes;
 }
+
+// ---------------------------------------------------------------------------
+// Presentation results, the endpoint mapper and sealed requests
+
+// p_result_t result values (C706 12.6.3.1).
+export const Result = { ACCEPTANCE: 0, USER_REJECTION: 1, PROVIDER_REJECTION: 2 } as const;
+
+// bind_ack or alter_context_resp (12.6.4.4, 12.6.4.2) with one result per
+// entry of `results`, in the order the contexts were offered.
+export function bindAckWithResults(callId: number, secondaryAddress: string, results: number[], ptype: number = PduType.BIND_ACK): number[] {
+  const address = secondaryAddress === "" ? [] : [...ascii(secondaryAddress), 0];
+  const body = [...le16(5840), ...le16(5840), ...le32(0x1234), ...le16(address.length), ...address];
+  while ((16 + body.length) % 4 !== 0) body.push(0);
+  body.push(results.length, 0, 0, 0);
+  for (const result of results) {
+    // A rejection carries reason 2, "proposed transfer syntaxes not supported", and a null syntax.
+    const syntax = result === Result.ACCEPTANCE ? [...uuidBytes(Uuid.ndrTransferSyntax), ...le32(2)] : new Array(20).fill(0);
+    body.push(...le16(result), ...le16(result === Result.ACCEPTANCE ? 0 : 2), ...syntax);
+  }
+  return pdu({ ptype, callId, body });
+}
+
+// response (12.6.4.10) carrying `stub`.
+export function responseWithStub(callId: number, contextId: number, stub: number[]): number[] {
+  return pdu({ ptype: PduType.RESPONSE, callId, body: [...le32(stub.length), ...le16(contextId), 0, 0, ...stub] });
+}
+
+// A request with an auth verifier at `authLevel` (6: packet privacy, the stub
+// is sealed; 5: packet integrity, the stub is clear). The stub is padded to
+// 4 bytes before the sec_trailer (13.2.6.1).
+export function authenticatedRequest(callId: number, contextId: number, opnum: number, stub: number[], authLevel: number): number[] {
+  const signature = [1, 0, 0, 0, ...new Array(12).fill(0x5a)];
+  return pdu({
+    ptype: PduType.REQUEST, callId,
+    body: [...le32(stub.length), ...le16(contextId), ...le16(opnum), ...stub],
+    auth: { authType: 10, authLevel, value: signature },
+  });
+}
+
+const be16b = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
+
+// A TCP/IP protocol tower (C706 appendix L): interface floor, NDR transfer
+// syntax floor, connection-oriented RPC, TCP port, IPv4 address.
+export function tcpTower(interfaceUuid: string, versionMajor: number, port: number, ipv4: string): number[] {
+  const floor = (lhs: number[], rhs: number[]) => [...le16(lhs.length), ...lhs, ...le16(rhs.length), ...rhs];
+  return [
+    ...le16(5),
+    ...floor([0x0d, ...uuidBytes(interfaceUuid), ...le16(versionMajor)], le16(0)),
+    ...floor([0x0d, ...uuidBytes(Uuid.ndrTransferSyntax), ...le16(2)], le16(0)),
+    ...floor([0x0b], le16(0)),
+    ...floor([0x07], be16b(port)),
+    ...floor([0x09], ipv4.split(".").map(Number)),
+  ];
+}
+
+// ept_map response stub (C706 appendix L, opnum 3): entry_handle, num_towers,
+// the conformant varying array of tower pointers, the towers, status.
+export function eptMapResponseStub(towers: number[][]): number[] {
+  const n = new Ndr().raw(new Array(20).fill(0)).u32(towers.length).u32(4).u32(0).u32(towers.length);
+  for (let i = 0; i < towers.length; i++) n.pointer(true);
+  for (const tower of towers) n.u32(tower.length).u32(tower.length).raw(tower).align(4);
+  return n.u32(0).bytes;
+}
+
+// ---------------------------------------------------------------------------
+// Stubs of the calls whose evidence the dissector reads
+
+// A path-only task call: SchRpcRun (12), SchRpcDelete (13) or SchRpcEnableTask (19) ([MS-TSCH] 3.2.5.4).
+export function taskPathStub(opnum: number, path: string, enabled = 1): number[] {
+  const n = new Ndr().wideString(path);
+  if (opnum === 12) return n.u32(0).pointer(false).u32(0).u32(0).pointer(false).bytes;
+  if (opnum === 13) return n.u32(0).bytes;
+  return n.u32(enabled).bytes;
+}
+
+// NetrJobAdd with an explicit time (ms after midnight) and day masks.
+export function netrJobAddAtStub(command: string, jobTimeMs: number, daysOfMonth: number, daysOfWeek: number): number[] {
+  return new Ndr().pointer(false)
+    .u32(jobTimeMs).u32(daysOfMonth).raw([daysOfWeek, 0x01]).pointer(true)
+    .wideString(command).bytes;
+}
+
+// RChangeServiceConfigW changing only the start type.
+export function changeStartTypeStub(startType: number): number[] {
+  return new Ndr().raw(new Array(20).fill(0x22))
+    .u32(0xffffffff).u32(startType).u32(0xffffffff)
+    .pointer(false)
+    .pointer(false).pointer(false).pointer(false).u32(0)
+    .pointer(false).pointer(false).u32(0)
+    .pointer(false).bytes;
+}
+
+// RRP_UNICODE_STRING / RPC_UNICODE_STRING ([MS-RRP] 2.2.4): lengths in bytes
+// with the terminating NUL, a unique pointer, then the characters.
+function unicodeString(n: Ndr, text: string): Ndr {
+  const bytes = (text.length + 1) * 2;
+  n.align(4);
+  n.raw(le16(bytes)).raw(le16(bytes)).pointer(true);
+  return n.wideString(text);
+}
+
+// winreg calls taking a key handle and one string: BaseRegOpenKey (15),
+// BaseRegCreateKey (6), BaseRegDeleteKey (7), BaseRegDeleteValue (8),
+// BaseRegSetValue (22), BaseRegSaveKey (20).
+export function winregStub(opnum: number, text: string): number[] {
+  const n = unicodeString(new Ndr().raw(new Array(20).fill(0x33)), text);
+  if (opnum === 15) return n.u32(0).u32(0x20019).bytes;
+  if (opnum === 22) return n.u32(1).u32(4).raw([0x41, 0, 0, 0]).u32(4).bytes;
+  if (opnum === 20) return n.pointer(false).bytes;
+  return n.bytes;
+}
+
+// BaseInitiateSystemShutdownEx ([MS-RRP] 3.1.5.30) or BaseInitiateShutdownEx ([MS-RSP] 3.2.4.3).
+export function shutdownStub(message: string, timeoutSeconds: number): number[] {
+  const n = new Ndr().pointer(true).raw(le16(0x5c)).pointer(true);
+  return unicodeString(n, message).u32(timeoutSeconds).raw([1, 1]).u32(0x80000000).bytes;
+}
+
+// ElfrOpenELW ([MS-EVEN] 3.1.4.3): server name (null), ModuleName, RegModuleName, versions.
+export function elfrOpenElwStub(logName: string): number[] {
+  const n = unicodeString(new Ndr().pointer(false), logName);
+  return unicodeString(n, "").u32(1).u32(1).bytes;
+}
+
+// ElfrClearELFW ([MS-EVEN] 3.1.4.9): log handle, optional backup file.
+export function elfrClearElfwStub(backupFile?: string): number[] {
+  const n = new Ndr().raw(new Array(20).fill(0x44));
+  if (backupFile === undefined) return n.pointer(false).bytes;
+  return unicodeString(n.pointer(true), backupFile).bytes;
+}
+
+// EvtRpcClearLog ([MS-EVEN6] 3.1.4.16): control handle, channel path, backup path, flags.
+export function evtRpcClearLogStub(channel: string): number[] {
+  return new Ndr().raw(new Array(20).fill(0x55)).wideString(channel).pointer(false).u32(0).bytes;
+}
+
+// IDL_DRSGetNCChanges request, version 8 ([MS-DRSR] 4.1.10.2.11), asking for
+// the naming context `dn`: hDrs, dwInVersion, the union switch, then
+// DRS_MSG_GETCHGREQ_V8 with its DSNAME referent after the structure.
+export function drsGetNcChangesStub(dn: string): number[] {
+  const n = new Ndr().raw(new Array(20).fill(0x77)).u32(8).u32(8);
+  n.align(8).raw(new Array(16).fill(0x11)).raw(new Array(16).fill(0x22)).pointer(true);
+  n.align(8).raw(new Array(24).fill(0));              // usnvecFrom
+  n.pointer(false).u32(0x00201000).u32(1000).u32(10_000_000).u32(0);
+  n.align(8).raw(new Array(8).fill(0));               // liFsmoInfo
+  n.pointer(false).pointer(false).u32(0).pointer(false);
+  // DSNAME (5.50): conformance first, then the fixed part and the name.
+  const chars = dn.length + 1;
+  n.u32(chars).u32(56 + chars * 2).u32(0).raw(new Array(16).fill(0x33)).raw(new Array(28).fill(0)).u32(dn.length);
+  return n.raw([...utf16(dn), 0, 0]).align(4).bytes;
+}

@@ -16,8 +16,10 @@ function zeekRows(log: string): Row[] {
   }));
 }
 
+// Calls whose interface came from an ept_map response have no row in Zeek,
+// which names an interface only from a captured bind.
 function ourRows(records: CoreRecord[]): Row[] {
-  return calls(records).map((r) => ({
+  return calls(records).filter((r) => r.fields.endpoint_mapped !== true).map((r) => ({
     connection: `${r.src.ip}:${r.src.port}-${r.dst.ip}:${r.dst.port}`,
     endpoint: String(r.fields.interface ?? `unknown-${r.fields.interface_uuid}`),
     operation: String(r.fields.operation ?? `unknown-${r.fields.opnum}`),
@@ -94,9 +96,26 @@ test("dcerpc mapi calls carry the NTLM account", async () => {
   const path = capture("dcerpc/zeek_mapi_tcp.pcap");
   if (!path) return;
   const result = await runCapture(path);
-  const mapi = calls(result.records).filter((r) => r.fields.interface === "exchange_mapi");
+  const mapi = calls(result.records).filter((r) => r.fields.interface === "exchange_mapi" && r.fields.endpoint_mapped !== true);
   assert.ok(mapi.length > 0, "exchange_mapi calls present");
   for (const call of mapi) assert.is(call.fields.account, "CNAMIS\\ALeonard");
+});
+
+test("dcerpc mapi port learnt from ept_map", async () => {
+  // Same capture: ept_map on port 135 maps exchange_mapi to 192.168.0.2:1032, and a
+  // later connection to port 1032 starts before its bind was captured.
+  const path = capture("dcerpc/zeek_mapi_tcp.pcap");
+  if (!path) return;
+  const result = await runCapture(path);
+  const mapped = calls(result.records).filter((r) => r.fields.endpoint_mapped === true);
+  assert.ok(mapped.length > 0, "calls recognised through the endpoint mapper");
+  for (const call of mapped) {
+    assert.is(call.dst.port, 1032);
+    assert.is(call.fields.interface, "exchange_mapi");
+    assert.is(call.fields.operation, "EcDoRpc");
+    assert.is(call.fields.account, undefined, "no bind, so no NTLM account");
+  }
+  assert.ok((result.anomalies["dcerpc.context_unknown"] ?? 0) > 0, "calls before the ept_map response stay unnamed");
 });
 
 test("dcerpc atsvc NetrJobAdd command over smb2", async () => {

@@ -52,8 +52,11 @@ test("replay sample raises service and modbus alerts", async () => {
   assert.is(write!.src.ip, "10.10.0.55");
   assert.is(write!.dst.ip, "10.10.2.10");
   assert.is(write!.learning, false);
+  const drop = alerts.find((a) => a.model === "it-admin-share-executable");
+  assert.ok(drop, "no alert for the executable written to ADMIN$");
+  assert.is(drop!.evidence.file, "upd4te.exe");
   assert.match(result.stderr, "125 packets");
-  assert.match(result.stderr, "alerts: 3");
+  assert.match(result.stderr, "alerts: 4");
 });
 
 test("replay ids equal across runs", async () => {
