@@ -1,0 +1,122 @@
+// The core alone: a capture file loaded into batches in memory first, then
+// timed from the first `process` call to the end of `finish`, with every
+// record drained to the host. Prints one JSON object on stdout.
+//
+// Usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N]
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadBatches } from "./pcap.js";
+
+interface RunResult {
+  seconds: number;
+  records: number;
+}
+
+export interface CoreThroughputResult {
+  file: string;
+  packets: number;
+  wireBytes: number;
+  models: number;
+  runs: RunResult[];
+  recordsByType: Record<string, number>;
+  linearMemoryBytes: number | null;
+  counters: Record<string, number>;
+  anomalies: Record<string, number>;
+}
+
+// The core's linear memory, seen by wrapping the WebAssembly instantiation
+// entry points: the host API has no accessor for it.
+const instantiated: WebAssembly.Memory[] = [];
+
+function rememberMemory(instance: WebAssembly.Instance, imports?: WebAssembly.Imports): void {
+  for (const value of Object.values(instance.exports)) {
+    if (value instanceof WebAssembly.Memory) instantiated.push(value);
+  }
+  for (const module of Object.values(imports ?? {})) {
+    for (const value of Object.values(module)) {
+      if (value instanceof WebAssembly.Memory) instantiated.push(value);
+    }
+  }
+}
+
+function watchInstantiation(): void {
+  const OriginalInstance = WebAssembly.Instance;
+  const instantiate = WebAssembly.instantiate.bind(WebAssembly) as (...args: unknown[]) => Promise<unknown>;
+  // instantiate(bytes) resolves to { module, instance }, instantiate(module) to the instance.
+  (WebAssembly as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) => {
+    const result = await instantiate(source, imports);
+    const instance = result instanceof OriginalInstance ? result : (result as { instance: WebAssembly.Instance }).instance;
+    rememberMemory(instance, imports);
+    return result;
+  };
+  class WatchedInstance extends OriginalInstance {
+    constructor(module: WebAssembly.Module, imports?: WebAssembly.Imports) {
+      super(module, imports);
+      rememberMemory(this, imports);
+    }
+  }
+  (WebAssembly as { Instance: unknown }).Instance = WatchedInstance;
+}
+
+export async function measureCore(file: string, runs: number, withModels: boolean, maxFlows?: number): Promise<CoreThroughputResult> {
+  watchInstantiation();
+  const { Core } = await import("../agent/src/core/core.js");
+  const { batches, packets, wireBytes } = loadBatches(file);
+  const modelSet = withModels ? await (await import("../agent/src/core/models.js")).loadModelSet() : undefined;
+  const results: RunResult[] = [];
+  let recordsByType: Record<string, number> = {};
+  let stats: { counters: Record<string, number>; anomalies: Record<string, number> } = { counters: {}, anomalies: {} };
+  let memory: WebAssembly.Memory | undefined;
+  for (let run = 0; run < runs; run++) {
+    const seenBefore = instantiated.length;
+    const core = await Core.load(maxFlows === undefined ? {} : { limits: { maxFlows } });
+    modelSet?.install(core);
+    memory = instantiated[seenBefore] ?? memory;
+    const byType: Record<string, number> = {};
+    let records = 0;
+    const onRecord = (record: { type: string }) => {
+      records += 1;
+      byType[record.type] = (byType[record.type] ?? 0) + 1;
+    };
+    const started = performance.now();
+    for (const batch of batches) core.process(batch, onRecord);
+    core.finish(onRecord);
+    const seconds = (performance.now() - started) / 1000;
+    results.push({ seconds, records });
+    recordsByType = byType;
+    stats = core.stats();
+  }
+  return {
+    file, packets, wireBytes,
+    models: modelSet?.models.length ?? 0,
+    runs: results,
+    recordsByType,
+    linearMemoryBytes: memory ? memory.buffer.byteLength : null,
+    counters: stats.counters,
+    anomalies: stats.anomalies,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: { runs: { type: "string", default: "3" }, "no-models": { type: "boolean", default: false }, "max-flows": { type: "string" } },
+    allowPositionals: true,
+  });
+  const runs = Number(values.runs);
+  const maxFlows = values["max-flows"] === undefined ? undefined : Number(values["max-flows"]);
+  const validMaxFlows = maxFlows === undefined || (Number.isInteger(maxFlows) && maxFlows >= 1);
+  if (positionals.length !== 1 || !Number.isInteger(runs) || runs < 1 || !validMaxFlows) {
+    console.error("usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N]  (each N a whole number >= 1)");
+    process.exit(2);
+  }
+  const result = await measureCore(positionals[0], runs, !values["no-models"], maxFlows);
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: Error) => {
+    console.error(`core-throughput: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,76 @@
+// BENCHMARKS.md rendering: target verdicts and sections that were not measured.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { CoreResult, WholeProcessResult } from "../../bench/comparisons.js";
+import { renderReport, type BenchResults } from "../../bench/report.js";
+
+const summary = (median: number) => ({ median, min: median * 0.9, max: median * 1.1, runs: 3 });
+
+function results(corePacketsPerSecond: number, tsharkRatio: number): BenchResults {
+  const core: CoreResult = {
+    command: "npx tsx bench/core-throughput.ts bench/corpus/plant-mix-300000.pcap --runs 3",
+    file: "bench/corpus/plant-mix-300000.pcap", packets: 300_000, models: 5,
+    packetsPerSecond: summary(corePacketsPerSecond), megabitsPerSecond: summary(100),
+    recordsPerRun: 1000, recordsByType: { modbus: 1000 }, linearMemoryBytes: 64 << 20, counters: {}, anomalies: {},
+  };
+  const side = (label: string, packetsPerSecond: number) => ({
+    label, command: label, wallSeconds: summary(1), packetsPerSecond: summary(packetsPerSecond),
+    megabitsPerSecond: summary(10), maxRssMiB: summary(100), outputLines: 10,
+  });
+  const wholeProcess: WholeProcessResult = {
+    file: "bench/corpus/plant-mix-1500000.pcap", packets: 1_500_000, wireBytes: 1e9, runs: 3,
+    sides: [side("fieldsense replay --json", 1000 * tsharkRatio), side("tshark -T fields", 1000)],
+    ratios: [{ against: "tshark -T fields", ratio: tsharkRatio, worstCase: tsharkRatio * 0.8 }],
+  };
+  return {
+    mode: "full", startedAt: "2026-01-01T00:00:00Z", finishedAt: "2026-01-01T00:10:00Z", command: "npm run bench -- --full",
+    machine: { cpuModel: "Test CPU", logicalCores: 2, memoryGiB: 24, kernel: "6", os: "Debian", node: "v20", loadAverageAtStart: 0.1, loadAverageAtEnd: 0.2 },
+    tools: [{ name: "tshark", version: "4.0" }], corpus: [], fieldsenseLabel: "fieldsense replay --json",
+    core: { ok: true, value: core, seconds: 1 },
+    wholeProcess: { ok: true, value: wholeProcess, seconds: 1 },
+    memory: { ok: false, reason: "memory failed\nwith a second line | and a pipe" },
+    latency: { ok: false, reason: "mosquitto is not installed" },
+    ingest: { ok: false, reason: "mosquitto is not installed" },
+    profile: { ok: false, reason: "not run" },
+    coreProfile: { ok: false, reason: "not run" },
+  };
+}
+
+function targetRow(report: string, start: string): string {
+  const row = report.split("\n").find((line) => line.startsWith(`| ${start}`));
+  assert.ok(row, `no target row starting with "${start}"`);
+  return row!;
+}
+
+test("report core target missed by factor", () => {
+  const row = targetRow(renderReport(results(5_000_000, 60)), "core alone");
+  assert.ok(row.includes("5.00 Mpackets/s"), row);
+  assert.ok(row.includes("missed: 2.0x too slow (50.0% of the target)"), row);
+});
+
+test("report core target met", () => {
+  const row = targetRow(renderReport(results(12_000_000, 60)), "core alone");
+  assert.ok(row.endsWith("| met |"), row);
+});
+
+test("report tshark ratio met and plain side missing", () => {
+  const report = renderReport(results(12_000_000, 60));
+  assert.ok(targetRow(report, "fieldsense replay --json >= 50x").endsWith("| met |"));
+  const plain = targetRow(report, "fieldsense replay --json >= 5x");
+  assert.ok(plain.includes("not measured"), plain);
+  assert.ok(plain.includes("was not available"), plain);
+});
+
+test("report tshark ratio missed", () => {
+  const row = targetRow(renderReport(results(12_000_000, 25)), "fieldsense replay --json >= 50x");
+  assert.ok(row.includes("missed: 2.0x short"), row);
+});
+
+test("report failure reason stays one table row", () => {
+  const report = renderReport(results(12_000_000, 60));
+  const row = targetRow(report, "peak RSS < 120 MB");
+  assert.ok(row.includes("memory failed with a second line \\| and a pipe"), row);
+  assert.ok(report.includes("## Memory with many concurrent flows\n\nNot measured: memory failed with a second line"));
+});
+
+test.run();
