@@ -8,11 +8,11 @@
 // runtime, so nothing allocated per flow or per packet is ever freed.
 //
 // State areas come in two size classes, each a pool of its own
-// (wasm-core/assembly/dispatch.ts): APP_STATE_SMALL_BYTES, one area per flow
-// of the flow table (maxFlows), and APP_STATE_BYTES, appStateSlots areas. A
-// dissector exports the size of its state (for example MODBUS_STATE_BYTES),
-// and dispatch.ts puts it in the smallest class that holds it, checked when
-// the core is compiled.
+// (wasm-core/assembly/dispatch.ts). The small class, APP_STATE_SMALL_BYTES,
+// has one area per flow of the flow table (maxFlows). The large class,
+// APP_STATE_BYTES, has appStateSlots areas. A dissector exports the size of
+// its state (for example MODBUS_STATE_BYTES), and dispatch.ts puts it in the
+// smallest class large enough for it, checked when the core is compiled.
 //
 // Each protocol module exports, with its own prefix (modbus, smb, dcerpc):
 //

@@ -193,7 +193,7 @@ test("flow table eviction under small maxFlows", async () => {
   assert.is(modbusRecords(run).length, 6);
 });
 
-test("large dissector state exhausted is counted", async () => {
+test("large dissector state exhausted", async () => {
   // SMB takes a 32 KiB state area from the appStateSlots pool: with one
   // area, the second SMB flow is not dissected.
   const frames = [1, 2].flatMap((i) => {
@@ -209,7 +209,7 @@ test("large dissector state exhausted is counted", async () => {
   assert.is(run.anomalies["flow.app_state_exhausted"], 1);
 });
 
-test("modbus flows do not take large dissector state", async () => {
+test("modbus flows ignore appStateSlots", async () => {
   // Modbus takes a small state area, one per flow of the flow table, so
   // appStateSlots does not limit it.
   const frames = [1, 2, 3].flatMap((i) => modbusExchange(`10.7.1.${i}`, "10.7.1.100", 42100 + i));
@@ -217,6 +217,39 @@ test("modbus flows do not take large dissector state", async () => {
 
   assert.is(modbusRecords(run).length, 6);
   assert.is(run.anomalies["flow.app_state_exhausted"], undefined);
+});
+
+// A Modbus flow that sends `requests` requests before the first response.
+function pipelinedModbus(client: string, clientPort: number, requests: number): Uint8Array[] {
+  const c = new TcpConversation(client, clientPort, "10.7.2.100", 502).handshake();
+  for (let tid = 1; tid <= requests; tid++) c.fromClient(readHoldingRequest(tid, tid * 10, 1));
+  for (let tid = 1; tid <= requests; tid++) c.fromServer(readHoldingResponse(tid, [tid]));
+  return c.frames;
+}
+
+test("modbus pipelined requests take an extension", async () => {
+  // 4 pending requests fit the flow's own state area; the rest go to a
+  // pending extension, and every response still finds its request.
+  const run = await runFrames(pipelinedModbus("10.7.2.1", 42201, 10));
+  const responses = modbusRecords(run).filter((r) => r.fields.pdu_type === "response");
+
+  assert.is(responses.length, 10);
+  assert.equal(responses.map((r) => r.fields.start_address), [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+  assert.is(run.anomalies["modbus.pending_overflow"], undefined);
+  assert.is(run.anomalies["modbus.unmatched_response"], undefined);
+});
+
+test("modbus extensions released at flow end", async () => {
+  // 2,100 flows one after another, each with 6 requests in flight, through a
+  // table of 8 flows: more flows than the 2,048 extensions, so each evicted
+  // flow must give its extension back.
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 2100; i++) frames.push(...pipelinedModbus(`10.7.${3 + (i >> 8)}.${i & 0xff}`, 43000 + (i % 1000), 6));
+  const run = await runFrames(frames, { limits: { maxFlows: 8, appStateSlots: 1 } });
+
+  assert.is(modbusRecords(run).length, 2100 * 12);
+  assert.is(run.anomalies["modbus.pending_overflow"], undefined);
+  assert.is(run.anomalies["modbus.unanswered_request"], undefined);
 });
 
 test("idle flows expire by packet time", async () => {

@@ -103,8 +103,8 @@ export function callOnClose(protocol: u8, state: usize): void {
 }
 
 // Per-flow dissector state areas in two pools, one per size class of
-// protocols/api.ts, each allocated once by `initAppStates`; the free areas of
-// a pool form a stack. Modbus takes the small class; SMB, DCE-RPC and
+// protocols/api.ts, each allocated once by `initAppStates`. The free areas of
+// a pool form a stack. Modbus takes the small class, and SMB, DCE-RPC and
 // Kerberos take the large one.
 if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 

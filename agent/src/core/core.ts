@@ -27,6 +27,8 @@ export interface CoreRecord {
 export type FieldValue = number | string | boolean | FieldValue[];
 export interface CoreLimits {
   maxFlows?: number;
+  // Large (32 KiB) dissector state areas: SMB, DCE-RPC and Kerberos flows
+  // dissected at once. Modbus flows take a small area, one per flow.
   appStateSlots?: number;
   streamBufferBytes?: number;
   reassemblyBytesTotal?: number;
@@ -35,14 +37,15 @@ export interface CoreLimits {
 }
 export interface CoreStats { counters: Record<string, number>; anomalies: Record<string, number> }
 
-// Defaults sized for a gateway with 1 GB of memory: at most about 163 MiB of
-// linear memory (estimateCoreBytes), of which a pool is resident only once
-// used. That is 14 MiB of flow table and hash for 131,072 flows, 33 MiB of
-// small dissector state (one 256-byte area per flow, for Modbus), 16 MiB of
-// large dissector state (512 x 32 KiB, for SMB, DCE-RPC and Kerberos), 64 MiB
-// of stream buffers, 1 MiB of events, 4 MiB of scratch, 2 MiB for IP
-// defragmentation and 9 MiB of baseline and model tables. 100,000 concurrent
-// Modbus flows fit without eviction.
+// Defaults sized for a gateway with 1 GB of memory: about 130 MiB in all
+// (estimateCoreBytes, with the model engine's tables), and a pool becomes
+// resident only as it is used. The flow table and hash take 14 MiB for
+// 131,072 flows. Small dissector state takes 16.5 MiB (one 128-byte area per
+// flow, for Modbus) and large dissector state 16 MiB (512 x 32 KiB, for SMB,
+// DCE-RPC and Kerberos). The Modbus pending extensions take 2.8 MiB, stream
+// buffers 64 MiB, events 1 MiB, scratch 4 MiB, IP defragmentation 2 MiB, and
+// the baseline and model tables 8.8 MiB. 100,000 concurrent Modbus flows fit
+// without eviction.
 export const DEFAULT_LIMITS: Required<CoreLimits> = {
   maxFlows: 131072,
   appStateSlots: 512,
@@ -65,14 +68,13 @@ const SCRATCH_BYTES = 4 * 1024 * 1024;
 // Wasm32 linear memory cannot exceed 4 GiB, and the core is built with a
 // 2 GiB maximum (wasm-core/asconfig.json).
 const MAX_CORE_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
-// Pool sizes behind `estimateCoreBytes`, from wasm-core/assembly: a flow
-// entry (flows.ts), the two dissector state classes (protocols/api.ts), the
-// range list in front of each stream buffer (stream.ts), the fixed
-// defragmentation pool (fragments.ts), the Modbus pending extensions
-// (protocols/modbus/state.ts), and the tables the model engine allocates
-// when models are installed: the baseline history (224 bytes an entry,
-// baseline-history.ts), the frequency and master tables (baseline.ts) and the
-// model table (models.ts).
+// Pool sizes behind `estimateCoreBytes`, from wasm-core/assembly. The core
+// allocates a flow entry (flows.ts), the two dissector state classes
+// (protocols/api.ts), the range list in front of each stream buffer
+// (stream.ts), the fixed defragmentation pool (fragments.ts) and the Modbus
+// pending extensions (protocols/modbus/state.ts). The model engine allocates
+// the baseline history (224 bytes an entry, baseline-history.ts), the
+// frequency and master tables (baseline.ts) and the model table (models.ts).
 const FLOW_ENTRY_BYTES = 104;
 const APP_STATE_BYTES = 32768;
 const APP_STATE_SMALL_BYTES = 128;
@@ -189,9 +191,9 @@ function resolveLimits(limits: CoreLimits = {}): Required<CoreLimits> {
   return l;
 }
 
-// Bytes the core allocates for these limits (`configure`) and for the model
-// engine's tables with `historyEntries` baseline history entries; the layout
-// of each pool is in wasm-core/README.md. The 1 MiB added covers static data
+// Returns the bytes the core allocates for these limits (`configure`) and for
+// the model engine's tables with `historyEntries` baseline history entries.
+// wasm-core/README.md lays out each pool. The 1 MiB added covers static data
 // and the stack.
 export function estimateCoreBytes(l: Required<CoreLimits>, historyEntries = DEFAULT_BASELINE_HISTORY_ENTRIES): number {
   let buckets = 16;
