@@ -1,6 +1,7 @@
 // HTML rendering of an incident report. It converts the Markdown subset that
 // report.ts writes (headings, bullet lists, pipe tables, paragraphs, code
 // spans) and is no general Markdown converter.
+import { unescapeMarkdown } from "./markdown.js";
 
 export function reportToHtml(markdown: string, title: string): string {
   const body: string[] = [];
@@ -53,11 +54,12 @@ function table(rows: string[]): string {
   return `<table><thead><tr>${head}</tr></thead><tbody>${body.join("")}</tbody></table>`;
 }
 
-// Escapes text and turns `code spans` into <code> elements.
+// Escapes text for HTML, removes the Markdown escapes of markdownText and
+// turns `code spans` into <code> elements.
 function inline(text: string): string {
   return text.split(/(`[^`]*`)/).map((part) => {
     if (part.startsWith("`") && part.endsWith("`") && part.length >= 2) return `<code>${escapeHtml(part.slice(1, -1))}</code>`;
-    return escapeHtml(part);
+    return escapeHtml(unescapeMarkdown(part));
   }).join("");
 }
 

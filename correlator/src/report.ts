@@ -6,42 +6,48 @@ import { formatEndpoint } from "../../agent/src/publish/alert.js";
 import { KEY_EVIDENCE } from "../../agent/src/publish/evidence.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
 import type { FieldValue } from "../../agent/src/core/core.js";
-import type { Incident, Store } from "./store.js";
+import { markdownCode, markdownText } from "./markdown.js";
+import { scoreIncident, type Incident, type ModelSummary, type Store } from "./store.js";
 
 const CREATE_COMMANDS = new Set(["CREATE", "SMB_COM_NT_CREATE_ANDX"]);
 const WRITE_COMMANDS = new Set(["WRITE", "SMB_COM_WRITE_ANDX"]);
 const READ_COMMANDS = new Set(["READ", "SMB_COM_READ_ANDX"]);
 
+// Alerts listed one per line in sections 2 and 4. An incident with more
+// alerts lists its first ones and counts the rest; the summaries of section 1
+// and the header still cover every alert.
+export const REPORT_MAX_ALERT_LINES = 500;
+
 export function renderIncidentReport(store: Store, incidentId: number): string | undefined {
   const incident = store.incident(incidentId);
   if (!incident) return undefined;
-  const alerts = store.alertsOfIncident(incidentId);
+  const alerts = store.alertsOfIncident(incidentId, REPORT_MAX_ALERT_LINES);
+  const score = scoreIncident({ maxScore: incident.maxAlertScore, models: incident.models.length, techniques: incident.techniques.length });
   const lines: string[] = [];
   lines.push(`# Incident ${incident.id}: score ${incident.score}`, "");
-  lines.push(`- Site: ${incident.site}`);
+  lines.push(`- Site: ${markdownText(incident.site)}`);
+  lines.push(`- Score: ${score.explanation}`);
   lines.push(`- Packet time: ${iso(incident.firstMs)} to ${iso(incident.lastMs)}`);
-  lines.push(`- Hosts: ${incident.hosts.join(", ")}`);
-  lines.push(`- Alerts: ${alerts.length} from gateway(s) ${[...new Set(alerts.map((a) => a.gateway))].join(", ")}`);
-  if (spansItAndOt(alerts)) lines.push("- Spans IT and OT: the same hosts appear in IT protocol alerts and in Modbus alerts.");
+  lines.push(`- Hosts: ${incident.hosts.map(markdownText).join(", ")}`);
+  lines.push(`- Alerts: ${incident.alertCount} from gateway(s) ${store.incidentGateways(incidentId).map(markdownText).join(", ")}`);
+  if (spansItAndOt(store.incidentRecordTypes(incidentId))) {
+    lines.push("- Spans IT and OT: the same hosts appear in IT protocol alerts and in Modbus alerts.");
+  }
   lines.push("");
-  lines.push(...whatFired(alerts), "");
+  lines.push(...whatFired(store.modelSummaries(incidentId)), "");
   lines.push(...whoDidWhat(store, incident, alerts), "");
   lines.push(...filesMoved(store, incident), "");
   lines.push(...isRoutine(store, incident, alerts), "");
   return lines.join("\n");
 }
 
-function whatFired(alerts: Alert[]): string[] {
+function whatFired(models: ModelSummary[]): string[] {
   const lines = ["## 1. What fired, and the model's logic", ""];
-  const byModel = new Map<string, Alert[]>();
-  for (const alert of alerts) byModel.set(alert.model, [...(byModel.get(alert.model) ?? []), alert]);
-  for (const [model, fired] of byModel) {
-    const first = fired[0];
-    const scores = fired.map((a) => a.score);
-    lines.push(`### ${first.name} (\`${model}\`)`, "");
-    lines.push(`- Fired ${fired.length} time(s), score ${Math.max(...scores)}${first.learning ? ", baseline still learning" : ""}`);
-    lines.push(`- ATT&CK: ${first.mitre.length > 0 ? first.mitre.join(", ") : "none given"}`);
-    lines.push(`- Logic: ${first.logic.trim().replace(/\s+/g, " ")}`, "");
+  for (const { model, alerts, maxScore, first } of models) {
+    lines.push(`### ${markdownText(first.name)} (${markdownCode(model)})`, "");
+    lines.push(`- Fired ${alerts} time(s), score ${maxScore}${first.learning ? ", baseline still learning" : ""}`);
+    lines.push(`- ATT&CK: ${first.mitre.length > 0 ? first.mitre.map(markdownText).join(", ") : "none given"}`);
+    lines.push(`- Logic: ${markdownText(first.logic.trim().replace(/\s+/g, " "))}`, "");
   }
   lines.pop();
   return lines;
@@ -50,29 +56,31 @@ function whatFired(alerts: Alert[]): string[] {
 function whoDidWhat(store: Store, incident: Incident, alerts: Alert[]): string[] {
   const lines = ["## 2. Who did what to which host", "", "| Time (UTC) | From | To | Account | Model | Evidence |", "|---|---|---|---|---|---|"];
   for (const alert of alerts) {
-    lines.push(`| ${alert.ts} | ${formatEndpoint(alert.src)} | ${formatEndpoint(alert.dst)} | ${cell(alert.account ?? "unknown")} | ${cell(alert.name)} | ${cell(keyEvidence(alert.evidence))} |`);
+    const account = markdownText(alert.account ?? "unknown");
+    lines.push(`| ${markdownText(alert.ts)} | ${markdownText(formatEndpoint(alert.src))} | ${markdownText(formatEndpoint(alert.dst))} | ${account} | ${markdownText(alert.name)} | ${keyEvidence(alert.evidence)} |`);
   }
+  if (incident.alertCount > alerts.length) lines.push("", omitted(incident, alerts));
 
   // Protocols without authentication (Modbus) name no account, but the same
   // source host may have logged on elsewhere in the incident.
-  const accounts = accountsByHost(store, incident, alerts);
-  const unattributed = [...new Set(alerts.filter((a) => a.account === undefined).map((a) => a.src.ip))];
+  const accounts = accountsByHost(store, incident);
+  const unattributed = store.incidentAccounts(incident.id).filter((row) => row.account === null).map((row) => row.srcIp);
   const hints = unattributed
     .filter((host) => accounts.has(host))
-    .map((host) => `- No account in the alerts from ${host}, but ${host} used ${[...accounts.get(host)!].map((a) => `\`${a}\``).join(", ")} in this incident.`);
+    .map((host) => `- No account in the alerts from ${markdownText(host)}, but ${markdownText(host)} used ${[...accounts.get(host)!].map(markdownCode).join(", ")} in this incident.`);
   if (hints.length > 0) lines.push("", ...hints);
   return lines;
 }
 
 // Accounts seen per source host: from the incident's alerts and from NTLM
 // AUTHENTICATE records between its hosts around its time.
-function accountsByHost(store: Store, incident: Incident, alerts: Alert[]): Map<string, Set<string>> {
+function accountsByHost(store: Store, incident: Incident): Map<string, Set<string>> {
   const accounts = new Map<string, Set<string>>();
-  const add = (host: string, account: string | undefined) => {
+  const add = (host: string, account: string | null | undefined) => {
     if (!account) return;
     accounts.set(host, (accounts.get(host) ?? new Set()).add(account));
   };
-  for (const alert of alerts) add(alert.src.ip, alert.account);
+  for (const row of store.incidentAccounts(incident.id)) add(row.srcIp, row.account);
   const ntlm = store.recordsBetween(incident.site, incident.hosts, "ntlm", incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
   for (const record of ntlm) add(record.src.ip, text(record.account));
   return accounts;
@@ -102,7 +110,7 @@ function filesMoved(store: Store, incident: Incident): string[] {
   for (const record of records) {
     const command = String(record.command ?? "");
     if (typeof record.named_pipe === "string") {
-      pipes.add(`${record.named_pipe} on ${record.dst.ip}`);
+      pipes.add(`${markdownText(record.named_pipe)} on ${markdownText(record.dst.ip)}`);
       continue;
     }
     const name = text(record.path) ?? text(record.file_id);
@@ -131,10 +139,11 @@ function filesMoved(store: Store, incident: Incident): string[] {
   } else {
     lines.push("| First seen (UTC) | File | Share | Direction | Bytes written | Bytes read | Size at open | Disposition |", "|---|---|---|---|---|---|---|---|");
     for (const f of files.values()) {
-      const direction = f.written > 0 && f.read === 0 ? `${f.client} -> ${f.server}`
-        : f.read > 0 && f.written === 0 ? `${f.server} -> ${f.client}`
-        : `${f.client} <-> ${f.server}`;
-      lines.push(`| ${f.firstTs} | ${cell(f.file)} | ${cell(f.share)} | ${direction} | ${f.written} | ${f.read} | ${f.size ?? ""} | ${cell(f.disposition ?? "")} |`);
+      const [client, server] = [markdownText(f.client), markdownText(f.server)];
+      const direction = f.written > 0 && f.read === 0 ? `${client} -> ${server}`
+        : f.read > 0 && f.written === 0 ? `${server} -> ${client}`
+        : `${client} <-> ${server}`;
+      lines.push(`| ${markdownText(f.firstTs)} | ${markdownText(f.file)} | ${markdownText(f.share)} | ${direction} | ${f.written} | ${f.read} | ${f.size ?? ""} | ${markdownText(f.disposition ?? "")} |`);
     }
     lines.push("", "File contents are not kept: the gateway forwards facts about transfers, not payload bytes.");
   }
@@ -145,30 +154,30 @@ function filesMoved(store: Store, incident: Incident): string[] {
 function isRoutine(store: Store, incident: Incident, alerts: Alert[]): string[] {
   const lines = ["## 4. Is this routine?", ""];
   for (const alert of alerts) {
-    const context = alert.context.seen_before
-      ? `seen before by the gateway${alert.context.first_seen ? `, first on ${alert.context.first_seen}` : ""}`
-      : "first time the gateway has seen it";
-    lines.push(`- ${alert.ts} ${alert.name}: ${context}${alert.learning ? " (baseline still learning)" : ""}.`);
+    const firstSeen = alert.context.first_seen ? `, first on ${markdownText(String(alert.context.first_seen))}` : "";
+    const context = alert.context.seen_before ? `seen before by the gateway${firstSeen}` : "first time the gateway has seen it";
+    lines.push(`- ${markdownText(alert.ts)} ${markdownText(alert.name)}: ${context}${alert.learning ? " (baseline still learning)" : ""}.`);
   }
+  if (incident.alertCount > alerts.length) lines.push("", omitted(incident, alerts));
   lines.push("");
-  const pairs = new Map<string, [string, string]>();
-  for (const alert of alerts) {
-    const [a, b] = [alert.src.ip, alert.dst.ip].sort();
-    pairs.set(`${a}|${b}`, [a, b]);
-  }
   // History ends one correlation window before the first alert, so that the
   // records of the incident itself (the logon and file copy just before a
   // service is created) do not count as routine.
   const before = incident.firstMs - store.windowMs;
-  for (const [a, b] of pairs.values()) {
+  for (const [a, b] of store.incidentHostPairs(incident.id)) {
     const h = store.history(incident.site, a, b, before);
+    const pair = `${markdownText(a)} and ${markdownText(b)}`;
     if (h.alerts === 0 && h.records === 0) {
-      lines.push(`- ${a} and ${b}: the store contains nothing between these hosts before ${iso(before)}; this pair is new.`);
+      lines.push(`- ${pair}: the store contains nothing between these hosts before ${iso(before)}; this pair is new.`);
     } else {
-      lines.push(`- ${a} and ${b}: before ${iso(before)} the store contains ${h.alerts} alert(s) and ${h.records} record(s) between these hosts over ${h.days} day(s), the first on ${h.firstTs}.`);
+      lines.push(`- ${pair}: before ${iso(before)} the store contains ${h.alerts} alert(s) and ${h.records} record(s) between these hosts over ${h.days} day(s), the first on ${markdownText(h.firstTs ?? "")}.`);
     }
   }
   return lines;
+}
+
+function omitted(incident: Incident, shown: Alert[]): string {
+  return `The first ${shown.length} of ${incident.alertCount} alerts are listed; the other ${incident.alertCount - shown.length} are in the store.`;
 }
 
 // Identifies one READ or WRITE exchange, so that a dissector writing a record
@@ -177,14 +186,14 @@ function transferKey(record: RecordJson): string {
   return `${record.flow_id}|${String(record.session_id ?? "")}|${String(record.message_id ?? record.ts)}|${String(record.command)}`;
 }
 
-function spansItAndOt(alerts: Alert[]): boolean {
-  const kinds = new Set(alerts.map((a) => (a.record === "modbus" ? "ot" : "it")));
+function spansItAndOt(recordTypes: string[]): boolean {
+  const kinds = new Set(recordTypes.map((type) => (type === "modbus" ? "ot" : "it")));
   return kinds.size > 1;
 }
 
 function keyEvidence(evidence: Record<string, FieldValue>): string {
   const shown = KEY_EVIDENCE.filter((name) => evidence[name] !== undefined);
-  return shown.map((name) => `${name}=${valueText(evidence[name])}`).join(", ");
+  return markdownText(shown.map((name) => `${name}=${valueText(evidence[name])}`).join(", "));
 }
 
 function valueText(value: FieldValue): string {
@@ -193,13 +202,6 @@ function valueText(value: FieldValue): string {
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-// Escapes a value for a Markdown table cell. Text with backslashes (shares,
-// DOMAIN\user) goes into a code span, where backslashes stay literal.
-function cell(value: string): string {
-  const flat = value.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
-  return flat.includes("\\") ? `\`${flat.replace(/`/g, "'")}\`` : flat;
 }
 
 function iso(ms: number): string {

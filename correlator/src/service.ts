@@ -1,7 +1,7 @@
 // The correlator service: subscribes to every gateway's alerts and records,
 // validates and stores them, groups alerts into incidents and keeps one
 // report per incident (Markdown and HTML) up to date.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { MqttClient } from "mqtt";
@@ -15,7 +15,7 @@ import { silentLogger } from "../../agent/src/log.js";
 import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
-import { DEFAULT_WINDOW_MS, Store } from "./store.js";
+import { createFolder, DEFAULT_WINDOW_MS, Store } from "./store.js";
 
 export const ALERTS_FILTER = "fieldsense/v1/+/+/alerts";
 export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
@@ -25,6 +25,15 @@ const REPORT_FLUSH_MS = 200;
 // How long an MQTT 5 broker keeps the correlator's session (and queues its
 // QoS 1 messages) while the correlator is away: 7 days, in seconds.
 const SESSION_EXPIRY_SEC = 7 * 24 * 3600;
+// How long start() waits for the SUBACK. A broker that accepts the connection
+// but never confirms the subscription delivers nothing, so a service that
+// waited forever would look healthy while receiving no alert.
+export const DEFAULT_SUBSCRIBE_TIMEOUT_MS = 30_000;
+// Mosquitto publishes its version here as a retained message. Other brokers
+// (aedes among them) send nothing, and the subscription is dropped after
+// BROKER_VERSION_WAIT_MS.
+const BROKER_VERSION_TOPIC = "$SYS/broker/version";
+const BROKER_VERSION_WAIT_MS = 2000;
 
 // url plus the TLS files and credentials of BrokerSettings.
 export interface CorrelatorOptions extends BrokerSettings {
@@ -39,6 +48,7 @@ export interface CorrelatorOptions extends BrokerSettings {
   clientId?: string;
   protocolVersion?: MqttVersion;
   connectTimeoutMs?: number;
+  subscribeTimeoutMs?: number;
   // Messages larger than this are rejected unread.
   maxMessageBytes?: number;
   logger?: Logger;
@@ -54,6 +64,10 @@ export interface CorrelatorStats {
   recordsStored: number;
   recordsDuplicate: number;
   recordsInvalid: number;
+  // Valid messages that the store failed to write (disk full, file made
+  // read-only, I/O error): they are lost.
+  alertsLost: number;
+  recordsLost: number;
   // Every rejected message, by reason.
   rejected: Record<RejectionKind, number>;
 }
@@ -61,11 +75,12 @@ export interface CorrelatorStats {
 export class Correlator {
   readonly stats: CorrelatorStats = {
     alertsStored: 0, alertsDuplicate: 0, alertsInvalid: 0, alertsWrongTopic: 0,
-    recordsStored: 0, recordsDuplicate: 0, recordsInvalid: 0,
+    recordsStored: 0, recordsDuplicate: 0, recordsInvalid: 0, alertsLost: 0, recordsLost: 0,
     rejected: Object.fromEntries(REJECTION_KINDS.map((kind) => [kind, 0])) as Record<RejectionKind, number>,
   };
   private readonly dirtyIncidents = new Set<number>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private brokerVersionTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   private constructor(
@@ -81,7 +96,14 @@ export class Correlator {
     const validators = loadValidators();
     const brokerOptions = brokerClientOptions(options);
     const store = new Store(options.dbPath, options.windowMs ?? DEFAULT_WINDOW_MS);
-    if (options.reportsDir) mkdirSync(options.reportsDir, { recursive: true });
+    if (options.reportsDir) {
+      try {
+        createFolder(options.reportsDir, "the reports folder", "create it with write access for this user, or give --reports another folder");
+      } catch (error) {
+        store.close();
+        throw error;
+      }
+    }
     // A persistent session's queued messages can arrive in the same read as
     // the CONNACK, before start() has built the Correlator, so they wait here.
     const early: Array<[string, Buffer]> = [];
@@ -106,13 +128,20 @@ export class Correlator {
     for (const [topic, payload] of early.splice(0)) correlator.handleMessage(topic, payload);
     logConnectionEvents(client, options.url, logger);
     // Subscriptions are renewed by mqtt.js after a reconnect (resubscribe defaults to true).
+    const subscribeTimeoutMs = options.subscribeTimeoutMs ?? DEFAULT_SUBSCRIBE_TIMEOUT_MS;
     try {
-      await client.subscribeAsync([ALERTS_FILTER, RECORDS_FILTER], { qos: 1 });
+      await withTimeout(client.subscribeAsync([ALERTS_FILTER, RECORDS_FILTER], { qos: 1 }), subscribeTimeoutMs);
     } catch (error) {
-      await correlator.stop();
-      throw new Error(`subscribing to ${ALERTS_FILTER} and ${RECORDS_FILTER} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`);
+      await correlator.stop(true);
+      const timedOut = error instanceof SubscribeTimeout;
+      const message = timedOut
+        ? `broker ${redactUrl(options.url)} accepted the connection but did not confirm the subscription to ${ALERTS_FILTER} and ${RECORDS_FILTER} (no SUBACK) within ${subscribeTimeoutMs} ms; check the broker's log and its ACL for this client`
+        : `subscribing to ${ALERTS_FILTER} and ${RECORDS_FILTER} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
+      logger.error({ broker: redactUrl(options.url), topics: [ALERTS_FILTER, RECORDS_FILTER], timedOut }, message);
+      throw new Error(message);
     }
     logger.info({ broker: redactUrl(options.url), db: options.dbPath, reportsDir: options.reportsDir }, "correlator started");
+    correlator.requestBrokerVersion();
     return correlator;
   }
 
@@ -121,6 +150,10 @@ export class Correlator {
   // as a warning, later ones at debug level, so a flood of bad messages
   // cannot flood the log.
   handleMessage(topic: string, payload: Buffer): void {
+    if (topic === BROKER_VERSION_TOPIC) {
+      this.onBrokerVersion(payload.toString("utf8"));
+      return;
+    }
     const result = ingestMessage(topic, payload, this.validators, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     if (!result.accepted) {
       this.reject(result.kind, result.leaf, topic, result.reason);
@@ -130,8 +163,47 @@ export class Correlator {
       if (result.leaf === "alerts") this.storeAlert(result.alert);
       else this.storeRecord(result.site, result.gateway, result.record);
     } catch (error) {
-      this.logger.error({ topic, err: (error as Error).message }, "storing the message failed; dropped");
+      this.storeFailed(result.leaf, topic, error as Error);
     }
+  }
+
+  // Asks the broker for its version, without delaying the start: Mosquitto
+  // queues at most max_queued_messages (default 1000) messages per client, so
+  // a longer correlator outage loses alerts unless the setting is raised.
+  private requestBrokerVersion(): void {
+    const unsubscribe = () => {
+      this.brokerVersionTimer = undefined;
+      if (!this.stopped) this.client.unsubscribeAsync(BROKER_VERSION_TOPIC).catch(() => undefined);
+    };
+    this.client.subscribeAsync(BROKER_VERSION_TOPIC, { qos: 0 }).catch(() => undefined);
+    this.brokerVersionTimer = setTimeout(unsubscribe, BROKER_VERSION_WAIT_MS);
+    this.brokerVersionTimer.unref();
+  }
+
+  private onBrokerVersion(version: string): void {
+    if (!/^mosquitto/i.test(version) || this.brokerVersionTimer === undefined) return;
+    clearTimeout(this.brokerVersionTimer);
+    this.brokerVersionTimer = undefined;
+    this.client.unsubscribeAsync(BROKER_VERSION_TOPIC).catch(() => undefined);
+    this.logger.warn(
+      { broker: redactUrl(this.options.url), brokerVersion: version.slice(0, 80), setting: "max_queued_messages" },
+      "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator while it is stopped and drops the rest; check that mosquitto.conf raises it as deploy/mosquitto/mosquitto.conf.example does",
+    );
+  }
+
+  // Whether the store lost any alert since start; the CLI then exits 1.
+  get failed(): boolean {
+    return this.stats.alertsLost > 0;
+  }
+
+  // Counts a message the store could not write and logs it as an error with
+  // the running count, at counts 1, 2, 4, 8, ... so that a full disk under a
+  // flood of messages cannot flood the log too. stop() logs the final counts.
+  private storeFailed(leaf: "alerts" | "records", topic: string, error: Error): void {
+    const count = leaf === "alerts" ? ++this.stats.alertsLost : ++this.stats.recordsLost;
+    if ((count & (count - 1)) !== 0) return;
+    const fields = { topic, db: this.options.dbPath, err: error.message, alertsLost: this.stats.alertsLost, recordsLost: this.stats.recordsLost };
+    this.logger.error(fields, `storing ${leaf === "alerts" ? "an alert" : "a record"} failed; ${count} ${leaf} lost so far`);
   }
 
   private storeAlert(alert: Alert): void {
@@ -194,15 +266,32 @@ export class Correlator {
 
   // Disconnects, writes pending reports and closes the store. The broker keeps
   // the session and its subscriptions for the next start.
-  async stop(): Promise<void> {
+  // `force` ends the connection without waiting for packets in flight, for a
+  // broker that does not answer.
+  async stop(force = false): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
+    if (this.brokerVersionTimer) clearTimeout(this.brokerVersionTimer);
+    await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
     this.writeReports();
     this.store.close();
-    this.logger.info({ ...this.stats }, "correlator stopped");
+    if (this.failed) {
+      this.logger.error({ ...this.stats, db: this.options.dbPath }, `correlator stopped after losing ${this.stats.alertsLost} alert(s) it could not store`);
+    } else {
+      this.logger.info({ ...this.stats }, "correlator stopped");
+    }
   }
+}
+
+class SubscribeTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SubscribeTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function defaultClientId(): string {

@@ -30,4 +30,18 @@ test("html escapes markup and split pipes", () => {
   assert.not.match(html, "<i>");
 });
 
+test("html keeps alert values as text", () => {
+  const store = new Store(":memory:");
+  const alert = sampleAlert();
+  alert.name = "x\n# Injected heading\n<script>alert(1)</script> *bold* | cell";
+  const inserted = store.insertAlert(alert);
+  if (!inserted.stored) throw new Error("alert not stored");
+  const html = reportToHtml(renderIncidentReport(store, inserted.incidentId)!, "Incident 1");
+  store.close();
+  assert.not.match(html, "<h1>Injected heading</h1>");
+  assert.not.match(html, "<script>");
+  assert.match(html, "<h3>x # Injected heading &lt;script&gt;alert(1)&lt;/script&gt; *bold* | cell (<code>remote-service-svcctl</code>)</h3>");
+  assert.match(html, "<td>x # Injected heading &lt;script&gt;alert(1)&lt;/script&gt; *bold* | cell</td>");
+});
+
 test.run();

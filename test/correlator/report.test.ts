@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { AlertIdentity } from "../../agent/src/publish/alert.js";
-import { renderIncidentReport } from "../../correlator/src/report.js";
+import { renderIncidentReport, REPORT_MAX_ALERT_LINES } from "../../correlator/src/report.js";
 import { Store } from "../../correlator/src/store.js";
-import { alertRecord, OFFICE, sampleAlert, smbCopyRecords, WORKSTATION } from "../publish/samples.js";
+import { alertRecord, modbusAlertRecord, OFFICE, sampleAlert, smbCopyRecords, WORKSTATION } from "../publish/samples.js";
 
 const DAY = 86_400;
 const T0 = 1_773_129_640;
@@ -50,6 +50,65 @@ test("report pipes listed apart from files", () => {
   const report = renderIncidentReport(store, inserted.incidentId)!;
   assert.match(report, "SMB traffic between these hosts named no files around this time.");
   assert.match(report, `Named pipes opened: svcctl on ${WORKSTATION}.`);
+  store.close();
+});
+
+// Values an attacker controls on the wire, each trying to add a heading, a
+// list item, a table row or markup to the report.
+const INJECTED = "x\n# Injected heading\r\n- injected item\u2028| injected | row |\n<b>bold</b> [link](http://127.0.0.1/)";
+
+function injectedAlert() {
+  const alert = sampleAlert();
+  alert.name = INJECTED;
+  alert.account = `PLANT\\m.keller\n# Injected account heading`;
+  alert.evidence = { ...alert.evidence, operation: INJECTED };
+  return alert;
+}
+
+test("report flattens newlines from alert values", () => {
+  const store = new Store(":memory:");
+  const inserted = store.insertAlert(injectedAlert());
+  if (!inserted.stored) throw new Error("alert not stored");
+  const report = renderIncidentReport(store, inserted.incidentId)!;
+  const headings = report.split("\n").filter((line) => line.startsWith("#"));
+  assert.equal(headings.map((line) => line.split(" ")[0]), ["#", "##", "###", "##", "##", "##"]);
+  assert.not.match(report, /^# Injected/m);
+  assert.not.match(report, /^- injected item/m);
+  assert.not.match(report, /^\| injected/m);
+  assert.not.match(report, "\u2028");
+  assert.match(report, "### x \\# Injected heading - injected item \\| injected \\| row \\| \\<b\\>bold\\</b\\> \\[link\\](http://127.0.0.1/)");
+  // The account keeps its backslash inside a code span.
+  assert.match(report, "| `PLANT\\m.keller # Injected account heading` |");
+  // Every row of the alerts table still has its 6 cells.
+  const row = report.split("\n").find((line) => line.startsWith("| 2026-"))!;
+  assert.is(row.split(/(?<!\\)\|/).length - 2, 6, row);
+  store.close();
+});
+
+test("report explains the incident score", () => {
+  const store = new Store(":memory:");
+  // 80 (svcctl, 2 techniques) and 70 (modbus, 2 techniques).
+  store.insertAlert(sampleAlert());
+  const inserted = store.insertAlert(sampleAlert("plant-a", "gw-1", modbusAlertRecord()));
+  if (!inserted.stored) throw new Error("alert not stored");
+  const report = renderIncidentReport(store, inserted.incidentId)!;
+  assert.match(report, "# Incident 1: score 100");
+  assert.match(report, "- Score: 100 = highest alert score 80 + bonus 20 (5 x (1 extra model(s) + 3 extra ATT&CK technique(s)) = 20)");
+  store.close();
+});
+
+test("report of a large incident", () => {
+  const store = new Store(":memory:");
+  const base = sampleAlert();
+  const count = REPORT_MAX_ALERT_LINES + 20;
+  for (let i = 0; i < count; i++) {
+    store.insertAlert({ ...base, id: `many-${i}`, ts: new Date((T0 + i) * 1000).toISOString() });
+  }
+  const report = renderIncidentReport(store, 1)!;
+  assert.match(report, `- Alerts: ${count} from gateway(s) gw-1`);
+  assert.match(report, `- Fired ${count} time(s), score 80`);
+  assert.is(report.split("\n").filter((line) => line.startsWith("| 2026-")).length, REPORT_MAX_ALERT_LINES);
+  assert.match(report, `The first ${REPORT_MAX_ALERT_LINES} of ${count} alerts are listed; the other 20 are in the store.`);
   store.close();
 });
 

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt from "mqtt";
+import pino from "pino";
 import { GatewayPublisher, topicFor } from "../../agent/src/publish/mqtt.js";
 import { Correlator } from "../../correlator/src/service.js";
 import { modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
@@ -123,6 +124,64 @@ test("correlator receives alerts sent while stopped", async () => {
     const stored = correlator;
     await until(() => stored.store.hasAlert(alert.id), "the alert queued by the broker");
     assert.is(stored.stats.alertsStored, 1);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("correlator counts alerts the store fails to write", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const logLines: Array<{ level: number; msg: string; alertsLost?: number; db?: string }> = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => { logLines.push(JSON.parse(line)); } });
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), logger });
+    // Fails every insert as a full disk or an I/O error would.
+    correlator.store.db.exec("CREATE TRIGGER fail_inserts BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    await publisher.publishAlert(sampleAlert("plant-a", "gw-1"));
+    await publisher.publishAlert(sampleAlert("plant-a", "gw-1", modbusAlertRecord()));
+    await publisher.close();
+
+    const running = correlator;
+    await until(() => running.stats.alertsLost === 2, "2 lost alerts");
+    assert.is(running.stats.alertsStored, 0);
+    assert.ok(running.failed);
+    const errors = logLines.filter((line) => line.level >= 50);
+    assert.equal(errors.map((line) => line.alertsLost), [1, 2]);
+    assert.match(errors[0].msg, "storing an alert failed; 1 alerts lost so far");
+    assert.is(errors[0].db, join(dir, "c.db"));
+    await running.stop();
+    const stopped = logLines[logLines.length - 1];
+    assert.is(stopped.level, 50);
+    assert.match(stopped.msg, "correlator stopped after losing 2 alert(s)");
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("correlator warns about the mosquitto queue", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const logLines: Array<{ level: number; msg: string; setting?: string; brokerVersion?: string }> = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => { logLines.push(JSON.parse(line)); } });
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), logger });
+    await until(() => logLines.some((line) => line.setting === "max_queued_messages"), "the max_queued_messages warning");
+    const warning = logLines.find((line) => line.setting === "max_queued_messages")!;
+    assert.is(warning.level, 40);
+    assert.match(warning.brokerVersion!, /^mosquitto version \d/);
+    assert.match(warning.msg, "default 1000");
+    // The version message is no rejected alert.
+    assert.is(correlator.stats.rejected.unexpected_topic, 0);
   } finally {
     await correlator?.stop();
     await broker.stop();

@@ -1,11 +1,12 @@
 // `fieldsense correlator` and `fieldsense report`.
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Correlator } from "../../../correlator/src/service.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
 import { renderIncidentReport } from "../../../correlator/src/report.js";
 import { Store } from "../../../correlator/src/store.js";
 import { checkBrokerUrl } from "../config/config.js";
-import { defaultDbPath, defaultReportsDir } from "../config/data-dir.js";
+import { defaultDbPath } from "../config/data-dir.js";
 import { createLogger } from "../log.js";
 import { CORRELATOR_HELP, REPORT_HELP } from "./help.js";
 import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
@@ -27,8 +28,7 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
   const problem = checkBrokerUrl(broker);
   if (problem) throw new UsageError(problem);
   const windowMinutes = values["window-minutes"] !== undefined ? positiveInteger("--window-minutes", values["window-minutes"] as string) : 60;
-  const dbPath = (values.db as string | undefined) ?? defaultDbPath();
-  const reportsDir = (values.reports as string | undefined) ?? defaultReportsDir();
+  const { dbPath, reportsDir } = correlatorPaths(values.db as string | undefined, values.reports as string | undefined);
 
   const logger = createLogger("fieldsense-correlator");
   const correlator = await Correlator.start({ url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, logger });
@@ -44,7 +44,18 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
     process.on("SIGTERM", stop);
   });
   await correlator.stop();
+  if (correlator.failed) {
+    output.stderr(`correlator stopped after losing ${correlator.stats.alertsLost} alert(s) that store ${dbPath} could not write; see the error lines in the log\n`);
+    return 1;
+  }
   return 0;
+}
+
+// The store, by default in the data directory, and the reports folder, by
+// default reports/ beside the store.
+export function correlatorPaths(db: string | undefined, reports: string | undefined): { dbPath: string; reportsDir: string } {
+  const dbPath = db ?? defaultDbPath();
+  return { dbPath, reportsDir: reports ?? join(dirname(dbPath), "reports") };
 }
 
 export function reportCommand(argv: string[], output: Output): number {
@@ -64,7 +75,7 @@ export function reportCommand(argv: string[], output: Output): number {
     output.stderr(`store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
     return 1;
   }
-  const store = new Store(dbPath);
+  const store = new Store(dbPath, undefined, true);
   try {
     if (incidentId !== undefined) {
       const report = renderIncidentReport(store, incidentId);

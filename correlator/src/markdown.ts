@@ -1,0 +1,35 @@
+// Text from alerts and records (names, accounts, evidence, file names) placed
+// into the Markdown of an incident report. Such text comes from the network,
+// so it must not add structure: no line breaks, no headings, no table cells,
+// no links, no HTML. report.ts writes every such value through markdownText,
+// and html.ts reads it back through unescapeMarkdown.
+
+// Line breaks as CommonMark and HTML renderers treat them, plus the Unicode
+// line and paragraph separators.
+const LINE_BREAKS = /\r\n|[\r\n\v\f\u0085\u2028\u2029]/g;
+// Characters that open or close Markdown and GFM constructs inside a line.
+// Backticks are replaced rather than escaped, so that html.ts can find code
+// spans by their backticks alone.
+const MARKDOWN_SPECIAL = /[\\*_{}[\]<>#|~!]/g;
+const ESCAPED_SPECIAL = /\\([\\*_{}[\]<>#|~!])/g;
+
+// Returns `value` as one line of Markdown text that renders literally. Text
+// with backslashes (DOMAIN\user, \\server\share) goes into a code span, where
+// backslashes stay literal and readable. Only `|` is escaped there, because a
+// GFM table splits cells on it even inside code spans.
+export function markdownText(value: string): string {
+  const flat = value.replace(LINE_BREAKS, " ").replace(/`/g, "'");
+  if (flat.includes("\\")) return `\`${flat.replace(/\|/g, "\\|")}\``;
+  return flat.replace(MARKDOWN_SPECIAL, (char) => `\\${char}`);
+}
+
+// Returns `value` (a model id, an account) as a code span outside tables,
+// with line breaks and backticks replaced as in markdownText.
+export function markdownCode(value: string): string {
+  return `\`${value.replace(LINE_BREAKS, " ").replace(/`/g, "'")}\``;
+}
+
+// Removes the escapes markdownText adds, for text outside code spans.
+export function unescapeMarkdown(text: string): string {
+  return text.replace(ESCAPED_SPECIAL, "$1");
+}
