@@ -28,6 +28,30 @@ export class CaptureError extends Error {
   }
 }
 
+// Plain words for the system errors of opening or reading a capture file,
+// each with what to do about it. Other codes keep Node's own message.
+const SYSTEM_ERROR_WORDS: Record<string, { words: string; advice: string }> = {
+  ENOENT: { words: "not found", advice: "check the path" },
+  EACCES: { words: "permission denied", advice: "give the user running fieldsense read permission, or run it as a user that has it" },
+  EPERM: { words: "permission denied", advice: "give the user running fieldsense read permission, or run it as a user that has it" },
+  EISDIR: { words: "is a directory, not a capture file", advice: "give the pcap or pcapng files inside it" },
+  ENAMETOOLONG: { words: "has a name too long for the file system", advice: "check the path" },
+  ENOTDIR: { words: "not found, because a part of its path is not a directory", advice: "check the path" },
+  ELOOP: { words: "has too many symbolic links in its path", advice: "check the links" },
+  EMFILE: { words: "cannot be opened because too many files are open", advice: "raise the open-file limit (ulimit -n)" },
+};
+
+// Builds the open_failed error for a system error raised by open, stat or
+// read, in words, with the errno code for searching.
+export function systemCaptureError(path: string, error: unknown): CaptureError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const known = code !== undefined ? SYSTEM_ERROR_WORDS[code] : undefined;
+  const message = known
+    ? `capture file ${path} ${known.words} (${code}); ${known.advice}`
+    : `capture file ${path} cannot be read: ${(error as Error).message ?? String(error)}; check the path and its read permission`;
+  return new CaptureError("open_failed", path, 0, message);
+}
+
 export function hex32(value: number): string {
   return "0x" + (value >>> 0).toString(16).padStart(8, "0");
 }

@@ -2,7 +2,7 @@
 // holds more than one chunk plus the record or block it is looking at.
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
-import { CaptureError } from "./errors.js";
+import { CaptureError, systemCaptureError } from "./errors.js";
 
 export const DEFAULT_READ_CHUNK_BYTES = 1 << 20;
 
@@ -30,16 +30,21 @@ export class FileSource {
     try {
       handle = await open(path, "r");
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new CaptureError("open_failed", path, 0, `cannot open capture file ${path}: ${reason}; check the path and its read permission`);
+      throw systemCaptureError(path, error);
     }
+    let stats;
     try {
-      const { size } = await handle.stat();
-      return new FileSource(handle, path, size, chunkBytes);
+      stats = await handle.stat();
     } catch (error) {
       await handle.close();
-      throw new CaptureError("open_failed", path, 0, `cannot read the size of capture file ${path}: ${String(error)}`);
+      throw systemCaptureError(path, error);
     }
+    // Opening a directory read-only succeeds on Linux; only the first read fails.
+    if (stats.isDirectory()) {
+      await handle.close();
+      throw systemCaptureError(path, Object.assign(new Error("is a directory"), { code: "EISDIR" }));
+    }
+    return new FileSource(handle, path, stats.size, chunkBytes);
   }
 
   // File offset of the first byte not yet consumed.
@@ -72,7 +77,12 @@ export class FileSource {
     this.start = 0;
     while (this.end < length) {
       const readAt = this.fileOffset + this.end;
-      const { bytesRead } = await this.handle.read(this.buffer, this.end, this.buffer.length - this.end, readAt);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await this.handle.read(this.buffer, this.end, this.buffer.length - this.end, readAt));
+      } catch (error) {
+        throw systemCaptureError(this.path, error);
+      }
       if (bytesRead === 0) {
         throw new CaptureError("read_failed", this.path, readAt, `capture file ${this.name} ended at byte ${readAt} although its size was ${this.size}; was it modified while being read?`);
       }

@@ -74,6 +74,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
     const recordOffset = source.offset;
     if (!(await source.ensure(RECORD_HEADER_BYTES))) {
       stats.truncatedRecords += 1;
+      stats.truncatedAt = recordOffset;
       break;
     }
     const record = source.view(RECORD_HEADER_BYTES);
@@ -90,6 +91,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
     }
     if (!(await source.ensure(RECORD_HEADER_BYTES + captureLength))) {
       stats.truncatedRecords += 1;
+      stats.truncatedAt = recordOffset;
       break;
     }
     if (builder.mustFlushBefore(linkType, fracPerSecond, captureLength)) yield builder.take();

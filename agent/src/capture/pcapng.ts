@@ -86,6 +86,14 @@ interface PacketTime { tsSec: number; tsNsec: number }
 
 export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats, batchBytes: number): AsyncGenerator<PacketBatch> {
   stats.format = "pcapng";
+  // A file must open with a whole section header block; one cut inside it is
+  // an error like a pcap file cut inside its 24-byte file header.
+  const minSectionHeaderBytes = MIN_BLOCK_BYTES.get(BLOCK_SECTION_HEADER)!;
+  if (source.size < minSectionHeaderBytes) {
+    throw new CaptureError("truncated_header", source.path, 0,
+      `invalid pcapng section header at byte 0 of ${source.name}: the file has ${source.size} bytes, fewer than the ` +
+      `${minSectionHeaderBytes}-byte section header block; the capture was cut short`);
+  }
   const builder = new BatchBuilder(batchBytes, source.path, stats);
   let section: Section | undefined;
   // A simple packet block has no timestamp and takes the previous packet's.
@@ -95,6 +103,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
     const blockOffset = source.offset;
     if (!(await source.ensure(BLOCK_FRAME_BYTES))) {
       stats.truncatedRecords += 1;
+      stats.truncatedAt = blockOffset;
       break;
     }
     const frame = source.view(BLOCK_FRAME_BYTES);
@@ -127,6 +136,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
     }
     if (source.remaining < blockLength) {
       stats.truncatedRecords += 1;
+      stats.truncatedAt = blockOffset;
       break;
     }
 

@@ -2,7 +2,7 @@
 // as PacketBatches.
 import type { PacketBatch } from "./batch.js";
 import { DEFAULT_BATCH_BYTES } from "./batch-builder.js";
-import { identifyMagic, magicText } from "./detect.js";
+import { identifyMagic, magicText, MAGIC_BYTES } from "./detect.js";
 import { CaptureError } from "./errors.js";
 import { FileSource } from "./file-source.js";
 import { readPcapRecords } from "./pcap.js";
@@ -49,10 +49,14 @@ async function* readDetected(path: string, options: ReadCaptureOptions, expected
     await source.ensure(Math.min(IDENTIFY_BYTES, source.size));
     const head = source.bytes(Math.min(IDENTIFY_BYTES, source.size));
     const identity = identifyMagic(head);
+    if (identity.format === "other" && head.length < MAGIC_BYTES) {
+      throw new CaptureError("not_a_capture", path, 0, `invalid capture file ${source.name}: ${source.name} is ${identity.description}; ${identity.advice}`);
+    }
     if (identity.format === "other") {
       throw new CaptureError("not_a_capture", path, 0,
         `invalid capture file header at byte 0 of ${source.name}: magic ${magicText(head)} is ${identity.description}, not pcap or pcapng; ${identity.advice}`);
     }
+    stats.format = identity.format;
     if (expected !== undefined && identity.format !== expected) {
       throw new CaptureError("wrong_format", path, 0,
         `invalid ${expected} header at byte 0 of ${source.name}: magic ${magicText(head)} is ${identity.format}, not ${expected}; read it with readCapture, which detects the format`);

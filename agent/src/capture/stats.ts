@@ -7,13 +7,16 @@ export interface CaptureStats {
   batches: number;
   // Records or blocks cut short by the end of the file. Reading stops at the first one.
   truncatedRecords: number;
+  // File offset of the record or block that the end of the file cuts short.
+  truncatedAt?: number;
   // pcapng blocks that carry no packet and were skipped, by block type name.
   skippedBlocks: Record<string, number>;
   // One entry per pcap file header or pcapng interface description block, in file order.
   interfaces: { linkType: number; tsresol: number /* units per second */ }[];
-  format: "pcap" | "pcapng";
+  // "unknown" until the magic bytes identify the file.
+  format: "pcap" | "pcapng" | "unknown";
 }
 
 export function newCaptureStats(): CaptureStats {
-  return { packets: 0, bytes: 0, batches: 0, truncatedRecords: 0, skippedBlocks: {}, interfaces: [], format: "pcap" };
+  return { packets: 0, bytes: 0, batches: 0, truncatedRecords: 0, skippedBlocks: {}, interfaces: [], format: "unknown" };
 }

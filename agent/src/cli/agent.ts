@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import pino from "pino";
 import { ConfigError, defaultAgentConfig, loadAgentConfig, type AgentConfig } from "../config/agent-config.js";
 import { checkBrokerUrl, checkTopicLevel } from "../config/config.js";
-import type { Logger } from "../log.js";
+import { LOG_LEVELS, type Logger } from "../log.js";
 import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 import { AGENT_HELP } from "./help.js";
 import { liveSessionsOpened } from "../capture/live.js";
@@ -69,8 +69,7 @@ export function agentConfigFrom(values: AgentValues): AgentConfig {
 
   const level = text("log-level");
   if (level !== undefined) {
-    const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-    if (!levels.includes(level)) throw new UsageError(`invalid --log-level "${level}": use one of ${levels.join(", ")}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`invalid --log-level "${level}": use one of ${LOG_LEVELS.join(", ")}`);
     config.logLevel = level;
   }
   if (config.capture.snapLength < 64 || config.capture.snapLength > 262144) {

@@ -23,6 +23,40 @@ export const processOutput: Output = {
   get stderrIsTTY() { return process.stderr.isTTY === true; },
 };
 
+// Exit code after stdout's reader went away (EPIPE): 128 + SIGPIPE (13), the
+// code a shell reports for a program that SIGPIPE ended.
+export const BROKEN_PIPE_EXIT_CODE = 128 + 13;
+
+const WRITE_ERROR_WORDS: Record<string, string> = {
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EIO: "input/output error",
+  EBADF: "standard output is closed",
+  EACCES: "permission denied",
+};
+
+let stdoutGuarded = false;
+
+// Ends the process on a failed write to stdout instead of Node's unhandled
+// 'error' stack trace. EPIPE (`fieldsense replay ... | head -1`) stops
+// quietly with BROKEN_PIPE_EXIT_CODE. Other errors, such as ENOSPC when stdout
+// is /dev/full or a full disk, print one line on stderr and exit with 1.
+export function guardStdout(stream: NodeJS.WriteStream = process.stdout, exit: (code: number) => void = (code) => process.exit(code)): void {
+  if (stream === process.stdout) {
+    if (stdoutGuarded) return;
+    stdoutGuarded = true;
+  }
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") {
+      exit(BROKEN_PIPE_EXIT_CODE);
+      return;
+    }
+    const words = error.code !== undefined && WRITE_ERROR_WORDS[error.code] ? ` (${WRITE_ERROR_WORDS[error.code]})` : "";
+    process.stderr.write(`fieldsense: cannot write to standard output: ${error.code ?? error.message}${words}; free space or redirect the output elsewhere\n`);
+    exit(1);
+  });
+}
+
 // Colour only on a terminal, and never when NO_COLOR is set to anything
 // non-empty (https://no-color.org).
 export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -42,6 +76,11 @@ export function parseCommand<T extends Options>(command: string, argv: string[],
     if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
       const option = /'([^']+)'/.exec(message)?.[1] ?? message;
       throw new UsageError(`unknown option ${option} for "fieldsense ${command}"; see "fieldsense ${command} --help"`);
+    }
+    const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(message);
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && missing) {
+      const option = missing[1];
+      throw new UsageError(`${option} needs a value: write "${option} VALUE" or "${option}=VALUE"; see "fieldsense ${command} --help"`);
     }
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
       throw new UsageError(`${message.replace(/\.$/, "")}; see "fieldsense ${command} --help"`);

@@ -26,6 +26,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     models: { type: "string" },
     site: { type: "string" },
     gateway: { type: "string" },
+    all: { type: "boolean" },
   });
   if (values.help) {
     output.stdout(DEMO_HELP);
@@ -36,9 +37,10 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
   const problem = checkTopicLevel("--site", site) ?? checkTopicLevel("--gateway", gateway);
   if (problem) throw new UsageError(problem);
   const files = positionals.length > 0 ? positionals : [demoCapturePath()];
+  // Created first: an invalid FIELDSENSE_LOG_LEVEL stops the demo before anything starts.
+  const logger = createLogger("fieldsense-demo", process.env.FIELDSENSE_LOG_LEVEL ?? "warn");
   const keepData = values.data !== undefined;
   const dataDir = keepData ? (values.data as string) : mkdtempSync(join(tmpdir(), "fieldsense-demo-"));
-  const logger = createLogger("fieldsense-demo", process.env.FIELDSENSE_LOG_LEVEL ?? "warn");
 
   const broker = await startBroker();
   const url = `mqtt://127.0.0.1:${broker.port}`;
@@ -50,7 +52,9 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     });
     publisher = await GatewayPublisher.connect({ url, site, gateway, logger });
     output.stdout(`Fieldsense demo: broker ${url}, store ${join(dataDir, "correlator.db")}\n\n== Alerts ==\n\n`);
-    const run = await runReplay({ files, json: false, records: false, site, gateway, modelsDir: values.models as string | undefined }, output, publisher);
+    const run = await runReplay({
+      files, json: false, records: false, site, gateway, modelsDir: values.models as string | undefined, all: values.all === true,
+    }, output, publisher);
     await publisher.flush();
     output.stderr(formatSummary(run.result));
     if (run.alerts.length === 0) output.stdout("(no alerts)\n\n");

@@ -2,6 +2,12 @@
 // `fieldsense --help` loads neither the core nor the broker.
 import { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE } from "../config/config.js";
 
+// Defined here so that help loads neither the core nor mqtt.js. The replay
+// uses LEARNING_SUMMARY_SCORE from here; test/cli/replay-output.test.ts checks
+// that DEFAULT_BROKER_TIMEOUT_MS equals the publisher's DEFAULT_ACK_TIMEOUT_MS.
+export const LEARNING_SUMMARY_SCORE = 50;
+export const DEFAULT_BROKER_TIMEOUT_MS = 10_000;
+
 export const MAIN_HELP = `Usage: fieldsense COMMAND [options]
 
 Passive threat detection for plant networks.
@@ -21,26 +27,45 @@ Commands:
   models list      list the detection models; "models show ID" explains one
   help [COMMAND]   show help for a command
 
-Run "fieldsense COMMAND --help" for the options of a command.
+Run "fieldsense COMMAND --help" for the options of a command, and
+"fieldsense --version" for the version.
 
 Exit codes: 0 success, 1 failure (the message on stderr says what failed),
 2 usage error (an unknown option or a missing argument).
 Colour is used only when the output is a terminal and NO_COLOR is not set.
 `;
 
+export const HELP_HELP = `Usage: fieldsense help [COMMAND]
+
+Shows the list of commands, or the help of COMMAND (the same text as
+"fieldsense COMMAND --help").
+`;
+
 export const REPLAY_HELP = `Usage: fieldsense replay FILE... [options]
 
 Replays pcap or pcapng files through the decoder and the detection models.
 Alerts are printed for people on stdout; a summary (packets, records, alerts,
-anomalies) goes to stderr. A file that cannot be read is reported and the
-other files still run; the exit code is then 1.
+anomalies) goes to stderr. Learning alerts scored below ${LEARNING_SUMMARY_SCORE} are
+summed up in one line per model (--all prints each one; --json always does).
+
+Files that are not read to their end are named in the summary with the byte
+offset where reading stopped, and the other files still run:
+  - a file that cannot be opened (not found, a directory, permission denied),
+    is not a capture, or has an impossible record or block length is an
+    error, and the exit code is 1;
+  - a last record cut short by the end of the file (a capture stopped or
+    copied while being written) is a warning, and the exit code stays 0.
 
 Options:
   --json            print alerts as NDJSON (one JSON object per line, type "alert")
   --records         print protocol records as NDJSON; with --json, alerts and
                     records share the stream, told apart by "type"
+  --all             print every alert, learning alerts with low scores included
   --broker URL      also publish alerts and selected records to this MQTT broker
-                    (mqtt://host:port), QoS 1
+                    (mqtt://HOST:PORT or mqtts://HOST:PORT), QoS 1; alerts the
+                    broker does not acknowledge make the exit code 1
+  --timeout-ms N    milliseconds to wait for the broker's CONNACK and for each
+                    PUBACK (default ${DEFAULT_BROKER_TIMEOUT_MS})
   --site S          site name in alerts and topics (default "${DEFAULT_SITE}")
   --gateway G       gateway name in alerts and topics (default: the host name)
   --models DIR      folder of model files (default: the package's models/)
@@ -49,6 +74,7 @@ Options:
   -h, --help        show this help
 
 On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
+When stdout is closed early (replay ... | head), the replay stops with exit code 141.
 `;
 
 export const CORRELATOR_HELP = `Usage: fieldsense correlator --broker URL [--db FILE] [--reports DIR] [--window-minutes N]
@@ -87,7 +113,9 @@ Runs the whole chain locally: starts an MQTT broker (aedes) on 127.0.0.1 on a
 free port, starts the correlator, replays the capture files (default: the
 project's sample plant capture) publishing alerts and records, waits until the
 correlator has stored every alert, prints the alerts and the incident reports,
-and stops everything. Nothing listens beyond the loopback interface.
+and stops everything. Nothing listens beyond the loopback interface. A file
+that cannot be read is reported in the summary and the other files still
+run; the exit code is then 1.
 
 Options:
   --data DIR     keep the store (correlator.db) and reports in DIR; by default a
@@ -95,6 +123,8 @@ Options:
   --models DIR   folder of model files (default: the package's models/)
   --site S       site name (default "demo")
   --gateway G    gateway name (default "gateway-1")
+  --all          print every alert; otherwise learning alerts scored below
+                 ${LEARNING_SUMMARY_SCORE} are summed up in one line per model
   -h, --help     show this help
 `;
 

@@ -1,9 +1,9 @@
 // Entry point of the `fieldsense` command (bin/fieldsense.js loads the
 // compiled copy of this file). Commands are imported when they run, so that
 // help and usage errors work without loading the WebAssembly core.
-import { processOutput, USAGE_ERROR_CODE, UsageError, type Output } from "./args.js";
+import { guardStdout, processOutput, USAGE_ERROR_CODE, UsageError, type Output } from "./args.js";
 import {
-  AGENT_HELP, ALERTS_HELP, ASSETS_HELP, CONFIG_HELP, CORRELATOR_HELP, DEMO_HELP, EXTRACT_HELP, MAIN_HELP, MODBUS_HELP,
+  AGENT_HELP, ALERTS_HELP, ASSETS_HELP, CONFIG_HELP, CORRELATOR_HELP, DEMO_HELP, EXTRACT_HELP, HELP_HELP, MAIN_HELP, MODBUS_HELP,
   REPLAY_HELP, REPORT_HELP, STATUS_HELP, MODELS_HELP,
 } from "./help.js";
 
@@ -16,6 +16,7 @@ const HELP: Record<string, string> = {
 // Runs one command and returns the exit code: 0 success, 1 failure, 2 usage error.
 export async function main(argv: string[], output: Output = processOutput): Promise<number> {
   const [command, ...rest] = argv;
+  if (output === processOutput) guardStdout();
   try {
     switch (command) {
       case "agent": return await (await import("./agent.js")).agentCommand(rest, output);
@@ -37,9 +38,16 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       case "--help":
         output.stdout(MAIN_HELP);
         return 0;
+      case "--version":
+        output.stdout(`fieldsense ${await packageVersion()}\n`);
+        return 0;
       case "help": {
         const topic = rest[0];
-        if (topic !== undefined && !HELP[topic]) throw new UsageError(`unknown command "${topic}"; commands are ${Object.keys(HELP).join(", ")}`);
+        if (topic === "help") {
+          output.stdout(HELP_HELP);
+          return 0;
+        }
+        if (topic !== undefined && !HELP[topic]) throw new UsageError(`unknown command "${topic}"; commands are ${Object.keys(HELP).join(", ")}, help`);
         output.stdout(topic ? HELP[topic] : MAIN_HELP);
         return 0;
       }
@@ -52,4 +60,13 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     // may see its own copy of args.js under a CommonJS test runner.
     return (error as { code?: unknown }).code === USAGE_ERROR_CODE ? 2 : 1;
   }
+}
+
+// The version in the package.json of the fieldsense package.
+async function packageVersion(): Promise<string> {
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { packageRoot } = await import("../config/paths.js");
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string };
+  return manifest.version ?? "unknown";
 }

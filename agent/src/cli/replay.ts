@@ -5,12 +5,12 @@ import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway } from ".
 import { createLogger } from "../log.js";
 import type { ReplayResult } from "../pipeline.js";
 import { formatAlertText, type Alert } from "../publish/alert.js";
-import { GatewayPublisher, redactUrl } from "../publish/mqtt.js";
+import { DEFAULT_ACK_TIMEOUT_MS, GatewayPublisher, redactUrl } from "../publish/mqtt.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
-import { REPLAY_HELP } from "./help.js";
-import { nonNegativeNumber, parseCommand, UsageError, type Output } from "./args.js";
+import { LEARNING_SUMMARY_SCORE, REPLAY_HELP } from "./help.js";
+import { nonNegativeNumber, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 import { ProgressBar } from "./progress.js";
-import { formatSummary } from "./summary.js";
+import { formatSummary, hasFileErrors } from "./summary.js";
 
 export interface ReplaySettings {
   files: string[];
@@ -22,6 +22,11 @@ export interface ReplaySettings {
   modelsDir?: string;
   // Pacing: 1 is the captured rate, 0 (the default) as fast as possible.
   speed?: number;
+  // Human output: also print learning alerts scored below LEARNING_SUMMARY_SCORE,
+  // which are otherwise summed up in one line per model.
+  all?: boolean;
+  // Milliseconds to wait for the broker's CONNACK and for each PUBACK.
+  timeoutMs?: number;
 }
 
 export function parseReplay(argv: string[]): ReplaySettings | "help" {
@@ -33,6 +38,8 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     gateway: { type: "string" },
     models: { type: "string" },
     speed: { type: "string" },
+    all: { type: "boolean" },
+    "timeout-ms": { type: "string" },
   });
   if (values.help) return "help";
   if (positionals.length === 0) {
@@ -52,6 +59,8 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     gateway,
     modelsDir: values.models as string | undefined,
     speed: values.speed !== undefined ? nonNegativeNumber("--speed", values.speed as string) : 0,
+    all: values.all === true,
+    timeoutMs: values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"] as string) : undefined,
   };
 }
 
@@ -66,6 +75,7 @@ export interface ReplayRun {
 // forwarded selection of records.
 export async function runReplay(settings: ReplaySettings, output: Output, publisher?: GatewayPublisher): Promise<ReplayRun> {
   const alerts: Alert[] = [];
+  const learning = new LearningSummary();
   const pendingAcks: Promise<void>[] = [];
   let published = 0;
   const track = (ack: Promise<void>) => {
@@ -88,7 +98,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     onAlert: async (alert) => {
       alerts.push(alert);
       if (settings.json) output.stdout(JSON.stringify(alert) + "\n");
-      else if (!settings.records) output.stdout(formatAlertText(alert) + "\n\n");
+      else if (!settings.records && (settings.all || !learning.absorb(alert))) output.stdout(formatAlertText(alert) + "\n\n");
       if (publisher) track(publisher.publishAlert(alert));
       await settle(pendingAcks);
     },
@@ -99,9 +109,39 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     },
   });
   progress?.bar.finish();
+  for (const line of learning.lines()) output.stdout(line + "\n");
   // Acknowledgements still open are the caller's to wait for, with
   // publisher.flush() or publisher.close(), which bounds the wait.
   return { result, alerts, published };
+}
+
+// Counts the low-scored learning alerts that the human output leaves out, per
+// model and score, with the reason the model gave for the lower score. Models
+// lower their scores while baselines are learned, so such alerts are many.
+class LearningSummary {
+  private readonly groups = new Map<string, { model: string; score: number; count: number; reason?: string }>();
+
+  // Returns true when the alert is counted here instead of printed.
+  absorb(alert: Alert): boolean {
+    if (!alert.learning || alert.score >= LEARNING_SUMMARY_SCORE) return false;
+    const key = `${alert.model}\u0000${alert.score}`;
+    const group = this.groups.get(key);
+    if (group) {
+      group.count++;
+      return true;
+    }
+    const lowering = alert.why.filter((factor) => factor.points < 0).sort((a, b) => a.points - b.points)[0];
+    this.groups.set(key, { model: alert.model, score: alert.score, count: 1, reason: lowering?.reason });
+    return true;
+  }
+
+  lines(): string[] {
+    return [...this.groups.values()].map(({ model, score, count, reason }) => {
+      const noun = count === 1 ? "learning alert" : "learning alerts";
+      const because = reason ? `, scored low because ${reason}` : ", scored low while the baselines were being learned";
+      return `${count} ${noun} of ${model} (score ${score})${because}; --all shows them`;
+    });
+  }
 }
 
 // A progress bar over the bytes of all files; a file that cannot be read
@@ -141,6 +181,7 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
   if (settings.broker) {
     publisher = await GatewayPublisher.connect({
       url: settings.broker, site: settings.site, gateway: settings.gateway,
+      connectTimeoutMs: settings.timeoutMs, ackTimeoutMs: settings.timeoutMs,
       logger: createLogger("fieldsense-publish", process.env.FIELDSENSE_LOG_LEVEL ?? "warn"),
     });
   }
@@ -150,14 +191,25 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
     output.stderr(formatSummary(result));
     let unacknowledged = 0;
     if (publisher) {
-      unacknowledged = await publisher.close();
+      // close() drops what is still open after its timeout; messages whose
+      // PUBACK timed out earlier are in stats.unacknowledged.
+      unacknowledged = (await publisher.close()) + publisher.stats.unacknowledged;
       closed = true;
-      const { alertsPublished, recordsPublished, failed } = publisher.stats;
-      output.stderr(`published to ${redactUrl(settings.broker!)}: ${alertsPublished} alerts and ${recordsPublished} records acknowledged, ${failed} failed, ${unacknowledged} unacknowledged\n`);
+      output.stderr(publishedLine(settings, publisher, unacknowledged));
     }
-    const unreadable = result.files.filter((f) => f.error).length;
-    return unreadable > 0 || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
+    return hasFileErrors(result) || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
   } finally {
     if (publisher && !closed) await publisher.close();
   }
+}
+
+function publishedLine(settings: ReplaySettings, publisher: GatewayPublisher, unacknowledged: number): string {
+  const { alertsPublished, recordsPublished, failed, alertsUnacknowledged } = publisher.stats;
+  const broker = redactUrl(settings.broker!);
+  let line = `published to ${broker}: ${alertsPublished} alerts and ${recordsPublished} records acknowledged, ${failed} failed, ${unacknowledged} unacknowledged\n`;
+  if (alertsUnacknowledged > 0) {
+    line += `error: ${alertsUnacknowledged} alerts were not acknowledged by ${broker} within ${settings.timeoutMs ?? DEFAULT_ACK_TIMEOUT_MS} ms; ` +
+      "check that the broker runs and accepts QoS 1 messages, then replay again\n";
+  }
+  return line;
 }

@@ -23,16 +23,25 @@ export function checkTopicLevel(option: string, value: string): string | undefin
   return `invalid ${option} "${value}": use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit (it becomes an MQTT topic level)`;
 }
 
-// Returns an error message for a broker URL that mqtt.js cannot use, else undefined.
+// MQTT URL schemes mqtt.js dials: tcp: and ssl: are its aliases of mqtt: and mqtts:.
+export const BROKER_URL_SCHEMES = ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"];
+
+// Returns an error message for a broker URL that mqtt.js cannot use, else
+// undefined. A URL without a host ("mqtt://", "mqtt:127.0.0.1") is rejected,
+// because mqtt.js would quietly dial localhost:1883 instead.
 export function checkBrokerUrl(value: string): string | undefined {
+  const expected = "expected mqtt://HOST:PORT or mqtts://HOST:PORT, such as mqtt://127.0.0.1:1883";
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return `invalid broker URL "${value}": expected a URL such as mqtt://127.0.0.1:1883`;
+    return `invalid broker URL "${value}": ${expected}`;
   }
-  if (!["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"].includes(url.protocol)) {
+  if (!BROKER_URL_SCHEMES.includes(url.protocol)) {
     return `invalid broker URL "${value}": scheme ${url.protocol} is not an MQTT scheme; use mqtt://, mqtts://, ws:// or wss://`;
+  }
+  if (url.hostname === "") {
+    return `invalid broker URL "${value}": it names no host; ${expected}`;
   }
   return undefined;
 }

@@ -268,6 +268,7 @@ export function parseModelFile(file: string, text: string, index = 0): LoadedMod
     throw new ModelError("model.yaml_invalid", `invalid YAML in ${file} line ${line}: ${first.message.split("\n")[0]}`, file, line);
   }
   const value: unknown = document.toJS();
+  if (value === null || value === undefined) throw new ModelError("model.file_empty", `model file ${file} is empty: write a model in it (see the files in models/) or remove it`, file);
   const validate = schemaValidator();
   if (!validate(value)) {
     const error = (validate.errors ?? [])[0];

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { IClientOptions } from "mqtt";
+import { checkBrokerUrl } from "../config/config.js";
 
 export interface BrokerSettings {
   url: string;
@@ -45,6 +46,10 @@ export function brokerClientOptions(settings: BrokerSettings, env: NodeJS.Proces
   if (!SECURE_SCHEMES.has(url.protocol) && !PLAIN_SCHEMES.has(url.protocol)) {
     throw new BrokerSettingsError(`unsupported broker URL scheme "${url.protocol}" in ${redactedHost(url)}: use mqtt://, mqtts://, ws:// or wss://`);
   }
+  // The rest of the URL check (a host is required) is the one the CLI and
+  // the configuration file use.
+  const problem = checkBrokerUrl(settings.url);
+  if (problem) throw new BrokerSettingsError(problem);
   if (url.password) {
     throw new BrokerSettingsError(`broker URL ${redactedHost(url)} contains a password: remove it and set passwordFile or passwordEnv instead`);
   }

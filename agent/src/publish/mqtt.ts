@@ -16,6 +16,8 @@ import type { RecordJson } from "./record.js";
 // once 65,535 are open, so publishing waits for PUBACKs past this window.
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+// How long GatewayPublisher waits for the PUBACK of one message.
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
 // How long close() waits for outstanding acknowledgements.
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 // Delay between reconnect attempts once the first connection succeeded.
@@ -29,6 +31,8 @@ export interface PublisherOptions {
   gateway: string;
   maxInFlight?: number;
   connectTimeoutMs?: number;
+  // Milliseconds to wait for each message's PUBACK (default DEFAULT_ACK_TIMEOUT_MS).
+  ackTimeoutMs?: number;
   // Skip the MQTT 5 attempt (4) or refuse to fall back (5).
   protocolVersion?: MqttVersion;
   logger?: Logger;
@@ -38,6 +42,11 @@ export interface PublisherStats {
   alertsPublished: number;
   recordsPublished: number;
   failed: number;
+  // Messages without a PUBACK within the acknowledgement timeout, or given
+  // up on because the broker had stopped acknowledging. Alerts are also
+  // counted in alertsUnacknowledged.
+  unacknowledged: number;
+  alertsUnacknowledged: number;
   // Highest number of unacknowledged messages at one time.
   peakInFlight: number;
 }
@@ -64,6 +73,10 @@ export function redactUrl(url: string): string {
 
 export class MqttConnectError extends Error {
   readonly code = "FIELDSENSE_MQTT_CONNECT";
+}
+
+export class MqttAckTimeoutError extends Error {
+  readonly code = "FIELDSENSE_MQTT_ACK_TIMEOUT";
 }
 
 // Connects with MQTT 5, then 3.1.1 when the broker rejects version 5.
@@ -168,8 +181,14 @@ export function connectOnce(
 // Publishes alerts and records of one gateway through a bounded window of
 // unacknowledged QoS 1 messages.
 export class GatewayPublisher {
-  readonly stats: PublisherStats = { alertsPublished: 0, recordsPublished: 0, failed: 0, peakInFlight: 0 };
+  readonly stats: PublisherStats = {
+    alertsPublished: 0, recordsPublished: 0, failed: 0, unacknowledged: 0, alertsUnacknowledged: 0, peakInFlight: 0,
+  };
   private inFlight = 0;
+  // Set when a PUBACK times out and cleared by the next PUBACK. While set,
+  // messages fail at once instead of each waiting out the timeout, so that a
+  // stopped broker costs one timeout, not one per window of messages.
+  private stalled = false;
   private readonly waiting: Array<() => void> = [];
   private readonly idle: Array<() => void> = [];
 
@@ -195,13 +214,22 @@ export class GatewayPublisher {
     }, { connectTimeoutMs: options.connectTimeoutMs, protocolVersion: options.protocolVersion, logger });
     logConnectionEvents(client, options.url, logger);
     const publisher = new GatewayPublisher(client, version, options, logger, maxInFlight);
-    await publisher.send(statusTopic, statusPayload("online"), { qos: 1, retain: true });
+    // A broker that sent CONNACK but does not acknowledge the status still
+    // gets the publisher: its alerts are then counted as unacknowledged.
+    await publisher.send(statusTopic, statusPayload("online"), { qos: 1, retain: true })
+      .catch((error: Error) => logger.warn({ err: error.message }, "publishing the online status failed"));
     return publisher;
   }
 
   publishAlert(alert: Alert): Promise<void> {
     const topic = topicFor(this.options.site, this.options.gateway, "alerts");
-    return this.send(topic, JSON.stringify(alert), { qos: 1 }).then(() => { this.stats.alertsPublished++; });
+    return this.send(topic, JSON.stringify(alert), { qos: 1 }).then(
+      () => { this.stats.alertsPublished++; },
+      (error: Error) => {
+        if (error instanceof MqttAckTimeoutError) this.stats.alertsUnacknowledged++;
+        throw error;
+      },
+    );
   }
 
   publishRecord(record: RecordJson): Promise<void> {
@@ -231,36 +259,64 @@ export class GatewayPublisher {
     if (expired) {
       this.logger.error({ broker: redactUrl(this.options.url), unacknowledged, timeoutMs }, "MQTT messages not acknowledged before close; dropped");
     }
-    // Forced when acknowledgements are missing, because a graceful end waits for them.
-    await new Promise<void>((resolve) => this.client.end(expired, {}, () => resolve()));
+    // Forced when acknowledgements are missing, because a graceful end waits
+    // for them: mqtt.js keeps messages whose PUBACK timed out in its store.
+    const force = expired || this.stats.unacknowledged > 0;
+    await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
     this.logger.info({ broker: redactUrl(this.options.url), ...this.stats }, "disconnected from MQTT broker");
     return unacknowledged;
   }
 
-  // Sends one QoS 1 message once a slot in the window is free; resolves on PUBACK.
+  // Sends one QoS 1 message once a slot in the window is free; resolves on
+  // PUBACK. Rejects with MqttAckTimeoutError when no PUBACK comes within the
+  // acknowledgement timeout, or at once while the broker is stalled.
   private async send(topic: string, payload: string, publishOptions: IClientPublishOptions): Promise<void> {
     while (this.inFlight >= this.maxInFlight) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    const ackTimeoutMs = this.options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    if (this.stalled) {
+      this.stats.unacknowledged++;
+      // This message leaves the slot it was woken for unused, so the next
+      // waiting message gets it; otherwise that one would wait forever.
+      this.releaseSlot();
+      throw new MqttAckTimeoutError(`not sent to ${redactUrl(this.options.url)}: the broker has not acknowledged an earlier message within ${ackTimeoutMs} ms`);
     }
     this.inFlight++;
     this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
     const options: IClientPublishOptions = this.protocolVersion === 5
       ? { ...publishOptions, properties: { contentType: "application/json" } }
       : publishOptions;
+    let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new MqttAckTimeoutError(
+          `no PUBACK from ${redactUrl(this.options.url)} within ${ackTimeoutMs} ms for a message on ${topic}`)), ackTimeoutMs);
         this.client.publish(topic, payload, options, (error) => (error ? reject(error) : resolve()));
       });
+      this.stalled = false;
     } catch (error) {
-      this.stats.failed++;
-      this.logger.error({ topic, err: (error as Error).message }, "MQTT publish failed");
+      if (error instanceof MqttAckTimeoutError) {
+        this.stats.unacknowledged++;
+        if (!this.stalled) this.logger.error({ topic, ackTimeoutMs, err: error.message }, "MQTT broker stopped acknowledging; later messages fail at once");
+        this.stalled = true;
+      } else {
+        this.stats.failed++;
+        this.logger.error({ topic, err: (error as Error).message }, "MQTT publish failed");
+      }
       throw error;
     } finally {
+      clearTimeout(timer);
       this.inFlight--;
-      this.waiting.shift()?.();
-      if (this.inFlight === 0 && this.waiting.length === 0) {
-        for (const resolve of this.idle.splice(0)) resolve();
-      }
+      this.releaseSlot();
+    }
+  }
+
+  // Wakes the next message waiting for a slot, or flush() once nothing is open.
+  private releaseSlot(): void {
+    this.waiting.shift()?.();
+    if (this.inFlight === 0 && this.waiting.length === 0) {
+      for (const resolve of this.idle.splice(0)) resolve();
     }
   }
 }
