@@ -1,42 +1,24 @@
 // Runs captures and hand-built conversations through the WebAssembly core and
 // collects the DCE-RPC and NTLM records, plus a reader for Zeek logs.
-import { readFileSync } from "node:fs";
-import { Core, type CoreRecord } from "../../agent/src/core/core.js";
-import { readCapture } from "../../agent/src/capture/index.js";
-import { batchOf, timed, TcpConversation } from "../helpers/frames.js";
+import type { CoreRecord } from "../../agent/src/core/core.js";
+import { type CoreRun, readZeekLog, runCaptureThroughCore, runFramesThroughCore } from "../helpers/core-run.js";
+import { TcpConversation } from "../helpers/frames.js";
 
-export interface RunResult {
-  records: CoreRecord[];
+export interface RunResult extends CoreRun {
   dcerpc: CoreRecord[];
   ntlm: CoreRecord[];
-  anomalies: Record<string, number>;
 }
 
-async function collect(feed: (core: Core, onRecord: (r: CoreRecord) => void) => Promise<void>): Promise<RunResult> {
-  const core = await Core.load();
-  const records: CoreRecord[] = [];
-  const onRecord = (r: CoreRecord) => { records.push(r); };
-  await feed(core, onRecord);
-  core.finish(onRecord);
-  return {
-    records,
-    dcerpc: records.filter((r) => r.type === "dcerpc"),
-    ntlm: records.filter((r) => r.type === "ntlm"),
-    anomalies: core.stats().anomalies,
-  };
+function byType(run: CoreRun): RunResult {
+  return { ...run, dcerpc: run.records.filter((r) => r.type === "dcerpc"), ntlm: run.records.filter((r) => r.type === "ntlm") };
 }
 
-export function runCapture(path: string): Promise<RunResult> {
-  return collect(async (core, onRecord) => {
-    for await (const batch of readCapture(path)) core.process(batch, onRecord);
-  });
+export async function runCapture(path: string): Promise<RunResult> {
+  return byType(await runCaptureThroughCore(path));
 }
 
-// Frames are timed one millisecond apart and processed as one batch.
-export function runFrames(frames: Uint8Array[]): Promise<RunResult> {
-  return collect(async (core, onRecord) => {
-    core.process(batchOf(timed(frames)), onRecord);
-  });
+export async function runFrames(frames: Uint8Array[]): Promise<RunResult> {
+  return byType(await runFramesThroughCore(frames));
 }
 
 // A TCP conversation to the endpoint mapper port, handshake done. Each call
@@ -52,20 +34,4 @@ export function calls(records: CoreRecord[]): CoreRecord[] {
   return records.filter((r) => r.type === "dcerpc" && r.fields.pdu_type === "request");
 }
 
-// Rows of a Zeek log as objects keyed by the #fields names; Zeek escapes a
-// backslash as "\\".
-export function readZeekLog(path: string): Record<string, string>[] {
-  const lines = readFileSync(path, "utf8").split("\n");
-  const header = lines.find((l) => l.startsWith("#fields"));
-  if (!header) throw new Error(`missing #fields line in Zeek log ${path}`);
-  const columns = header.split("\t").slice(1);
-  const rows: Record<string, string>[] = [];
-  for (const line of lines) {
-    if (line === "" || line.startsWith("#")) continue;
-    const values = line.split("\t");
-    const row: Record<string, string> = {};
-    columns.forEach((name, i) => { row[name] = (values[i] ?? "").replace(/\\\\/g, "\\"); });
-    rows.push(row);
-  }
-  return rows;
-}
+export { readZeekLog };

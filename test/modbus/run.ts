@@ -1,38 +1,23 @@
 // Runs captures and hand-built conversations through the WebAssembly core and
 // collects the Modbus records, plus byte builders for Modbus/TCP ADUs.
 import { readFileSync } from "node:fs";
-import { Core, type CoreLimits, type CoreRecord } from "../../agent/src/core/core.js";
-import { readCapture } from "../../agent/src/capture/index.js";
-import { batchOf, timed } from "../helpers/frames.js";
+import type { CoreLimits, CoreRecord } from "../../agent/src/core/core.js";
+import { type CoreRun, runCaptureThroughCore, runFramesThroughCore } from "../helpers/core-run.js";
 
-export interface RunResult {
-  records: CoreRecord[];
+export interface RunResult extends CoreRun {
   modbus: CoreRecord[];
-  anomalies: Record<string, number>;
-  counters: Record<string, number>;
 }
 
-async function collect(feed: (core: Core, onRecord: (r: CoreRecord) => void) => Promise<void>, limits?: CoreLimits): Promise<RunResult> {
-  const core = await Core.load({ limits });
-  const records: CoreRecord[] = [];
-  const onRecord = (r: CoreRecord) => { records.push(r); };
-  await feed(core, onRecord);
-  core.finish(onRecord);
-  const stats = core.stats();
-  return { records, modbus: records.filter((r) => r.type === "modbus"), anomalies: stats.anomalies, counters: stats.counters };
+function byType(run: CoreRun): RunResult {
+  return { ...run, modbus: run.records.filter((r) => r.type === "modbus") };
 }
 
-export function runCapture(path: string, limits?: CoreLimits): Promise<RunResult> {
-  return collect(async (core, onRecord) => {
-    for await (const batch of readCapture(path)) core.process(batch, onRecord);
-  }, limits);
+export async function runCapture(path: string, limits?: CoreLimits): Promise<RunResult> {
+  return byType(await runCaptureThroughCore(path, limits));
 }
 
-// Frames are timed one millisecond apart and processed as one batch.
-export function runFrames(frames: Uint8Array[], limits?: CoreLimits): Promise<RunResult> {
-  return collect(async (core, onRecord) => {
-    core.process(batchOf(timed(frames)), onRecord);
-  }, limits);
+export async function runFrames(frames: Uint8Array[], limits?: CoreLimits): Promise<RunResult> {
+  return byType(await runFramesThroughCore(frames, limits));
 }
 
 // Builds a Modbus/TCP ADU: MBAP header (transaction id, protocol id, length,
