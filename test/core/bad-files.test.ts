@@ -203,6 +203,21 @@ test("enormous model value list rejected", async () => {
   }
 });
 
+test("oversized model file rejected unread", async () => {
+  // 20 MB of YAML comments: valid YAML, but no model is that large, so the
+  // loader rejects the file by its size before parsing it.
+  const folder = join(dir, "oversized-models");
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, "big.yaml"), "# filler line of a file that is not a model\n".repeat(450_000));
+  try {
+    await loadModelSet(folder);
+    assert.unreachable("the 20 MB model file was accepted");
+  } catch (error) {
+    assert.match((error as Error).message, join(folder, "big.yaml"));
+    assert.match((error as Error).message, "above the 262144-byte limit");
+  }
+});
+
 test("core limits out of range", async () => {
   const cases: Array<[Record<string, number>, string]> = [
     [{ streamBufferBytes: 16387 }, "invalid core limit streamBufferBytes: 16387; expected an integer from 16388"],

@@ -18,7 +18,7 @@
 //   value: u8 kind (1 integer, 2 text, 3 bool) | u8 reserved | u16 length |
 //     bytes (integer: i64; text: UTF-8; bool: 1 byte)
 
-import { readFileSync, readdirSync, existsSync, watch, type FSWatcher } from "node:fs";
+import { readFileSync, readdirSync, existsSync, statSync, watch, type FSWatcher } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from "yaml";
@@ -231,6 +231,11 @@ export async function loadModelSet(dir: string = packageModelsDir): Promise<Mode
   return loadModelSetSync(dir);
 }
 
+// A model file is a few dozen lines; the cap keeps a stray large file (a
+// capture or a log saved with .yaml) from being parsed at all. The compiled
+// table has its own, tighter bound in the core.
+const MAX_MODEL_FILE_BYTES = 256 * 1024;
+
 function loadModelSetSync(dir: string): ModelSet {
   if (!existsSync(dir)) {
     throw new ModelError("model.folder_missing", `models folder ${dir} not found: pass an existing folder of model files`, dir);
@@ -247,6 +252,10 @@ function loadModelSetSync(dir: string): ModelSet {
   const seen = new Map<string, string>();
   for (const name of files) {
     const file = join(dir, name);
+    const size = statSync(file).size;
+    if (size > MAX_MODEL_FILE_BYTES) {
+      throw new ModelError("model.file_too_large", `model file ${file} is ${size} bytes, above the ${MAX_MODEL_FILE_BYTES}-byte limit for one model; a model is a few conditions, so check that the right file is in the models folder`, file);
+    }
     const model = parseModelFile(file, readFileSync(file, "utf8"), loaded.length);
     const earlier = seen.get(model.info.id);
     if (earlier !== undefined) {
