@@ -161,11 +161,9 @@ let udpSequence: u32 = 0;
 // Transport number of UDP in the record context (IANA protocol numbers).
 @inline const IP_PROTOCOL_UDP: u8 = 17;
 
-// Parses one UDP datagram to or from port 88, with the packet context
-// (time, addresses) of packet.ts.
-// NOTE: nothing calls this yet. The core's UDP layer (dispatchUdp in
-// wasm-core/assembly/udp.ts) does not hand port 88 to it, so the UDP path
-// has no test; the message parsing it shares with TCP does.
+// Parses one UDP datagram to or from port 88 (dispatchUdp in
+// wasm-core/assembly/udp.ts), with the packet context (time, addresses) of
+// packet.ts. A request waits in a bounded table until its reply arrives.
 export function kerberosOnUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): void {
   const toServer = dstPort == PORT_KERBEROS;
   const client = toServer ? packetAddresses : packetAddresses + 16;

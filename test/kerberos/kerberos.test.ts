@@ -4,7 +4,9 @@
 // messages parsed from their prefix, and malformed DER that must never trap.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { TcpConversation } from "../helpers/frames.js";
+import { batchOf, TcpConversation, timed, udpFrame } from "../helpers/frames.js";
+import { Core } from "../../agent/src/core/core.js";
+import { loadModelSet } from "../../agent/src/core/models.js";
 import { runFrames } from "../dcerpc/run.js";
 import type { CoreRecord } from "../../agent/src/core/core.js";
 import { Etype, kdcReply, kdcRequest, krbError, tcpRecord } from "./build.js";
@@ -96,6 +98,45 @@ test("kerberos split marker and two messages per segment", async () => {
     .fromServer([...tcpRecord(kdcReply("AS", "CORP.LOCAL", "alice", "krbtgt/CORP.LOCAL", Etype.AES256))]);
   const { records } = await kerberosRecords(c.frames);
   assert.equal(records.map((r) => r.fields.reply), ["KRB-ERROR", "AS-REP"]);
+});
+
+test("kerberos over UDP pairs request and reply", async () => {
+  // Windows sends small Kerberos messages over UDP 88 without the TCP record
+  // marker; a retried request replaces the earlier copy.
+  const client = { src: "10.2.0.15", dst: "10.2.0.2", srcPort: 61000, dstPort: 88 };
+  const reply = { src: "10.2.0.2", dst: "10.2.0.15", srcPort: 88, dstPort: 61000 };
+  const frames = [
+    udpFrame({ ...client, payload: asRequest(false) }),
+    udpFrame({ ...client, payload: asRequest(false) }),
+    udpFrame({ ...reply, payload: krbError(24, "CORP.LOCAL", "krbtgt/CORP.LOCAL") }),
+  ];
+  const { records } = await kerberosRecords(frames);
+  assert.is(records.length, 1);
+  const [r] = records;
+  assert.is(r.transport, "udp");
+  assert.equal(r.src, { ip: "10.2.0.15", port: 61000 });
+  assert.equal(r.dst, { ip: "10.2.0.2", port: 88 });
+  assert.is(r.fields.client, "alice");
+  assert.is(r.fields.error, "KDC_ERR_PREAUTH_FAILED");
+  assert.is(r.fields.success, false);
+});
+
+test("kerberos failed logon burst model fires once", async () => {
+  // Six wrong passwords from one host within seconds: the frequency window
+  // ("> 4 in 5 min") fires on the fifth error and then restarts.
+  const c = kdc();
+  for (let i = 0; i < 6; i++) c.fromClient(tcpRecord(asRequest(true))).fromServer(tcpRecord(krbError(24, "CORP.LOCAL", "krbtgt/CORP.LOCAL")));
+  const core = await Core.load();
+  const models = await loadModelSet();
+  models.install(core);
+  const alerts: CoreRecord[] = [];
+  const onRecord = (r: CoreRecord) => { if (r.type === "alert") alerts.push(r); };
+  core.process(batchOf(timed(c.frames)), onRecord);
+  core.finish(onRecord);
+  const burst = alerts.filter((a) => models.byIndex(a.fields.model_index as number)?.id === "it-kerberos-failed-logon-burst");
+  assert.is(burst.length, 1);
+  assert.is(burst[0].src.ip, "10.2.0.15");
+  assert.is(burst[0].fields.error, "KDC_ERR_PREAUTH_FAILED");
 });
 
 test("kerberos unanswered request reported at close", async () => {

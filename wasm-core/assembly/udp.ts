@@ -1,9 +1,10 @@
-// UDP (RFC 768): counted and length-checked. No UDP dissector exists yet;
-// `dispatchUdp` is where one (DNP3 over UDP, for example) will be called.
+// UDP (RFC 768): counted, length-checked and handed to the datagram
+// dissectors by port in `dispatchUdp` (Kerberos on port 88 today).
 
 import { readU16be } from "../../protocols/api";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, CoreCounter } from "./stats";
+import { kerberosOnUdp, PORT_KERBEROS } from "../../protocols/kerberos/kerberos";
 
 @inline const UDP_HEADER_BYTES: u32 = 8;
 
@@ -30,5 +31,9 @@ export function handleUdp(ptr: usize, length: u32): void {
 }
 
 function dispatchUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): void {
+  if (srcPort == PORT_KERBEROS || dstPort == PORT_KERBEROS) {
+    kerberosOnUdp(srcPort, dstPort, payload, length);
+    return;
+  }
   count(CoreCounter.UDP_UNDISSECTED);
 }

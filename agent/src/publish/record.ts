@@ -59,6 +59,10 @@ export function isForwardedRecord(record: RecordJson): boolean {
       return record.pdu_type === "request";
     case "ntlm":
       return record.message_type === 3 || record.message === "AUTHENTICATE";
+    case "kerberos":
+      // Every exchange names an account, and a failed one is what a
+      // password-guessing burst is made of.
+      return true;
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
