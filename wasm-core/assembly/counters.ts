@@ -4,7 +4,8 @@
 // named after what was observed: `tcp.seq_gap`, `modbus.length_mismatch`.
 // Ids are grouped in the same ranges as field ids (protocols/fields.ts):
 //   0-99 core (link, IP, TCP, UDP, flows, events), 100-199 Modbus,
-//   200-299 SMB, 300-399 DCE-RPC, 400-449 NTLMSSP, 500-599 models.
+//   200-299 SMB, 300-399 DCE-RPC, 400-449 NTLMSSP, 450-499 Kerberos,
+//   500-599 models.
 // The host reads the names once through the `anomalyName` export.
 
 import { modbusAnomalyName } from "../../protocols/modbus/fields";
