@@ -274,8 +274,7 @@ export class Store {
   // Moves the alerts, hosts and aggregates of incident `from` into `into`.
   private mergeIncident(from: number, into: number): void {
     this.sql("UPDATE alerts SET incident_id = ? WHERE incident_id = ?").run(into, from);
-    for (const table of ["incident_hosts", "incident_models", "incident_techniques"]) {
-      const column = table === "incident_hosts" ? "ip" : table === "incident_models" ? "model" : "technique";
+    for (const [table, column] of INCIDENT_SET_TABLES) {
       this.sql(`INSERT OR IGNORE INTO ${table} (incident_id, ${column}) SELECT ?, ${column} FROM ${table} WHERE incident_id = ?`).run(into, from);
       this.sql(`DELETE FROM ${table} WHERE incident_id = ?`).run(from);
     }
@@ -414,7 +413,12 @@ export class Store {
   }
 }
 
-// What an incident score is computed from.
+// The per-incident set tables and the column each one keeps.
+const INCIDENT_SET_TABLES: Array<[string, string]> = [
+  ["incident_hosts", "ip"], ["incident_models", "model"], ["incident_techniques", "technique"],
+];
+
+// Inputs of an incident score.
 export interface ScoreInputs {
   maxScore: number;
   models: number;

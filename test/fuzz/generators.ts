@@ -347,7 +347,8 @@ export function hostileFrames(random: Random, seeds: Uint8Array[][]): { generato
   if (generator === "mutation") return { generator, frames: mutatedWindow(random, seeds) };
   const client = `10.${1 + int(random, 200)}.${int(random, 256)}.${1 + int(random, 250)}`;
   const server = `10.${1 + int(random, 200)}.${int(random, 256)}.${1 + int(random, 250)}`;
-  const makeStream = generator === "modbus" ? modbusStream : generator === "smb" ? smbStream : dcerpcStream;
+  const streamMakers = { modbus: modbusStream, smb: smbStream, dcerpc: dcerpcStream };
+  const makeStream = streamMakers[generator as keyof typeof streamMakers] ?? dcerpcStream;
   const streams = Array.from({ length: 1 + int(random, 3) }, () => makeStream(random));
   return { generator, frames: streams.flatMap((s) => segmentStream(random, s, client, server)) };
 }

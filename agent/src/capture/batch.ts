@@ -17,7 +17,7 @@ export interface PacketBatch {
   byteLength: number;
   // Number of records in `bytes`.
   count: number;
-  // Where the first record came from, for messages: file name and byte offset.
+  // Origin of the first record, for messages: file name and byte offset.
   source: string;
   firstRecordOffset: number;
 }

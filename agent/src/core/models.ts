@@ -105,7 +105,7 @@ function idForRecord(ids: FieldIds, record: string, name: string): number | unde
   return candidates.find((id) => id >= low && id <= high) ?? candidates.find((id) => id < 100);
 }
 
-// Record types whose own range holds a field named `name`.
+// Record types whose own range contains a field named `name`.
 function recordsWithField(ids: FieldIds, name: string): string[] {
   const candidates = ids.get(name) ?? [];
   return Object.entries(RECORD_FIELD_RANGES)

@@ -29,7 +29,7 @@ export interface Alert {
   logic: string;
   learning: boolean;
   context: BaselineContext;
-  // The factors that made the score, so an analyst sees why it is 83 and not 40.
+  // The factors that made the score, so an analyst can tell why it is 83 and not 40.
   why: ScoreFactor[];
 }
 
