@@ -26,6 +26,8 @@ export interface ReplayOptions {
   keepRecords?: boolean;
   onAlert?: (alert: Alert) => void | Promise<void>;
   onRecord?: (record: RecordJson) => void | Promise<void>;
+  // Sees every batch before the core does (the packet ring keeps them).
+  onBatch?: (batch: PacketBatch) => void;
   // Replay pacing: 1 is the captured rate, 2 twice as fast, 0 as fast as possible.
   speed?: number;
   // Called after each batch with the file and the byte offset of its first packet.
@@ -155,6 +157,7 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
     try {
       for await (const batch of readCapture(file, { stats, batchBytes: speed > 0 ? PACED_BATCH_BYTES : undefined })) {
         await pacer.pace(batch);
+        options.onBatch?.(batch);
         core.process(batch, onCoreRecord);
         await drain();
         options.onProgress?.(file, batch.firstRecordOffset);

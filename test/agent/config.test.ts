@@ -189,4 +189,37 @@ test("config check command exit codes", async () => {
   }
 });
 
+
+test("config ring and pcap request keys", () => {
+  const config = parseAgentConfig("ring.yaml", [
+    "data_dir: /tmp/fs-data",
+    "ring:",
+    "  max_bytes: 67108864",
+    "  max_age_s: 3600",
+    "  truncate:",
+    "    - host: 10.20.0.0/16",
+    "      port: 502",
+    "pcap_requests:",
+    "  requesters: [correlator]",
+  ].join("\n"));
+  assert.is(config.ring.enabled, true);
+  assert.is(config.ring.dir, undefined);
+  // segment_bytes follows a small max_bytes down to a quarter of it.
+  assert.equal({ ...config.ring.limits, truncate: undefined }, { maxBytes: 67108864, maxAgeSeconds: 3600, segmentBytes: 8388608, truncate: undefined });
+  assert.equal(config.ring.limits.truncate, [{ host: "10.20.0.0/16", port: 502 }]);
+  assert.equal(config.pcapRequests.requesters, ["correlator"]);
+  const small = parseAgentConfig("small.yaml", "ring:\n  max_bytes: 1048576\n");
+  assert.is(small.ring.limits.segmentBytes, 262144);
+  // Nobody may ask by default.
+  assert.equal(parseAgentConfig("empty.yaml", "").pcapRequests.requesters, []);
+
+  const tooBig = errorOf("ring:\n  max_bytes: 1048576\n  segment_bytes: 1048576\n");
+  assert.is(tooBig.line, 3);
+  assert.is(tooBig.key, "ring.segment_bytes");
+  assert.match(tooBig.message, "segment_bytes 1048576 is above a quarter of max_bytes 1048576");
+  const badHost = errorOf("ring:\n  truncate:\n    - host: plc-7\n");
+  assert.match(badHost.message, 'host "plc-7" is not an IP address or ADDRESS/PREFIX network');
+  assert.is(badHost.key, "ring.truncate");
+});
+
 test.run();

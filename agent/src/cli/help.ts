@@ -18,6 +18,8 @@ Commands:
   alerts           list the running agent's alerts, or follow new ones
   assets           list hosts, ports, protocols and Modbus devices seen
   extract          list files seen in SMB traffic
+  pcap             write the packets of an alert, flow, host or time range
+                   from the packet ring to a pcapng file
   config check F   validate an agent configuration file
   modbus identify  ask one Modbus device for its identification (FC 43/14)
   replay FILE...   replay pcap/pcapng files through the decoder and the models
@@ -71,6 +73,8 @@ Options:
   --models DIR      folder of model files (default: the package's models/)
   --speed X         pace the replay at X times the captured rate: 1 is real
                     time, 2 twice as fast, 0 as fast as possible (default 0)
+  --ring DIR        also keep the packets and alerts in a packet ring in DIR
+                    (created when missing), for "fieldsense pcap --ring DIR"
   -h, --help        show this help
 
 On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
@@ -93,6 +97,9 @@ Options:
   --window-minutes N    alerts sharing a host within N minutes of packet time
                         join one incident (default 60)
   -h, --help            show this help
+
+"fieldsense correlator pcap ALERT_ID..." fetches alerts' packets from the
+gateways; see "fieldsense correlator pcap --help".
 `;
 
 export const REPORT_HELP = `Usage: fieldsense report [--db FILE] [--incident ID] [--html]
@@ -260,4 +267,55 @@ reported with its file, line and key, and the exit code is 1.
 Options:
   --models DIR      folder of model files (default: the models shipped with the package)
   --json            print JSON instead of text (one object per line for list)
+`;
+
+export const PCAP_HELP = `Usage: fieldsense pcap (--alert ID | --flow FLOW | --host IP | --from T --to T) -o FILE [options]
+
+Cuts packets out of the packet ring that the agent (or "fieldsense replay
+--ring DIR") keeps, and writes them to a pcapng file that Wireshark and tshark
+open. The file has one interface block per link type and a comment on its
+first packet naming what was asked for. Selections combine: --alert with
+--from narrows the alert's window, --flow with --host keeps that flow.
+
+Options:
+  --alert ID        the alert's flow, from --before seconds ahead of the alert
+                    to --after seconds past it
+  --flow FLOW       one conversation: "tcp 10.0.0.1:49158 10.0.0.2:445" or
+                    "10.0.0.1:49158-10.0.0.2:445/tcp" (either direction)
+  --host IP         packets to or from this address
+  --from T, --to T  packet time bounds: ISO 8601 ("2026-11-03T10:00:00Z") or
+                    seconds since 1970
+  --before S        seconds of the alert's flow kept ahead of the alert (default 600)
+  --after S         seconds kept past the alert (default 60)
+  -o, --output FILE the pcapng to write (an existing file is replaced)
+  --ring DIR        the packet ring folder (default: ring.dir of --config, or
+                    DATA_DIR/ring, ${DEFAULT_AGENT_DATA_DIR}/ring)
+  --config FILE     the agent's configuration file, to find its ring
+  --json            print what was written as one JSON object
+  -h, --help        show this help
+
+Exit codes: 0 written, 1 nothing matched or the ring cannot be read (the
+message says which and what the ring holds), 2 usage error.
+`;
+
+export const CORRELATOR_PCAP_HELP = `Usage: fieldsense correlator pcap ALERT_ID... [--incident N] --broker URL [options]
+
+Asks the gateway that raised each alert for its packets, over MQTT (the
+request and answer topics are in docs/ring.md), and stores each capture with
+its incident: CAPTURES/incident-N/ALERT_ID.pcapng, with a .json beside it that
+records the gateway, the size, the SHA-256 and the time of the request. The
+gateway answers only requesters named in its pcap_requests.requesters.
+
+Options:
+  --incident N      every alert of incident N (may be given with alert ids)
+  --broker URL      the MQTT broker the gateways publish to
+  --db FILE         the correlator's store (default: the data directory's)
+  --captures DIR    where captures are stored (default: captures/ beside the store)
+  --requester NAME  the name this correlator asks with (default "correlator")
+  --timeout-ms N    milliseconds to wait for each answer (default 30000)
+  --json            print one JSON object per capture
+  -h, --help        show this help
+
+Exit codes: 0 every capture stored, 1 a gateway refused, no longer had the
+packets, or did not answer (each is named on stderr), 2 usage error.
 `;

@@ -4,13 +4,13 @@
 import { guardStdout, processOutput, USAGE_ERROR_CODE, UsageError, type Output } from "./args.js";
 import {
   AGENT_HELP, ALERTS_HELP, ASSETS_HELP, CONFIG_HELP, CORRELATOR_HELP, DEMO_HELP, EXTRACT_HELP, HELP_HELP, MAIN_HELP, MODBUS_HELP,
-  REPLAY_HELP, REPORT_HELP, STATUS_HELP, MODELS_HELP,
+  REPLAY_HELP, REPORT_HELP, STATUS_HELP, MODELS_HELP, PCAP_HELP,
 } from "./help.js";
 
 const HELP: Record<string, string> = {
   agent: AGENT_HELP, status: STATUS_HELP, alerts: ALERTS_HELP, assets: ASSETS_HELP, extract: EXTRACT_HELP,
   config: CONFIG_HELP, modbus: MODBUS_HELP, replay: REPLAY_HELP, correlator: CORRELATOR_HELP, report: REPORT_HELP, demo: DEMO_HELP,
-  models: MODELS_HELP,
+  models: MODELS_HELP, pcap: PCAP_HELP,
 };
 
 // Runs one command and returns the exit code: 0 success, 1 failure, 2 usage error.
@@ -24,6 +24,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       case "alerts": return await (await import("./inspect.js")).alertsCommand(rest, output);
       case "assets": return await (await import("./inspect.js")).assetsCommand(rest, output);
       case "extract": return await (await import("./inspect.js")).extractCommand(rest, output);
+      case "pcap": return await (await import("./pcap.js")).pcapCommand(rest, output);
       case "config": return await (await import("./config-check.js")).configCommand(rest, output);
       case "modbus": return await (await import("./modbus-identify.js")).modbusCommand(rest, output);
       case "replay": return await (await import("./replay.js")).replayCommand(rest, output);

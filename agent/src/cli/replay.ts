@@ -27,6 +27,8 @@ export interface ReplaySettings {
   all?: boolean;
   // Milliseconds to wait for the broker's CONNACK and for each PUBACK.
   timeoutMs?: number;
+  // Keep the packets and alerts in a packet ring in this folder, for `fieldsense pcap`.
+  ring?: string;
 }
 
 export function parseReplay(argv: string[]): ReplaySettings | "help" {
@@ -40,6 +42,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     speed: { type: "string" },
     all: { type: "boolean" },
     "timeout-ms": { type: "string" },
+    ring: { type: "string" },
   });
   if (values.help) return "help";
   if (positionals.length === 0) {
@@ -61,6 +64,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     speed: values.speed !== undefined ? nonNegativeNumber("--speed", values.speed as string) : 0,
     all: values.all === true,
     timeoutMs: values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"] as string) : undefined,
+    ring: values.ring as string | undefined,
   };
 }
 
@@ -86,7 +90,9 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
   // Loaded here so that usage errors never need the WebAssembly core.
   const { replayFiles } = await import("../pipeline.js");
   const progress = output.stderrIsTTY ? progressFor(settings.files, output) : undefined;
+  const ring = settings.ring !== undefined ? (await import("../ring/ring.js")).PacketRing.open(settings.ring) : undefined;
   const result = await replayFiles(settings.files, {
+    onBatch: ring ? (batch) => ring.append(batch) : undefined,
     speed: settings.speed,
     onProgress: progress?.onProgress,
     site: settings.site,
@@ -97,6 +103,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     logger: createLogger("fieldsense-replay", process.env.FIELDSENSE_LOG_LEVEL ?? "error"),
     onAlert: async (alert) => {
       alerts.push(alert);
+      ring?.noteAlert(alert);
       if (settings.json) output.stdout(JSON.stringify(alert) + "\n");
       else if (!settings.records && (settings.all || !learning.absorb(alert))) output.stdout(formatAlertText(alert) + "\n\n");
       if (publisher) track(publisher.publishAlert(alert));
@@ -107,7 +114,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
       if (publisher && isForwardedRecord(record)) track(publisher.publishRecord(record));
       await settle(pendingAcks);
     },
-  });
+  }).finally(() => ring?.close());
   progress?.bar.finish();
   for (const line of learning.lines()) output.stdout(line + "\n");
   // Acknowledgements still open are the caller's to wait for, with

@@ -8,6 +8,9 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { DEFAULT_LIMITS, type CoreLimits } from "../core/core.js";
 import { checkBrokerUrl, DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, defaultGateway } from "./config.js";
 import { AGENT_CONFIG_SCHEMA } from "./agent-schema.js";
+import { checkRingLimits, DEFAULT_RING_LIMITS, type RingLimits } from "../ring/ring.js";
+import { compileTruncateRules } from "../ring/truncate.js";
+import { DEFAULT_PCAP_RESPONSE_BYTES, DEFAULT_PCAP_CHUNK_BYTES } from "../ring/responder.js";
 
 export interface CaptureConfig {
   interface?: string;
@@ -54,6 +57,11 @@ export interface AgentConfig {
   store: { alerts: number; assets: number; files: number };
   snapshotIntervalSec: number;
   limits: Required<CoreLimits>;
+  // The packet ring (agent/src/ring/): on by default, in DATA_DIR/ring unless dir is set.
+  ring: { enabled: boolean; dir?: string; limits: RingLimits };
+  // Who may ask this gateway for packets over MQTT (none by default), and the
+  // size of one answer and of its chunks.
+  pcapRequests: { requesters: string[]; maxBytes: number; chunkBytes: number };
 }
 
 export { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET };
@@ -80,6 +88,8 @@ export function defaultAgentConfig(): AgentConfig {
     store: { alerts: 10_000, assets: 10_000, files: 10_000 },
     snapshotIntervalSec: 300,
     limits: { ...DEFAULT_LIMITS },
+    ring: { enabled: true, limits: { ...DEFAULT_RING_LIMITS } },
+    pcapRequests: { requesters: [], maxBytes: DEFAULT_PCAP_RESPONSE_BYTES, chunkBytes: DEFAULT_PCAP_CHUNK_BYTES },
   };
 }
 
@@ -111,6 +121,8 @@ interface ConfigFile {
   control?: { socket?: string };
   store?: { alerts?: number; assets?: number; files?: number };
   snapshot_interval_s?: number;
+  ring?: { enabled?: boolean; dir?: string; max_bytes?: number; max_age_s?: number; segment_bytes?: number; truncate?: { host?: string; port?: number }[] };
+  pcap_requests?: { requesters?: string[]; max_bytes?: number; chunk_bytes?: number };
   core?: {
     max_flows?: number; app_state_slots?: number; stream_buffer_bytes?: number;
     reassembly_bytes_total?: number; event_buffer_bytes?: number; flow_idle_timeout_s?: number;
@@ -217,6 +229,31 @@ function resolveConfig(file: string, parsed: ConfigFile, document: Document, lin
     const line = lineOf(document, lines, ["core", "reassembly_bytes_total"]);
     throw new ConfigError(`${file} line ${line}: core.reassembly_bytes_total ${config.limits.reassemblyBytesTotal} is below core.stream_buffer_bytes ${config.limits.streamBufferBytes}; give at least one stream buffer`, file, line, "core.reassembly_bytes_total");
   }
+  const ring = parsed.ring ?? {};
+  config.ring = {
+    enabled: ring.enabled ?? config.ring.enabled,
+    dir: ring.dir !== undefined ? resolve(ring.dir) : undefined,
+    limits: {
+      maxBytes: ring.max_bytes ?? config.ring.limits.maxBytes,
+      maxAgeSeconds: ring.max_age_s ?? config.ring.limits.maxAgeSeconds,
+      segmentBytes: ring.segment_bytes ?? Math.min(config.ring.limits.segmentBytes, Math.floor((ring.max_bytes ?? Infinity) / 4)),
+      truncate: ring.truncate,
+    },
+  };
+  try {
+    checkRingLimits(config.ring.limits, "ring");
+    compileTruncateRules(config.ring.limits.truncate ?? [], "ring.truncate");
+  } catch (error) {
+    const key = /truncate/.test((error as Error).message) ? "truncate" : /segment_bytes/.test((error as Error).message) ? "segment_bytes" : /max_age_s/.test((error as Error).message) ? "max_age_s" : "max_bytes";
+    const line = lineOf(document, lines, ["ring", key]);
+    throw new ConfigError(`${file} line ${line}: ${(error as Error).message}`, file, line, `ring.${key}`);
+  }
+  const pcap = parsed.pcap_requests ?? {};
+  config.pcapRequests = {
+    requesters: pcap.requesters ?? [],
+    maxBytes: pcap.max_bytes ?? config.pcapRequests.maxBytes,
+    chunkBytes: pcap.chunk_bytes ?? config.pcapRequests.chunkBytes,
+  };
   if (config.group !== undefined && config.user === undefined) {
     const line = lineOf(document, lines, ["group"]);
     throw new ConfigError(`${file} line ${line}: group "${config.group}" is set without user; set user too, because the agent drops both together`, file, line, "group");

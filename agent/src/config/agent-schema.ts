@@ -64,6 +64,39 @@ export const AGENT_CONFIG_SCHEMA = {
       },
     },
     snapshot_interval_s: { type: "integer", minimum: 10, maximum: 86400 },
+    ring: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        enabled: { type: "boolean" },
+        dir: { type: "string", minLength: 1 },
+        max_bytes: { type: "integer", minimum: 262144, maximum: 2 ** 40 },
+        max_age_s: positiveInteger(365 * 86400),
+        segment_bytes: { type: "integer", minimum: 65536, maximum: 1 << 30 },
+        truncate: {
+          type: "array",
+          maxItems: 256,
+          items: {
+            type: "object",
+            additionalProperties: false,
+            minProperties: 1,
+            properties: {
+              host: { type: "string", minLength: 1, maxLength: 64 },
+              port: { type: "integer", minimum: 0, maximum: 65535 },
+            },
+          },
+        },
+      },
+    },
+    pcap_requests: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        requesters: { type: "array", maxItems: 64, uniqueItems: true, items: topicLevel },
+        max_bytes: { type: "integer", minimum: 65536, maximum: 1 << 30 },
+        chunk_bytes: { type: "integer", minimum: 4096, maximum: 16 << 20 },
+      },
+    },
     core: {
       type: "object",
       additionalProperties: false,
