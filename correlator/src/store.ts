@@ -221,6 +221,12 @@ export class Store {
     return this.sql("SELECT 1 FROM alerts WHERE id = ?").get(id) !== undefined;
   }
 
+  // The stored alert with this id, with the incident it belongs to.
+  alert(id: string): { alert: Alert; incidentId: number | null } | undefined {
+    const row = this.sql("SELECT body, incident_id FROM alerts WHERE id = ?").get(id) as { body: string; incident_id: number | null } | undefined;
+    return row ? { alert: JSON.parse(row.body) as Alert, incidentId: row.incident_id } : undefined;
+  }
+
   // Stores an alert unless its id is known, and attaches it to an incident.
   // That is the incident of the same site that shares a host with it within
   // the window, or a new one if none does. When several match, the oldest

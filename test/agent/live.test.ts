@@ -142,6 +142,7 @@ test("agent live on loopback", async () => {
       capture: { interface: string; packets: number; received: number; dropped: number };
       broker: { embedded: boolean; connected: boolean; alerts_acknowledged: number; outbox: number };
       core: { records_by_type: Record<string, number> };
+      ring: { enabled: boolean; packets: number; responder: boolean };
     };
     assert.is(parsed.agent.uid, nobody);
     assert.is(parsed.agent.gateway, "live-test");
@@ -154,6 +155,15 @@ test("agent live on loopback", async () => {
     assert.is(parsed.broker.alerts_acknowledged, 1);
     assert.is(parsed.broker.outbox, 0);
     assert.ok((parsed.core.records_by_type.modbus ?? 0) >= POLLS * 2 + 2, JSON.stringify(parsed.core));
+    // The packet ring keeps what the agent captured, and the alert's packets
+    // can be cut out of it while the agent runs.
+    assert.is(parsed.ring.enabled, true);
+    assert.is(parsed.ring.packets, parsed.capture.packets);
+    const alertId = (JSON.parse((await run("alerts", "--socket", socket, "--json")).stdout.trim().split("\n")[0]) as { id: string }).id;
+    const slice = join(dir, "alert.pcapng");
+    const cut = await run("pcap", "--config", config, "--alert", alertId, "-o", slice);
+    assert.is(cut.code, 0, cut.stderr);
+    assert.match(cut.stdout, /wrote \d+ packets to /);
 
     const text = await run("status", "--socket", socket);
     assert.is(text.code, 0);

@@ -12,6 +12,7 @@ import { CORRELATOR_HELP, REPORT_HELP } from "./help.js";
 import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 
 export async function correlatorCommand(argv: string[], output: Output): Promise<number> {
+  if (argv[0] === "pcap") return (await import("./correlator-pcap.js")).correlatorPcapCommand(argv.slice(1), output);
   const { values, positionals } = parseCommand("correlator", argv, {
     broker: { type: "string" },
     db: { type: "string" },

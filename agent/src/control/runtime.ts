@@ -22,6 +22,9 @@ import { BoundedAlerts, Inventory } from "./inventory.js";
 import { dropPrivileges, handOver, lookupAccount } from "./privileges.js";
 import { ControlServer } from "./server.js";
 import { SnapshotSupport } from "./snapshots.js";
+import { brokerClientOptions } from "../publish/broker-settings.js";
+import { PacketRing } from "../ring/ring.js";
+import { PcapResponder } from "../ring/responder.js";
 
 // Host-time timer that expires idle flows when no packets arrive.
 const TICK_INTERVAL_MS = 1000;
@@ -29,6 +32,10 @@ const TICK_INTERVAL_MS = 1000;
 const RATE_WINDOW_MS = 10_000;
 
 export const SNAPSHOT_FILE = "baselines.snapshot";
+// Folder of the packet ring inside the data directory, unless ring.dir is set.
+export const RING_FOLDER = "ring";
+// Seconds between attempts to start the pcap responder while the broker is away.
+const RESPONDER_RETRY_MS = 30_000;
 // Folder of the publisher's alert journal inside the data directory.
 const OUTBOX_FOLDER = "outbox";
 
@@ -46,6 +53,10 @@ export class AgentRuntime {
   private snapshots: { written: number; lastWritten?: string; restoredFrom?: string; lastError?: string } = { written: 0 };
   private reloads = { count: 0, lastError: undefined as string | undefined };
   private loopError: Error | undefined;
+  // The packet ring and the MQTT responder that answers from it, when enabled.
+  private ring: PacketRing | undefined;
+  private responder: PcapResponder | undefined;
+  private responderTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private config: AgentConfig,
@@ -78,6 +89,11 @@ export class AgentRuntime {
       const snapshot = new SnapshotSupport(core, logger);
       const restoredFrom = snapshot.restore(join(config.dataDir, SNAPSHOT_FILE));
 
+      // Opened as root, handed to the agent's user with the data directory.
+      const ringDir = config.ring.dir ?? join(config.dataDir, RING_FOLDER);
+      const ring = config.ring.enabled ? PacketRing.open(ringDir, config.ring.limits) : undefined;
+      if (ring) closers.push(() => ring.close());
+
       const alerts = new BoundedAlerts(config.store.alerts);
       const inventory = new Inventory(config.store.assets, config.store.files);
       let publisher: Publisher | undefined;
@@ -86,6 +102,7 @@ export class AgentRuntime {
         logger,
         onAlert: (alert: Alert) => {
           alerts.add(alert);
+          ring?.noteAlert(alert);
           logger.info({ alertId: alert.id, model: alert.model, score: alert.score, learning: alert.learning }, "alert");
           // The outbox journals the alert; when it is full the lowest score
           // goes, and the publisher counts it.
@@ -116,6 +133,7 @@ export class AgentRuntime {
         handOver(account, [
           config.dataDir, join(config.dataDir, SNAPSHOT_FILE), config.controlSocket,
           ...(control.createdFolder ? [control.createdFolder] : []), ...folderAndFiles(outboxDir),
+          ...(ring ? folderAndFiles(ringDir) : []),
         ]);
         dropPrivileges(account);
         logger.info({ user: account.user, uid: account.uid, gid: account.gid }, "privileges dropped");
@@ -143,6 +161,8 @@ export class AgentRuntime {
 
       runtime = new AgentRuntime(config, logger, core, modelSet, router, capture, publisher, brokerUrl, broker, control, snapshot, alerts, inventory);
       runtime.snapshots.restoredFrom = restoredFrom;
+      runtime.ring = ring;
+      if (ring) runtime.startResponder();
       runtime.run();
       return runtime;
     } catch (error) {
@@ -169,6 +189,7 @@ export class AgentRuntime {
   private run(): void {
     this.loop = (async () => {
       for await (const batch of this.capture.batches()) {
+        this.ring?.append(batch);
         this.core.process(batch, this.router.onCoreRecord);
         await this.router.drain();
       }
@@ -199,6 +220,27 @@ export class AgentRuntime {
         alertsPerMinute: ((alerts - this.rate.alerts) * 60) / seconds,
       };
     }
+  }
+
+  // Answers pcap requests from the ring over MQTT. Started even when no
+  // requester is configured, so that a request gets a refusal that says how to
+  // allow it instead of silence; retried while the broker cannot be reached.
+  private startResponder(): void {
+    const ring = this.ring;
+    if (!ring) return;
+    const attempt = () => {
+      this.responderTimer = undefined;
+      PcapResponder.start(this.brokerUrl, brokerClientOptions({ url: this.brokerUrl, ...this.config.broker }), ring, {
+        site: this.config.site, gateway: this.config.gateway, logger: this.logger, ...this.config.pcapRequests,
+      }).then((responder) => {
+        if (this.stopping) void responder.close();
+        else this.responder = responder;
+      }, (error: Error) => {
+        this.logger.warn({ err: error.message, retryInMs: RESPONDER_RETRY_MS }, "pcap responder not started");
+        if (!this.stopping) this.responderTimer = setTimeout(attempt, RESPONDER_RETRY_MS);
+      });
+    };
+    attempt();
   }
 
   private writeSnapshot(): void {
@@ -267,6 +309,9 @@ export class AgentRuntime {
         // than the records of the flows still open.
         this.logger.error({ err: (error as Error).message }, "closing the open flows failed");
       }
+      clearTimeout(this.responderTimer);
+      await this.responder?.close();
+      this.ring?.close();
       const unacknowledged = await this.publisher.close();
       this.writeSnapshot();
       await this.control.close();
@@ -274,6 +319,27 @@ export class AgentRuntime {
       this.logger.info({ reason, unacknowledged, alerts: this.router.counts.alerts, records: this.router.counts.records }, "agent stopped");
     })();
     return this.stopping;
+  }
+
+  private ringStatus(): unknown {
+    if (!this.ring) return { enabled: false };
+    const stats = this.ring.stats();
+    const time = (sec: number | undefined) => sec === undefined ? null : new Date(sec * 1000).toISOString();
+    return {
+      enabled: true,
+      dir: this.ring.dir,
+      max_bytes: this.ring.limits.maxBytes,
+      max_age_s: this.ring.limits.maxAgeSeconds,
+      bytes: stats.bytesStored,
+      packets: stats.packetsStored,
+      oldest: time(stats.oldestSec),
+      newest: time(stats.newestSec),
+      packets_dropped: stats.packetsDropped,
+      bytes_dropped: stats.bytesDropped,
+      packets_truncated: stats.packetsTruncated,
+      responder: this.responder !== undefined,
+      requesters: this.config.pcapRequests.requesters,
+    };
   }
 
   // Capture and core counters that the publisher adds to its status and
@@ -344,6 +410,7 @@ export class AgentRuntime {
         // Alerts raised while a baseline (such as a device's Modbus master) was still being learned.
         learning_alerts: this.alerts.list().filter((item) => item.alert.learning).length,
       },
+      ring: this.ringStatus(),
       snapshots: {
         written: this.snapshots.written,
         last_written: this.snapshots.lastWritten ?? null,
