@@ -57,7 +57,23 @@ function beacons(count: number, startSec: number): TimedFrame[] {
   return frames;
 }
 
-async function run(feed: (process: (frames: TimedFrame[]) => void) => void, path?: string): Promise<CoreRecord[] | undefined> {
+// The PLC opens a TCP connection to the external address's port 443 about
+// every 60 s and closes it: no payload, so no dissector writes a record.
+function connections(count: number, startSec: number): TimedFrame[] {
+  const frames: TimedFrame[] = [];
+  let at = startSec;
+  for (let i = 0; i < count; i++) {
+    const plc = new TcpConversation(PLC, 41000 + i, EXTERNAL, 443).handshake();
+    frames.push(...timed(plc.frames, at));
+    at += 60 + JITTER[i % JITTER.length];
+  }
+  return frames;
+}
+
+// Records of every type the host received while `feed` ran.
+const received: string[] = [];
+
+async function run(feed: (process: (frames: TimedFrame[]) => void) => void, path?: string, modelId = "ot-beaconing"): Promise<CoreRecord[] | undefined> {
   if (!existsSync(join(repoRoot, "build/core.wasm"))) {
     console.log("  skipped: build/core.wasm not found (run npm run build:core)");
     return undefined;
@@ -66,10 +82,12 @@ async function run(feed: (process: (frames: TimedFrame[]) => void) => void, path
   const core = await Core.load();
   const models = await loadModelSet();
   models.install(core, { learningSeconds: 0 });
-  const beaconing = models.models.find((m) => m.id === "ot-beaconing");
-  assert.ok(beaconing, "the ot-beaconing model is shipped");
+  const beaconing = models.models.find((m) => m.id === modelId);
+  assert.ok(beaconing, `the ${modelId} model is shipped`);
   const alerts: CoreRecord[] = [];
+  received.length = 0;
   const onRecord = (r: CoreRecord) => {
+    received.push(r.type);
     if (r.type === "alert" && r.fields.model_index === beaconing!.index) alerts.push(r);
   };
   if (path) for await (const batch of readCapture(path)) core.process(batch, onRecord);
@@ -120,6 +138,46 @@ test("plant polling raises no beaconing", async () => {
   const path = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
   if (!path) return;
   const alerts = await run(() => {}, path);
+  if (!alerts) return;
+  assert.is(alerts.length, 0);
+});
+
+test("plc beaconing over connections without payload", async () => {
+  const alerts = await run((process) => {
+    process(polling(30));
+    process(connections(12, T0 + 40));
+  }, undefined, "ot-beaconing-connections");
+  if (!alerts) return;
+  assert.is(alerts.length, 1, "one alert per pair and port");
+  const [alert] = alerts;
+  assert.is(alert.src.ip, PLC);
+  assert.is(alert.dst.ip, EXTERNAL);
+  assert.is(alert.dst.port, 443);
+  assert.ok(Math.abs((alert.fields.median_interval as number) - 60) <= 2, `median interval ${alert.fields.median_interval}`);
+  // The connection start that fired reaches the host just before its alert;
+  // the other connection starts stay in the core.
+  assert.is(received.filter((type) => type === "conn").length, 1);
+  assert.is(received[received.indexOf("alert") - 1], "conn");
+});
+
+test("irregular connections without payload are no beacon", async () => {
+  const alerts = await run((process) => {
+    process(polling(30));
+    let at = T0 + 40;
+    for (const gap of [40, 300, 75, 900, 31, 500, 120, 2000, 45, 60, 700]) {
+      process(connections(1, at));
+      at += gap;
+    }
+  }, undefined, "ot-beaconing-connections");
+  if (!alerts) return;
+  assert.is(alerts.length, 0);
+  assert.is(received.filter((type) => type === "conn").length, 0, "connection starts stay in the core");
+});
+
+test("plant polling raises no connection beaconing", async () => {
+  const path = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
+  if (!path) return;
+  const alerts = await run(() => {}, path, "ot-beaconing-connections");
   if (!alerts) return;
   assert.is(alerts.length, 0);
 });

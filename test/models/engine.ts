@@ -59,7 +59,8 @@ export class Engine implements ModelHost {
   private readonly ids = new Map<string, number[]>();
 
   private constructor(private readonly x: Exports) {
-    for (let id = 1; id < 600; id++) {
+    const fieldIdLimit = Number(x.fieldIdLimit());
+    for (let id = 1; id < fieldIdLimit; id++) {
       const name = this.readString(x.fieldName(id));
       if (!name) continue;
       this.names.set(id, name);
@@ -119,7 +120,8 @@ export class Engine implements ModelHost {
   }
 
   anomaly(name: string): number {
-    for (let id = 0; id < 600; id++) {
+    const anomalyIdLimit = Number(this.x.anomalyIdLimit());
+    for (let id = 0; id < anomalyIdLimit; id++) {
       if (this.readString(this.x.anomalyName(id)) === name) return Number(this.x.anomalyCount(id));
     }
     throw new Error(`anomaly ${name} is not defined`);

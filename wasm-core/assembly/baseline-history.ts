@@ -247,8 +247,9 @@ function observeEntry(e: usize, tsSec: u32, recordBytes: u32): void {
 }
 
 // Learns one record: the originator's and responder's device entries, their
-// pair and their pair plus `service`. `roleOfA`/`roleOfB` add ROLE_* bits.
-export function historyObserve(a: usize, b: usize, service: u64, tsSec: u32, recordBytes: u32, roleOfA: u8, roleOfB: u8): void {
+// pair (unless `learnPair` is false) and their pair plus `service`.
+// `roleOfA`/`roleOfB` add ROLE_* bits.
+export function historyObserve(a: usize, b: usize, service: u64, tsSec: u32, recordBytes: u32, roleOfA: u8, roleOfB: u8, learnPair: bool = true): void {
   if (table == 0) return;
   if (learningStartSec == 0) learningStartSec = tsSec;
   const deviceA = findOrCreate(LEVEL_DEVICE, a, zeroAddress, 0, tsSec);
@@ -257,7 +258,7 @@ export function historyObserve(a: usize, b: usize, service: u64, tsSec: u32, rec
   const deviceB = findOrCreate(LEVEL_DEVICE, b, zeroAddress, 0, tsSec);
   observeEntry(deviceB, tsSec, recordBytes);
   store<u8>(deviceB, load<u8>(deviceB, 4) | roleOfB, 4);
-  observeEntry(findOrCreate(LEVEL_PAIR, a, b, 0, tsSec), tsSec, recordBytes);
+  if (learnPair) observeEntry(findOrCreate(LEVEL_PAIR, a, b, 0, tsSec), tsSec, recordBytes);
   observeEntry(findOrCreate(LEVEL_SERVICE, a, b, service, tsSec), tsSec, recordBytes);
 }
 

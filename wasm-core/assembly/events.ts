@@ -248,6 +248,13 @@ export function abandonRecord(): void {
   openRecord = 0;
 }
 
+// Removes the closed records from byte `offset` of the event buffer to its
+// end, so that the host never sees them (connection starts nobody alerted on).
+export function dropRecordsFrom(offset: u32): void {
+  if (openRecord != 0 || offset > bufferUsed) return;
+  bufferUsed = offset;
+}
+
 // Finds the first value of field `id` in a closed record. Returns the address
 // of the field header, or 0. Used by models to read the record they score.
 export function findField(record: usize, id: u16): usize {

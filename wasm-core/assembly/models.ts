@@ -581,7 +581,10 @@ export function evaluateModels(record: usize): void {
     roleOfOriginator = reversed ? ROLE_MODBUS_SERVER : ROLE_MODBUS_CLIENT;
     roleOfResponder = reversed ? ROLE_MODBUS_CLIENT : ROLE_MODBUS_SERVER;
   }
-  historyObserve(originator, responder, service, tsSec, load<u32>(record), roleOfOriginator, roleOfResponder);
+  // A connection start is followed at once by the records of what the
+  // connection carries; it learns the pair level only through them, so that
+  // their alerts still find the pair new.
+  historyObserve(originator, responder, service, tsSec, load<u32>(record), roleOfOriginator, roleOfResponder, type != RecordType.CONN);
 }
 
 function evaluateInstalled(

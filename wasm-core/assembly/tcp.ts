@@ -16,6 +16,7 @@ import {
 } from "./flows";
 import { isDispatchPort, callOnClose, releaseAppState } from "./dispatch";
 import { contiguousBytes } from "./ranges";
+import { writeConnectionStart } from "./conn";
 import {
   acceptSegment, flushDirection, releaseBuffer, setContext, markUndissected,
   pausedFlowOrZero, resumeDirection, forgetPausedFlow, setClosing,
@@ -138,8 +139,11 @@ export function handleTcp(ptr: usize, length: u32): void {
     else flow = createFlow(packetIpVersion, packetDst(), dstPort, packetSrc(), srcPort);
     if (flow == 0) return;
     toServer = senderIsOriginator;
+    touchFlow(flow, packetTsSec, packetTsNsec);
+    writeConnectionStart(flow, syn);
+  } else {
+    touchFlow(flow, packetTsSec, packetTsNsec);
   }
-  touchFlow(flow, packetTsSec, packetTsNsec);
 
   const d: u32 = toServer ? 0 : 1;
   checkTtl(flow, d, payloadLength);

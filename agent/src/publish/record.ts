@@ -63,6 +63,9 @@ export function isForwardedRecord(record: RecordJson): boolean {
       // Every exchange names an account, and a failed one is what a
       // password-guessing burst is made of.
       return true;
+    case "conn":
+      // Only reaches the host with an alert; the alert carries it.
+      return false;
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"

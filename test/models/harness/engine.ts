@@ -9,6 +9,8 @@ export {
 } from "../../../wasm-core/assembly/events";
 export { anomalyName, anomalyCount } from "../../../wasm-core/assembly/counters";
 export { fieldName } from "../../../protocols/fields";
+import { FIELD_ID_LIMIT } from "../../../protocols/fields";
+import { ANOMALY_ID_LIMIT } from "../../../wasm-core/assembly/counters";
 import { installModelTable } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
@@ -27,6 +29,9 @@ export function scratchPointer(): usize {
 export function scratchBytes(): u32 {
   return SCRATCH_BYTES;
 }
+
+export function fieldIdLimit(): u32 { return FIELD_ID_LIMIT; }
+export function anomalyIdLimit(): u32 { return ANOMALY_ID_LIMIT; }
 
 // The exports below have the contract of the core's (model-exports.ts).
 export function scratchPtr(): usize { return scratchPointer(); }
