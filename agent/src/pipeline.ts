@@ -9,6 +9,7 @@
 import { CaptureError, newCaptureStats, readCapture } from "./capture/index.js";
 import type { CaptureStats } from "./capture/index.js";
 import { Core, type CoreLimits, type CoreRecord, type CoreStats } from "./core/core.js";
+import type { RecordFilter } from "./core/records.js";
 import { loadModelSet, type ModelSet } from "./core/models.js";
 import type { PacketBatch } from "./capture/batch.js";
 import { AlertIdentity, buildAlert, type Alert, type AlertOrigin } from "./publish/alert.js";
@@ -77,6 +78,18 @@ export class RecordRouter {
     private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord"> & { logger: Logger },
   ) {}
 
+  // For Core.setRecordFilter: without keepRecords, only alerts need
+  // decoding; the other records are only counted.
+  readonly filter: RecordFilter = {
+    decodes: (type) => type === "alert" || this.options.keepRecords === true,
+    onSkipped: (type) => this.countRecord(type),
+  };
+
+  private countRecord(type: string): void {
+    this.counts.records++;
+    this.counts.recordsByType[type] = (this.counts.recordsByType[type] ?? 0) + 1;
+  }
+
   readonly onCoreRecord = (record: CoreRecord): void => {
     if (record.type === "alert") {
       const index = record.fields.model_index;
@@ -90,8 +103,7 @@ export class RecordRouter {
       this.pending.push({ kind: "alert", alert: buildAlert(record, model, this.origin, this.identity) });
       return;
     }
-    this.counts.records++;
-    this.counts.recordsByType[record.type] = (this.counts.recordsByType[record.type] ?? 0) + 1;
+    this.countRecord(record.type);
     if (this.options.keepRecords) this.pending.push({ kind: "record", record: recordToJson(record) });
   };
 
@@ -144,6 +156,7 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
   logger.info({ models: modelSet.models.length, files: files.length }, "replay started");
 
   const router = new RecordRouter(modelSet, { site: options.site, gateway: options.gateway }, { ...options, logger });
+  core.setRecordFilter(router.filter);
   const result: ReplayResult = { files: [], alerts: 0, records: 0, recordsByType: {}, alertsWithUnknownModel: 0, core: { counters: {}, anomalies: {} } };
   const onCoreRecord = router.onCoreRecord;
   const drain = () => router.drain();

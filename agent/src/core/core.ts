@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PacketBatch } from "../capture/batch.js";
 import { RECORD_HEADER_BYTES as PCAP_RECORD_HEADER_BYTES } from "../capture/batch.js";
-import { decodeRecords, type NameTables } from "./records.js";
+import { decodeRecords, type NameTables, type RecordFilter } from "./records.js";
 import { createLogger, type Logger } from "../log.js";
 
 export interface Endpoint { ip: string; port: number }
@@ -285,6 +285,8 @@ export class Core {
   // drains; `draining` is set while records from it are handed out.
   private drainBuffer = new Uint8Array(0);
   private draining = false;
+  // Record types left undecoded (setRecordFilter).
+  private recordFilter: RecordFilter | undefined;
 
   private constructor(private readonly module: WebAssembly.Module, exports: CoreExports,
     readonly limits: Required<CoreLimits>, private readonly logger: Logger) {
@@ -415,11 +417,18 @@ export class Core {
     this.exports.eventsReset();
     if (reuse) this.draining = true;
     try {
-      decodeRecords(copy, 0, length, this.names, onRecord);
+      decodeRecords(copy, 0, length, this.names, onRecord, this.recordFilter);
     } finally {
       if (reuse) this.draining = false;
     }
     return length;
+  }
+
+  // Leaves the record types that `filter.decodes` rejects undecoded from now
+  // on: their records reach `filter.onSkipped` (type only) instead of the
+  // `onRecord` callbacks. `undefined` decodes every record again.
+  setRecordFilter(filter: RecordFilter | undefined): void {
+    this.recordFilter = filter;
   }
 
   // Processes one batch. Batches larger than the scratch region are split at

@@ -160,10 +160,21 @@ function readU64(view: DataView, at: number, signed: boolean): number {
   return high * 4294967296 + low;
 }
 
-// Decodes every record in bytes[start, end) and calls `onRecord` for each.
-// `bytes` is a view of core memory; values are copied out before returning.
+// Which records a consumer wants decoded. A record of a type for which
+// `decodes` is false is not turned into an object: `onSkipped` only learns
+// its type, which saves most of the host's work when, say, a replay prints
+// alerts only.
+export interface RecordFilter {
+  decodes(type: string): boolean;
+  onSkipped(type: string): void;
+}
+
+// Decodes every record in bytes[start, end) and calls `onRecord` for each
+// (or `filter.onSkipped` for the types the filter leaves out). `bytes` is a
+// view of core memory; values are copied out before returning.
 export function decodeRecords(
   bytes: Uint8Array, start: number, end: number, names: NameTables, onRecord: (record: CoreRecord) => void,
+  filter?: RecordFilter,
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = start;
@@ -174,6 +185,15 @@ export function decodeRecords(
     const length = view.getUint32(at, true);
     if (length < RECORD_HEADER_BYTES || length > end - at) {
       throw new EventDecodeError(`core event at byte ${at - start} has invalid length ${length} (${end - at} bytes left); the core and this loader disagree on the record layout (rebuild build/core.wasm)`);
+    }
+    if (filter) {
+      const typeNumber = view.getUint16(at + 4, true);
+      const type = names.recordTypeNames[typeNumber] || `type_${typeNumber}`;
+      if (!filter.decodes(type)) {
+        filter.onSkipped(type);
+        at += length;
+        continue;
+      }
     }
     onRecord(decodeRecord(bytes, view, at, length, names));
     at += length;
