@@ -154,13 +154,13 @@ export namespace ModbusAnomaly {
   // (CANopen general reference).
   @inline export const USER_DEFINED_FUNCTION: u16 = 112;
   @inline export const MEI_CANOPEN: u16 = 113;
-  // The first bytes of a flow to or from port 502 are not an MBAP header;
-  // counted once per flow, and the flow is not dissected as Modbus.
+  // The first bytes of a flow to or from port 502 are not an MBAP header, so
+  // the flow is not dissected as Modbus. Counted once per flow.
   @inline export const NON_MODBUS_ON_PORT_502: u16 = 114;
   // An FC20/21 sub-request whose reference type is not 6.
   @inline export const FILE_REFERENCE_TYPE_INVALID: u16 = 115;
   // A flow on other ports whose first request looked like Modbus but got no
-  // response with its transaction id, unit id and function code; no record
+  // response with its transaction id, unit id and function code. No record
   // was written for it.
   @inline export const CONTENT_MATCH_UNCONFIRMED: u16 = 116;
 }

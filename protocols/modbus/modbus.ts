@@ -1,5 +1,5 @@
 // Modbus/TCP dissector: MBAP framing, one record per PDU, request/response
-// matching by transaction id.
+// matching by transaction id and unit id.
 //
 // Specifications: MODBUS Application Protocol Specification V1.1b3 (2012),
 // cited as "AP §n", and MODBUS Messaging on TCP/IP Implementation Guide

@@ -131,13 +131,13 @@ function writeValue(value: u64): void {
   valuesWritten++;
 }
 
-// Writes `count` big-endian registers from `p`; the caller checked the bytes.
+// Writes `count` big-endian registers from `p`. The caller checked the bytes.
 function registerValues(p: usize, count: u32): void {
   for (let i: u32 = 0; i < count; i++) writeValue(readU16be(p + <usize>(i << 1)));
 }
 
 // Writes `count` coil or input states packed eight to a byte, the lowest
-// address in bit 0 of the first byte (§6.1); the caller checked the bytes.
+// address in bit 0 of the first byte (§6.1). The caller checked the bytes.
 function bitValues(p: usize, count: u32): void {
   for (let i: u32 = 0; i < count; i++) writeValue((load<u8>(p + <usize>(i >> 3)) >> <u8>(i & 7)) & 1);
 }
@@ -263,7 +263,7 @@ function commEventLog(pdu: usize, pduLength: u32): void {
 // FC17 response, §6.13: byte count, server id, run indicator status (0x00
 // OFF, 0xFF ON), then device-specific additional data. The specification
 // leaves the length of the server id to the device, so the layout is taken
-// from where a run indicator byte stands: second, after a one-byte id with
+// from where a run indicator byte is: second, after a one-byte id with
 // the rest as `data` (the Wingpath server in the Suricata capture), else
 // last, after an id of all the bytes before it (the pymodbus-style server in
 // the ICSNPP capture). With neither, every byte is the server id.

@@ -1,6 +1,6 @@
 // Content probes for Modbus/TCP. On port 502 the first bytes only have to
 // look like an MBAP header. On any other port Modbus is one guess among many
-// protocols, so the probe asks for a whole request whose every field is in
+// protocols, so the probe requires a whole request whose every field is in
 // range, and the dissector writes no record until a response with the same
 // transaction id, unit id and function code confirms the flow (modbus.ts).
 //

@@ -108,7 +108,7 @@ export function subFunctionName(subFunction: u16): string {
 }
 
 // Returns the name of an FC43 MEI type, V1.1b3 §6.19-6.21: 13 carries CANopen
-// general reference requests and responses (CiA DS309-2), 14 reads the device
+// general reference requests and responses, 14 reads the device
 // identification.
 export function meiName(meiType: u8): string {
   switch (meiType) {

@@ -93,7 +93,7 @@ test("modbus probe rejects loose requests", async () => {
 });
 
 test("modbus late responses matched by unit id", async () => {
-  // A gateway gets transaction id 5 for units 1 and 2 and answers in the
+  // A gateway gets transaction id 5 for units 1 and 2 and responds in the
   // reverse order, after a third request: each response finds its own
   // request's address range.
   const c = new TcpConversation(CLIENT, 41001, SERVER, 502).handshake();
@@ -137,7 +137,7 @@ test("modbus unit ids 0 and 255", async () => {
 });
 
 test("modbus MBAP length too short resynchronises", async () => {
-  // Request 2 says length 4 but carries a 6-byte PDU: its record notes the
+  // Request 2 has length 4 but carries a 6-byte PDU: its record notes the
   // truncated PDU, the two stray bytes start no header, and request 3 after
   // them is found again.
   const c = new TcpConversation(CLIENT, 41004, SERVER, 502).handshake();

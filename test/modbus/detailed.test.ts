@@ -100,10 +100,10 @@ test("modbus detailed FC23 and FC22 logs", async () => {
 
 test("modbus suricata-verify rule counts", async () => {
   // suricata-verify tests/modbus counts alerts per rule, one per request
-  // (transaction). Its rules, as SOURCES.md paraphrases them: sid 1
-  // function 1; sid 2 a public function code; sid 3 read access; sid 4 unit
-  // 10; sid 5 unit above 9, read coils, address range 0 to 2; sid 6 write
-  // access; sid 7 function 8. Every request here is to unit 10.
+  // (transaction). Its rules match, in short: sid 1 function 1, sid 2 a
+  // public function code, sid 3 read access, sid 4 unit 10, sid 5 unit above
+  // 9 reading coils in the address range 0 to 2, sid 6 write access and
+  // sid 7 function 8. Every request here is to unit 10.
   const pcap = capture("modbus/suricata_modbus_fc8_diag_fc43.pcap");
   if (!pcap) return;
   const { modbus, anomalies } = await runCapture(pcap);

@@ -28,7 +28,7 @@ test("modbus FC1 coil states trimmed to quantity", async () => {
 });
 
 test("modbus FC2 without request keeps every bit", async () => {
-  // The request was never seen, so the padding cannot be told apart.
+  // The request was never seen, so the padding bits cannot be recognised.
   const c = conversation();
   c.fromServer(adu(9, 1, [2, 1, 0b0000_0101]));
   const { modbus } = await runFrames(c.frames);

@@ -41,9 +41,9 @@ let modbusByContent: bool = false;
 // probed when only the originator's port is 502: a Modbus server that opened
 // the connection (the Modbus dissector then swaps request and response
 // itself). Modbus on other ports is probed last, by a strict content probe.
-// `firstProbe` is true until a probe of the flow has failed; the first
-// bytes on port 502 that are not Modbus count one anomaly per flow. Returns
-// the matching Protocol id, or Protocol.NONE.
+// `firstProbe` is true until a probe of the flow has failed, so that bytes
+// on port 502 that are not Modbus count one anomaly per flow. Returns the
+// matching Protocol id, or Protocol.NONE.
 export function probeProtocols(
   originatorPort: u16, responderPort: u16, toServer: bool, ptr: usize, length: u32, firstProbe: bool,
 ): u8 {
