@@ -41,7 +41,7 @@ import {
 } from "./pdu";
 import { HEADER_AND_FUNCTION_BYTES, MAX_ADU_BYTES, MBAP_PREFIX_BYTES, plausibleHeader, validLength } from "./probe";
 import {
-  addPending, AddPendingResult, addResyncSkipped, endResync, findPending, HOLD_AREA_BYTES, holdArea, holdUsed,
+  addPending, AddPendingResult, addResyncSkipped, endResync, findPending, HOLD_AREA_BYTES, heldArea, holdArea, holdUsed,
   isClassified, isRejected, isResyncing, isUnconfirmed, markConfirmed, markRejected, markUnconfirmed,
   pendingCount, pendingFunctionCode, pendingHasAddress, pendingQuantity, pendingStartAddress, pendingTsNsec,
   pendingTsSec, pendingUmasFunction, releaseHoldArea, releasePending, releasePendingExtension, setHoldUsed,
@@ -160,6 +160,9 @@ function rejectUnconfirmed(state: usize): i32 {
 // after which the held requests are dissected and the response is handed
 // back to the caller (returns true), or rejects it (returns false with the
 // flow marked rejected).
+// NOTE: a client that sends more than HOLD_AREA_BYTES of requests (about 70
+// reads) before the first response, or a flow that finds the extension pool
+// empty, is rejected although it may be Modbus.
 function confirmOrHold(state: usize, toServer: bool, p: usize, aduBytes: u32): bool {
   if (toServer) {
     const area = holdArea(state);
@@ -189,7 +192,7 @@ function confirmOrHold(state: usize, toServer: bool, p: usize, aduBytes: u32): b
 // True when a held request has the response's transaction id, unit id and
 // function code (bit 0x80 cleared).
 function matchesHeldRequest(state: usize, response: usize): bool {
-  const area = holdArea(state);
+  const area = heldArea(state);
   const used = holdUsed(state);
   let offset: u32 = 0;
   // Each pass steps over one held request.
@@ -206,7 +209,7 @@ function matchesHeldRequest(state: usize, response: usize): bool {
 
 // Dissects the held requests in order, each with the time it was seen.
 function dissectHeldRequests(state: usize): void {
-  const area = holdArea(state);
+  const area = heldArea(state);
   const used = holdUsed(state);
   const tsSec = contextTsSec();
   const tsNsec = contextTsNsec();

@@ -129,6 +129,9 @@ export function holdArea(state: usize): usize {
   return area;
 }
 
+// Returns the hold area's address without taking one, or 0.
+export function heldArea(state: usize): usize { return <usize>load<u32>(state + HOLD_AREA); }
+
 export function holdUsed(state: usize): u32 { return <u32>load<u16>(state + HOLD_USED); }
 export function setHoldUsed(state: usize, used: u32): void { store<u16>(state + HOLD_USED, <u16>used); }
 

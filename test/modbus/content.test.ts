@@ -68,6 +68,34 @@ test("modbus on other port with wrong response", async () => {
   }
 });
 
+test("modbus on other port hold limit", async () => {
+  // 80 pipelined 12-byte reads (1,600 bytes with their timestamps) overflow
+  // the 1,440-byte hold area before any response, so the flow is dropped
+  // although it is Modbus. 60 reads fit, and all 60 are written.
+  for (const [requests, written] of [[60, 120], [80, 0]]) {
+    const c = conversationOnPort(5021);
+    for (let tid = 1; tid <= requests; tid++) c.fromClient(readRequest(tid, 1, tid, 1));
+    for (let tid = 1; tid <= requests; tid++) c.fromServer(readResponse(tid, 1, [tid]));
+    const { modbus, anomalies } = await runFrames(c.frames);
+
+    assert.is(modbus.length, written, `${requests} requests`);
+    assert.is(anomalies["modbus.content_match_unconfirmed"], written === 0 ? 1 : undefined);
+  }
+});
+
+test("modbus on other port gap counted once", async () => {
+  // A segment is lost and no response comes: the gap (when the core gives
+  // up on the hole) or the close rejects the flow, and it is counted once.
+  const c = conversationOnPort(5022);
+  c.fromClient(readRequest(1, 1, 0, 1));
+  c.clientSeq = (c.clientSeq + 12) >>> 0;
+  c.fromClient(readRequest(3, 1, 0, 1));
+  const { modbus, anomalies } = await runFrames(c.frames);
+
+  assert.is(modbus.length, 0);
+  assert.is(anomalies["modbus.content_match_unconfirmed"], 1);
+});
+
 test("modbus probe rejects loose requests", async () => {
   // Each first segment starts like an MBAP header but breaks a field rule:
   // quantity 0, quantity above 125, FC5 value other than 0xFF00/0, a length
