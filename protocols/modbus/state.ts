@@ -4,15 +4,19 @@
 // request/response matching by transaction id.
 //
 //   offset  size  field
-//        0     1  flags (bit 0: stream rejected)
+//        0     1  flags (bit 0: stream rejected, bit 1: found by content and
+//                 not yet confirmed by a matching response, bit 2: confirmed)
 //        1     2  resynchronising, one byte per direction (0 to server, 1 to client)
-//        3     2  consecutive invalid MBAP headers, one byte per direction
+//        3     2  reserved
 //        5     1  reserved
 //        6     2  pending requests in use
 //        8     8  bytes skipped while resynchronising, u32 per direction
 //       16     4  insertion counter of the pending table (never 0 once used)
 //       20     4  pending extension: address of EXTENSION_ENTRIES more entries, 0 when none
-//       24     8  reserved
+//       24     4  hold area: address of the requests kept until a flow found by
+//                 content is confirmed (an area of the extension pool), 0 when none
+//       28     2  bytes used in the hold area
+//       30     2  reserved
 //       32    96  pending requests: INLINE_ENTRIES entries of PENDING_ENTRY_BYTES
 //
 // A polling master waits for each response before it sends the next request,
@@ -36,20 +40,23 @@
 //   |        transaction id         | function code |    unit id    | 12
 //   +-------------------------------+---------------+---------------+
 //   |         start address         |           quantity            | 16
-//   +---------------+---------------+-------------------------------+
-//   |  has address  |                   reserved                    | 20
-//   +---------------+-----------------------------------------------+
+//   +---------------+---------------+---------------+---------------+
+//   |  has address  | UMAS function |   has UMAS    |   reserved    | 20
+//   +---------------+---------------+---------------+---------------+
 
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
-@inline const INVALID_HEADERS: usize = 3;
 @inline const PENDING_COUNT: usize = 6;
 @inline const RESYNC_SKIPPED: usize = 8;
 @inline const SEQUENCE_COUNTER: usize = 16;
 @inline const EXTENSION: usize = 20;
+@inline const HOLD_AREA: usize = 24;
+@inline const HOLD_USED: usize = 28;
 @inline const PENDING_TABLE: usize = 32;
 
 @inline const FLAG_REJECTED: u8 = 1;
+@inline const FLAG_UNCONFIRMED: u8 = 2;
+@inline const FLAG_CONFIRMED: u8 = 4;
 
 // Requests awaiting a response per flow with a pending extension. NOTE: 64
 // is an estimate that leaves room for bursts of pipelined requests. On
@@ -60,6 +67,8 @@
 @inline export const INLINE_ENTRIES: u32 = 4;
 @inline const EXTENSION_ENTRIES: u32 = PENDING_CAPACITY - INLINE_ENTRIES;
 @inline const EXTENSION_BYTES: u32 = EXTENSION_ENTRIES * PENDING_ENTRY_BYTES;
+// Bytes of a hold area, one area of the extension pool.
+@inline export const HOLD_AREA_BYTES: u32 = EXTENSION_BYTES;
 // Flows that may pipeline more than INLINE_ENTRIES requests at the same
 // time. NOTE: 2048 is a choice (2.8 MiB of static memory, resident only when
 // used), not a figure from a specification.
@@ -92,13 +101,46 @@ function acquireExtension(): usize {
   return area;
 }
 
-// Gives the flow's pending extension back to the pool; the flow is closing.
-export function releasePendingExtension(state: usize): void {
-  const area = <usize>load<u32>(state + EXTENSION);
-  if (area == 0) return;
-  store<u32>(state + EXTENSION, 0);
+function releaseExtension(area: usize): void {
   store<u32>(extensionFree + (<usize>extensionFreeCount << 2), <u32>area);
   extensionFreeCount++;
+}
+
+// Gives the flow's pending extension and hold area back to the pool; the
+// flow is closing.
+export function releasePendingExtension(state: usize): void {
+  const area = <usize>load<u32>(state + EXTENSION);
+  if (area != 0) {
+    store<u32>(state + EXTENSION, 0);
+    releaseExtension(area);
+  }
+  releaseHoldArea(state);
+}
+
+// The hold area keeps the requests of a flow found by content until a
+// response confirms it. Returns its address, taking one from the extension
+// pool on first use, or 0 when the pool is empty.
+export function holdArea(state: usize): usize {
+  let area = <usize>load<u32>(state + HOLD_AREA);
+  if (area == 0) {
+    area = acquireExtension();
+    store<u32>(state + HOLD_AREA, <u32>area);
+  }
+  return area;
+}
+
+// Returns the hold area's address without taking one, or 0.
+export function heldArea(state: usize): usize { return <usize>load<u32>(state + HOLD_AREA); }
+
+export function holdUsed(state: usize): u32 { return <u32>load<u16>(state + HOLD_USED); }
+export function setHoldUsed(state: usize, used: u32): void { store<u16>(state + HOLD_USED, <u16>used); }
+
+export function releaseHoldArea(state: usize): void {
+  const area = <usize>load<u32>(state + HOLD_AREA);
+  if (area == 0) return;
+  store<u32>(state + HOLD_AREA, 0);
+  store<u16>(state + HOLD_USED, 0);
+  releaseExtension(area);
 }
 
 @inline function direction(toServer: bool): usize { return toServer ? 0 : 1; }
@@ -109,6 +151,25 @@ export function isRejected(state: usize): bool {
 
 export function markRejected(state: usize): void {
   store<u8>(state + FLAGS, load<u8>(state + FLAGS) | FLAG_REJECTED);
+}
+
+// A flow that no port named Modbus stays unconfirmed until a response
+// matches one of its requests.
+export function isUnconfirmed(state: usize): bool {
+  return (load<u8>(state + FLAGS) & FLAG_UNCONFIRMED) != 0;
+}
+
+// True once the flow was looked at: confirmed, or marked unconfirmed.
+export function isClassified(state: usize): bool {
+  return (load<u8>(state + FLAGS) & (FLAG_UNCONFIRMED | FLAG_CONFIRMED)) != 0;
+}
+
+export function markUnconfirmed(state: usize): void {
+  store<u8>(state + FLAGS, load<u8>(state + FLAGS) | FLAG_UNCONFIRMED);
+}
+
+export function markConfirmed(state: usize): void {
+  store<u8>(state + FLAGS, (load<u8>(state + FLAGS) & ~FLAG_UNCONFIRMED) | FLAG_CONFIRMED);
 }
 
 export function isResyncing(state: usize, toServer: bool): bool {
@@ -133,18 +194,6 @@ export function addResyncSkipped(state: usize, toServer: bool, count: u32): u32 
   return total;
 }
 
-// Counts one more invalid MBAP header in a row and returns the new count.
-export function addInvalidHeader(state: usize, toServer: bool): u32 {
-  const p = state + INVALID_HEADERS + direction(toServer);
-  const count = load<u8>(p);
-  if (count < 255) store<u8>(p, count + 1);
-  return <u32>count + 1;
-}
-
-export function clearInvalidHeaders(state: usize, toServer: bool): void {
-  store<u8>(state + INVALID_HEADERS + direction(toServer), 0);
-}
-
 export function pendingCount(state: usize): u32 {
   return <u32>load<u16>(state + PENDING_COUNT);
 }
@@ -167,16 +216,20 @@ export function pendingStartAddress(entry: usize): u16 { return load<u16>(entry,
 export function pendingQuantity(entry: usize): u16 { return load<u16>(entry, 18); }
 export function pendingTsSec(entry: usize): u32 { return load<u32>(entry, 4); }
 export function pendingTsNsec(entry: usize): u32 { return load<u32>(entry, 8); }
+// UMAS function code of a pending FC90 request, or -1.
+export function pendingUmasFunction(entry: usize): i32 { return load<u8>(entry, 22) != 0 ? <i32>load<u8>(entry, 21) : -1; }
 
-// Returns the oldest pending entry with this transaction id, or 0.
-export function findPending(state: usize, transactionId: u16): usize {
+// Returns the oldest pending entry with this transaction id and unit id, or
+// 0. TCP §4.2 lets a client have several transactions outstanding, and a
+// gateway answers for many unit ids, so both identify the request.
+export function findPending(state: usize, transactionId: u16, unitId: u8): usize {
   let found: usize = 0;
   let foundSequence: u32 = 0;
   const capacity = capacityOf(state);
   for (let i: u32 = 0; i < capacity; i++) {
     const entry = entryAt(state, i);
     const sequence = load<u32>(entry);
-    if (sequence == 0 || load<u16>(entry, 12) != transactionId) continue;
+    if (sequence == 0 || load<u16>(entry, 12) != transactionId || load<u8>(entry, 15) != unitId) continue;
     if (found == 0 || sequence < foundSequence) {
       found = entry;
       foundSequence = sequence;
@@ -198,13 +251,13 @@ export namespace AddPendingResult {
 }
 
 // Stores a request and returns an AddPendingResult. A pending request with
-// the same transaction id is replaced, because its response could no longer
+// the same transaction id and unit id is replaced, because its response could no longer
 // be matched to one of the two. When the table is full the oldest request is evicted.
 export function addPending(
   state: usize, transactionId: u16, functionCode: u8, unitId: u8,
-  hasAddress: bool, startAddress: u16, quantity: u16, tsSec: u32, tsNsec: u32,
+  hasAddress: bool, startAddress: u16, quantity: u16, umasFunction: i32, tsSec: u32, tsNsec: u32,
 ): u8 {
-  let target = findPending(state, transactionId);
+  let target = findPending(state, transactionId, unitId);
   let result = AddPendingResult.REPLACED_DUPLICATE;
   if (target == 0) {
     target = freeOrOldestEntry(state);
@@ -224,6 +277,8 @@ export function addPending(
   store<u16>(target, startAddress, 16);
   store<u16>(target, quantity, 18);
   store<u8>(target, hasAddress ? 1 : 0, 20);
+  store<u8>(target, umasFunction >= 0 ? <u8>umasFunction : 0, 21);
+  store<u8>(target, umasFunction >= 0 ? 1 : 0, 22);
   return result;
 }
 

@@ -64,7 +64,7 @@ export function exceptionFunctionName(functionCode: u8): string {
 }
 
 // User-defined function codes, V1.1b3 §5.
-@inline function isUserDefined(functionCode: u8): bool {
+export function isUserDefined(functionCode: u8): bool {
   return (functionCode >= 65 && functionCode <= 72) || (functionCode >= 100 && functionCode <= 110);
 }
 
@@ -105,4 +105,62 @@ export function subFunctionName(subFunction: u16): string {
     case 20: return "CLEAR_OVERRUN_COUNTER_AND_FLAG";
   }
   return "RESERVED";
+}
+
+// Returns the name of an FC43 MEI type, V1.1b3 §6.19-6.21: 13 carries CANopen
+// general reference requests and responses, 14 reads the device
+// identification.
+export function meiName(meiType: u8): string {
+  switch (meiType) {
+    case 13: return "CANOPEN_GENERAL_REFERENCE";
+    case 14: return "READ_DEVICE_IDENTIFICATION";
+  }
+  return "UNKNOWN";
+}
+
+// Returns the name of a UMAS function code, the byte after the session key
+// in an FC90 request. Schneider Electric publishes no UMAS specification.
+// Codes and names are the ones listed, with a description of each, in
+// TonyPhipps/tech-notes Products/protocol-modbus-umas.md, which draws on
+// J. Liras, "The Unity (UMAS) protocol", parts I-IV (2017). That list names
+// 0x33 INITIALIZE_UPLOAD as well as 0x30, but describes 0x33 as the start of
+// a download, so 0x33 is INITIALIZE_DOWNLOAD here.
+//
+// In these sources "upload" copies the program from the engineering station
+// to the PLC (0x30-0x32) and "download" copies it from the PLC to the
+// station (0x33-0x35): the reverse of the usual PLC vocabulary, in which
+// ATT&CK for ICS T0843 "Program Download" writes to the PLC. A model that
+// looks for program writes must therefore match 0x30-0x32.
+export function umasFunctionName(code: u8): string {
+  switch (code) {
+    case 0x01: return "INIT_COMM";
+    case 0x02: return "READ_ID";
+    case 0x03: return "READ_PROJECT_INFO";
+    case 0x04: return "READ_PLC_INFO";
+    case 0x06: return "READ_CARD_INFO";
+    case 0x0a: return "REPEAT";
+    case 0x10: return "TAKE_PLC_RESERVATION";
+    case 0x11: return "RELEASE_PLC_RESERVATION";
+    case 0x12: return "KEEP_ALIVE";
+    case 0x20: return "READ_MEMORY_BLOCK";
+    case 0x22: return "READ_VARIABLES";
+    case 0x23: return "WRITE_VARIABLES";
+    case 0x24: return "READ_COILS_REGISTERS";
+    case 0x25: return "WRITE_COILS_REGISTERS";
+    case 0x30: return "INITIALIZE_UPLOAD";
+    case 0x31: return "UPLOAD_BLOCK";
+    case 0x32: return "END_STRATEGY_UPLOAD";
+    case 0x33: return "INITIALIZE_DOWNLOAD";
+    case 0x34: return "DOWNLOAD_BLOCK";
+    case 0x35: return "END_STRATEGY_DOWNLOAD";
+    case 0x39: return "READ_ETH_MASTER_DATA";
+    case 0x40: return "START_PLC";
+    case 0x41: return "STOP_PLC";
+    case 0x50: return "MONITOR_PLC";
+    case 0x58: return "CHECK_PLC";
+    case 0x70: return "READ_IO_OBJECT";
+    case 0x71: return "WRITE_IO_OBJECT";
+    case 0x73: return "GET_STATUS_MODULE";
+  }
+  return "UNKNOWN";
 }

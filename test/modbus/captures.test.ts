@@ -17,11 +17,14 @@ test("modbus and non-modbus on port 502", async () => {
   const pcap = capture("modbus/zeek_modbus-and-non-modbus-p502.pcap");
   const log = expectedOutput("modbus/zeek_modbus-and-non-modbus-p502.modbus.log");
   if (!pcap || !log) return;
-  const { modbus, counters } = await runCapture(pcap);
+  const { modbus, counters, anomalies } = await runCapture(pcap);
 
   assert.equal(countRecords(modbus), countZeekRows(readZeekModbusLog(log)));
   assert.equal([...new Set(modbus.map((r) => `${r.src.ip}:${r.src.port}`))], ["10.0.0.9:3082"]);
   assert.is(counters["flows.modbus"], 1);
+  // conn.log lists seven other connections to port 502; six carry payload
+  // (the second one from 198.74.56.135:60293 has none), one anomaly each.
+  assert.is(anomalies["modbus.non_modbus_on_port_502"], 6);
 });
 
 test("modbus gaps and bogus IP frame", async () => {

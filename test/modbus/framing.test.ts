@@ -151,15 +151,19 @@ test("modbus garbage on port 502 rejected", async () => {
   const c = conversation();
   c.fromClient(Array.from(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: plc\r\n\r\n")));
   c.fromServer(Array.from(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n")));
-  const { modbus, counters } = await runFrames(c.frames);
+  c.fromClient(Array.from(new TextEncoder().encode("GET /status HTTP/1.1\r\n\r\n")));
+  const { modbus, counters, anomalies } = await runFrames(c.frames);
 
   assert.is(modbus.length, 0);
   assert.is(counters["flows.modbus"], undefined);
+  // Three segments were probed, but the anomaly counts the flow once.
+  assert.is(anomalies["modbus.non_modbus_on_port_502"], 1);
 });
 
-test("modbus stream rejected after invalid headers", async () => {
-  // A valid request gets the flow dispatched. Two ADUs with protocol id 1 in
-  // a row then show the bytes are not Modbus, so nothing after them is read.
+test("modbus protocol id nonzero resynchronises", async () => {
+  // Two ADUs with protocol id 1 are not Modbus (TCP guide 3.1.3). The
+  // dissector counts the first, skips both while it looks for the next
+  // plausible header, and reads request 4 after them.
   const c = conversation();
   c.fromClient(readRequest(1, 0, 1));
   c.fromClient(adu(2, 1, [3, 0, 0, 0, 1], { protocolId: 1 }));
@@ -167,9 +171,26 @@ test("modbus stream rejected after invalid headers", async () => {
   c.fromClient(readRequest(4, 0, 1));
   const { modbus, anomalies } = await runFrames(c.frames);
 
+  assert.equal(modbus.map((r) => r.fields.transaction_id), [1, 4]);
+  assert.is(anomalies["modbus.protocol_id_nonzero"], 1);
+  assert.is(anomalies["modbus.resync_bytes_skipped"], 1);
+});
+
+test("modbus garbage after a valid ADU is rejected", async () => {
+  // After one request, 3,000 bytes with no plausible MBAP header: the
+  // dissector gives up after RESYNC_LIMIT_BYTES (8 x 260) and writes nothing
+  // more, and a later request on the flow is not read.
+  const c = conversation();
+  c.fromClient(readRequest(1, 0, 1));
+  const garbage = Array.from({ length: 3000 }, (_, i) => 0x41 + (i % 26));
+  for (let at = 0; at < garbage.length; at += 1000) c.fromClient(garbage.slice(at, at + 1000));
+  c.fromClient(readRequest(2, 0, 1));
+  const { modbus, anomalies } = await runFrames(c.frames);
+
   assert.equal(modbus.map((r) => r.fields.transaction_id), [1]);
-  assert.is(anomalies["modbus.protocol_id_nonzero"], 2);
-  assert.is(anomalies["modbus.consecutive_invalid_headers"], 1);
+  // "AB" then "CD": the first header read has protocol id 0x4344.
+  assert.is(anomalies["modbus.protocol_id_nonzero"], 1);
+  assert.is(anomalies["modbus.resync_limit_reached"], 1);
 });
 
 test("modbus invalid length resynchronises", async () => {

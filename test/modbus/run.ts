@@ -76,3 +76,32 @@ export function anomaliesOf(record: CoreRecord): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map(String);
 }
+
+// Rows of a Zeek log with a #fields header, as column name to text. Zeek
+// writes "-" for an unset field and "," between the items of a vector.
+export function readZeekLog(path: string): Record<string, string>[] {
+  const lines = readFileSync(path, "utf8").split("\n");
+  const header = lines.find((l) => l.startsWith("#fields"));
+  if (!header) throw new Error(`Zeek log ${path} has no #fields line; expected a log written with headers`);
+  const columns = header.split("\t").slice(1);
+  return lines
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const values = line.split("\t");
+      return Object.fromEntries(columns.map((name, i) => [name, values[i]]));
+    });
+}
+
+// A Zeek vector[count] column as numbers; undefined for "-".
+export function zeekCounts(text: string | undefined): number[] | undefined {
+  if (text === undefined || text === "-") return undefined;
+  return text === "(empty)" ? [] : text.split(",").map(Number);
+}
+
+// A record's `values` field as an array: the host writes one value as a
+// plain number.
+export function valuesOf(record: CoreRecord | undefined): number[] | undefined {
+  const value = record?.fields.values;
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).map(Number);
+}

@@ -2,9 +2,11 @@
 // probes that confirm them, and the calls into the chosen dissector. This is
 // the only file that names the dissectors' entry points.
 
-import { Protocol, PROBE_MATCH, PROBE_NEED_MORE, APP_STATE_BYTES, APP_STATE_SMALL_BYTES } from "../../protocols/api";
-import { modbusProbe, modbusOnData, modbusOnGap, modbusOnClose } from "../../protocols/modbus/modbus";
+import { Protocol, PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, APP_STATE_BYTES, APP_STATE_SMALL_BYTES } from "../../protocols/api";
+import { modbusProbe, modbusContentProbe, modbusOnData, modbusOnGap, modbusOnClose } from "../../protocols/modbus/modbus";
+import { ModbusAnomaly } from "../../protocols/modbus/fields";
 import { MODBUS_STATE_BYTES } from "../../protocols/modbus/state";
+import { countAnomaly } from "./counters";
 import { smbProbe, smbOnData, smbOnGap, smbOnClose } from "../../protocols/smb/smb";
 import { dcerpcProbe, dcerpcOnData, dcerpcOnGap, dcerpcOnClose } from "../../protocols/dcerpc/dcerpc";
 import {
@@ -28,22 +30,31 @@ export function isDispatchPort(port: u16): bool {
 // some dissector needs more bytes before it can decide.
 export let probeNeedsMore: bool = false;
 
+// True when the last match was Modbus on a flow without port 502. Such a
+// flow is counted in `flows.modbus` by the dissector once a response
+// confirms it, not here.
+let modbusByContent: bool = false;
+
 // Runs the probes that apply to a flow between `originatorPort` and
 // `responderPort`: the port's own protocol first (Modbus on 502, SMB on 445
 // and 139), then by content on any port: DCE-RPC, then SMB. Modbus is also
 // probed when only the originator's port is 502: a Modbus server that opened
 // the connection (the Modbus dissector then swaps request and response
-// itself). Returns the matching Protocol id, or Protocol.NONE.
-export function probeProtocols(originatorPort: u16, responderPort: u16, toServer: bool, ptr: usize, length: u32): u8 {
+// itself). Modbus on other ports is probed last, by a strict content probe.
+// `firstProbe` is true until a probe of the flow has failed, so that bytes
+// on port 502 that are not Modbus count one anomaly per flow. Returns the
+// matching Protocol id, or Protocol.NONE.
+export function probeProtocols(
+  originatorPort: u16, responderPort: u16, toServer: bool, ptr: usize, length: u32, firstProbe: bool,
+): u8 {
   probeNeedsMore = false;
-  if (responderPort == PORT_MODBUS) {
-    const r = modbusProbe(ptr, length, toServer);
+  modbusByContent = false;
+  const modbusPort = responderPort == PORT_MODBUS || originatorPort == PORT_MODBUS;
+  if (modbusPort) {
+    const r = modbusProbe(ptr, length, responderPort == PORT_MODBUS ? toServer : !toServer);
     if (r == PROBE_MATCH) return Protocol.MODBUS;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
-  } else if (originatorPort == PORT_MODBUS) {
-    const r = modbusProbe(ptr, length, !toServer);
-    if (r == PROBE_MATCH) return Protocol.MODBUS;
-    if (r == PROBE_NEED_MORE) probeNeedsMore = true;
+    if (r == PROBE_NO_MATCH && firstProbe) countAnomaly(ModbusAnomaly.NON_MODBUS_ON_PORT_502);
   }
   const smbPort = responderPort == PORT_SMB_DIRECT || responderPort == PORT_NETBIOS_SESSION;
   if (smbPort) {
@@ -65,11 +76,21 @@ export function probeProtocols(originatorPort: u16, responderPort: u16, toServer
     if (r == PROBE_MATCH) return Protocol.SMB;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  if (!modbusPort) {
+    r = modbusContentProbe(ptr, length, toServer);
+    if (r == PROBE_MATCH) {
+      modbusByContent = true;
+      return Protocol.MODBUS;
+    }
+    if (r == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
   return Protocol.NONE;
 }
 
 export function countProtocolFlow(protocol: u8): void {
-  if (protocol == Protocol.MODBUS) count(CoreCounter.FLOWS_MODBUS);
+  if (protocol == Protocol.MODBUS) {
+    if (!modbusByContent) count(CoreCounter.FLOWS_MODBUS);
+  }
   else if (protocol == Protocol.SMB) count(CoreCounter.FLOWS_SMB);
   else if (protocol == Protocol.DCERPC) count(CoreCounter.FLOWS_DCERPC);
 }

@@ -125,7 +125,7 @@ let probeDiscard: bool = false;
 
 function probe(flow: usize, d: u32, ptr: usize, length: u32): bool {
   probeDiscard = false;
-  const protocol = probeProtocols(flowSrcPort(flow), flowDstPort(flow), d == 0, ptr, length);
+  const protocol = probeProtocols(flowSrcPort(flow), flowDstPort(flow), d == 0, ptr, length, flowProbes(flow) == 0);
   if (protocol == Protocol.NONE) {
     if (probeNeedsMore && length < PROBE_MAX_BYTES) return false;
     if (probeNeedsMore) countAnomaly(CoreAnomaly.DISPATCH_PROBE_LIMIT);
