@@ -3,9 +3,9 @@
 // embedded in an Unconnected Send or a Multiple Service Packet.
 //
 // Specification: ODVA "The CIP Networks Library, Volume 1: Common
-// Industrial Protocol", section 2-4 (message router request and response),
-// appendix C-1.4 (request path segments), chapter 3-5 (connection manager
-// services) and 5-2 (identity object).
+// Industrial Protocol" (message router requests and responses, request path
+// segments, connection manager services, identity object). The Set_Attribute
+// _Single request is checked against the ICSNPP-ENIP test capture.
 //
 // Message router request:  service (1) | path size in words (1) | path | data
 // Message router response: service | 0x80 (1) | reserved (1) | general status (1) |
@@ -30,8 +30,7 @@ let nestingDepth: u32 = 0;
 // Path segments read per request path.
 @inline const MAX_SEGMENTS: u32 = 16;
 
-// Common services (Vol 1 appendix A-3) and connection manager services
-// (class 6, Vol 1 3-5.5).
+// Common services and connection manager services (class 6).
 export namespace Service {
   @inline export const GET_ATTRIBUTES_ALL: u8 = 0x01;
   @inline export const SET_ATTRIBUTES_ALL: u8 = 0x02;
@@ -107,19 +106,21 @@ let pathHasInstance = false;
 let pathHasAttribute = false;
 
 // Pending requests of a TCP flow, for naming responses: PENDING_MAX entries
-// of 16 bytes in the area enip.ts hands over (insertion sequence u32 at 0,
-// 0 when free; service u8 at 4; flags u8 at 5 (bit 0 class, 1 instance,
-// 2 attribute); attribute u16 at 6; class u32 at 8; instance u32 at 12).
-// Responses on one session come in request order, so the oldest entry with
-// the same service is the request. NOTE: responses inside a Multiple
-// Service Packet are not matched, so they carry no class or instance.
+// of 16 bytes in the area enip.ts hands over. An entry has the insertion
+// sequence (u32 at 0, 0 when free), the service (u8 at 4), flags (u8 at 5:
+// bit 0 class, 1 instance, 2 attribute), the attribute (u16 at 6), the class
+// (u32 at 8) and the instance (u32 at 12). Responses on one session come in
+// request order, so the oldest entry with the same service is the request.
+// NOTE: responses inside a Multiple Service Packet are not matched, so they
+// carry no class or instance.
 @inline const PENDING_MAX: u32 = 6;
 @inline const PENDING_ENTRY_BYTES: u32 = 16;
 let pendingSequence: u32 = 0;
 
 // Dissects the CIP message of `length` bytes at `p` and writes its records.
-// `pending` is the flow's pending area or 0; `depth` counts the embedding
-// services around it; `embeddedIn` is the outer service code, 0 at the top.
+// `pending` is the flow's pending area or 0, and `embeddedIn` the service
+// code of the Unconnected Send or Multiple Service Packet around it (0 at
+// the top).
 export function dissectCip(
   pending: usize, toServer: bool, p: usize, length: u32, connected: bool,
   connectionId: u32, sequence: u16, hasConnection: bool, embeddedIn: u8,
@@ -345,7 +346,7 @@ function segmentSize(s: usize, left: u32): u32 {
   return 0;
 }
 
-// Forward Open request (Vol 1 3-5.5.2): priority/time tick (1), timeout
+// Forward Open request: priority/time tick (1), timeout
 // ticks (1), O->T connection id (4), T->O connection id (4), connection
 // serial (2), originator vendor id (2), originator serial (4), timeout
 // multiplier (1), reserved (3), O->T RPI (4), O->T parameters (2, or 4 in
@@ -371,7 +372,7 @@ function forwardOpen(p: usize, length: u32, large: bool): void {
   fieldBytes(EnipField.CONNECTION_PATH, p + <usize>path, fits(length, path, pathBytes) ? pathBytes : length - path);
 }
 
-// Forward Close request (Vol 1 3-5.5.3): priority/time tick (1), timeout
+// Forward Close request: priority/time tick (1), timeout
 // ticks (1), connection serial (2), originator vendor id (2), originator
 // serial (4), connection path size in words (1), reserved (1), path.
 function forwardClose(p: usize, length: u32): void {
@@ -386,7 +387,7 @@ function forwardClose(p: usize, length: u32): void {
   fieldBytes(EnipField.CONNECTION_PATH, p + 12, fits(length, 12, pathBytes) ? pathBytes : length - 12);
 }
 
-// Unconnected Send request (Vol 1 3-5.5.4): priority/time tick (1), timeout
+// Unconnected Send request: priority/time tick (1), timeout
 // ticks (1), embedded message size (2), embedded message, a pad byte when
 // the size is odd, route path size in words (1), reserved (1), route path.
 // Closes the outer record, then dissects the embedded request.
@@ -418,7 +419,7 @@ function unconnectedSend(pending: usize, toServer: bool, p: usize, length: u32, 
   nestingDepth--;
 }
 
-// Multiple Service Packet (Vol 1 A-4.10): service count (2), one offset (2)
+// Multiple Service Packet: service count (2), one offset (2)
 // per service from the start of the count, then the services. The outer
 // record is already closed; each embedded service gets its own record.
 function multipleServices(pending: usize, toServer: bool, p: usize, length: u32, connected: bool): void {
@@ -492,7 +493,7 @@ function findPending(pending: usize, service: u8): usize {
 // "65535.255" at most, and 8 hex digits.
 const scratchText = memory.data(16);
 
-// Identity object attributes 1-7 (Vol 1 5-2.2), as in Get_Attributes_All
+// Identity object attributes 1-7, as in Get_Attributes_All
 // and the ListIdentity item: vendor id (2), device type (2), product code
 // (2), revision major (1) and minor (1), status (2), serial number (4),
 // product name (SHORT_STRING). Returns the bytes read, or 0 when short.

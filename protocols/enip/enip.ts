@@ -4,8 +4,9 @@
 // fields repeated in it.
 //
 // Specification: ODVA "The CIP Networks Library, Volume 2: EtherNet/IP
-// Adaptation of CIP", chapter 2 (encapsulation protocol) and 2-6 (common
-// packet format). Encapsulation header, all integers little-endian:
+// Adaptation of CIP" (encapsulation protocol and common packet format). The
+// ListIdentity and SendUnitData layouts are checked against the test
+// captures. Encapsulation header, all integers little-endian:
 //
 //    0                   1                   2                   3
 //    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -43,14 +44,13 @@ import { dissectCip, identityAttributes } from "./cip";
 @inline const IP_PROTOCOL_UDP: u8 = 17;
 
 @inline const HEADER_BYTES: u32 = 24;
-// A message up to this size is parsed whole; a longer one from its first
-// bytes. 4096 bytes is the smallest stream buffer the core accepts, and CIP
-// messages are at most 4002 bytes over a Large Forward Open connection.
+// A message up to this size is parsed whole, and a longer one from its
+// first bytes. 4096 bytes is the smallest stream buffer the core accepts.
 @inline const MESSAGE_PARSE_MAX: u32 = 4096;
 // Common packet format items read per message; messages carry 2 to 4.
 @inline const MAX_ITEMS: u32 = 8;
 
-// Encapsulation commands (Vol 2 table 2-3.2).
+// Encapsulation commands.
 export namespace Command {
   @inline export const NOP: u16 = 0x0000;
   @inline export const LIST_SERVICES: u16 = 0x0004;
@@ -80,7 +80,7 @@ function commandName(command: u16): string {
   return "";
 }
 
-// Common packet format item types (Vol 2 table 2-6.3).
+// Common packet format item types.
 @inline const ITEM_NULL_ADDRESS: u16 = 0x0000;
 @inline const ITEM_LIST_IDENTITY: u16 = 0x000c;
 @inline const ITEM_CONNECTED_ADDRESS: u16 = 0x00a1;
@@ -249,7 +249,7 @@ function listItems(p: usize, length: u32): void {
 // "255.255.255.255:65535" at most.
 const socketText = memory.data(24);
 
-// ListIdentity item (Vol 2 2-4.3.2): encapsulation version (2), socket
+// ListIdentity item: encapsulation version (2), socket
 // address (16: sin_family, sin_port, sin_addr big-endian, 8 zero bytes),
 // then the identity object's vendor id, device type, product code,
 // revision, status, serial number and product name, and the state (1).

@@ -1,8 +1,8 @@
 // S7comm and S7comm-plus PDUs, as carried in the COTP data of one TSDU.
 //
-// Siemens publishes no S7comm specification. The layouts below are the ones
-// public dissectors and client libraries agree on (the Wireshark S7comm
-// dissector, Snap7), checked against the test captures.
+// Siemens publishes no S7comm specification. The layouts below are the
+// community-documented ones, checked against the test captures where those
+// contain the PDU (all but the download functions and the security group).
 //
 // S7comm header (all integers big-endian):
 //
@@ -17,9 +17,9 @@
 //   +-------------------------------+---------------+---------------+
 //   | parameter ... | data ...         (error bytes: ack and ack-data only)
 //
-// S7comm-plus header: protocol 0x72, version, data length (2); with version 1
-// the data starts with opcode (1), reserved (2), function (2), reserved (2),
-// sequence number (2). Later versions put an integrity part first.
+// S7comm-plus header: protocol 0x72, version, data length (2). With version
+// 1 the data starts with opcode (1), reserved (2), function (2), reserved
+// (2) and sequence number (2). Later versions put an integrity part first.
 
 import { fits, readU16be, readU32be } from "../api";
 import { Field, RecordType } from "../fields";
@@ -38,8 +38,8 @@ import { identityFromSzl } from "./szl";
 @inline export const S7_PLUS_PROTOCOL_ID: u8 = 0x72;
 @inline const HEADER_BYTES: u32 = 10;
 @inline const ACK_HEADER_BYTES: u32 = 12;
-// Read/write var items decoded per PDU. A 960-byte PDU holds at most 79
-// S7ANY items of 12 bytes, and clients send up to 20.
+// Read/write var items decoded per PDU. A 960-byte PDU has room for at most
+// 79 S7ANY items of 12 bytes, and the test captures send up to 5.
 @inline const MAX_ITEMS: u32 = 32;
 // S7ANY variable specification: 0x12, length 10, syntax id 0x10.
 @inline const SYNTAX_S7ANY: u8 = 0x10;

@@ -6,7 +6,7 @@
 // Specifications: RFC 1006 "ISO Transport Service on top of the TCP"
 // (TPKT, section 6), ISO/IEC 8073 / RFC 905 "ISO Transport Protocol
 // Specification" (COTP class 0 TPDUs, section 13). S7comm itself has no
-// public specification; see tables.ts and pdu.ts.
+// public specification (see tables.ts).
 //
 // TPKT (RFC 1006 section 6), then one or more COTP TPDUs:
 //
@@ -20,8 +20,8 @@
 //   +---------------+---------------+-------------------------------+
 //   | user data (DT only: the rest of the TPKT) ...
 //
-// RFC 905 section 13.2 lets several TPDUs share one TPKT (concatenation);
-// only the last may carry user data, because DT has no length of its own.
+// RFC 905 section 6.4 lets several TPDUs share one TPKT (concatenation).
+// Only the last may carry user data, because DT has no length of its own.
 
 import {
   fits, readU16be, PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, STREAM_NEED_MORE, STREAM_REJECT,
@@ -38,12 +38,13 @@ import { dissectS7Pdu, S7_PROTOCOL_ID, S7_PLUS_PROTOCOL_ID, plausibleS7Header } 
 @inline const TPKT_VERSION: u8 = 3;
 // TPKT header, COTP LI and TPDU code, and one byte of DT header.
 @inline const MIN_TPKT_LENGTH: u32 = 7;
-// A TPKT up to this size is parsed whole; a longer one from its first bytes.
-// 4096 bytes is the smallest stream buffer the core accepts, and S7 PDUs are
-// at most the negotiated PDU length (240 to 960 bytes on S7-300/400/1200/1500).
+// A TPKT up to this size is parsed whole, and a longer one from its first
+// bytes. 4096 bytes is the smallest stream buffer the core accepts, and an S7
+// PDU is at most the PDU length negotiated in setup communication (240 and
+// 480 bytes in the test captures).
 @inline const TPKT_PARSE_MAX: u32 = 4096;
 
-// COTP TPDU codes (RFC 905 section 13.1, high nibble of byte 1).
+// COTP TPDU codes (RFC 905 section 13, high nibble of byte 1).
 @inline const COTP_CR: u8 = 0xe0;
 @inline const COTP_CC: u8 = 0xd0;
 @inline const COTP_DR: u8 = 0x80;
@@ -55,16 +56,16 @@ import { dissectS7Pdu, S7_PROTOCOL_ID, S7_PLUS_PROTOCOL_ID, plausibleS7Header } 
 @inline const COTP_RJ: u8 = 0x50;
 @inline const COTP_ER: u8 = 0x70;
 @inline const DT_EOT: u8 = 0x80;
-// CR/CC parameters (RFC 905 section 13.3.4): calling and called TSAP.
+// CR/CC parameters (RFC 905 section 13): calling and called TSAP.
 @inline const PARAM_CALLING_TSAP: u8 = 0xc1;
 @inline const PARAM_CALLED_TSAP: u8 = 0xc2;
 // CR/CC fixed part after LI and code: dst-ref 2, src-ref 2, class/option 1.
 @inline const CR_FIXED_BYTES: u32 = 7;
 
 // COTP data of one TSDU, gathered from DT TPDUs without EOT, per direction.
-// NOTE: 8192 bytes is a choice above the largest negotiated S7 PDU (960)
-// that leaves room for S7comm-plus objects; longer TSDUs are dropped and
-// counted as s7comm.cotp_reassembly_limit.
+// NOTE: 8192 bytes is an estimate with room above the negotiated S7 PDU
+// lengths for S7comm-plus objects. Longer TSDUs are dropped and counted as
+// s7comm.cotp_reassembly_limit.
 @inline const REASSEMBLY_MAX: u32 = 8192;
 
 // Flow state in a zeroed area of the large class (APP_STATE_BYTES):
@@ -239,21 +240,21 @@ function handleData(state: usize, toServer: bool, data: usize, length: u32, eot:
   const d = direction(toServer);
   const lengthSlot = state + REASSEMBLED + (d << 1);
   const buffer = state + BUFFERS + d * <usize>REASSEMBLY_MAX;
-  const held = <u32>load<u16>(lengthSlot);
+  const bufferedBytes = <u32>load<u16>(lengthSlot);
   const overflowed = load<u8>(state + OVERFLOWED + d) != 0;
 
-  if (held == 0 && !overflowed && eot) {
+  if (bufferedBytes == 0 && !overflowed && eot) {
     if (length > 0) dissectS7Pdu(state + PENDING_AREA, toServer, data, length);
     return;
   }
   if (!overflowed) {
-    if (held + length > REASSEMBLY_MAX) {
+    if (bufferedBytes + length > REASSEMBLY_MAX) {
       countAnomaly(S7Anomaly.COTP_REASSEMBLY_LIMIT);
       store<u8>(state + OVERFLOWED + d, 1);
       store<u16>(lengthSlot, 0);
     } else {
-      memory.copy(buffer + <usize>held, data, length);
-      store<u16>(lengthSlot, <u16>(held + length));
+      memory.copy(buffer + <usize>bufferedBytes, data, length);
+      store<u16>(lengthSlot, <u16>(bufferedBytes + length));
     }
   }
   if (!eot) return;

@@ -1,9 +1,8 @@
 // Identity facts from read SZL responses, for the asset inventory.
 //
 // SZL response data: SZL id (2), index (2), record length (2), record count
-// (2), then the records. The record layouts follow Siemens' "System Software
-// for S7-300/400 System and Standard Functions" manual (SSL-ID W#16#xy11 and
-// W#16#xy1C):
+// (2), then the records. Record layouts of SSL-ID W#16#xy11 and W#16#xy1C,
+// as the ICSNPP Snap7 capture of an S7-315 shows them:
 //   0x0011 module identification, 28-byte records: index (2), order number
 //          (20 ASCII), module type (2), Ausbg (2), Ausbe (2). Index 1 is the
 //          module, index 7 the firmware, whose version is 'V' major, minor, patch

@@ -1,7 +1,10 @@
-// Names for S7comm codes. Siemens publishes no S7comm specification; the
-// codes below are the ones that public dissectors and client libraries agree
-// on (the Wireshark S7comm dissector, Snap7, CISA ICSNPP-S7comm), checked
-// against the test captures where they occur.
+// Names for S7comm codes. Siemens publishes no S7comm specification, so the
+// codes are the community-documented ones. The ROSCTR values, the function
+// codes 0x04, 0x05, 0x1d-0x1f, 0x28, 0x29 and 0xf0, the user-data groups 3, 4
+// and 7 and their sub-functions, and the block type codes 0x08 and 0x0b are
+// confirmed by the ICSNPP-S7comm logs of the test captures.
+// NOTE: the other codes (download functions, the security group, the memory
+// area and mode transition names) are not seen in the test captures.
 
 // S7 header message type (ROSCTR).
 export namespace Rosctr {

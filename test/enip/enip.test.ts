@@ -1,6 +1,6 @@
 // EtherNet/IP and CIP: the public captures compared with the logs of CISA's
-// ICSNPP-ENIP plugin and the suricata-verify expectations, the set
-// attribute and ListIdentity detections, and byte-built conversations for
+// ICSNPP-ENIP plugin and the suricata-verify expectations, with the set
+// attribute and ListIdentity detections. Byte-built conversations cover
 // Multiple Service Packet, Unconnected Send, Forward Open, UDP discovery and
 // I/O, and malformed input.
 import { readFileSync } from "node:fs";
@@ -68,7 +68,7 @@ test("enip set attribute capture matches icsnpp", async () => {
 
 test("enip list identity capture matches suricata", async () => {
   // suricata_enip_list_identity.pcap: ListIdentity over TCP from
-  // 172.25.23.1; the 1756-ENBT/A at 172.25.23.2 answers. suricata-verify
+  // 172.25.23.1; the 1756-ENBT/A at 172.25.23.2 replies. suricata-verify
   // expects two alerts on enip_command 99: the request and the reply.
   const pcap = capture(LIST_IDENTITY);
   const yaml = expectedOutput("mixed/suricata_enip_list_identity.test.yaml");
@@ -110,6 +110,7 @@ test("enip multiple service packet", async () => {
     .fromClient(sendRRData(SESSION, request(0x0a, logicalPath(2, 1), multipleServices(services))))
     .fromServer(sendRRData(SESSION, response(0x0a, 0, multipleServices(replies))));
   const { records, alerts, anomalies } = await runFramesWithModels("enip", c.frames);
+
   assert.equal(records.map((r) => r.fields.command_name), [
     "register_session", "register_session", "send_rr_data", "send_rr_data", "send_rr_data", "send_rr_data",
     "send_rr_data", "send_rr_data", "send_rr_data", "send_rr_data",
@@ -118,11 +119,13 @@ test("enip multiple service packet", async () => {
   assert.is(outer.service, "multiple_service_packet");
   assert.is(outer.service_count, 3);
   assert.is(outer.class_id, 2);
+
   const embedded = records.slice(3, 6).map((r) => r.fields);
   assert.equal(embedded.map((f) => f.embedded), ["multiple_service_packet", "multiple_service_packet", "multiple_service_packet"]);
   assert.equal(embedded.map((f) => f.class_id), [1, 0xf5, 0x300]);
   assert.equal(embedded.map((f) => f.attribute_id), [7, 5, 3]);
   assert.equal(embedded.map((f) => f.service), ["get_attribute_single", "get_attribute_single", "set_attribute_single"]);
+
   assert.is(records[6].fields.pdu_type, "response");
   assert.is(records[6].fields.service_count, 3);
   assert.is(records[6].fields.class_id, 2);

@@ -59,7 +59,8 @@ export class Engine implements ModelHost {
   private readonly ids = new Map<string, number[]>();
 
   private constructor(private readonly x: Exports) {
-    for (let id = 1; id < 600; id++) {
+    // FIELD_ID_LIMIT of protocols/fields.ts: one past the highest field id.
+    for (let id = 1; id < 1200; id++) {
       const name = this.readString(x.fieldName(id));
       if (!name) continue;
       this.names.set(id, name);

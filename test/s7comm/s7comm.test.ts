@@ -42,7 +42,7 @@ test("s7comm snap7 functions match icsnpp", async () => {
   // uploads system data blocks, reads and sets the clock, reads and writes
   // variables, stops and restarts the PLC. ICSNPP writes one s7comm.log row
   // per job, ack-data and user-data PDU, but none for the one plain ack (the
-  // start upload of OB 0 the PLC refused). Of the two-part SZL 0x001c answer
+  // start upload of OB 0 the PLC refused). Of the two-part SZL 0x001c response
   // it keeps only the follow-up's response, logged under the follow-up
   // request's reference, so the first part and the follow-up request are
   // left out of the comparison.
@@ -70,7 +70,7 @@ test("s7comm snap7 functions match icsnpp", async () => {
 
 test("s7comm snap7 read szl matches icsnpp", async () => {
   // ICSNPP's s7comm_read_szl.log lists requests, and responses whose last
-  // data unit arrived; the first part of the multi-part 0x001c answer is
+  // data unit arrived; the first part of the multi-part 0x001c response is
   // not in it.
   const pcap = capture(SNAP7);
   const log = expectedOutput("s7comm/icsnpp_s7comm_snap7.s7comm_read_szl.log");

@@ -77,7 +77,7 @@ export function isForwardedRecord(record: RecordJson): boolean {
       // password-guessing burst is made of.
       return true;
     case "s7comm":
-      // Operations and protection changes, and the identity answers that
+      // Operations and protection changes, and the identity responses that
       // feed the asset inventory.
       if (record.product_code !== undefined || record.serial_number !== undefined) return true;
       if (record.pdu_type !== "request") return false;
