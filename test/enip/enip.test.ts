@@ -241,6 +241,25 @@ test("enip udp list identity and io", async () => {
   assert.equal(alerts.map((a) => a.model), ["enip-list-identity"]);
 });
 
+test("enip session and list services", async () => {
+  // RegisterSession, ListServices with its "Communications" item, then
+  // UnRegisterSession.
+  const name = [..."Communications"].map((ch) => ch.charCodeAt(0));
+  const servicesItem = [...le16(1), ...le16(0x0120), ...name, ...new Array(16 - name.length).fill(0)];
+  const c = device()
+    .fromClient(registerSession()).fromServer(registerSession(SESSION))
+    .fromClient(encapsulation(0x04, [], SESSION))
+    .fromServer(encapsulation(0x04, [...le16(1), ...le16(0x100), ...le16(servicesItem.length), ...servicesItem], SESSION))
+    .fromClient(encapsulation(0x66, [], SESSION));
+  const { records } = await runFramesWithModels("enip", c.frames);
+  assert.equal(records.map((r) => r.fields.command_name), ["register_session", "register_session", "list_services", "list_services", "unregister_session"]);
+  assert.equal(records.map((r) => r.fields.session_handle), [0, SESSION, SESSION, SESSION, SESSION]);
+  assert.is(records[1].fields.protocol_version, 1);
+  assert.is(records[3].fields.service_name, "Communications");
+  assert.is(records[3].fields.capability_flags, 0x0120);
+  assert.is(records[3].fields.item_type, 0x100);
+});
+
 test("enip malformed cip does not trap", async () => {
   const c = device()
     // Path size beyond the message.
