@@ -293,11 +293,15 @@ function sendData(pending: usize, toServer: bool, p: usize, length: u32): void {
   for (let i: u32 = 0; i < count && i < MAX_ITEMS; i++) {
     if (!fits(length, offset, 4)) break;
     const type = readU16le(p + <usize>offset);
-    const size = <u32>readU16le(p + <usize>offset + 2);
+    let size = <u32>readU16le(p + <usize>offset + 2);
     const item = p + <usize>offset + 4;
-    if (!fits(length, offset + 4, size)) {
+    const cut = !fits(length, offset + 4, size);
+    if (cut) {
+      // A data item cut by the capture or by the message prefix is still
+      // decoded from the bytes present; the CIP decoder checks its bounds.
       countAnomaly(EnipAnomaly.ITEM_TRUNCATED);
-      break;
+      size = length - offset - 4;
+      if ((type != ITEM_UNCONNECTED_DATA && type != ITEM_CONNECTED_DATA) || size < 3) break;
     }
     if ((type == ITEM_CONNECTED_ADDRESS || type == ITEM_SEQUENCED_ADDRESS) && size >= 4) {
       connectionId = readU32le(item);
@@ -310,6 +314,7 @@ function sendData(pending: usize, toServer: bool, p: usize, length: u32): void {
       dissectCip(pending, toServer, item + 2, size - 2, true, connectionId, readU16le(item), hasConnection, 0);
       wrote = true;
     }
+    if (cut) break;
     offset += 4 + size;
   }
   if (!wrote) {

@@ -107,6 +107,8 @@ export function s7Probe(ptr: usize, length: u32, onS7Port: bool): i32 {
   if (onS7Port) return PROBE_MATCH;
   if ((load<u8>(ptr, 5) & 0xf0) != COTP_DT) return PROBE_NO_MATCH;
   const data = TPKT_HEADER_BYTES + 1 + <u32>load<u8>(ptr, 4);
+  // A TPKT too short for an S7 header is not S7comm, however many bytes follow.
+  if (<u32>readU16be(ptr + 2) < data + 10) return PROBE_NO_MATCH;
   if (length < data + 10) return PROBE_NEED_MORE;
   const id = load<u8>(ptr + <usize>data);
   if (id == S7_PLUS_PROTOCOL_ID) return PROBE_MATCH;
@@ -138,14 +140,14 @@ export function s7OnData(state: usize, toServer: bool, ptr: usize, length: u32):
     }
     const tpktLength = <u32>readU16be(p + 2);
     if (fits(remaining, 0, tpktLength)) {
-      dissectTpkt(state, toServer, p, tpktLength);
+      dissectTpkt(state, toServer, p, tpktLength, false);
       consumed += tpktLength;
       continue;
     }
     if (tpktLength <= TPKT_PARSE_MAX || remaining < TPKT_PARSE_MAX) break;
     // Parse the first TPKT_PARSE_MAX bytes and let the core drop the rest.
     countAnomaly(S7Anomaly.TPKT_PREFIX_ONLY);
-    dissectTpkt(state, toServer, p, TPKT_PARSE_MAX);
+    dissectTpkt(state, toServer, p, TPKT_PARSE_MAX, true);
     return <i32>(consumed + tpktLength);
   }
   return consumed == 0 ? STREAM_NEED_MORE : <i32>consumed;
@@ -160,7 +162,8 @@ export function s7OnGap(state: usize, toServer: bool): void {
 export function s7OnClose(state: usize): void {}
 
 // Walks the TPDUs of one TPKT of `length` bytes at `p` (length checked >= 7).
-function dissectTpkt(state: usize, toServer: bool, p: usize, length: u32): void {
+// `prefixOnly` is set when `length` covers only the first bytes of the TPKT.
+function dissectTpkt(state: usize, toServer: bool, p: usize, length: u32, prefixOnly: bool): void {
   let offset = TPKT_HEADER_BYTES;
   // Each TPDU consumes its LI + 1 bytes (at least 3), or the loop ends.
   while (fits(length, offset, 2)) {
@@ -175,6 +178,13 @@ function dissectTpkt(state: usize, toServer: bool, p: usize, length: u32): void 
       // The data runs to the end of the TPKT.
       const dataOffset = offset + 1 + li;
       const eot = li >= 2 ? (load<u8>(tpdu, 2) & DT_EOT) != 0 : true;
+      if (prefixOnly && !eot) {
+        // Part of a segment would corrupt the TSDU being gathered, so drop it whole.
+        countAnomaly(S7Anomaly.COTP_REASSEMBLY_LIMIT);
+        store<u8>(state + OVERFLOWED + direction(toServer), 1);
+        store<u16>(state + REASSEMBLED + (direction(toServer) << 1), 0);
+        return;
+      }
       handleData(state, toServer, p + <usize>dataOffset, length - dataOffset, eot);
       return;
     }

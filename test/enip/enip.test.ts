@@ -260,6 +260,19 @@ test("enip session and list services", async () => {
   assert.is(records[3].fields.item_type, 0x100);
 });
 
+test("enip long message parsed from its prefix", async () => {
+  // A 6000-byte Set_Attribute_Single: decoded from its first 4096 bytes, the
+  // rest skipped, and the next message decodes.
+  const big = sendRRData(SESSION, request(0x10, logicalPath(0x64, 1, 3), new Array(6000).fill(0x42)));
+  const c = device();
+  for (let at = 0; at < big.length; at += 1400) c.fromClient(big.slice(at, at + 1400));
+  c.fromClient(sendRRData(SESSION, request(0x0e, logicalPath(1, 1, 1))));
+  const { records, anomalies } = await runFramesWithModels("enip", c.frames);
+  assert.is(anomalies["enip.message_prefix_only"], 1);
+  assert.equal(records.map((r) => r.fields.service), ["set_attribute_single", "get_attribute_single"]);
+  assert.equal(records.map((r) => r.fields.class_id), [0x64, 1]);
+});
+
 test("enip malformed cip does not trap", async () => {
   const c = device()
     // Path size beyond the message.

@@ -248,6 +248,22 @@ test("s7comm cotp reassembly limit", async () => {
   assert.equal(alerts.map((a) => a.model), ["s7-plc-stop"]);
 });
 
+test("s7comm long tpkt parsed from its prefix", async () => {
+  // A 6000-byte write var job in one TPKT: its header and items are decoded
+  // from the first 4096 bytes, the rest is skipped, and the next PDU decodes.
+  const write = s7(1, 0x20, variableParameter(0x05, [{ area: 0x84, db: 1, byte: 0, count: 5900 }]), [0x00, 0x04, ...[0x5c, 0xe0], ...new Array(5900).fill(0x11)]);
+  const c = plc();
+  const bytes = tpkt(dt(write));
+  for (let at = 0; at < bytes.length; at += 1400) c.fromClient(bytes.slice(at, at + 1400));
+  c.fromClient(tpkt(dt(s7(1, 0x21, plcStop()))));
+  const { records, anomalies } = await runFramesWithModels("s7comm", c.frames);
+  assert.is(anomalies["s7comm.tpkt_prefix_only"], 1);
+  assert.equal(records.map((r) => r.fields.function), ["write_var", "plc_stop"]);
+  assert.is(records[0].fields.db_number, 1);
+  assert.is(records[0].fields.item_length, 5900);
+  assert.is(records[0].fields.truncated, true);
+});
+
 test("s7comm security and szl user data", async () => {
   const password = s7(7, 0x10, userDataParameter(4, 5, 1), userDataData([0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27]));
   const szl = s7(7, 0x11, userDataParameter(4, 4, 1), userDataData([0x00, 0x1c, 0x00, 0x00]));
@@ -285,8 +301,9 @@ test("s7comm probe off port 102", async () => {
   const s7Flow = plc(40102).fromClient(tpkt(dt(s7(1, 5, plcStop()))));
   const cookie = [..."Cookie: mstshash=admin\r\n"].map((ch) => ch.charCodeAt(0));
   const rdpCr = [6 + cookie.length, 0xe0, 0, 0, 0, 0, 0, ...cookie];
-  const rdp = plc(3389).fromClient(tpkt(rdpCr));
-  const { records } = await runFramesWithModels("s7comm", [...s7Flow.frames, ...rdp.frames]);
+  const rdp = plc(3389).fromClient(tpkt(rdpCr)).fromClient(tpkt(dt([0x32, 0x01, 0x00])));
+  const { records, counters } = await runFramesWithModels("s7comm", [...s7Flow.frames, ...rdp.frames]);
+  assert.is(counters["flows.s7comm"], 1);
   assert.is(records.length, 1);
   assert.is(records[0].fields.function, "plc_stop");
   assert.is(records[0].dst.port, 40102);
