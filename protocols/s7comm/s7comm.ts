@@ -165,7 +165,7 @@ export function s7OnClose(state: usize): void {}
 // `prefixOnly` is set when `length` covers only the first bytes of the TPKT.
 function dissectTpkt(state: usize, toServer: bool, p: usize, length: u32, prefixOnly: bool): void {
   let offset = TPKT_HEADER_BYTES;
-  // Each TPDU consumes its LI + 1 bytes (at least 3), or the loop ends.
+  // Each TPDU consumes its LI + 1 bytes (at least 2), or the loop ends.
   while (fits(length, offset, 2)) {
     const li = <u32>load<u8>(p + <usize>offset);
     const code = load<u8>(p + <usize>offset, 1) & 0xf0;
