@@ -54,6 +54,8 @@ export namespace Protocol {
   @inline export const MODBUS: u8 = 1;
   @inline export const SMB: u8 = 2;
   @inline export const DCERPC: u8 = 3;
+  @inline export const S7COMM: u8 = 6;
+  @inline export const ENIP: u8 = 8;
 }
 
 // Bounds-checked readers for dissectors: check once that [offset, offset+n)

@@ -14,6 +14,8 @@
 //   400-449   NTLMSSP           protocols/ntlm/fields.ts
 //   450-499   Kerberos          protocols/kerberos/fields.ts
 //   500-599   models and alerts wasm-core/assembly/model-fields.ts
+//   600-699   S7comm            protocols/s7comm/fields.ts
+//   800-899   EtherNet/IP, CIP  protocols/enip/fields.ts
 //   1150-1199 connection starts wasm-core/assembly/conn.ts
 //
 // A field id may appear more than once in one record; the host then turns its
@@ -24,6 +26,8 @@ import { smbFieldName } from "./smb/fields";
 import { dcerpcFieldName } from "./dcerpc/fields";
 import { ntlmFieldName } from "./ntlm/fields";
 import { kerberosFieldName } from "./kerberos/fields";
+import { s7FieldName } from "./s7comm/fields";
+import { enipFieldName } from "./enip/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
 import { connFieldName } from "../wasm-core/assembly/conn-fields";
 
@@ -34,6 +38,8 @@ export namespace RecordType {
   @inline export const DCERPC: u16 = 3;
   @inline export const NTLM: u16 = 4;
   @inline export const KERBEROS: u16 = 5;
+  @inline export const S7COMM: u16 = 6;
+  @inline export const ENIP: u16 = 8;
   // A TCP connection seen starting (wasm-core/assembly/conn.ts).
   @inline export const CONN: u16 = 16;
   // A model fired on the record written just before this one.
@@ -48,6 +54,8 @@ export function recordTypeName(type: u16): string {
     case RecordType.DCERPC: return "dcerpc";
     case RecordType.NTLM: return "ntlm";
     case RecordType.KERBEROS: return "kerberos";
+    case RecordType.S7COMM: return "s7comm";
+    case RecordType.ENIP: return "enip";
     case RecordType.CONN: return "conn";
     case RecordType.ALERT: return "alert";
   }
@@ -99,9 +107,12 @@ export function fieldName(id: u16): string {
   if (id < 450) return ntlmFieldName(id);
   if (id < 500) return kerberosFieldName(id);
   if (id >= 500 && id < 600) return modelFieldName(id);
+  if (id >= 600 && id < 700) return s7FieldName(id);
+  if (id >= 800 && id < 900) return enipFieldName(id);
   if (id >= 1150 && id < 1200) return connFieldName(id);
   return "";
 }
 
-// One past the highest id the host needs to ask about.
+// One past the highest id the host needs to ask about; covers the ranges
+// assigned up to 1149.
 @inline export const FIELD_ID_LIMIT: u16 = 1200;

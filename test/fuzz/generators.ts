@@ -337,9 +337,79 @@ export function dcerpcStream(random: Random): Stream {
 }
 
 // ---------------------------------------------------------------------------
+// S7comm over TPKT/COTP (RFC 1006, RFC 905): DT TPDUs with and without EOT,
+// concatenated TPDUs, S7 headers with skewed lengths, and S7comm-plus.
 
-export type GeneratorName = "mutation" | "modbus" | "smb" | "dcerpc";
-export const GENERATORS: readonly GeneratorName[] = ["mutation", "modbus", "smb", "dcerpc"];
+const S7_FUNCTIONS = [0x04, 0x05, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x28, 0x29, 0xf0, 0x00];
+
+function s7Pdu(random: Random): number[] {
+  if (random() < 0.1) return [0x72, int(random, 4), ...be16(int(random, 60)), ...randomBytes(random, int(random, 60))];
+  const rosctr = pick(random, [1, 2, 3, 7, 7, int(random, 256)]);
+  const parameter = rosctr === 7
+    ? [0x00, 0x01, 0x12, pick(random, [4, 8]), 0x11, pick(random, [0x44, 0x84, 0x43, 0x83, 0x45, 0x47, 0x00]), int(random, 4), 0, ...randomBytes(random, int(random, 6))]
+    : [pick(random, S7_FUNCTIONS), int(random, 40), ...randomBytes(random, int(random, 40))];
+  const data = randomBytes(random, random() < 0.6 ? int(random, 16) : int(random, 600));
+  const header = [0x32, rosctr, 0, 0, ...be16(int(random, 0x10000)), ...be16(length16(random, parameter.length)), ...be16(length16(random, data.length))];
+  return [...header, ...(rosctr === 2 || rosctr === 3 ? [int(random, 256), int(random, 256)] : []), ...parameter, ...data];
+}
+
+function s7Tpkt(random: Random): number[] {
+  const tpdus: number[] = [];
+  if (random() < 0.1) tpdus.push(4, pick(random, [0x60, 0x80, 0xc0, 0x20]), 0, 0, 0);
+  if (random() < 0.1) tpdus.push(17, pick(random, [0xe0, 0xd0]), 0, 0, 0, 1, 0, 0xc0, 1, 0x0a, 0xc1, 2, 1, 0, 0xc2, 2, 1, int(random, 256));
+  else tpdus.push(2, 0xf0, random() < 0.8 ? 0x80 : 0x00, ...s7Pdu(random));
+  return [3, 0, ...be16(length16(random, tpdus.length + 4)), ...tpdus];
+}
+
+export function s7Stream(random: Random): Stream {
+  const messages: Array<[boolean, number[]]> = [];
+  const count = 1 + int(random, 20);
+  for (let i = 0; i < count; i++) messages.push([random() < 0.6, Array.from({ length: 1 + int(random, 3) }, () => s7Tpkt(random)).flat()]);
+  return { clientPort: 1024 + int(random, 60000), serverPort: 102, messages };
+}
+
+// ---------------------------------------------------------------------------
+// EtherNet/IP encapsulation (CIP Vol 2 chapter 2) with CPF items and CIP
+// requests: paths with random segments, Multiple Service Packet offsets,
+// Unconnected Send sizes.
+
+const ENIP_COMMANDS = [0x0004, 0x0063, 0x0064, 0x0065, 0x0066, 0x006f, 0x0070, 0x0000];
+const CIP_SERVICES = [0x01, 0x02, 0x05, 0x0a, 0x0e, 0x10, 0x4e, 0x52, 0x54, 0x5b, 0x8a, 0x81, 0x8e, 0xd4, 0xcc];
+
+function cipMessage(random: Random): number[] {
+  const service = pick(random, CIP_SERVICES);
+  const path = random() < 0.6 ? [0x20, int(random, 256), 0x24, int(random, 256)] : randomBytes(random, 2 * int(random, 6));
+  const body = randomBytes(random, int(random, 80));
+  if ((service & 0x7f) === 0x0a && body.length >= 6) body.splice(0, 6, ...le16(2), ...le16(pick(random, EDGE_16)), ...le16(int(random, 90)));
+  if (service === 0x52 && body.length >= 4) body.splice(2, 2, ...le16(pick(random, EDGE_16)));
+  if ((service & 0x80) !== 0) return [service, 0, int(random, 3) === 0 ? int(random, 256) : 0, int(random, 3), ...body];
+  return [service, random() < 0.8 ? path.length / 2 : int(random, 256), ...path, ...body];
+}
+
+function enipMessage(random: Random): number[] {
+  const command = random() < 0.9 ? pick(random, ENIP_COMMANDS) : int(random, 0x10000);
+  let data: number[] = randomBytes(random, int(random, 40));
+  if (command === 0x6f || command === 0x70) {
+    const cip = cipMessage(random);
+    const items = command === 0x70
+      ? [...le16(0xa1), ...le16(4), ...le32(int(random, 0x10000)), ...le16(0xb1), ...le16(length16(random, cip.length + 2)), ...le16(int(random, 0x10000)), ...cip]
+      : [...le16(0), ...le16(0), ...le16(0xb2), ...le16(length16(random, cip.length)), ...cip];
+    data = [...le32(0), ...le16(10), ...le16(random() < 0.9 ? 2 : int(random, 20)), ...items];
+  }
+  return [...le16(command), ...le16(length16(random, data.length)), ...le32(int(random, 0x10000)), ...le32(0), ...randomBytes(random, 8), ...le32(0), ...data];
+}
+
+export function enipStream(random: Random): Stream {
+  const messages: Array<[boolean, number[]]> = [];
+  const count = 1 + int(random, 20);
+  for (let i = 0; i < count; i++) messages.push([random() < 0.6, Array.from({ length: 1 + int(random, 3) }, () => enipMessage(random)).flat()]);
+  return { clientPort: 1024 + int(random, 60000), serverPort: 44818, messages };
+}
+
+// ---------------------------------------------------------------------------
+
+export type GeneratorName = "mutation" | "modbus" | "smb" | "dcerpc" | "s7comm" | "enip";
+export const GENERATORS: readonly GeneratorName[] = ["mutation", "modbus", "smb", "dcerpc", "s7comm", "enip"];
 
 // Builds the hostile frames of one input.
 export function hostileFrames(random: Random, seeds: Uint8Array[][]): { generator: GeneratorName; frames: Uint8Array[] } {
@@ -347,7 +417,7 @@ export function hostileFrames(random: Random, seeds: Uint8Array[][]): { generato
   if (generator === "mutation") return { generator, frames: mutatedWindow(random, seeds) };
   const client = `10.${1 + int(random, 200)}.${int(random, 256)}.${1 + int(random, 250)}`;
   const server = `10.${1 + int(random, 200)}.${int(random, 256)}.${1 + int(random, 250)}`;
-  const streamMakers = { modbus: modbusStream, smb: smbStream, dcerpc: dcerpcStream };
+  const streamMakers = { modbus: modbusStream, smb: smbStream, dcerpc: dcerpcStream, s7comm: s7Stream, enip: enipStream };
   const makeStream = streamMakers[generator as keyof typeof streamMakers] ?? dcerpcStream;
   const streams = Array.from({ length: 1 + int(random, 3) }, () => makeStream(random));
   return { generator, frames: streams.flatMap((s) => segmentStream(random, s, client, server)) };

@@ -66,6 +66,18 @@ test("record forwarding selection", () => {
     ["modbus", { pdu_type: "request", function_code: 8 }, true],
     ["modbus", { pdu_type: "request", function_code: 3 }, false],
     ["modbus", { pdu_type: "response", function_code: 16 }, false],
+    ["s7comm", { pdu_type: "request", rosctr: 1, function_code: 0x29 }, true],
+    ["s7comm", { pdu_type: "request", rosctr: 1, function_code: 0x1a }, true],
+    ["s7comm", { pdu_type: "request", rosctr: 1, function_code: 0x04 }, false],
+    ["s7comm", { pdu_type: "request", rosctr: 7, function_group: 5 }, true],
+    ["s7comm", { pdu_type: "request", rosctr: 7, function_group: 4, szl_id: 0x11 }, false],
+    ["s7comm", { pdu_type: "response", rosctr: 7, product_code: "6ES7 315-2EH14-0AB0" }, true],
+    ["s7comm", { pdu_type: "response", rosctr: 3, function_code: 0x29 }, false],
+    ["enip", { pdu_type: "request", service_code: 0x10, class_id: 1 }, true],
+    ["enip", { pdu_type: "request", service_code: 0x54, class_id: 6 }, true],
+    ["enip", { pdu_type: "request", service_code: 0x0e, class_id: 1 }, false],
+    ["enip", { pdu_type: "response", command: 0x63, vendor_id: 1, product_name: "1756-ENBT/A" }, true],
+    ["enip", { pdu_type: "io", connection_id: 7 }, false],
   ];
   for (const [type, fields, expected] of cases) {
     assert.is(isForwardedRecord(recordToJson(coreRecord(type, fields))), expected, `${type} ${JSON.stringify(fields)}`);

@@ -12,6 +12,8 @@ import { dcerpcProbe, dcerpcOnData, dcerpcOnGap, dcerpcOnClose } from "../../pro
 import {
   kerberosProbe, kerberosOnData, kerberosOnGap, kerberosOnClose, PORT_KERBEROS, PROTOCOL_KERBEROS,
 } from "../../protocols/kerberos/kerberos";
+import { s7Probe, s7OnData, s7OnGap, s7OnClose, PORT_S7COMM, S7_STATE_BYTES } from "../../protocols/s7comm/s7comm";
+import { enipProbe, enipOnData, enipOnGap, enipOnClose, PORT_ENIP, ENIP_STATE_BYTES } from "../../protocols/enip/enip";
 import { count, CoreCounter } from "./stats";
 
 @inline export const PORT_MODBUS: u16 = 502;      // Modbus/TCP implementation guide section 3.1.1
@@ -23,7 +25,7 @@ import { count, CoreCounter } from "./stats";
 // the responder of a flow picked up without its SYN.
 export function isDispatchPort(port: u16): bool {
   return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP ||
-    port == PORT_KERBEROS;
+    port == PORT_KERBEROS || port == PORT_S7COMM || port == PORT_ENIP;
 }
 
 // Result of the last `probeProtocols` call that matched nothing: true when
@@ -68,6 +70,18 @@ export function probeProtocols(
     if (k == PROBE_MATCH) return PROTOCOL_KERBEROS;
     if (k == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  // S7comm on ISO-on-TCP port 102 (RFC 1006); elsewhere only a COTP DT
+  // carrying an S7comm or S7comm-plus PDU matches.
+  const s7Port = responderPort == PORT_S7COMM || originatorPort == PORT_S7COMM;
+  const s7 = s7Probe(ptr, length, s7Port);
+  if (s7 == PROBE_MATCH) return Protocol.S7COMM;
+  if (s7 == PROBE_NEED_MORE) probeNeedsMore = true;
+  // EtherNet/IP encapsulation on its registered port 44818 only.
+  if (responderPort == PORT_ENIP || originatorPort == PORT_ENIP) {
+    const e = enipProbe(ptr, length, toServer);
+    if (e == PROBE_MATCH) return Protocol.ENIP;
+    if (e == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
   let r = dcerpcProbe(ptr, length, toServer);
   if (r == PROBE_MATCH) return Protocol.DCERPC;
   if (r == PROBE_NEED_MORE) probeNeedsMore = true;
@@ -93,6 +107,8 @@ export function countProtocolFlow(protocol: u8): void {
   }
   else if (protocol == Protocol.SMB) count(CoreCounter.FLOWS_SMB);
   else if (protocol == Protocol.DCERPC) count(CoreCounter.FLOWS_DCERPC);
+  else if (protocol == Protocol.S7COMM) count(CoreCounter.FLOWS_S7COMM);
+  else if (protocol == Protocol.ENIP) count(CoreCounter.FLOWS_ENIP);
 }
 
 export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usize, length: u32): i32 {
@@ -101,6 +117,8 @@ export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usiz
     case Protocol.SMB: return smbOnData(state, toServer, ptr, length);
     case Protocol.DCERPC: return dcerpcOnData(state, toServer, ptr, length);
     case PROTOCOL_KERBEROS: return kerberosOnData(state, toServer, ptr, length);
+    case Protocol.S7COMM: return s7OnData(state, toServer, ptr, length);
+    case Protocol.ENIP: return enipOnData(state, toServer, ptr, length);
   }
   return <i32>length;
 }
@@ -111,6 +129,8 @@ export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
     case Protocol.SMB: smbOnGap(state, toServer); break;
     case Protocol.DCERPC: dcerpcOnGap(state, toServer); break;
     case PROTOCOL_KERBEROS: kerberosOnGap(state, toServer); break;
+    case Protocol.S7COMM: s7OnGap(state, toServer); break;
+    case Protocol.ENIP: enipOnGap(state, toServer); break;
   }
 }
 
@@ -120,6 +140,8 @@ export function callOnClose(protocol: u8, state: usize): void {
     case Protocol.SMB: smbOnClose(state); break;
     case Protocol.DCERPC: dcerpcOnClose(state); break;
     case PROTOCOL_KERBEROS: kerberosOnClose(state); break;
+    case Protocol.S7COMM: s7OnClose(state); break;
+    case Protocol.ENIP: enipOnClose(state); break;
   }
 }
 
@@ -128,6 +150,8 @@ export function callOnClose(protocol: u8, state: usize): void {
 // a pool form a stack. Modbus takes the small class, and SMB, DCE-RPC and
 // Kerberos take the large one.
 if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
+if (ENIP_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/enip/enip.ts: ENIP_STATE_BYTES is above APP_STATE_SMALL_BYTES");
+if (S7_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/s7comm/s7comm.ts: S7_STATE_BYTES is above APP_STATE_BYTES");
 
 @unmanaged class StatePool {
   areas: usize = 0;
@@ -159,7 +183,7 @@ export function initAppStates(smallSlots: u32, largeSlots: u32): void {
 }
 
 @inline function poolOf(protocol: u8): StatePool {
-  return protocol == Protocol.MODBUS ? smallPool : largePool;
+  return protocol == Protocol.MODBUS || protocol == Protocol.ENIP ? smallPool : largePool;
 }
 
 // Returns a zeroed state area for `protocol`, or 0 when every area of its

@@ -38,7 +38,9 @@ export namespace CoreCounter {
   @inline export const BATCHES: u16 = 33;           // processBatch calls
   @inline export const DELIVERY_PAUSES: u16 = 34;   // deliveries paused to leave event room
   @inline export const DISSECTOR_CALLS: u16 = 35;   // onData calls: the step count of the dissectors
-  @inline export const LIMIT: u16 = 36;             // one past the highest id
+  @inline export const FLOWS_S7COMM: u16 = 36;
+  @inline export const FLOWS_ENIP: u16 = 37;
+  @inline export const LIMIT: u16 = 38;             // one past the highest id
 }
 
 export function counterName(id: u16): string {
@@ -72,6 +74,8 @@ export function counterName(id: u16): string {
     case CoreCounter.FLOWS_MODBUS: return "flows.modbus";
     case CoreCounter.FLOWS_SMB: return "flows.smb";
     case CoreCounter.FLOWS_DCERPC: return "flows.dcerpc";
+    case CoreCounter.FLOWS_S7COMM: return "flows.s7comm";
+    case CoreCounter.FLOWS_ENIP: return "flows.enip";
     case CoreCounter.BYTES_DELIVERED: return "stream.bytes_delivered";
     case CoreCounter.BYTES_SKIPPED: return "stream.bytes_skipped";
     case CoreCounter.BYTES_LOST: return "stream.bytes_lost";

@@ -5,6 +5,7 @@ import { readU16be } from "../../protocols/api";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, CoreCounter } from "./stats";
 import { kerberosOnUdp, PORT_KERBEROS } from "../../protocols/kerberos/kerberos";
+import { enipOnUdp, PORT_ENIP, PORT_ENIP_IO } from "../../protocols/enip/enip";
 
 @inline const UDP_HEADER_BYTES: u32 = 8;
 
@@ -33,6 +34,12 @@ export function handleUdp(ptr: usize, length: u32): void {
 function dispatchUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): void {
   if (srcPort == PORT_KERBEROS || dstPort == PORT_KERBEROS) {
     kerberosOnUdp(srcPort, dstPort, payload, length);
+    return;
+  }
+  // EtherNet/IP: encapsulation on 44818 (ListIdentity discovery), class 0/1
+  // I/O data on 2222.
+  if (srcPort == PORT_ENIP || dstPort == PORT_ENIP || srcPort == PORT_ENIP_IO || dstPort == PORT_ENIP_IO) {
+    enipOnUdp(srcPort, dstPort, payload, length);
     return;
   }
   count(CoreCounter.UDP_UNDISSECTED);

@@ -78,7 +78,7 @@ const FIELD_ID_LIMIT = 1200;
 // Field ids each record type owns besides the common ones (0-99).
 const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
   modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449], kerberos: [450, 499],
-  conn: [1150, 1199],
+  s7comm: [600, 699], enip: [800, 899], conn: [1150, 1199],
 };
 
 // Field name -> ids, as the core names them.
@@ -139,7 +139,7 @@ const MAX_BY_FIELDS = 4;
 // Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
 const MAX_TEXT_VALUE_BYTES = 1024;
 
-const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, conn: 16 };
+const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, enip: 8, conn: 16 };
 const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;

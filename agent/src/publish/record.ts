@@ -47,6 +47,19 @@ const FORWARDED_SMB_TRANSFERS = new Set(["READ", "WRITE", "SMB_COM_READ_ANDX", "
 // Read/Write Multiple Registers. Polls (1-4) stay on the gateway.
 const FORWARDED_MODBUS_FUNCTIONS = new Set([5, 6, 8, 15, 16, 21, 22, 23]);
 
+// S7comm job function codes that change a CPU or run an operation: 0x05
+// write var, 0x1a-0x1c download, 0x1d-0x1f upload, 0x28 PLC control (start,
+// delete, compress), 0x29 PLC stop. Reads (0x04) stay on the gateway.
+const FORWARDED_S7_FUNCTIONS = new Set([0x05, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x28, 0x29]);
+// S7comm user-data function group 5: security (protection password).
+const S7_SECURITY_GROUP = 5;
+// CIP services that change a device or its connections (CIP Vol 1
+// appendix A and section 3-5): 0x02 Set_Attributes_All, 0x04
+// Set_Attribute_List, 0x05 Reset, 0x06 Start, 0x07 Stop, 0x10
+// Set_Attribute_Single, 0x4e Forward_Close, 0x54 Forward_Open, 0x5b
+// Large_Forward_Open.
+const FORWARDED_CIP_SERVICES = new Set([0x02, 0x04, 0x05, 0x06, 0x07, 0x10, 0x4e, 0x54, 0x5b]);
+
 // The default selection for the `records` topic: what lateral movement and
 // OT changes leave behind, never every poll.
 export function isForwardedRecord(record: RecordJson): boolean {
@@ -66,6 +79,18 @@ export function isForwardedRecord(record: RecordJson): boolean {
     case "conn":
       // Only reaches the host with an alert; the alert carries it.
       return false;
+    case "s7comm":
+      // Operations and protection changes, and the identity responses that
+      // feed the asset inventory.
+      if (record.product_code !== undefined || record.serial_number !== undefined) return true;
+      if (record.pdu_type !== "request") return false;
+      if (record.rosctr === 1) return typeof record.function_code === "number" && FORWARDED_S7_FUNCTIONS.has(record.function_code);
+      return record.function_group === S7_SECURITY_GROUP;
+    case "enip":
+      if (record.product_name !== undefined || record.vendor_id !== undefined) return true;
+      return record.pdu_type === "request"
+        && typeof record.service_code === "number"
+        && FORWARDED_CIP_SERVICES.has(record.service_code);
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
