@@ -54,6 +54,7 @@ export namespace Protocol {
   @inline export const MODBUS: u8 = 1;
   @inline export const SMB: u8 = 2;
   @inline export const DCERPC: u8 = 3;
+  @inline export const DNP3: u8 = 7;
 }
 
 // Bounds-checked readers for dissectors: check once that [offset, offset+n)

@@ -10,6 +10,8 @@ import { dcerpcProbe, dcerpcOnData, dcerpcOnGap, dcerpcOnClose } from "../../pro
 import {
   kerberosProbe, kerberosOnData, kerberosOnGap, kerberosOnClose, PORT_KERBEROS, PROTOCOL_KERBEROS,
 } from "../../protocols/kerberos/kerberos";
+import { dnp3Probe, dnp3ProbeByContent, dnp3OnData, dnp3OnGap, dnp3OnClose, PORT_DNP3 } from "../../protocols/dnp3/dnp3";
+import { DNP3_STATE_BYTES } from "../../protocols/dnp3/state";
 import { count, CoreCounter } from "./stats";
 
 @inline export const PORT_MODBUS: u16 = 502;      // Modbus/TCP implementation guide section 3.1.1
@@ -21,7 +23,7 @@ import { count, CoreCounter } from "./stats";
 // the responder of a flow picked up without its SYN.
 export function isDispatchPort(port: u16): bool {
   return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP ||
-    port == PORT_KERBEROS;
+    port == PORT_KERBEROS || port == PORT_DNP3;
 }
 
 // Result of the last `probeProtocols` call that matched nothing: true when
@@ -57,12 +59,24 @@ export function probeProtocols(originatorPort: u16, responderPort: u16, toServer
     if (k == PROBE_MATCH) return PROTOCOL_KERBEROS;
     if (k == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  if (responderPort == PORT_DNP3 || originatorPort == PORT_DNP3) {
+    // IEEE 1815-2012 Annex C: DNP3 over TCP; either side may have connected.
+    const d = dnp3Probe(ptr, length, toServer);
+    if (d == PROBE_MATCH) return Protocol.DNP3;
+    if (d == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
   let r = dcerpcProbe(ptr, length, toServer);
   if (r == PROBE_MATCH) return Protocol.DCERPC;
   if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   if (!smbPort) {
     r = smbProbe(ptr, length, toServer);
     if (r == PROBE_MATCH) return Protocol.SMB;
+    if (r == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
+  if (responderPort != PORT_DNP3 && originatorPort != PORT_DNP3) {
+    // DNP3 on another port, by content: 0x05 0x64 and a good header CRC.
+    r = dnp3ProbeByContent(ptr, length, toServer);
+    if (r == PROBE_MATCH) return Protocol.DNP3;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
   return Protocol.NONE;
@@ -72,6 +86,7 @@ export function countProtocolFlow(protocol: u8): void {
   if (protocol == Protocol.MODBUS) count(CoreCounter.FLOWS_MODBUS);
   else if (protocol == Protocol.SMB) count(CoreCounter.FLOWS_SMB);
   else if (protocol == Protocol.DCERPC) count(CoreCounter.FLOWS_DCERPC);
+  else if (protocol == Protocol.DNP3) count(CoreCounter.FLOWS_DNP3);
 }
 
 export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usize, length: u32): i32 {
@@ -80,6 +95,7 @@ export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usiz
     case Protocol.SMB: return smbOnData(state, toServer, ptr, length);
     case Protocol.DCERPC: return dcerpcOnData(state, toServer, ptr, length);
     case PROTOCOL_KERBEROS: return kerberosOnData(state, toServer, ptr, length);
+    case Protocol.DNP3: return dnp3OnData(state, toServer, ptr, length);
   }
   return <i32>length;
 }
@@ -90,6 +106,7 @@ export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
     case Protocol.SMB: smbOnGap(state, toServer); break;
     case Protocol.DCERPC: dcerpcOnGap(state, toServer); break;
     case PROTOCOL_KERBEROS: kerberosOnGap(state, toServer); break;
+    case Protocol.DNP3: dnp3OnGap(state, toServer); break;
   }
 }
 
@@ -99,14 +116,16 @@ export function callOnClose(protocol: u8, state: usize): void {
     case Protocol.SMB: smbOnClose(state); break;
     case Protocol.DCERPC: dcerpcOnClose(state); break;
     case PROTOCOL_KERBEROS: kerberosOnClose(state); break;
+    case Protocol.DNP3: dnp3OnClose(state); break;
   }
 }
 
 // Per-flow dissector state areas in two pools, one per size class of
 // protocols/api.ts, each allocated once by `initAppStates`. The free areas of
 // a pool form a stack. Modbus takes the small class, and SMB, DCE-RPC and
-// Kerberos take the large one.
+// Kerberos and DNP3 take the large one.
 if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
+if (DNP3_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/dnp3/state.ts: DNP3_STATE_BYTES is above APP_STATE_BYTES");
 
 @unmanaged class StatePool {
   areas: usize = 0;

@@ -38,7 +38,8 @@ export namespace CoreCounter {
   @inline export const BATCHES: u16 = 33;           // processBatch calls
   @inline export const DELIVERY_PAUSES: u16 = 34;   // deliveries paused to leave event room
   @inline export const DISSECTOR_CALLS: u16 = 35;   // onData calls: the step count of the dissectors
-  @inline export const LIMIT: u16 = 36;             // one past the highest id
+  @inline export const FLOWS_DNP3: u16 = 36;
+  @inline export const LIMIT: u16 = 37;             // one past the highest id
 }
 
 export function counterName(id: u16): string {
@@ -78,6 +79,7 @@ export function counterName(id: u16): string {
     case CoreCounter.BATCHES: return "batches";
     case CoreCounter.DELIVERY_PAUSES: return "stream.delivery_pauses";
     case CoreCounter.DISSECTOR_CALLS: return "stream.dissector_calls";
+    case CoreCounter.FLOWS_DNP3: return "flows.dnp3";
   }
   return "";
 }

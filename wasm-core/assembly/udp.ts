@@ -1,10 +1,11 @@
 // UDP (RFC 768): counted, length-checked and handed to the datagram
-// dissectors by port in `dispatchUdp` (Kerberos on port 88 today).
+// dissectors by port in `dispatchUdp` (Kerberos on port 88, DNP3 on 20000).
 
 import { readU16be } from "../../protocols/api";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, CoreCounter } from "./stats";
 import { kerberosOnUdp, PORT_KERBEROS } from "../../protocols/kerberos/kerberos";
+import { dnp3OnUdp, PORT_DNP3 } from "../../protocols/dnp3/dnp3";
 
 @inline const UDP_HEADER_BYTES: u32 = 8;
 
@@ -33,6 +34,11 @@ export function handleUdp(ptr: usize, length: u32): void {
 function dispatchUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): void {
   if (srcPort == PORT_KERBEROS || dstPort == PORT_KERBEROS) {
     kerberosOnUdp(srcPort, dstPort, payload, length);
+    return;
+  }
+  if (srcPort == PORT_DNP3 || dstPort == PORT_DNP3) {
+    // IEEE 1815-2012 Annex C: DNP3 over UDP, whole link frames per datagram.
+    dnp3OnUdp(srcPort, dstPort, payload, length);
     return;
   }
   count(CoreCounter.UDP_UNDISSECTED);

@@ -74,10 +74,11 @@ const CONFIGURE_BASELINE_ERRORS: Record<number, string> = {
 };
 
 // One past the highest field id (FIELD_ID_LIMIT in protocols/fields.ts).
-const FIELD_ID_LIMIT = 600;
+const FIELD_ID_LIMIT = 1200;
 // Field ids each record type owns besides the common ones (0-99).
 const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
   modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449], kerberos: [450, 499],
+  dnp3: [700, 799],
 };
 
 // Field name -> ids, as the core names them.
@@ -138,7 +139,7 @@ const MAX_BY_FIELDS = 4;
 // Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
 const MAX_TEXT_VALUE_BYTES = 1024;
 
-const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5 };
+const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, dnp3: 7 };
 const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;
@@ -570,7 +571,7 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
   for (const model of models) {
     const fieldId: FieldResolver = (name) => idForRecord(ids, model.spec.record, name);
     fieldId.elsewhere = (name) => recordsWithField(ids, name);
-    if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId);
+    if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId, ids);
     compileModel(w, model, fieldId);
   }
   if (w.length > MODEL_TABLE_MAX_BYTES) {
@@ -581,11 +582,13 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
   return w.result();
 }
 
-function scorerUnitField(model: LoadedModel, fieldId: FieldResolver): number {
-  if (model.spec.record !== "modbus") {
-    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus requests, but the model watches "${model.spec.record}" records; set record: modbus`, "name");
+function scorerUnitField(model: LoadedModel, fieldId: FieldResolver, ids: FieldIds): number {
+  if (model.spec.record !== "modbus" && model.spec.record !== "dnp3") {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus and DNP3 requests, but the model watches "${model.spec.record}" records; set record: modbus or record: dnp3`, "name");
   }
-  const id = fieldId(MODBUS_UNIT_FIELD);
+  // The table header names the Modbus unit id field; the core reads a DNP3
+  // request's destination address itself (wasm-core/assembly/models.ts).
+  const id = model.spec.record === "modbus" ? fieldId(MODBUS_UNIT_FIELD) : idForRecord(ids, "modbus", MODBUS_UNIT_FIELD);
   if (id === undefined) {
     throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master needs the Modbus field "${MODBUS_UNIT_FIELD}", which this core does not report; rebuild the core with the Modbus dissector`, "name");
   }

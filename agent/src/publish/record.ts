@@ -47,6 +47,13 @@ const FORWARDED_SMB_TRANSFERS = new Set(["READ", "WRITE", "SMB_COM_READ_ANDX", "
 // Read/Write Multiple Registers. Polls (1-4) stay on the gateway.
 const FORWARDED_MODBUS_FUNCTIONS = new Set([5, 6, 8, 15, 16, 21, 22, 23]);
 
+// DNP3 requests that change an outstation or its reporting (IEEE 1815-2012
+// Table 4-2 onwards): writes, controls, freezes, restarts, application and
+// unsolicited-reporting changes, class assignment, time writes, file
+// operations and authentication requests. READ, CONFIRM and DELAY_MEASURE stay
+// on the gateway, as do responses.
+const POLL_DNP3_FUNCTIONS = new Set([0x00, 0x01, 0x17]);
+
 // The default selection for the `records` topic: what lateral movement and
 // OT changes leave behind, never every poll.
 export function isForwardedRecord(record: RecordJson): boolean {
@@ -63,6 +70,10 @@ export function isForwardedRecord(record: RecordJson): boolean {
       // Every exchange names an account, and a failed one is what a
       // password-guessing burst is made of.
       return true;
+    case "dnp3":
+      return record.pdu_type === "request"
+        && typeof record.function_code === "number"
+        && !POLL_DNP3_FUNCTIONS.has(record.function_code);
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
