@@ -33,9 +33,9 @@ import { packetAddresses, packetIpVersion, packetTsNsec, packetTsSec } from "../
 import { dissectFragment, LinkContext } from "./application";
 import { Dnp3Anomaly } from "./fields";
 import {
-  addDroppedFrame, addResyncSkipped, appendToSlot, clearRejected, DNP3_STATE_BYTES, endResync, evicted, findSlot,
+  addDroppedFrame, addResyncSkipped, appendToSlot, clearRejected, discardSlot, DNP3_STATE_BYTES, endResync, evicted, findSlot,
   isRejected, isResyncing, markRejected, openSlot, pendingCount, releaseSlot, releaseSlots, slotData, slotLength,
-  slotOverflowed, slotSegments, slotLastSequence, startResync,
+  slotDiscarding, slotOverflowed, slotSegments, slotLastSequence, startResync,
 } from "./state";
 import { dnpCrc } from "./tables";
 
@@ -213,7 +213,7 @@ function handleFrame(state: usize, toServer: bool, p: usize, dataBytes: u32): vo
   let slot = findSlot(state, toServer, source, destination);
   if ((transport & TRANSPORT_FIR) != 0) {
     if (slot != 0) {
-      countAnomaly(Dnp3Anomaly.TRANSPORT_FRAGMENT_ABANDONED);
+      if (!slotDiscarding(slot)) countAnomaly(Dnp3Anomaly.TRANSPORT_FRAGMENT_ABANDONED);
       releaseSlot(slot);
     }
     if ((transport & TRANSPORT_FIN) != 0) {
@@ -227,15 +227,27 @@ function handleFrame(state: usize, toServer: bool, p: usize, dataBytes: u32): vo
     if (evicted) countAnomaly(Dnp3Anomaly.REASSEMBLY_SLOTS_FULL);
   } else {
     if (slot == 0) {
+      // Counted once: the fragment's later segments are dropped quietly.
       countAnomaly(Dnp3Anomaly.TRANSPORT_NO_FIRST_SEGMENT);
+      if ((transport & TRANSPORT_FIN) != 0) return;
+      slot = openSlot(state, toServer, source, destination, sequence);
+      if (evicted) countAnomaly(Dnp3Anomaly.REASSEMBLY_SLOTS_FULL);
+      discardSlot(slot, sequence);
       return;
     }
     const last = slotLastSequence(slot);
     // §8.2.1.2: a repeat of the previous segment is discarded.
     if (sequence == last) return;
+    if (slotDiscarding(slot)) {
+      discardSlot(slot, sequence);
+      if ((transport & TRANSPORT_FIN) != 0) releaseSlot(slot);
+      return;
+    }
     if (sequence != ((last + 1) & 0x3f)) {
+      // The fragment lost a segment: drop it, and its remaining segments quietly.
       countAnomaly(Dnp3Anomaly.TRANSPORT_SEQUENCE_ERROR);
-      releaseSlot(slot);
+      discardSlot(slot, sequence);
+      if ((transport & TRANSPORT_FIN) != 0) releaseSlot(slot);
       return;
     }
   }

@@ -18,8 +18,9 @@
 // ts_sec | u32 ts_nsec | u32 age | u32 reserved.
 //
 // Reassembly slot (16 + FRAGMENT_MAX_BYTES): u8 used | u8 direction | u8
-// last transport sequence | u8 overflowed | u16 source | u16 destination |
-// u16 length | u16 segments | u32 age | fragment bytes.
+// last transport sequence | u8 status (bit 0 overflowed, bit 1 discarding)
+// | u16 source | u16 destination | u16 length | u16 segments | u32 age |
+// fragment bytes.
 
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
@@ -107,7 +108,14 @@ export function slotData(slot: usize): usize { return slot + SLOT_HEADER_BYTES; 
 export function slotLength(slot: usize): u32 { return <u32>load<u16>(slot, 8); }
 export function slotSegments(slot: usize): u32 { return <u32>load<u16>(slot, 10); }
 export function slotLastSequence(slot: usize): u8 { return load<u8>(slot, 2); }
-export function slotOverflowed(slot: usize): bool { return load<u8>(slot, 3) != 0; }
+export function slotOverflowed(slot: usize): bool { return (load<u8>(slot, 3) & 1) != 0; }
+// A discarding slot follows the segments of a fragment that lost one, so
+// that they are dropped quietly until its FIN or the next FIR.
+export function slotDiscarding(slot: usize): bool { return (load<u8>(slot, 3) & 2) != 0; }
+export function discardSlot(slot: usize, sequence: u8): void {
+  store<u8>(slot, load<u8>(slot, 3) | 2, 3);
+  store<u8>(slot, sequence, 2);
+}
 export function releaseSlot(slot: usize): void { store<u8>(slot, 0); }
 
 // The slot reassembling a fragment from `source` to `destination` in this
@@ -161,18 +169,19 @@ export function appendToSlot(state: usize, slot: usize, sequence: u8, p: usize, 
   store<u8>(slot, sequence, 2);
   store<u32>(slot, tick(state), 12);
   if (n == length || slotOverflowed(slot)) return true;
-  store<u8>(slot, 1, 3);
+  store<u8>(slot, load<u8>(slot, 3) | 1, 3);
   return false;
 }
 
-// Releases the slots of one direction; returns how many held a fragment.
+// Releases the slots of one direction; returns how many held a fragment
+// that was still being reassembled (not discarded already).
 export function releaseSlots(state: usize, toServer: bool): u32 {
   let released: u32 = 0;
   for (let i: u32 = 0; i < SLOT_COUNT; i++) {
     const slot = slotAt(state, i);
     if (load<u8>(slot) == 0 || load<u8>(slot, 1) != <u8>direction(toServer)) continue;
+    if (!slotDiscarding(slot)) released++;
     store<u8>(slot, 0);
-    released++;
   }
   return released;
 }

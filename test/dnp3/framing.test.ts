@@ -133,11 +133,14 @@ test("dnp3 transport sequence error drops the fragment", async () => {
   assert.is(anomalies["dnp3.transport_sequence_error"], 1);
 });
 
-test("dnp3 segment without a first segment is counted", async () => {
-  const frames = framesOf(OUTSTATION, response(6, 0, new Array(300).fill(0)), 249, 0);
-  const { dnp3, anomalies } = await run(session().fromServer(frames[1]).frames);
-  assert.is(dnp3.length, 0);
+test("dnp3 segments without their first segment are counted once", async () => {
+  const frames = framesOf(OUTSTATION, response(6, 0, new Array(600).fill(0)), 249, 0);
+  assert.is(frames.length, 3);
+  const next = flat(framesOf(OUTSTATION, response(7, 0x0010), 249, 3));
+  const { dnp3, anomalies } = await run(session().fromServer([...frames[1], ...frames[2], ...next]).frames);
+  assert.equal(dnp3.map((r) => r.fields.iin), [0x0010]);
   assert.is(anomalies["dnp3.transport_no_first_segment"], 1);
+  assert.is(anomalies["dnp3.transport_fragment_abandoned"] ?? 0, 0);
 });
 
 test("dnp3 fragment above 2048 octets is cut and marked truncated", async () => {
