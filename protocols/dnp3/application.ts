@@ -5,17 +5,17 @@
 // Specification: IEEE 1815-2012, clause 4 (application layer) and Annex A
 // (object library).
 //
-// Request header (§4.2.2.1):        Response header (§4.2.2.1):
+// Request header:                  Response header:
 //   +-----------+-----------+         +-----------+-----------+-----------+-----------+
 //   | app ctrl  | func code |         | app ctrl  | func code |   IIN1    |   IIN2    |
 //   +-----------+-----------+         +-----------+-----------+-----------+-----------+
 //
-// Application control (§4.2.2.4):
+// Application control:
 //   +-----+-----+-----+-----+-----------------------+
 //   | FIR | FIN | CON | UNS |        SEQ (4)        |
 //   +-----+-----+-----+-----+-----------------------+
 //
-// Object header (§4.2.2.7), then the range field and the objects:
+// Object header, then the range field and the objects:
 //   +-----------+-----------+-----------------------------------+
 //   |   group   | variation | qualifier: 0 | prefix (3) | range (4) |
 //   +-----------+-----------+-----------------------------------+
@@ -35,8 +35,8 @@ import {
   operationTypeName, SIZE_ONE_BIT, SIZE_TWO_BITS, SIZE_UNKNOWN, tripCloseName,
 } from "./tables";
 
-// Object headers written per fragment; a READ names a handful, a response
-// rarely more than a dozen. Past the cap the walk stops (object_header_limit).
+// Object headers written per fragment. NOTE: 32 is an estimate (a class READ
+// names four), and past it the walk stops with dnp3.object_header_limit.
 @inline export const MAX_OBJECT_HEADERS: u32 = 32;
 // Control points (CROB, analog output block) written per fragment.
 @inline export const MAX_CONTROL_POINTS: u32 = 16;
@@ -105,7 +105,7 @@ export function dissectFragment(state: usize, toServer: bool, p: usize, length: 
     }
     writeIin((<u32>load<u8>(p, 2) << 8) | <u32>load<u8>(p, 3));
     headerBytes = RESPONSE_HEADER_BYTES;
-    // §4.2.2.4: an unsolicited response answers no request, and a fragment
+    // An unsolicited response matches no request, and a fragment
     // without FIR continues a response already matched.
     if (functionCode != 0x82 && (control & 0x80) != 0) matchResponse(state, sequence, link);
   } else if (expectsResponse(functionCode)) {
@@ -136,14 +136,14 @@ function matchResponse(state: usize, sequence: u8, link: LinkContext): void {
   const code = pendingFunctionCode(request);
   fieldU64(Dnp3Field.REQUEST_FUNCTION_CODE, code);
   fieldLiteral(Dnp3Field.REQUEST_FUNCTION, functionName(code));
-  // A reordered capture could put the response first: written as 0.
+  // A reordered capture could put the response first, so a negative time is written as 0.
   const elapsedNs = (<i64>contextTsSec() - <i64>pendingTsSec(request)) * 1_000_000_000
     + (<i64>contextTsNsec() - <i64>pendingTsNsec(request));
   fieldU64(Field.RTT_US, elapsedNs > 0 ? <u64>(elapsedNs / 1000) : 0);
   releasePending(request);
 }
 
-// Bytes of an index or size prefix (§4.2.2.7.2), or -1 for the reserved code 7.
+// Bytes of an index or size prefix, or -1 for the reserved code 7.
 function prefixBytes(prefixCode: u32): i32 {
   switch (prefixCode) {
     case 0: return 0;
@@ -152,6 +152,16 @@ function prefixBytes(prefixCode: u32): i32 {
     case 3: case 6: return 4;
   }
   return -1;
+}
+
+// Bytes of one start, stop or count value for range codes 0-5 and 7-9 and
+// 0x0B: 1-octet codes 0, 3, 7 and 0x0B, 2-octet 1, 4 and 8.
+function rangeFieldBytes(rangeCode: u32): u32 {
+  switch (rangeCode) {
+    case 0: case 3: case 7: case 0x0b: return 1;
+    case 1: case 4: case 8: return 2;
+  }
+  return 4;
 }
 
 // Reads a little-endian unsigned value of 1, 2 or 4 bytes.
@@ -181,13 +191,13 @@ function walkObjects(p: usize, length: u32, functionCode: u8, isResponse: bool):
     const prefixCode = (<u32>qualifier >> 4) & 7;
     const rangeCode = <u32>qualifier & 0x0f;
 
-    // Range field (§4.2.2.7.3).
+    // Range field.
     let start: u32 = 0;
     let stop: u32 = 0;
     let count: u64 = 0;
     let hasRange = false;
     if (rangeCode <= 5) {
-      const width: u32 = rangeCode % 3 == 0 ? 1 : rangeCode % 3 == 1 ? 2 : 4;
+      const width = rangeFieldBytes(rangeCode);
       if (!fits(length, offset, width * 2)) { stopWalk("truncated", Dnp3Anomaly.OBJECTS_TRUNCATED); return; }
       start = readLe(p + <usize>offset, width);
       stop = readLe(p + <usize>(offset + width), width);
@@ -200,7 +210,7 @@ function walkObjects(p: usize, length: u32, functionCode: u8, isResponse: bool):
       }
       count = <u64>(stop - start) + 1;
     } else if (rangeCode >= 7 && rangeCode <= 9 || rangeCode == 0x0b) {
-      const width: u32 = rangeCode == 7 || rangeCode == 0x0b ? 1 : rangeCode == 8 ? 2 : 4;
+      const width = rangeFieldBytes(rangeCode);
       if (!fits(length, offset, width)) { stopWalk("truncated", Dnp3Anomaly.OBJECTS_TRUNCATED); return; }
       count = <u64>readLe(p + <usize>offset, width);
       offset += width;
@@ -217,7 +227,7 @@ function walkObjects(p: usize, length: u32, functionCode: u8, isResponse: bool):
     if (prefix < 0) { stopWalk("qualifier_reserved", Dnp3Anomaly.QUALIFIER_RESERVED); return; }
 
     if (prefixCode >= 4) {
-      // Each object carries its own size (§4.2.2.7.2): file and
+      // Each object carries its own size: file and
       // authentication objects, free-format octet strings.
       const walked = walkSizedObjects(p, length, offset, <u32>prefix, count);
       if (walked < 0) { stopWalk("truncated", Dnp3Anomaly.OBJECTS_TRUNCATED); return; }
@@ -261,9 +271,10 @@ function walkSizedObjects(p: usize, length: u32, offset: u32, width: u32, count:
   return <i64>at;
 }
 
-// Control relay output blocks (g12v1) and analog output blocks (g41), Annex A:
+// Writes control relay output blocks (g12v1) and analog output blocks (g41),
+// laid out as in Annex A:
 //   g12v1: control code | count | on-time (u32 ms) | off-time (u32 ms) | status
-//   g41v1: value (i32) | status;  v2: value (i16) | status;  v3, v4: float | status
+//   g41v1: value (i32) | status,  v2: value (i16) | status,  v3 and v4: float | status
 // The point index is the prefix when there is one, else start + position.
 function writeControls(p: usize, count: u32, prefix: u32, size: u32, start: u32, group: u8, variation: u8): void {
   const stride = prefix + size;

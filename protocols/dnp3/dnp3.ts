@@ -7,7 +7,7 @@
 // (data link layer), clause 8 (transport function), clause 4 (application
 // layer), Annex A (object library).
 //
-// Link frame (§9.2.4.1); multi-octet fields little-endian:
+// Link frame; multi-octet fields little-endian:
 //
 //   +------+------+--------+---------+-------------+-------------+-------+
 //   | 0x05 | 0x64 | LENGTH | CONTROL | DESTINATION |   SOURCE    |  CRC  |
@@ -16,12 +16,12 @@
 //   followed by its own 2-octet CRC. LENGTH counts CONTROL, DESTINATION,
 //   SOURCE and the user data, not the CRCs: 5 to 255.
 //
-// Link control (§9.2.4.1.3):
+// Link control:
 //   +-----+-----+-----------+-----------+-------------------------+
 //   | DIR | PRM | FCB       | FCV / DFC |   function code (4)     |
 //   +-----+-----+-----------+-----------+-------------------------+
 //
-// Transport header, first octet of the user data (§8.2.1):
+// Transport header, first octet of the user data:
 //   +-----+-----+-----------------------------------+
 //   | FIN | FIR |          SEQUENCE (6)             |
 //   +-----+-----+-----------------------------------+
@@ -39,10 +39,8 @@ import {
 } from "./state";
 import { dnpCrc } from "./tables";
 
-// IANA-registered port of DNP3 over TCP and UDP (IEEE 1815-2012 Annex C).
+// IANA-registered port of DNP3 over TCP and UDP.
 @inline export const PORT_DNP3: u16 = 20000;
-// Dispatch id of the DNP3 dissector (common rules: protocol id 7).
-@inline export const PROTOCOL_DNP3: u8 = 7;
 
 @inline const START_0: u8 = 0x05;
 @inline const START_1: u8 = 0x64;
@@ -120,7 +118,7 @@ export function dnp3OnData(state: usize, toServer: bool, ptr: usize, length: u32
       continue;
     }
     if (!headerCrcMatches(p)) {
-      // §9.2.4.1.2: without a good header CRC the LENGTH cannot be trusted,
+      // Without a good header CRC the LENGTH cannot be trusted,
       // so look for the next start from the following byte on.
       countAnomaly(Dnp3Anomaly.LINK_HEADER_CRC_MISMATCH);
       addDroppedFrame(state, toServer);
@@ -177,7 +175,7 @@ function resync(state: usize, toServer: bool, p: usize, length: u32): i32 {
 }
 
 // Copies the user data of the frame at `p` into `userData` without the block
-// CRCs, checking each (§9.2.4.1.2). The caller checked the whole frame is in.
+// CRCs, checking each. The caller checked the whole frame is in.
 function extractUserData(p: usize, dataBytes: u32): bool {
   let from = p + <usize>HEADER_BYTES;
   let copied: u32 = 0;
@@ -192,8 +190,8 @@ function extractUserData(p: usize, dataBytes: u32): bool {
   return true;
 }
 
-// Transport reassembly of one frame's user data (clause 8). Only primary
-// user data frames (§9.2.4.1.3: functions 3 and 4 with PRM set) carry
+// Transport reassembly of one frame's user data. Only primary
+// user data frames (functions 3 and 4 with PRM set) carry
 // transport segments; other link frames manage the link and end here.
 function handleFrame(state: usize, toServer: bool, p: usize, dataBytes: u32): void {
   const control = load<u8>(p, 3);
@@ -236,7 +234,7 @@ function handleFrame(state: usize, toServer: bool, p: usize, dataBytes: u32): vo
       return;
     }
     const last = slotLastSequence(slot);
-    // §8.2.1.2: a repeat of the previous segment is discarded.
+    // A repeat of the previous segment is discarded.
     if (sequence == last) return;
     if (slotDiscarding(slot)) {
       discardSlot(slot, sequence);
@@ -260,12 +258,12 @@ function handleFrame(state: usize, toServer: bool, p: usize, dataBytes: u32): vo
 }
 
 // ---------------------------------------------------------------------------
-// UDP (IEEE 1815-2012 Annex C): each datagram carries whole link frames. The
+// UDP: each datagram carries whole link frames. The
 // core keeps no flow for UDP, so a bounded table of conversations (client
-// address and port, server address) holds the state areas.
+// address and port, server address) contains the state areas.
 
-// NOTE: 16 conversations is a choice for a gateway that sees a few UDP
-// masters; the least recently used conversation gives way.
+// NOTE: 16 conversations is an estimate for a gateway with a few UDP masters.
+// When the table is full, the least recently used conversation gives way.
 @inline const UDP_CONVERSATIONS: u32 = 16;
 // Key: client address (16) | server address (16) | client port u16 | used u8 |
 // reserved u8 | age u32 | reserved (24), then the state area.
@@ -279,7 +277,7 @@ let udpClock: u32 = 0;
 // Parses one datagram to or from port 20000 (dispatchUdp in
 // wasm-core/assembly/udp.ts) with the packet context of packet.ts.
 export function dnp3OnUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): void {
-  // The server is the side on port 20000; with both on it, the lower address.
+  // The server is the side on port 20000, or the lower address when both use it.
   let toServer = dstPort == PORT_DNP3;
   if (srcPort == PORT_DNP3 && dstPort == PORT_DNP3) toServer = memory.compare(packetAddresses, packetAddresses + 16, 16) < 0;
   const client = toServer ? packetAddresses : packetAddresses + 16;

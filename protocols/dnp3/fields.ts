@@ -1,5 +1,5 @@
 // DNP3 field ids (700-799) and anomaly ids (700-799).
-// The JSON names returned here appear in records and alerts; see protocols/fields.ts.
+// The JSON names returned here appear in records and alerts (protocols/fields.ts).
 // A DNP3 record (one per application fragment) also carries the common
 // fields `pdu_type` ("request" or "response"), `rtt_us` (on a response
 // matched to its request), `truncated` and `anomaly`.
@@ -24,7 +24,7 @@ export namespace Dnp3Field {
   @inline export const UNS: u16 = 709;
   @inline export const SEQUENCE: u16 = 710;                // application sequence number, 0-15
   @inline export const FUNCTION_CODE: u16 = 711;           // application function code as on the wire
-  @inline export const FUNCTION: u16 = 712;                // Zeek's name: READ, SELECT, RESPONSE, ...
+  @inline export const FUNCTION: u16 = 712;                // READ, SELECT, RESPONSE, ... (Zeek's fc_request/fc_reply spelling)
   @inline export const REQUEST_FUNCTION_CODE: u16 = 713;   // response: function code of the matched request
   @inline export const REQUEST_FUNCTION: u16 = 714;        // response: its name (Zeek's fc_request)
   @inline export const IIN: u16 = 715;                     // internal indications, IIN1 << 8 | IIN2 (Zeek's iin)
@@ -94,15 +94,15 @@ export function dnp3FieldName(id: u16): string {
 
 // Anomalies are named after what was observed, prefixed with the protocol.
 export namespace Dnp3Anomaly {
-  // Link header CRC does not match; the frame is dropped.
+  // Link header CRC does not match, so the frame is dropped.
   @inline export const LINK_HEADER_CRC_MISMATCH: u16 = 700;
-  // A user data block CRC does not match; the frame is dropped.
+  // A user data block CRC does not match, so the frame is dropped.
   @inline export const LINK_DATA_CRC_MISMATCH: u16 = 701;
   // Link LENGTH below 5 (it counts control, destination and source).
   @inline export const LINK_LENGTH_INVALID: u16 = 702;
   // Bytes skipped to find the next 0x05 0x64 start after a bad frame or a gap.
   @inline export const RESYNC_BYTES_SKIPPED: u16 = 703;
-  // No valid frame within the resynchronisation limit; the stream is rejected.
+  // No valid frame within the resynchronisation limit, so the stream is rejected.
   @inline export const RESYNC_LIMIT_REACHED: u16 = 704;
   // A transport segment whose sequence does not follow the previous one.
   @inline export const TRANSPORT_SEQUENCE_ERROR: u16 = 705;
@@ -110,15 +110,15 @@ export namespace Dnp3Anomaly {
   @inline export const TRANSPORT_NO_FIRST_SEGMENT: u16 = 706;
   // A fragment under way was abandoned (a new FIR, or a gap in the stream).
   @inline export const TRANSPORT_FRAGMENT_ABANDONED: u16 = 707;
-  // An application fragment above FRAGMENT_MAX_BYTES; the rest is dropped.
+  // An application fragment above FRAGMENT_MAX_BYTES, whose bytes past it are dropped.
   @inline export const FRAGMENT_TOO_LARGE: u16 = 708;
-  // Every reassembly slot of the flow was busy; the oldest gave way.
+  // Every reassembly slot of the flow was busy, so the oldest gave way.
   @inline export const REASSEMBLY_SLOTS_FULL: u16 = 709;
   // An application fragment shorter than its header.
   @inline export const APPLICATION_TRUNCATED: u16 = 710;
   // More object headers than MAX_OBJECT_HEADERS in one fragment.
   @inline export const OBJECT_HEADER_LIMIT: u16 = 711;
-  // An object group/variation whose size is not known; the walk stops.
+  // An object group/variation whose size is not known, so the walk stops.
   @inline export const UNKNOWN_OBJECT_SIZE: u16 = 712;
   // A start-stop range whose stop is below its start.
   @inline export const OBJECT_RANGE_INVALID: u16 = 713;
@@ -126,15 +126,15 @@ export namespace Dnp3Anomaly {
   @inline export const OBJECTS_TRUNCATED: u16 = 714;
   // A response whose sequence and addresses match no pending request.
   @inline export const UNMATCHED_RESPONSE: u16 = 715;
-  // The pending-request table was full; the oldest request was dropped.
+  // The pending-request table was full, so the oldest request was dropped.
   @inline export const PENDING_OVERFLOW: u16 = 716;
   // A request still unanswered when the flow closed.
   @inline export const UNANSWERED_REQUEST: u16 = 717;
-  // The UDP conversation table was full; the oldest conversation gave way.
+  // The UDP conversation table was full, so the oldest conversation gave way.
   @inline export const UDP_CONVERSATION_EVICTED: u16 = 718;
-  // A qualifier with a reserved range code or prefix code; the walk stops.
+  // A qualifier with a reserved range code or prefix code, so the walk stops.
   @inline export const QUALIFIER_RESERVED: u16 = 719;
-  // A UDP datagram that ends inside a link frame; the partial frame is dropped.
+  // A UDP datagram that ends inside a link frame, whose partial bytes are dropped.
   @inline export const UDP_FRAME_TRUNCATED: u16 = 720;
 }
 

@@ -1,7 +1,7 @@
-// Per-flow DNP3 state in a zeroed area of DNP3_STATE_BYTES taken from the
-// core's large state pool (wasm-core/assembly/dispatch.ts), or from the UDP
-// conversation pool of dnp3.ts: framing status per direction, transport
-// reassembly slots and a bounded table of requests awaiting a response.
+// Per-flow DNP3 state: framing status per direction, transport reassembly
+// slots and a bounded table of requests awaiting a response. It lives in a
+// zeroed area of DNP3_STATE_BYTES from the core's large state pool
+// (wasm-core/assembly/dispatch.ts), or from the UDP conversation table of dnp3.ts.
 //
 //   offset  size  field
 //        0     1  flags (bit 0: stream rejected)
@@ -32,15 +32,16 @@
 
 @inline const FLAG_REJECTED: u8 = 1;
 
-// Requests awaiting a response per flow. A master normally has one request
-// outstanding per outstation (IEEE 1815-2012 §4.1.1), so 8 covers a master
-// polling several outstations over one connection.
+// Requests awaiting a response per flow. A master has one request
+// outstanding per outstation, so 8 covers a master polling several
+// outstations over one connection.
 @inline export const PENDING_MAX: u32 = 8;
 @inline const PENDING_ENTRY_BYTES: u32 = 24;
 
-// Application fragments are at most 2048 bytes in practice (IEEE 1815-2012
-// §4.2.2 lets a device choose; 2048 is the common maximum). Bytes past it are
-// dropped and the fragment is dissected from its first FRAGMENT_MAX_BYTES.
+// Largest application fragment reassembled. NOTE: the standard lets each
+// device choose its fragment size, and 2048 is the usual default of DNP3
+// stacks, not a limit. Bytes past it are dropped and the fragment is
+// dissected from its first FRAGMENT_MAX_BYTES, marked truncated.
 @inline export const FRAGMENT_MAX_BYTES: u32 = 2048;
 // Fragments reassembled at the same time per flow, keyed by direction and
 // link address pair: four address pairs per connection.

@@ -2,9 +2,9 @@
 // indication bits, object sizes and the CRC-16/DNP of the link layer.
 // Section numbers refer to IEEE 1815-2012.
 
-// Application function codes (§4.2.2.5, Table 4-2 onwards). The names are
-// Zeek's (base/protocols/dnp3/consts.zeek), so that records compare with
-// dnp3.log's fc_request and fc_reply directly.
+// Application function codes (clause 4). The names use the spelling of
+// Zeek's dnp3.log (SELECT, OPERATE and RESPONSE in its select/operate test
+// baseline) and the standard's mnemonics for the others.
 export function functionName(code: u8): string {
   switch (code) {
     case 0x00: return "CONFIRM";
@@ -40,7 +40,7 @@ export function functionName(code: u8): string {
     case 0x1e: return "ABORT_FILE";
     case 0x1f: return "ACTIVATE_CONFIG";
     case 0x20: return "AUTHENTICATE_REQ";
-    case 0x21: return "AUTHENTICATE_ERR";
+    case 0x21: return "AUTHENTICATE_REQ_NO_ACK";
     case 0x81: return "RESPONSE";
     case 0x82: return "UNSOLICITED_RESPONSE";
     case 0x83: return "AUTHENTICATE_RESP";
@@ -49,24 +49,25 @@ export function functionName(code: u8): string {
 }
 
 // Function codes from 0x81 up are responses and carry internal indications
-// (§4.2.2.6).
+//.
 @inline export const FIRST_RESPONSE_CODE: u8 = 0x81;
 @inline export const UNSOLICITED_RESPONSE: u8 = 0x82;
 @inline export const CONFIRM: u8 = 0x00;
 
-// Requests that the outstation answers with no response (§4.2.2.5: the _NR
-// variants), so no pending entry is kept for them. CONFIRM is never answered.
+// False for requests that get no response (CONFIRM, the _NR
+// variants and AUTHENTICATE_REQ_NO_ACK), so no pending entry is kept for them.
 export function expectsResponse(code: u8): bool {
-  return code != CONFIRM && code != 0x06 && code != 0x08 && code != 0x0a && code != 0x0c && code < 0x80;
+  if (code >= 0x80) return false;
+  return code != CONFIRM && code != 0x06 && code != 0x08 && code != 0x0a && code != 0x0c && code != 0x21;
 }
 
-// Requests whose object headers carry no object data (§4.4: READ, the
-// freezes, unsolicited enable and disable, assign class): only headers follow.
+// True for requests whose object headers carry no object data (READ, the
+// immediate freezes and clears, unsolicited enable and disable, assign class).
 export function headersOnly(code: u8): bool {
   return code == 0x01 || (code >= 0x07 && code <= 0x0a) || code == 0x14 || code == 0x15 || code == 0x16;
 }
 
-// Link function codes (§9.2.4.1.3): primary frames (PRM set) then secondary.
+// Link function codes: primary frames (PRM set) then secondary.
 export function linkFunctionName(control: u8): string {
   const code = control & 0x0f;
   if ((control & 0x40) != 0) {
@@ -88,7 +89,7 @@ export function linkFunctionName(control: u8): string {
   return "UNKNOWN";
 }
 
-// Internal indication bits (§5.2.2.1.3). Bit n of IIN1 << 8 | IIN2.
+// Internal indication bits. Bit n of IIN1 << 8 | IIN2.
 export function iinFlagName(bit: u32): string {
   switch (bit) {
     case 8: return "BROADCAST";
@@ -147,17 +148,32 @@ export function objectSize(group: u8, variation: u8): i32 {
   const v = <i32>variation;
   switch (group) {
     case 1: case 10: // binary input, binary output status
-      return v == 1 ? SIZE_ONE_BIT : v == 2 ? 1 : SIZE_UNKNOWN;
+      if (v == 1) return SIZE_ONE_BIT;
+      if (v == 2) return 1;
+      break;
     case 3: // double-bit binary input
-      return v == 1 ? SIZE_TWO_BITS : v == 2 ? 1 : SIZE_UNKNOWN;
+      if (v == 1) return SIZE_TWO_BITS;
+      if (v == 2) return 1;
+      break;
     case 2: case 4: // binary and double-bit input events
-      return v == 1 ? 1 : v == 2 ? 7 : v == 3 ? 3 : SIZE_UNKNOWN;
+      if (v == 1) return 1;
+      if (v == 2) return 7;
+      if (v == 3) return 3;
+      break;
     case 11: case 13: // binary output events, binary output command events
-      return v == 1 ? 1 : v == 2 ? 7 : SIZE_UNKNOWN;
+      if (v == 1) return 1;
+      if (v == 2) return 7;
+      break;
     case 12: // CROB (1), pattern control block (2), pattern mask (3)
-      return v == 1 || v == 2 ? 11 : v == 3 ? SIZE_ONE_BIT : SIZE_UNKNOWN;
-    case 20: // counters: 32/16 bit with flag, delta, then without flag
-      return v == 1 || v == 3 ? 5 : v == 2 || v == 4 ? 3 : v == 5 || v == 7 ? 4 : v == 6 || v == 8 ? 2 : SIZE_UNKNOWN;
+      if (v == 1 || v == 2) return 11;
+      if (v == 3) return SIZE_ONE_BIT;
+      break;
+    case 20: // counters: 32 and 16 bit with flag, delta, then without flag
+      if (v == 1 || v == 3) return 5;
+      if (v == 2 || v == 4) return 3;
+      if (v == 5 || v == 7) return 4;
+      if (v == 6 || v == 8) return 2;
+      break;
     case 21: // frozen counters
       if (v == 1 || v == 3) return 5;
       if (v == 2 || v == 4) return 3;
@@ -165,57 +181,66 @@ export function objectSize(group: u8, variation: u8): i32 {
       if (v == 6 || v == 8) return 9;
       if (v == 9 || v == 11) return 4;
       if (v == 10 || v == 12) return 2;
-      return SIZE_UNKNOWN;
+      break;
     case 22: case 23: // counter events, frozen counter events
       if (v == 1 || v == 3) return 5;
       if (v == 2 || v == 4) return 3;
       if (v == 5 || v == 7) return 11;
       if (v == 6 || v == 8) return 9;
-      return SIZE_UNKNOWN;
+      break;
     case 30: // analog inputs
       if (v == 1 || v == 5) return 5;
       if (v == 2) return 3;
       if (v == 3) return 4;
       if (v == 4) return 2;
       if (v == 6) return 9;
-      return SIZE_UNKNOWN;
+      break;
     case 31: // frozen analog inputs
       if (v == 1 || v == 7) return 5;
       if (v == 2) return 3;
       if (v == 3) return 11;
-      if (v == 4) return 9;
+      if (v == 4 || v == 8) return 9;
       if (v == 5) return 4;
       if (v == 6) return 2;
-      if (v == 8) return 9;
-      return SIZE_UNKNOWN;
-    case 32: case 33: case 42: case 43: // analog (output) events, frozen and command events
+      break;
+    case 32: case 33: case 42: case 43: // analog input and output events, frozen and command events
       if (v == 1 || v == 5) return 5;
       if (v == 2) return 3;
       if (v == 3 || v == 7) return 11;
       if (v == 4 || v == 6) return 9;
       if (v == 8) return 15;
-      return SIZE_UNKNOWN;
+      break;
     case 34: // analog input deadbands
-      return v == 1 ? 2 : v == 2 || v == 3 ? 4 : SIZE_UNKNOWN;
+      if (v == 1) return 2;
+      if (v == 2 || v == 3) return 4;
+      break;
     case 40: case 41: // analog output status, analog output block
-      return v == 1 || v == 3 ? 5 : v == 2 ? 3 : v == 4 ? 9 : SIZE_UNKNOWN;
+      if (v == 1 || v == 3) return 5;
+      if (v == 2) return 3;
+      if (v == 4) return 9;
+      break;
     case 50: // time and date
-      return v == 1 || v == 3 ? 6 : v == 2 ? 10 : v == 4 ? 11 : SIZE_UNKNOWN;
-    case 51: // common time of occurrence
-      return v == 1 || v == 2 ? 6 : SIZE_UNKNOWN;
-    case 52: // time delay
-      return v == 1 || v == 2 ? 2 : SIZE_UNKNOWN;
+      if (v == 1 || v == 3) return 6;
+      if (v == 2) return 10;
+      if (v == 4) return 11;
+      break;
+    case 51: case 52: // common time of occurrence, time delay
+      if (v == 1 || v == 2) return group == 51 ? 6 : 2;
+      break;
     case 60: // class data: headers only
-      return v >= 1 && v <= 4 ? 0 : SIZE_UNKNOWN;
+      if (v >= 1 && v <= 4) return 0;
+      break;
     case 80: // internal indications
-      return v == 1 ? SIZE_ONE_BIT : SIZE_UNKNOWN;
+      if (v == 1) return SIZE_ONE_BIT;
+      break;
     case 110: case 111: // octet strings: the variation is the length
-      return v >= 1 ? v : SIZE_UNKNOWN;
+      if (v >= 1) return v;
+      break;
   }
   return SIZE_UNKNOWN;
 }
 
-// CRC-16/DNP (§9.2.4.1.2 and Annex E): polynomial 0x3D65, bits processed
+// CRC-16/DNP: polynomial 0x3D65, bits processed
 // least significant first (reflected polynomial 0xA6BC), initial value 0,
 // result complemented and sent low octet first.
 const crcTable = memory.data(512);

@@ -16,7 +16,7 @@ export function crcDnp(bytes: number[]): number {
 const le16 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff];
 const le32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
-// Link control octets (§9.2.4.1.3): DIR | PRM | function 4, unconfirmed user data.
+// Link control octets: DIR | PRM | function 4, unconfirmed user data.
 export const FROM_MASTER = 0xc4;
 export const FROM_OUTSTATION = 0x44;
 
@@ -56,7 +56,7 @@ export function framesOf(options: FrameOptions, fragment: number[], segmentBytes
   return transportSegments(fragment, segmentBytes, firstSequence).map((s) => linkFrame(options, s));
 }
 
-// Application control (§4.2.2.4): FIR and FIN set, sequence `sequence`.
+// Application control: FIR and FIN set, sequence `sequence`.
 export const control = (sequence: number, extra = 0): number => 0xc0 | extra | (sequence & 0x0f);
 
 export function request(sequence: number, functionCode: number, objects: number[] = []): number[] {

@@ -52,10 +52,11 @@ const fromCapture = (path: string): Feed => async (core, onRecord) => {
 
 test("dnp3 select/operate parity with Zeek dnp3.log", async () => {
   // zeek_dnp3_select_operate.pcap: a master selects then operates one CROB
-  // (point 1, latch on) on outstation 2; both requests are answered.
+  // (point 1, latch on) on outstation 2, and both requests get a response.
   const path = capture("dnp3/zeek_dnp3_select_operate.pcap");
   const log = expectedOutput("dnp3/zeek_dnp3_select_operate.dnp3.log");
   if (!path || !log) return;
+
   const { records, anomalies } = await runCaptureThroughCore(path);
   const dnp3 = records.filter((r) => r.type === "dnp3");
   const responses = dnp3.filter((r) => r.fields.pdu_type === "response");
@@ -64,10 +65,12 @@ test("dnp3 select/operate parity with Zeek dnp3.log", async () => {
     responses.map((r) => [r.src.ip, r.src.port, r.dst.ip, r.dst.port, r.fields.request_function, r.fields.function, r.fields.iin]),
     rows.map((z) => [z["id.orig_h"], Number(z["id.orig_p"]), z["id.resp_h"], Number(z["id.resp_p"]), z.fc_request, z.fc_reply, Number(z.iin)]),
   );
+
   // Per function counts over every record.
   const counts: Record<string, number> = {};
   for (const r of dnp3) counts[r.fields.function as string] = (counts[r.fields.function as string] ?? 0) + 1;
   assert.equal(counts, { SELECT: 1, OPERATE: 1, RESPONSE: 2 });
+
   for (const r of dnp3) {
     assert.is(r.fields.object_group, 12);
     assert.is(r.fields.object_variation, 1);

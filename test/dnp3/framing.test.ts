@@ -29,7 +29,7 @@ async function run(frames: Uint8Array[]): Promise<CoreRun & { dnp3: CoreRecord[]
 const flat = (frames: number[][]): number[] => frames.flat();
 
 test("dnp3 crc helper matches the published check value", () => {
-  // CRC-16/DNP of the ASCII digits 1-9 is 0xEA82 (the catalogue's check value).
+  // 0xEA82 is the standard check value of CRC-16/DNP: the CRC of the ASCII digits 1-9.
   assert.is(crcDnp([...Buffer.from("123456789")]), 0xea82);
 });
 

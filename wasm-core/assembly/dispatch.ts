@@ -60,7 +60,7 @@ export function probeProtocols(originatorPort: u16, responderPort: u16, toServer
     if (k == PROBE_NEED_MORE) probeNeedsMore = true;
   }
   if (responderPort == PORT_DNP3 || originatorPort == PORT_DNP3) {
-    // IEEE 1815-2012 Annex C: DNP3 over TCP; either side may have connected.
+    // DNP3 over TCP (IEEE 1815-2012), where either side may have connected.
     const d = dnp3Probe(ptr, length, toServer);
     if (d == PROBE_MATCH) return Protocol.DNP3;
     if (d == PROBE_NEED_MORE) probeNeedsMore = true;

@@ -37,7 +37,7 @@ function dispatchUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): v
     return;
   }
   if (srcPort == PORT_DNP3 || dstPort == PORT_DNP3) {
-    // IEEE 1815-2012 Annex C: DNP3 over UDP, whole link frames per datagram.
+    // DNP3 over UDP (IEEE 1815-2012): whole link frames in each datagram.
     dnp3OnUdp(srcPort, dstPort, payload, length);
     return;
   }

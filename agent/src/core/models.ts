@@ -586,8 +586,8 @@ function scorerUnitField(model: LoadedModel, fieldId: FieldResolver, ids: FieldI
   if (model.spec.record !== "modbus" && model.spec.record !== "dnp3") {
     throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus and DNP3 requests, but the model watches "${model.spec.record}" records; set record: modbus or record: dnp3`, "name");
   }
-  // The table header names the Modbus unit id field; the core reads a DNP3
-  // request's destination address itself (wasm-core/assembly/models.ts).
+  // The table header names the Modbus unit id field. For a DNP3 request the
+  // core reads the destination address instead (wasm-core/assembly/models.ts).
   const id = model.spec.record === "modbus" ? fieldId(MODBUS_UNIT_FIELD) : idForRecord(ids, "modbus", MODBUS_UNIT_FIELD);
   if (id === undefined) {
     throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master needs the Modbus field "${MODBUS_UNIT_FIELD}", which this core does not report; rebuild the core with the Modbus dissector`, "name");

@@ -47,11 +47,11 @@ const FORWARDED_SMB_TRANSFERS = new Set(["READ", "WRITE", "SMB_COM_READ_ANDX", "
 // Read/Write Multiple Registers. Polls (1-4) stay on the gateway.
 const FORWARDED_MODBUS_FUNCTIONS = new Set([5, 6, 8, 15, 16, 21, 22, 23]);
 
-// DNP3 requests that change an outstation or its reporting (IEEE 1815-2012
-// Table 4-2 onwards): writes, controls, freezes, restarts, application and
-// unsolicited-reporting changes, class assignment, time writes, file
-// operations and authentication requests. READ, CONFIRM and DELAY_MEASURE stay
-// on the gateway, as do responses.
+// DNP3 function codes of the polls: CONFIRM 0, READ 1 and DELAY_MEASURE 23
+// (IEEE 1815-2012). Every other DNP3 request changes an outstation or its
+// reporting (writes, controls, freezes, restarts, application and unsolicited
+// reporting changes, class assignment, time, files, authentication) and is
+// forwarded. Polls and responses stay on the gateway.
 const POLL_DNP3_FUNCTIONS = new Set([0x00, 0x01, 0x17]);
 
 // The default selection for the `records` topic: what lateral movement and
