@@ -141,7 +141,7 @@ test("field of another record type", async () => {
     const e = error as ModelError;
     assert.is(e.code, "model.unknown_field");
     assert.is(e.line, 8);
-    assert.match(e.message, /belongs to modbus records/);
+    assert.match(e.message, /belongs to modbus and dnp3 records/);
   }
 });
 

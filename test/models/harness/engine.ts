@@ -9,6 +9,8 @@ export {
 } from "../../../wasm-core/assembly/events";
 export { anomalyName, anomalyCount } from "../../../wasm-core/assembly/counters";
 export { fieldName } from "../../../protocols/fields";
+import { FIELD_ID_LIMIT } from "../../../protocols/fields";
+export function fieldIdLimit(): u32 { return FIELD_ID_LIMIT; }
 import { installModelTable } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
