@@ -66,6 +66,11 @@ test("record forwarding selection", () => {
     ["modbus", { pdu_type: "request", function_code: 8 }, true],
     ["modbus", { pdu_type: "request", function_code: 3 }, false],
     ["modbus", { pdu_type: "response", function_code: 16 }, false],
+    ["dnp3", { pdu_type: "request", function_code: 5 }, true],
+    ["dnp3", { pdu_type: "request", function_code: 13 }, true],
+    ["dnp3", { pdu_type: "request", function_code: 1 }, false],
+    ["dnp3", { pdu_type: "request", function_code: 0 }, false],
+    ["dnp3", { pdu_type: "response", function_code: 129 }, false],
   ];
   for (const [type, fields, expected] of cases) {
     assert.is(isForwardedRecord(recordToJson(coreRecord(type, fields))), expected, `${type} ${JSON.stringify(fields)}`);
