@@ -24,14 +24,14 @@ import { fits } from "../api";
 import { Field, RecordType } from "../fields";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import {
-  beginRecord, contextTsNsec, contextTsSec, endRecord, fieldBool, fieldI64, fieldLiteral, fieldU64,
+  beginRecord, contextTsNsec, contextTsSec, endRecord, fieldBool, fieldI64, fieldLiteral, fieldText, fieldU64,
 } from "../../wasm-core/assembly/events";
 import { dnp3AnomalyName, Dnp3Anomaly, Dnp3Field } from "./fields";
 import {
   addPending, findPending, pendingFunctionCode, pendingTsNsec, pendingTsSec, releasePending, takeDroppedFrames,
 } from "./state";
 import {
-  expectsResponse, FIRST_RESPONSE_CODE, functionName, headersOnly, iinFlagName, linkFunctionName, objectSize,
+  attributeField, expectsResponse, fileModeName, FIRST_RESPONSE_CODE, functionName, headersOnly, iinFlagName, linkFunctionName, objectSize,
   operationTypeName, SIZE_ONE_BIT, SIZE_TWO_BITS, SIZE_UNKNOWN, tripCloseName,
 } from "./tables";
 
@@ -226,10 +226,18 @@ function walkObjects(p: usize, length: u32, functionCode: u8, isResponse: bool):
     const prefix = prefixBytes(prefixCode);
     if (prefix < 0) { stopWalk("qualifier_reserved", Dnp3Anomaly.QUALIFIER_RESERVED); return; }
 
+    if (group == 0 && prefixCode == 0 && !(!isResponse && headersOnly(functionCode))) {
+      // Device attributes carry their own data type and length.
+      const walked = walkDeviceAttributes(p, length, offset, count, variation);
+      if (walked < 0) { stopWalk("truncated", Dnp3Anomaly.OBJECTS_TRUNCATED); return; }
+      offset = <u32>walked;
+      continue;
+    }
+
     if (prefixCode >= 4) {
-      // Each object carries its own size: file and
-      // authentication objects, free-format octet strings.
-      const walked = walkSizedObjects(p, length, offset, <u32>prefix, count);
+      // Each object carries its own size: file and authentication objects,
+      // free-format octet strings.
+      const walked = walkSizedObjects(p, length, offset, <u32>prefix, count, group, variation);
       if (walked < 0) { stopWalk("truncated", Dnp3Anomaly.OBJECTS_TRUNCATED); return; }
       offset = <u32>walked;
       continue;
@@ -258,15 +266,53 @@ function walkObjects(p: usize, length: u32, functionCode: u8, isResponse: bool):
 }
 
 // Walks `count` objects that each start with a size prefix of `width`
-// bytes. Returns the offset after them, or -1 when they run past `length`.
-function walkSizedObjects(p: usize, length: u32, offset: u32, width: u32, count: u64): i64 {
+// bytes, and writes the file command objects among them. Returns the offset
+// after them, or -1 when they run past `length`.
+function walkSizedObjects(p: usize, length: u32, offset: u32, width: u32, count: u64, group: u8, variation: u8): i64 {
   let at = offset;
   for (let i: u64 = 0; i < count; i++) {
     if (!fits(length, at, width)) return -1;
     const size = readLe(p + <usize>at, width);
     at += width;
     if (!fits(length, at, size)) return -1;
+    if (group == 70 && variation == 3) writeFileCommand(p + <usize>at, size);
     at += size;
+  }
+  return <i64>at;
+}
+
+// File command object (g70v3), little-endian:
+//   name offset u16 | name size u16 | creation time (6) | permissions u16 |
+//   authentication key u32 | file size u32 | operational mode u16 |
+//   maximum block size u16 | request id u16 | file name (name size octets)
+// The name offset counts from the start of the object.
+@inline const FILE_COMMAND_FIXED_BYTES: u32 = 26;
+
+function writeFileCommand(object: usize, size: u32): void {
+  if (size < FILE_COMMAND_FIXED_BYTES) return;
+  const nameOffset = <u32>load<u16>(object);
+  const nameSize = <u32>load<u16>(object, 2);
+  if (nameSize > 0 && fits(size, nameOffset, nameSize)) fieldText(Dnp3Field.FILE_NAME, object + <usize>nameOffset, nameSize);
+  fieldU64(Dnp3Field.FILE_SIZE, load<u32>(object, 16));
+  fieldLiteral(Dnp3Field.FILE_MODE, fileModeName(load<u16>(object, 20)));
+}
+
+// Device attribute objects (group 0): data type code u8 | length u8 | value.
+// Visible strings (data type 1) of the identity variations become the
+// inventory's identity fields. Returns the offset after the objects, or -1.
+@inline const ATTRIBUTE_VISIBLE_STRING: u8 = 1;
+
+function walkDeviceAttributes(p: usize, length: u32, offset: u32, count: u64, variation: u8): i64 {
+  let at = offset;
+  for (let i: u64 = 0; i < count; i++) {
+    if (!fits(length, at, 2)) return -1;
+    const dataType = load<u8>(p + <usize>at);
+    const valueBytes = <u32>load<u8>(p + <usize>at, 1);
+    at += 2;
+    if (!fits(length, at, valueBytes)) return -1;
+    const field = attributeField(variation);
+    if (field != 0 && dataType == ATTRIBUTE_VISIBLE_STRING && valueBytes > 0) fieldText(field, p + <usize>at, valueBytes);
+    at += valueBytes;
   }
   return <i64>at;
 }

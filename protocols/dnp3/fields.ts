@@ -48,6 +48,16 @@ export namespace Dnp3Field {
   @inline export const OFF_TIME: u16 = 733;                // CROB off-time, milliseconds
   @inline export const CONTROL_STATUS: u16 = 734;          // status octet of a CROB or analog output block
   @inline export const ANALOG_VALUE: u16 = 735;            // analog output block, integer variations
+  // Device attributes (group 0, visible strings) for the asset inventory.
+  @inline export const VENDOR_NAME: u16 = 736;             // g0v252 device manufacturer's name
+  @inline export const PRODUCT_NAME: u16 = 737;            // g0v250 manufacturer's product name and model
+  @inline export const SERIAL_NUMBER: u16 = 738;           // g0v248 device serial number
+  @inline export const REVISION: u16 = 739;                // g0v242 manufacturer's software version
+  @inline export const DEVICE_NAME: u16 = 740;             // g0v247 user-assigned device name
+  // File command object (g70v3) of OPEN_FILE and DELETE_FILE.
+  @inline export const FILE_NAME: u16 = 741;
+  @inline export const FILE_MODE: u16 = 742;               // NULL, READ, WRITE or APPEND
+  @inline export const FILE_SIZE: u16 = 743;               // bytes, as the command states
 }
 
 export function dnp3FieldName(id: u16): string {
@@ -88,6 +98,14 @@ export function dnp3FieldName(id: u16): string {
     case Dnp3Field.OFF_TIME: return "off_time";
     case Dnp3Field.CONTROL_STATUS: return "control_status";
     case Dnp3Field.ANALOG_VALUE: return "analog_value";
+    case Dnp3Field.VENDOR_NAME: return "vendor_name";
+    case Dnp3Field.PRODUCT_NAME: return "product_name";
+    case Dnp3Field.SERIAL_NUMBER: return "serial_number";
+    case Dnp3Field.REVISION: return "revision";
+    case Dnp3Field.DEVICE_NAME: return "device_name";
+    case Dnp3Field.FILE_NAME: return "file_name";
+    case Dnp3Field.FILE_MODE: return "file_mode";
+    case Dnp3Field.FILE_SIZE: return "file_size";
   }
   return "";
 }

@@ -1,6 +1,8 @@
 // DNP3 tables: function code names, link function names, internal
 // indication bits, object sizes and the CRC-16/DNP of the link layer.
-// Section numbers refer to IEEE 1815-2012.
+// Clause numbers refer to IEEE 1815-2012.
+
+import { Dnp3Field } from "./fields";
 
 // Application function codes (clause 4). The names use the spelling of
 // Zeek's dnp3.log (SELECT, OPERATE and RESPONSE in its select/operate test
@@ -132,6 +134,29 @@ export function tripCloseName(controlCode: u8): string {
     case 2: return "TRIP";
   }
   return "RESERVED";
+}
+
+// Field of a device attribute variation (group 0) that names the device, or 0.
+export function attributeField(variation: u8): u16 {
+  switch (variation) {
+    case 252: return Dnp3Field.VENDOR_NAME;
+    case 250: return Dnp3Field.PRODUCT_NAME;
+    case 248: return Dnp3Field.SERIAL_NUMBER;
+    case 242: return Dnp3Field.REVISION;
+    case 247: return Dnp3Field.DEVICE_NAME;
+  }
+  return 0;
+}
+
+// Operational mode of a file command (g70v3).
+export function fileModeName(mode: u16): string {
+  switch (mode) {
+    case 0: return "NULL";
+    case 1: return "READ";
+    case 2: return "WRITE";
+    case 3: return "APPEND";
+  }
+  return "UNKNOWN";
 }
 
 // Size marker: objects packed one or two bits per point, sized by count.

@@ -89,3 +89,20 @@ export function crob(code: number, count: number, onMs: number, offMs: number, s
 
 // Analog output block, 16-bit (g41v2 object, 3 octets).
 export const analog16 = (value: number, status = 0): number[] => [...le16(value), status];
+
+// Device attribute (group 0) with a visible-string value, at index 0 (qualifier 0x00).
+export function attribute(variation: number, text: string): number[] {
+  const value = [...Buffer.from(text, "latin1")];
+  return [0, variation, 0x00, 0, 0, 1, value.length, ...value];
+}
+
+// File command object (g70v3) behind a count of 1 and a 2-octet size prefix
+// (qualifier 0x5B): the name follows the 26 fixed octets.
+export function fileCommand(name: string, mode: number, fileSize: number): number[] {
+  const nameBytes = [...Buffer.from(name, "latin1")];
+  const object = [
+    ...le16(26), ...le16(nameBytes.length), 0, 0, 0, 0, 0, 0, ...le16(0o644), ...le32(0),
+    ...le32(fileSize), ...le16(mode), ...le16(1024), ...le16(7), ...nameBytes,
+  ];
+  return [70, 3, 0x5b, 1, ...le16(object.length), ...object];
+}

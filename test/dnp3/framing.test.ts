@@ -8,7 +8,7 @@ import type { CoreRecord } from "../../agent/src/core/core.js";
 import { runFramesThroughCore, type CoreRun } from "../helpers/core-run.js";
 import { TcpConversation, udpFrame } from "../helpers/frames.js";
 import {
-  allObjects, analog16, crcDnp, crob, framesOf, FROM_MASTER, FROM_OUTSTATION, indexed, linkFrame, ranged, request,
+  allObjects, analog16, attribute, crcDnp, crob, fileCommand, framesOf, FROM_MASTER, FROM_OUTSTATION, indexed, linkFrame, ranged, request,
   response,
 } from "./build.js";
 
@@ -191,6 +191,35 @@ test("dnp3 size-prefixed file object walked", async () => {
   assert.is(dnp3[0].fields.function, "OPEN_FILE");
   assert.equal(dnp3[0].fields.object_group, [70, 60]);
   assert.is(dnp3[0].fields.objects_not_walked, undefined);
+});
+
+test("dnp3 device attributes fill the identity fields", async () => {
+  const read = request(1, 0x01, allObjects(0, 254));
+  const uint16Attribute = [0, 240, 0x00, 0, 0, 2, 2, 0x00, 0x08]; // maximum transmit fragment size, not text
+  const answer = response(1, 0, [
+    ...attribute(252, "ACME Controls"), ...attribute(250, "RTU-5 model 9"), ...attribute(248, "SN-0042"),
+    ...uint16Attribute, ...attribute(242, "2.7"), ...attribute(247, "Feeder 3"),
+  ]);
+  const c = session().fromClient(flat(framesOf(MASTER, read))).fromServer(flat(framesOf(OUTSTATION, answer)));
+  const { dnp3 } = await run(c.frames);
+  const r = dnp3[1];
+  assert.is(r.fields.vendor_name, "ACME Controls");
+  assert.is(r.fields.product_name, "RTU-5 model 9");
+  assert.is(r.fields.serial_number, "SN-0042");
+  assert.is(r.fields.revision, "2.7");
+  assert.is(r.fields.device_name, "Feeder 3");
+  assert.equal(r.fields.object_variation, [252, 250, 248, 240, 242, 247]);
+  assert.is(r.fields.objects_not_walked, undefined);
+  assert.is(r.fields.source_address, 10);
+});
+
+test("dnp3 file command names the file", async () => {
+  const open = request(2, 0x19, fileCommand("config/relay.cfg", 2, 4096));
+  const { dnp3 } = await run(session().fromClient(flat(framesOf(MASTER, open))).frames);
+  assert.is(dnp3[0].fields.function, "OPEN_FILE");
+  assert.is(dnp3[0].fields.file_name, "config/relay.cfg");
+  assert.is(dnp3[0].fields.file_mode, "WRITE");
+  assert.is(dnp3[0].fields.file_size, 4096);
 });
 
 test("dnp3 over UDP: a request and its response, two frames in one datagram", async () => {
