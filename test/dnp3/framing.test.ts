@@ -143,6 +143,41 @@ test("dnp3 segments without their first segment are counted once", async () => {
   assert.is(anomalies["dnp3.transport_fragment_abandoned"] ?? 0, 0);
 });
 
+test("dnp3 repeated transport segment is ignored", async () => {
+  const values = Array.from({ length: 120 }, (_, i) => [0x01, i, 0, 0, 0]).flat();
+  const frames = framesOf(OUTSTATION, response(8, 0, ranged(30, 1, 0, 119, values)));
+  const { dnp3, anomalies } = await run(session().fromServer([...frames[0], ...frames[1], ...frames[1], ...frames[2]]).frames);
+  assert.is(dnp3.length, 1);
+  assert.is(dnp3[0].fields.transport_segments, 3);
+  assert.is(dnp3[0].fields.object_count, 120);
+  assert.is(anomalies["dnp3.transport_sequence_error"] ?? 0, 0);
+});
+
+test("dnp3 reassembly slots give way to the oldest", async () => {
+  // Five outstations start multi-segment responses at once; the flow has four slots.
+  const firsts: number[] = [];
+  const rests: number[] = [];
+  for (let source = 1; source <= 5; source++) {
+    const frames = framesOf({ control: FROM_OUTSTATION, destination: 1, source }, response(source, 0, new Array(300).fill(0)));
+    firsts.push(...frames[0]);
+    rests.push(...frames[1]);
+  }
+  const { dnp3, anomalies } = await run(session().fromServer([...firsts, ...rests]).frames);
+  assert.is(anomalies["dnp3.reassembly_slots_full"], 1);
+  assert.equal(dnp3.map((r) => r.fields.source_address), [2, 3, 4, 5]);
+  assert.is(anomalies["dnp3.transport_no_first_segment"], 1);
+});
+
+test("dnp3 pending requests bounded and counted at close", async () => {
+  const c = session();
+  for (let outstation = 1; outstation <= 9; outstation++) {
+    c.fromClient(flat(framesOf({ control: FROM_MASTER, destination: outstation, source: 100 }, request(1, 0x01, allObjects(60, 1)))));
+  }
+  const { anomalies } = await run(c.frames);
+  assert.is(anomalies["dnp3.pending_overflow"], 1);
+  assert.is(anomalies["dnp3.unanswered_request"], 8);
+});
+
 test("dnp3 fragment above 2048 octets is cut and marked truncated", async () => {
   const values = new Array(2400 - 9).fill(0);
   const fragment = response(7, 0, ranged(110, 255, 0, 9, values)); // ten 255-octet strings: 2550 > what is kept
