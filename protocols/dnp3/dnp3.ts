@@ -33,7 +33,7 @@ import { packetAddresses, packetIpVersion, packetTsNsec, packetTsSec } from "../
 import { dissectFragment, LinkContext } from "./application";
 import { Dnp3Anomaly } from "./fields";
 import {
-  addDroppedFrame, addResyncSkipped, appendToSlot, clearRejected, discardSlot, DNP3_STATE_BYTES, endResync, evicted, findSlot,
+  addDroppedFrame, addResyncSkipped, appendToSlot, clearRejected, clearResyncSkipped, discardSlot, DNP3_STATE_BYTES, endResync, evicted, findSlot,
   isRejected, isResyncing, markRejected, openSlot, pendingCount, releaseSlot, releaseSlots, slotData, slotLength,
   slotDiscarding, slotOverflowed, slotSegments, slotLastSequence, startResync,
 } from "./state";
@@ -111,21 +111,21 @@ export function dnp3OnData(state: usize, toServer: bool, ptr: usize, length: u32
     }
     if (load<u8>(p) != START_0 || load<u8>(p, 1) != START_1) { startResync(state, toServer); continue; }
     const lengthOctet = <u32>load<u8>(p, 2);
-    if (lengthOctet < MIN_LENGTH) {
-      countAnomaly(Dnp3Anomaly.LINK_LENGTH_INVALID);
+    if (lengthOctet < MIN_LENGTH || !headerCrcMatches(p)) {
+      // Without a good header CRC the LENGTH cannot be trusted, so look for
+      // the next start from the following byte on.
+      if (lengthOctet < MIN_LENGTH) {
+        countAnomaly(Dnp3Anomaly.LINK_LENGTH_INVALID);
+      } else {
+        countAnomaly(Dnp3Anomaly.LINK_HEADER_CRC_MISMATCH);
+        addDroppedFrame(state, toServer);
+      }
       startResync(state, toServer);
+      if (addResyncSkipped(state, toServer, 1) > RESYNC_LIMIT_BYTES) return rejectStream(state);
       consumed += 1;
       continue;
     }
-    if (!headerCrcMatches(p)) {
-      // Without a good header CRC the LENGTH cannot be trusted,
-      // so look for the next start from the following byte on.
-      countAnomaly(Dnp3Anomaly.LINK_HEADER_CRC_MISMATCH);
-      addDroppedFrame(state, toServer);
-      startResync(state, toServer);
-      consumed += 1;
-      continue;
-    }
+    clearResyncSkipped(state, toServer);
     const size = frameBytes(lengthOctet);
     if (!fits(remaining, 0, size)) break;
     if (extractUserData(p, lengthOctet - MIN_LENGTH)) {
@@ -157,21 +157,25 @@ export function dnp3OnClose(state: usize): void {
 // (keeping a trailing 0x05), or STREAM_REJECT past RESYNC_LIMIT_BYTES.
 function resync(state: usize, toServer: bool, p: usize, length: u32): i32 {
   let offset: u32 = 0;
+  let found = false;
   while (offset + 1 < length) {
     if (load<u8>(p + <usize>offset) == START_0 && load<u8>(p + <usize>offset, 1) == START_1) {
-      if (addResyncSkipped(state, toServer, offset) > 0) countAnomaly(Dnp3Anomaly.RESYNC_BYTES_SKIPPED);
-      endResync(state, toServer);
-      return <i32>offset;
+      found = true;
+      break;
     }
     offset++;
   }
-  if (offset < length && load<u8>(p + <usize>offset) != START_0) offset++;
-  if (addResyncSkipped(state, toServer, offset) > RESYNC_LIMIT_BYTES) {
-    countAnomaly(Dnp3Anomaly.RESYNC_LIMIT_REACHED);
-    markRejected(state);
-    return STREAM_REJECT;
-  }
+  if (!found && offset < length && load<u8>(p + <usize>offset) != START_0) offset++;
+  if (found && offset > 0) countAnomaly(Dnp3Anomaly.RESYNC_BYTES_SKIPPED);
+  if (addResyncSkipped(state, toServer, offset) > RESYNC_LIMIT_BYTES) return rejectStream(state);
+  if (found) endResync(state, toServer);
   return <i32>offset;
+}
+
+function rejectStream(state: usize): i32 {
+  countAnomaly(Dnp3Anomaly.RESYNC_LIMIT_REACHED);
+  markRejected(state);
+  return STREAM_REJECT;
 }
 
 // Copies the user data of the frame at `p` into `userData` without the block
@@ -290,6 +294,7 @@ export function dnp3OnUdp(srcPort: u16, dstPort: u16, payload: usize, length: u3
   // Each datagram starts on a frame boundary.
   clearRejected(state);
   endResync(state, toServer);
+  clearResyncSkipped(state, toServer);
   const result = dnp3OnData(state, toServer, payload, length);
   const consumed = result > 0 ? <u32>result : 0;
   if (consumed < length && !isResyncing(state, toServer)) countAnomaly(Dnp3Anomaly.UDP_FRAME_TRUNCATED);

@@ -68,9 +68,13 @@ export function isResyncing(state: usize, toServer: bool): bool {
   return load<u8>(state + RESYNCING + direction(toServer)) != 0;
 }
 
+// The bytes skipped count on until a frame with a good header CRC clears
+// them, so junk that repeats the start octets cannot reset the limit.
 export function startResync(state: usize, toServer: bool): void {
-  if (isResyncing(state, toServer)) return;
   store<u8>(state + RESYNCING + direction(toServer), 1);
+}
+
+export function clearResyncSkipped(state: usize, toServer: bool): void {
   store<u32>(state + RESYNC_SKIPPED + (direction(toServer) << 2), 0);
 }
 

@@ -298,9 +298,22 @@ test("dnp3 stream of garbage is rejected after the resynchronisation limit", asy
   const c = session();
   c.fromClient(flat(framesOf(MASTER, request(1, 0x0d))));
   for (let i = 0; i < 6; i++) c.fromClient(new Array(500).fill(0x55));
+  c.fromClient(flat(framesOf(MASTER, request(2, 0x0e))));
   const { dnp3, anomalies } = await run(c.frames);
   assert.is(dnp3.length, 1);
   assert.is(anomalies["dnp3.resync_limit_reached"], 1);
+});
+
+test("dnp3 junk repeating the start octets reaches the limit too", async () => {
+  // Each fake header passes the start check and fails its CRC.
+  const c = session();
+  c.fromClient(flat(framesOf(MASTER, request(1, 0x0d))));
+  for (let i = 0; i < 40; i++) c.fromClient(Array.from({ length: 25 }, () => [0x05, 0x64, 0x10, 0xc4]).flat());
+  c.fromClient(flat(framesOf(MASTER, request(2, 0x0e))));
+  const { dnp3, anomalies } = await run(c.frames);
+  assert.is(dnp3.length, 1);
+  assert.is(anomalies["dnp3.resync_limit_reached"], 1);
+  assert.ok(anomalies["dnp3.link_header_crc_mismatch"] > 100);
 });
 
 test("dnp3 hostile lengths, counts and truncations never trap", async () => {
@@ -318,7 +331,8 @@ test("dnp3 hostile lengths, counts and truncations never trap", async () => {
   ];
   const c = session();
   for (const fragment of cases) c.fromClient(flat(framesOf(MASTER, fragment)));
-  for (let i = 0; i < 200; i++) {
+  // Fake headers from the outstation, below the resynchronisation limit in all.
+  for (let i = 0; i < 60; i++) {
     const length = 5 + ((i * 37) % 251);
     c.fromServer([0x05, 0x64, length, i & 0xff, ...Array.from({ length: (i * 13) % 40 }, (_, k) => (k * i) & 0xff)]);
   }
