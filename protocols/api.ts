@@ -55,6 +55,7 @@ export namespace Protocol {
   @inline export const SMB: u8 = 2;
   @inline export const DCERPC: u8 = 3;
   @inline export const S7COMM: u8 = 6;
+  @inline export const DNP3: u8 = 7;
   @inline export const ENIP: u8 = 8;
 }
 

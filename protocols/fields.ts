@@ -15,6 +15,7 @@
 //   450-499   Kerberos          protocols/kerberos/fields.ts
 //   500-599   models and alerts wasm-core/assembly/model-fields.ts
 //   600-699   S7comm            protocols/s7comm/fields.ts
+//   700-799   DNP3              protocols/dnp3/fields.ts
 //   800-899   EtherNet/IP, CIP  protocols/enip/fields.ts
 //   1150-1199 connection starts wasm-core/assembly/conn.ts
 //
@@ -30,6 +31,7 @@ import { s7FieldName } from "./s7comm/fields";
 import { enipFieldName } from "./enip/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
 import { connFieldName } from "../wasm-core/assembly/conn-fields";
+import { dnp3FieldName } from "./dnp3/fields";
 
 // Record types. The host maps them to the `type` of a JSON record.
 export namespace RecordType {
@@ -39,6 +41,7 @@ export namespace RecordType {
   @inline export const NTLM: u16 = 4;
   @inline export const KERBEROS: u16 = 5;
   @inline export const S7COMM: u16 = 6;
+  @inline export const DNP3: u16 = 7;
   @inline export const ENIP: u16 = 8;
   // A TCP connection seen starting (wasm-core/assembly/conn.ts).
   @inline export const CONN: u16 = 16;
@@ -55,6 +58,7 @@ export function recordTypeName(type: u16): string {
     case RecordType.NTLM: return "ntlm";
     case RecordType.KERBEROS: return "kerberos";
     case RecordType.S7COMM: return "s7comm";
+    case RecordType.DNP3: return "dnp3";
     case RecordType.ENIP: return "enip";
     case RecordType.CONN: return "conn";
     case RecordType.ALERT: return "alert";
@@ -108,11 +112,12 @@ export function fieldName(id: u16): string {
   if (id < 500) return kerberosFieldName(id);
   if (id >= 500 && id < 600) return modelFieldName(id);
   if (id >= 600 && id < 700) return s7FieldName(id);
+  if (id >= 700 && id < 800) return dnp3FieldName(id);
   if (id >= 800 && id < 900) return enipFieldName(id);
   if (id >= 1150 && id < 1200) return connFieldName(id);
   return "";
 }
 
 // One past the highest id the host needs to ask about; covers the ranges
-// assigned up to 1149.
+// assigned up to 1199.
 @inline export const FIELD_ID_LIMIT: u16 = 1200;

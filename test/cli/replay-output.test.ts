@@ -80,7 +80,7 @@ test("learning alerts summed up per model", async () => {
   const human = await run(["replay", path]);
   assert.is(human.code, 0, human.stderr);
   assert.is(human.stdout.trim().split("\n").length, 1, human.stdout);
-  assert.match(human.stdout, /^149 learning alerts of modbus-write-not-master \(score 28\), scored low because the device has no established Modbus master yet; --all shows them$/m);
+  assert.match(human.stdout, /^149 learning alerts of modbus-write-not-master \(score 28\), scored low because the device has no established Modbus or DNP3 master yet; --all shows them$/m);
   const all = await run(["replay", path, "--all"]);
   assert.is(all.stdout.split("\n").filter((line) => line.includes("score 28")).length, 149);
   assert.not.match(all.stdout, "--all shows them");

@@ -176,7 +176,7 @@ test("ipv4 header errors counted", async () => {
 
 test("udp datagrams counted", async () => {
   const run = await runFrames([
-    udpFrame({ src: "10.5.0.1", dst: "10.5.0.2", srcPort: 20000, dstPort: 20000, payload: [5, 0x64, 1, 2] }),
+    udpFrame({ src: "10.5.0.1", dst: "10.5.0.2", srcPort: 40000, dstPort: 40001, payload: [5, 0x64, 1, 2] }),
     udpFrame({ src: "fd00::5", dst: "fd00::6", srcPort: 53, dstPort: 5353, payload: [1, 2, 3] }),
   ]);
   assert.is(run.counters["udp.datagrams"], 2);

@@ -131,7 +131,7 @@ const FIXTURE_FILES = ["test/fixtures/modbus/pipelined-wraparound.pcap", "test/f
 export async function loadSeeds(useCaptures: boolean, perFile = 4000): Promise<Uint8Array[][]> {
   const files: string[] = FIXTURE_FILES.map((f) => join(repoRoot, f));
   if (useCaptures) {
-    for (const folder of ["modbus", "smb", "dcerpc", "ntlm", "s7comm", "mixed"]) {
+    for (const folder of ["modbus", "smb", "dcerpc", "ntlm", "s7comm", "mixed", "dnp3"]) {
       try {
         for (const name of readdirSync(join(capturesDir, folder)).sort()) files.push(join(capturesDir, folder, name));
       } catch {

@@ -1,12 +1,13 @@
 // Hostile inputs for the fuzz harness: byte mutations of seed frames (public
 // captures and project fixtures) and structure-aware generators that build
-// Modbus ADUs, SMB2 headers and compound chains, DCE-RPC PDUs and NTLMSSP
-// messages with fields pushed to their edges, carried over TCP cut into
+// Modbus ADUs, SMB2 headers and compound chains, DCE-RPC PDUs, NTLMSSP
+// messages and DNP3 link frames with fields pushed to their edges, carried over TCP cut into
 // hostile segment shapes. Every generator is a pure function of its random
 // source, so a (seed, input index) pair rebuilds the same input.
 import { tcpFrame } from "../helpers/frames.js";
 import * as smb from "../smb/build.js";
 import * as rpc from "../dcerpc/build.js";
+import * as dnp3 from "../dnp3/build.js";
 import { ipv4Fragments } from "../core/run.js";
 
 export type Random = () => number;
@@ -406,10 +407,48 @@ export function enipStream(random: Random): Stream {
   return { clientPort: 1024 + int(random, 60000), serverPort: 44818, messages };
 }
 
+// DNP3 (IEEE 1815-2012): link frames with good or broken CRCs around
+// transport segments of application fragments with edge-value object headers
+
+const DNP3_FUNCTIONS = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0d, 0x0e, 0x12, 0x15, 0x19, 0x1b, 0x81, 0x82, 0x83, 0xff];
+const DNP3_GROUPS = [1, 2, 3, 10, 12, 20, 30, 41, 50, 60, 70, 80, 110, 120, 0, 255];
+const DNP3_QUALIFIERS = [0x00, 0x01, 0x02, 0x06, 0x07, 0x08, 0x09, 0x17, 0x28, 0x39, 0x5b, 0x0b, 0x0c, 0x78];
+
+function dnp3Fragment(random: Random): number[] {
+  const functionCode = random() < 0.85 ? pick(random, DNP3_FUNCTIONS) : int(random, 256);
+  const out = [0xc0 | int(random, 64), functionCode];
+  if (functionCode >= 0x81) out.push(int(random, 256), int(random, 256));
+  const headers = int(random, 6);
+  for (let h = 0; h < headers; h++) {
+    out.push(pick(random, DNP3_GROUPS), int(random, 8), random() < 0.9 ? pick(random, DNP3_QUALIFIERS) : int(random, 256));
+    out.push(...le16(random() < 0.7 ? int(random, 20) : pick(random, EDGE_16)));
+    out.push(...le32(random() < 0.8 ? int(random, 40) : pick(random, EDGE_32)).slice(0, int(random, 5)));
+    out.push(...randomBytes(random, random() < 0.8 ? int(random, 40) : int(random, 3000)));
+  }
+  return out;
+}
+
+export function dnp3Stream(random: Random): Stream {
+  const messages: Array<[boolean, number[]]> = [];
+  const count = 1 + int(random, 12);
+  for (let i = 0; i < count; i++) {
+    const toServer = random() < 0.6;
+    const link = { control: toServer ? dnp3.FROM_MASTER : dnp3.FROM_OUTSTATION, destination: int(random, 4), source: int(random, 4) };
+    const frames = dnp3.framesOf(link, dnp3Fragment(random), 1 + int(random, 249), int(random, 64));
+    for (const frame of frames) {
+      if (random() < 0.1) frame[int(random, frame.length)] ^= 1 << int(random, 8);
+      if (random() < 0.05) frame.splice(int(random, frame.length));
+      if (random() < 0.05) frame.push(...randomBytes(random, int(random, 30)));
+    }
+    messages.push([toServer, frames.flat()]);
+  }
+  return { clientPort: 1024 + int(random, 60000), serverPort: random() < 0.9 ? 20000 : 1024 + int(random, 60000), messages };
+}
+
 // ---------------------------------------------------------------------------
 
-export type GeneratorName = "mutation" | "modbus" | "smb" | "dcerpc" | "s7comm" | "enip";
-export const GENERATORS: readonly GeneratorName[] = ["mutation", "modbus", "smb", "dcerpc", "s7comm", "enip"];
+export type GeneratorName = "mutation" | "modbus" | "smb" | "dcerpc" | "s7comm" | "enip" | "dnp3";
+export const GENERATORS: readonly GeneratorName[] = ["mutation", "modbus", "smb", "dcerpc", "s7comm", "enip", "dnp3"];
 
 // Builds the hostile frames of one input.
 export function hostileFrames(random: Random, seeds: Uint8Array[][]): { generator: GeneratorName; frames: Uint8Array[] } {
@@ -417,7 +456,7 @@ export function hostileFrames(random: Random, seeds: Uint8Array[][]): { generato
   if (generator === "mutation") return { generator, frames: mutatedWindow(random, seeds) };
   const client = `10.${1 + int(random, 200)}.${int(random, 256)}.${1 + int(random, 250)}`;
   const server = `10.${1 + int(random, 200)}.${int(random, 256)}.${1 + int(random, 250)}`;
-  const streamMakers = { modbus: modbusStream, smb: smbStream, dcerpc: dcerpcStream, s7comm: s7Stream, enip: enipStream };
+  const streamMakers = { modbus: modbusStream, smb: smbStream, dcerpc: dcerpcStream, s7comm: s7Stream, enip: enipStream, dnp3: dnp3Stream };
   const makeStream = streamMakers[generator as keyof typeof streamMakers] ?? dcerpcStream;
   const streams = Array.from({ length: 1 + int(random, 3) }, () => makeStream(random));
   return { generator, frames: streams.flatMap((s) => segmentStream(random, s, client, server)) };

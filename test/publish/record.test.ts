@@ -78,6 +78,11 @@ test("record forwarding selection", () => {
     ["enip", { pdu_type: "request", service_code: 0x0e, class_id: 1 }, false],
     ["enip", { pdu_type: "response", command: 0x63, vendor_id: 1, product_name: "1756-ENBT/A" }, true],
     ["enip", { pdu_type: "io", connection_id: 7 }, false],
+    ["dnp3", { pdu_type: "request", function_code: 5 }, true],
+    ["dnp3", { pdu_type: "request", function_code: 13 }, true],
+    ["dnp3", { pdu_type: "request", function_code: 1 }, false],
+    ["dnp3", { pdu_type: "request", function_code: 0 }, false],
+    ["dnp3", { pdu_type: "response", function_code: 129 }, false],
   ];
   for (const [type, fields, expected] of cases) {
     assert.is(isForwardedRecord(recordToJson(coreRecord(type, fields))), expected, `${type} ${JSON.stringify(fields)}`);

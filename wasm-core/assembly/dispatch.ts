@@ -14,6 +14,8 @@ import {
 } from "../../protocols/kerberos/kerberos";
 import { s7Probe, s7OnData, s7OnGap, s7OnClose, PORT_S7COMM, S7_STATE_BYTES } from "../../protocols/s7comm/s7comm";
 import { enipProbe, enipOnData, enipOnGap, enipOnClose, PORT_ENIP, ENIP_STATE_BYTES } from "../../protocols/enip/enip";
+import { dnp3Probe, dnp3ProbeByContent, dnp3OnData, dnp3OnGap, dnp3OnClose, PORT_DNP3 } from "../../protocols/dnp3/dnp3";
+import { DNP3_STATE_BYTES } from "../../protocols/dnp3/state";
 import { count, CoreCounter } from "./stats";
 
 @inline export const PORT_MODBUS: u16 = 502;      // Modbus/TCP implementation guide section 3.1.1
@@ -25,7 +27,7 @@ import { count, CoreCounter } from "./stats";
 // the responder of a flow picked up without its SYN.
 export function isDispatchPort(port: u16): bool {
   return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP ||
-    port == PORT_KERBEROS || port == PORT_S7COMM || port == PORT_ENIP;
+    port == PORT_KERBEROS || port == PORT_S7COMM || port == PORT_ENIP || port == PORT_DNP3;
 }
 
 // Result of the last `probeProtocols` call that matched nothing: true when
@@ -82,12 +84,24 @@ export function probeProtocols(
     if (e == PROBE_MATCH) return Protocol.ENIP;
     if (e == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  if (responderPort == PORT_DNP3 || originatorPort == PORT_DNP3) {
+    // DNP3 over TCP (IEEE 1815-2012), where either side may have connected.
+    const d = dnp3Probe(ptr, length, toServer);
+    if (d == PROBE_MATCH) return Protocol.DNP3;
+    if (d == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
   let r = dcerpcProbe(ptr, length, toServer);
   if (r == PROBE_MATCH) return Protocol.DCERPC;
   if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   if (!smbPort) {
     r = smbProbe(ptr, length, toServer);
     if (r == PROBE_MATCH) return Protocol.SMB;
+    if (r == PROBE_NEED_MORE) probeNeedsMore = true;
+  }
+  if (responderPort != PORT_DNP3 && originatorPort != PORT_DNP3) {
+    // DNP3 on another port, by content: 0x05 0x64 and a good header CRC.
+    r = dnp3ProbeByContent(ptr, length, toServer);
+    if (r == PROBE_MATCH) return Protocol.DNP3;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
   if (!modbusPort) {
@@ -109,6 +123,7 @@ export function countProtocolFlow(protocol: u8): void {
   else if (protocol == Protocol.DCERPC) count(CoreCounter.FLOWS_DCERPC);
   else if (protocol == Protocol.S7COMM) count(CoreCounter.FLOWS_S7COMM);
   else if (protocol == Protocol.ENIP) count(CoreCounter.FLOWS_ENIP);
+  else if (protocol == Protocol.DNP3) count(CoreCounter.FLOWS_DNP3);
 }
 
 export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usize, length: u32): i32 {
@@ -119,6 +134,7 @@ export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usiz
     case PROTOCOL_KERBEROS: return kerberosOnData(state, toServer, ptr, length);
     case Protocol.S7COMM: return s7OnData(state, toServer, ptr, length);
     case Protocol.ENIP: return enipOnData(state, toServer, ptr, length);
+    case Protocol.DNP3: return dnp3OnData(state, toServer, ptr, length);
   }
   return <i32>length;
 }
@@ -131,6 +147,7 @@ export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
     case PROTOCOL_KERBEROS: kerberosOnGap(state, toServer); break;
     case Protocol.S7COMM: s7OnGap(state, toServer); break;
     case Protocol.ENIP: enipOnGap(state, toServer); break;
+    case Protocol.DNP3: dnp3OnGap(state, toServer); break;
   }
 }
 
@@ -142,16 +159,18 @@ export function callOnClose(protocol: u8, state: usize): void {
     case PROTOCOL_KERBEROS: kerberosOnClose(state); break;
     case Protocol.S7COMM: s7OnClose(state); break;
     case Protocol.ENIP: enipOnClose(state); break;
+    case Protocol.DNP3: dnp3OnClose(state); break;
   }
 }
 
 // Per-flow dissector state areas in two pools, one per size class of
 // protocols/api.ts, each allocated once by `initAppStates`. The free areas of
-// a pool form a stack. Modbus takes the small class, and SMB, DCE-RPC and
-// Kerberos take the large one.
+// a pool form a stack. Modbus and EtherNet/IP take the small class, and SMB,
+// DCE-RPC, Kerberos, S7comm and DNP3 take the large one.
 if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 if (ENIP_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/enip/enip.ts: ENIP_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 if (S7_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/s7comm/s7comm.ts: S7_STATE_BYTES is above APP_STATE_BYTES");
+if (DNP3_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/dnp3/state.ts: DNP3_STATE_BYTES is above APP_STATE_BYTES");
 
 @unmanaged class StatePool {
   areas: usize = 0;

@@ -66,6 +66,7 @@ import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodi
 import { Factor } from "./model-fields";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
+import { Dnp3Field } from "../../protocols/dnp3/fields";
 import { SmbField } from "../../protocols/smb/fields";
 
 @inline export const TABLE_MAGIC: u32 = 0x544d5346;
@@ -471,7 +472,7 @@ function copyEvidence(record: usize): void {
 // Hashes what the record touches on its responder: the record type, the
 // responder port and the fields that name the service (SMB share and named
 // pipe, DCE-RPC interface, opnum and named pipe, Modbus function code and
-// register range).
+// register range, DNP3 function code and outstation address).
 function serviceHash(record: usize, type: u16): u64 {
   let hash = fnv64Byte(fnv64Byte(FNV64_OFFSET, <u32>type), <u32>(type >> 8));
   hash = fnv64(hash, record + 26, 2);
@@ -486,6 +487,9 @@ function serviceHash(record: usize, type: u16): u64 {
     hash = hashField(hash, record, ModbusField.FUNCTION_CODE);
     hash = hashField(hash, record, ModbusField.START_ADDRESS);
     hash = hashField(hash, record, ModbusField.QUANTITY);
+  } else if (type == RecordType.DNP3) {
+    hash = hashField(hash, record, Dnp3Field.FUNCTION_CODE);
+    hash = hashField(hash, record, Dnp3Field.DESTINATION_ADDRESS);
   }
   return hash;
 }
@@ -573,7 +577,10 @@ export function evaluateModels(record: usize): void {
   const device = reversed ? originator : responder;
   const client = reversed ? responder : originator;
 
-  if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, modbusRequest, device, client);
+  // DNP3 requests feed the same master baseline, keyed by the outstation's
+  // link address in place of the unit id.
+  const masterRequest = modbusRequest || type == RecordType.DNP3 && isModbusRequest(record);
+  if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, masterRequest, device, client);
 
   let roleOfOriginator: u8 = 0;
   let roleOfResponder: u8 = 0;
@@ -588,11 +595,12 @@ export function evaluateModels(record: usize): void {
 }
 
 function evaluateInstalled(
-  record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, modbusRequest: bool, device: usize, client: usize,
+  record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, masterRequest: bool, device: usize, client: usize,
 ): void {
   const originator = record + 28;
   const responder = record + 44;
-  const unitId = modbusRequest && unitIdFieldId != 0 ? numberField(record, unitIdFieldId, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
+  const unitField = type == RecordType.DNP3 ? Dnp3Field.DESTINATION_ADDRESS : unitIdFieldId;
+  const unitId = masterRequest && unitIdFieldId != 0 ? numberField(record, unitField, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
   const serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
   const pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
   const learningPeriod = inLearningPeriod(tsSec);
@@ -609,7 +617,7 @@ function evaluateInstalled(
     const scorer = load<u8>(model, 7);
     if (scorer == SCORER_MODBUS_MASTER) {
       // Only requests have a client to judge; the scorer never fires on others.
-      if (!modbusRequest) continue;
+      if (!masterRequest) continue;
       const minSpanMs = <u64>load<u32>(model, 24) * 1000;
       const status = masterStatus(device, unitId, client, load<u32>(model, 20), minSpanMs);
       if (status == MASTER_THIS_CLIENT) continue;
@@ -647,5 +655,5 @@ function evaluateInstalled(
 
   // Learn from the request only after judging it, so that a new client's
   // first write is judged against the masters seen before it.
-  if (modbusRequest && unitIdFieldId != 0) masterObserve(device, unitId, client, nowMs);
+  if (masterRequest && unitIdFieldId != 0) masterObserve(device, unitId, client, nowMs);
 }

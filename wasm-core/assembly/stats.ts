@@ -40,7 +40,8 @@ export namespace CoreCounter {
   @inline export const DISSECTOR_CALLS: u16 = 35;   // onData calls: the step count of the dissectors
   @inline export const FLOWS_S7COMM: u16 = 36;
   @inline export const FLOWS_ENIP: u16 = 37;
-  @inline export const LIMIT: u16 = 38;             // one past the highest id
+  @inline export const FLOWS_DNP3: u16 = 38;
+  @inline export const LIMIT: u16 = 39;             // one past the highest id
 }
 
 export function counterName(id: u16): string {
@@ -82,6 +83,7 @@ export function counterName(id: u16): string {
     case CoreCounter.BATCHES: return "batches";
     case CoreCounter.DELIVERY_PAUSES: return "stream.delivery_pauses";
     case CoreCounter.DISSECTOR_CALLS: return "stream.dissector_calls";
+    case CoreCounter.FLOWS_DNP3: return "flows.dnp3";
   }
   return "";
 }

@@ -1,11 +1,13 @@
 // UDP (RFC 768): counted, length-checked and handed to the datagram
-// dissectors by port in `dispatchUdp` (Kerberos on port 88 today).
+// dissectors by port in `dispatchUdp` (Kerberos on port 88, EtherNet/IP on
+// 44818 and 2222, DNP3 on 20000).
 
 import { readU16be } from "../../protocols/api";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, CoreCounter } from "./stats";
 import { kerberosOnUdp, PORT_KERBEROS } from "../../protocols/kerberos/kerberos";
 import { enipOnUdp, PORT_ENIP, PORT_ENIP_IO } from "../../protocols/enip/enip";
+import { dnp3OnUdp, PORT_DNP3 } from "../../protocols/dnp3/dnp3";
 
 @inline const UDP_HEADER_BYTES: u32 = 8;
 
@@ -40,6 +42,11 @@ function dispatchUdp(srcPort: u16, dstPort: u16, payload: usize, length: u32): v
   // I/O data on 2222.
   if (srcPort == PORT_ENIP || dstPort == PORT_ENIP || srcPort == PORT_ENIP_IO || dstPort == PORT_ENIP_IO) {
     enipOnUdp(srcPort, dstPort, payload, length);
+    return;
+  }
+  if (srcPort == PORT_DNP3 || dstPort == PORT_DNP3) {
+    // DNP3 over UDP (IEEE 1815-2012): whole link frames in each datagram.
+    dnp3OnUdp(srcPort, dstPort, payload, length);
     return;
   }
   count(CoreCounter.UDP_UNDISSECTED);

@@ -79,6 +79,7 @@ const FIELD_ID_LIMIT = 1200;
 const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
   modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449], kerberos: [450, 499],
   s7comm: [600, 699], enip: [800, 899], conn: [1150, 1199],
+  dnp3: [700, 799],
 };
 
 // Field name -> ids, as the core names them.
@@ -139,7 +140,7 @@ const MAX_BY_FIELDS = 4;
 // Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
 const MAX_TEXT_VALUE_BYTES = 1024;
 
-const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, enip: 8, conn: 16 };
+const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, dnp3: 7, enip: 8, conn: 16 };
 const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;
@@ -571,7 +572,7 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
   for (const model of models) {
     const fieldId: FieldResolver = (name) => idForRecord(ids, model.spec.record, name);
     fieldId.elsewhere = (name) => recordsWithField(ids, name);
-    if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId);
+    if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId, ids);
     compileModel(w, model, fieldId);
   }
   if (w.length > MODEL_TABLE_MAX_BYTES) {
@@ -582,11 +583,13 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
   return w.result();
 }
 
-function scorerUnitField(model: LoadedModel, fieldId: FieldResolver): number {
-  if (model.spec.record !== "modbus") {
-    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus requests, but the model watches "${model.spec.record}" records; set record: modbus`, "name");
+function scorerUnitField(model: LoadedModel, fieldId: FieldResolver, ids: FieldIds): number {
+  if (model.spec.record !== "modbus" && model.spec.record !== "dnp3") {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus and DNP3 requests, but the model watches "${model.spec.record}" records; set record: modbus or record: dnp3`, "name");
   }
-  const id = fieldId(MODBUS_UNIT_FIELD);
+  // The table header names the Modbus unit id field. For a DNP3 request the
+  // core reads the destination address instead (wasm-core/assembly/models.ts).
+  const id = model.spec.record === "modbus" ? fieldId(MODBUS_UNIT_FIELD) : idForRecord(ids, "modbus", MODBUS_UNIT_FIELD);
   if (id === undefined) {
     throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master needs the Modbus field "${MODBUS_UNIT_FIELD}", which this core does not report; rebuild the core with the Modbus dissector`, "name");
   }

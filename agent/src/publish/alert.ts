@@ -251,7 +251,7 @@ function factorReason(factor: string, points: number, model: ModelInfo, c: Basel
     case "unusual_hour": return `seen on ${c.days_seen ?? 0} days, but never within an hour of this time`;
     case "routine": return contextSummary(c);
     case "learning_period": return "the baselines are still in their learning period";
-    case "no_master_yet": return "the device has no established Modbus master yet";
+    case "no_master_yet": return "the device has no established Modbus or DNP3 master yet";
     case "beaconing": return `regular connections every ${formatInterval(c.median_interval_s ?? 0)} (periodicity ${c.periodicity ?? 0} of 100)`;
   }
   return `${points} points`;

@@ -26,7 +26,8 @@ const TOP_LEVEL_FIELDS = new Set(["account"]);
 export const KEY_EVIDENCE = [
   "share", "file", "named_pipe", "interface", "opnum", "operation", "service_name", "display_name",
   "binary_path", "command", "task_name", "function", "function_code", "unit_id", "start_address",
-  "quantity", "sub_function_name", "status",
+  "quantity", "sub_function_name", "status", "destination_address", "point_index", "operation_type",
+  "analog_value", "file_name",
 ];
 
 // Splits alert-record fields into the evidence object and the account.

@@ -59,6 +59,12 @@ const S7_SECURITY_GROUP = 5;
 // Set_Attribute_Single, 0x4e Forward_Close, 0x54 Forward_Open, 0x5b
 // Large_Forward_Open.
 const FORWARDED_CIP_SERVICES = new Set([0x02, 0x04, 0x05, 0x06, 0x07, 0x10, 0x4e, 0x54, 0x5b]);
+// DNP3 function codes of the polls: CONFIRM 0, READ 1 and DELAY_MEASURE 23
+// (IEEE 1815-2012). Every other DNP3 request changes an outstation or its
+// reporting (writes, controls, freezes, restarts, application and unsolicited
+// reporting changes, class assignment, time, files, authentication) and is
+// forwarded. Polls and responses stay on the gateway.
+const POLL_DNP3_FUNCTIONS = new Set([0x00, 0x01, 0x17]);
 
 // The default selection for the `records` topic: what lateral movement and
 // OT changes leave behind, never every poll.
@@ -91,6 +97,10 @@ export function isForwardedRecord(record: RecordJson): boolean {
       return record.pdu_type === "request"
         && typeof record.service_code === "number"
         && FORWARDED_CIP_SERVICES.has(record.service_code);
+    case "dnp3":
+      return record.pdu_type === "request"
+        && typeof record.function_code === "number"
+        && !POLL_DNP3_FUNCTIONS.has(record.function_code);
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
