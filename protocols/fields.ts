@@ -14,6 +14,7 @@
 //   400-449   NTLMSSP           protocols/ntlm/fields.ts
 //   450-499   Kerberos          protocols/kerberos/fields.ts
 //   500-599   models and alerts wasm-core/assembly/model-fields.ts
+//   1100-1149 file objects      protocols/file/fields.ts
 //
 // A field id may appear more than once in one record; the host then turns its
 // values into a JSON array (for example the interface UUIDs of a bind).
@@ -23,6 +24,7 @@ import { smbFieldName } from "./smb/fields";
 import { dcerpcFieldName } from "./dcerpc/fields";
 import { ntlmFieldName } from "./ntlm/fields";
 import { kerberosFieldName } from "./kerberos/fields";
+import { fileFieldName } from "./file/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
 
 // Record types. The host maps them to the `type` of a JSON record.
@@ -32,6 +34,7 @@ export namespace RecordType {
   @inline export const DCERPC: u16 = 3;
   @inline export const NTLM: u16 = 4;
   @inline export const KERBEROS: u16 = 5;
+  @inline export const FILE: u16 = 15;
   // A model fired on the record written just before this one.
   @inline export const ALERT: u16 = 64;
   @inline export const MAX: u16 = 64;
@@ -44,6 +47,7 @@ export function recordTypeName(type: u16): string {
     case RecordType.DCERPC: return "dcerpc";
     case RecordType.NTLM: return "ntlm";
     case RecordType.KERBEROS: return "kerberos";
+    case RecordType.FILE: return "file";
     case RecordType.ALERT: return "alert";
   }
   return "";
@@ -94,8 +98,9 @@ export function fieldName(id: u16): string {
   if (id < 450) return ntlmFieldName(id);
   if (id < 500) return kerberosFieldName(id);
   if (id >= 500 && id < 600) return modelFieldName(id);
+  if (id >= 1100 && id < 1150) return fileFieldName(id);
   return "";
 }
 
 // One past the highest id the host needs to ask about.
-@inline export const FIELD_ID_LIMIT: u16 = 600;
+@inline export const FIELD_ID_LIMIT: u16 = 1150;

@@ -45,6 +45,7 @@ import { createActionName, createDispositionName, ntStatusName, shareTypeName, s
 import { fieldAccount, fieldNameOrHex, fieldRtt } from "./record";
 import { closePipe, feedPipeData, inspectSecurityBlob } from "./peers";
 import { pendingSlot } from "./pending";
+import { transferFeed } from "./transfer";
 import {
   fileFind, fileFlags, fileName, fileNameLength, filePipeState, filePut, fileRemove, FILE_FLAG_PIPE, NAME_BYTES, pendingAux,
   pendingClear, pendingFileId, pendingFind, pendingFlags, pendingInit, pendingLength, pendingName,
@@ -321,7 +322,9 @@ function writeRequest(message: usize, available: u32, pending: usize, w: usize, 
   pendingSetOffset(pending, offset);
   const length = (<u32>load<u16>(w, 18) << 16) | <u32>load<u16>(w, 20);
   pendingSetLength(pending, length);
-  feedPipeRange(message, available, fileFind(fileIdScratch), true, <u32>load<u16>(w, 22), length);
+  const file = fileFind(fileIdScratch);
+  feedPipeRange(message, available, file, true, <u32>load<u16>(w, 22), length);
+  transferFeed(file, true, offset, message, available, <u32>load<u16>(w, 22), length);
 }
 
 // 2.2.4.33.1: ParameterCount 18, DataCount 22, DataOffset 24, SetupCount
@@ -427,6 +430,7 @@ function handleResponse(message: usize, available: u32, command: u8, words: u32,
       if (wordCount >= 12) {
         length = (<u32>load<u16>(w, 14) << 16) | <u32>load<u16>(w, 10);
         feedPipeRange(message, available, file, false, <u32>load<u16>(w, 12), length);
+        if (success && !orphaned) transferFeed(file, false, pendingOffset(pending), message, available, <u32>load<u16>(w, 12), length);
       }
       break;
     case Command.WRITE_ANDX:
