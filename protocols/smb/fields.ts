@@ -25,6 +25,8 @@ export namespace SmbField {
   @inline export const CREATE_OPTIONS: u16 = 220;     // CREATE CreateOptions bit field
   @inline export const DESIRED_ACCESS: u16 = 221;     // CREATE DesiredAccess mask
   @inline export const SUBCOMMAND: u16 = 222;         // SMB1 transaction setup word 0 (0x26 TransactNmPipe)
+  @inline export const CREDIT_CHARGE: u16 = 223;      // SMB2 CreditCharge of the response header: credits a large READ or WRITE consumed
+  @inline export const CHANNEL_SEQUENCE: u16 = 224;   // SMB 3.x request ChannelSequence (the request's Status field)
 }
 
 export function smbFieldName(id: u16): string {
@@ -52,6 +54,8 @@ export function smbFieldName(id: u16): string {
     case SmbField.CREATE_OPTIONS: return "create_options";
     case SmbField.DESIRED_ACCESS: return "desired_access";
     case SmbField.SUBCOMMAND: return "subcommand";
+    case SmbField.CREDIT_CHARGE: return "credit_charge";
+    case SmbField.CHANNEL_SEQUENCE: return "channel_sequence";
   }
   return "";
 }

@@ -50,7 +50,7 @@ import {
   FILE_FLAG_PIPE, FILE_FLAG_TREE_UNKNOWN, NAME_BYTES, pendingAux, pendingClear, pendingCommand, pendingFileId,
   pendingFind, pendingFindCommand, pendingFlags, pendingInit, pendingLength, pendingName, pendingNameLength,
   pendingOffset, pendingRelease, pendingSessionId, pendingSetAux, pendingSetFileId, pendingSetLength, pendingSetName,
-  pendingSetOffset, pendingTreeId, pendingVersion, PENDING_BYTES, fileSetSize, PENDING_FLAG_FILE_ID, PENDING_FLAG_NAME, sessionRemove,
+  pendingSetOffset, pendingTreeId, pendingVersion, PENDING_BYTES, fileSetSize, pendingChannelSequence, pendingSetChannelSequence, PENDING_FLAG_FILE_ID, PENDING_FLAG_NAME, sessionRemove,
   setNegotiatedDialect, SHARE_TYPE_PIPE, treeFind, treePut, treeRemove, treeShare, treeShareLength, treeShareType,
 } from "./state";
 
@@ -186,6 +186,9 @@ function parseRequest(header: usize, end: u32): void {
 
   const pending = pendingSlot();
   pendingInit(pending, messageId, 2, command, sessionId, treeId, contextTsSec(), contextTsNsec());
+  // 2.2.1.2: in the 3.x dialects a request's Status field holds
+  // ChannelSequence (2 bytes) and Reserved.
+  pendingSetChannelSequence(pending, load<u16>(header, 8));
   const body = SMB2_HEADER_BYTES;
   const fixed = header + body;
 
@@ -390,6 +393,8 @@ function parseResponse(header: usize, end: u32): void {
 
   if (beginRecord(RecordType.SMB, true)) {
     writeCommonFields(command, status, messageId, sessionId, treeId, pending, responseFile);
+    fieldU64(SmbField.CREDIT_CHARGE, load<u16>(header, 6));
+    if (!orphaned && smb2Version() == 3) fieldU64(SmbField.CHANNEL_SEQUENCE, pendingChannelSequence(pending));
     writeCommandFields(command, pending, orphaned);
     if (!orphaned) fieldRtt(pending);
     endRecord();

@@ -341,7 +341,8 @@ function fileAttachPipe(entry: usize): void {
 //   20 u16 command | 22 u8 used | 23 u8 SMB version (1 or 2) |
 //   24 FileId[16] | 40 u32 ts_sec | 44 u32 ts_nsec | 48 u64 offset |
 //   56 u32 length | 60 u32 aux0 | 64 u32 aux1 | 68 u32 aux2 |
-//   72 u8 name length | 73 u8 flags | 76 u32 use | 80 name[128]
+//   72 u8 name length | 73 u8 flags | 74 u16 SMB 3.x ChannelSequence |
+//   76 u32 use | 80 name[128]
 //
 // aux0..aux2 hold command facts: CREATE disposition, options and desired
 // access; IOCTL control code; QUERY_INFO/SET_INFO info type and class;
@@ -418,6 +419,8 @@ export function pendingInit(entry: usize, messageId: u64, version: u8, command: 
 // Clears an entry used as a stand-in for a response without request.
 export function pendingClear(entry: usize): void { memory.fill(entry, 0, PENDING_BYTES); }
 export function pendingRelease(entry: usize): void { store<u8>(entry, 0, 22); }
+export function pendingChannelSequence(entry: usize): u16 { return load<u16>(entry, 74); }
+export function pendingSetChannelSequence(entry: usize, value: u16): void { store<u16>(entry, value, 74); }
 
 export function pendingMessageId(entry: usize): u64 { return load<u64>(entry); }
 export function pendingSessionId(entry: usize): u64 { return load<u64>(entry, 8); }
