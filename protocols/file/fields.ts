@@ -24,6 +24,10 @@ export namespace FileField {
   @inline export const CHUNK: u16 = 1117;             // true on a file_data record, which carries content for extraction
   @inline export const SMB_SESSION_ID: u16 = 1118;    // SMB SessionId or UID the file was opened in
   @inline export const TASK_TRIGGER: u16 = 1119;      // first .JOB trigger: type and start, "daily 2026-01-31 08:00"
+  // Alert fields of the after_file_write scorer (wasm-core/assembly/sequence.ts):
+  // the file the same source wrote to an admin share of the same host before.
+  @inline export const WRITTEN_FILE: u16 = 1120;      // its path, \\server\ADMIN$\name
+  @inline export const WRITTEN_FILE_SHA256: u16 = 1121; // its SHA-256, when every byte was seen
 }
 
 export function fileFieldName(id: u16): string {
@@ -48,6 +52,8 @@ export function fileFieldName(id: u16): string {
     case FileField.CHUNK: return "chunk";
     case FileField.SMB_SESSION_ID: return "session_id";
     case FileField.TASK_TRIGGER: return "task_trigger";
+    case FileField.WRITTEN_FILE: return "written_file";
+    case FileField.WRITTEN_FILE_SHA256: return "written_file_sha256";
   }
   return "";
 }

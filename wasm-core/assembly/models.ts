@@ -19,7 +19,8 @@
 //      0 u32 model length in bytes, conditions included
 //      4 u16 record type the model watches (RecordType)
 //      6 u8  base score, 0-100
-//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING)
+//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING,
+//            SCORER_AFTER_FILE_WRITE)
 //      8 u8  learning factor in percent, 0-100: the score is scaled by it
 //            while the learning period runs or the scorer has no baseline
 //      9 u8  condition count
@@ -28,7 +29,8 @@
 //     12 u32 frequency count N, 0 when the model has no frequency
 //     16 u32 frequency window T in seconds
 //     20 u32 modbus_master: requests before a client is an established master
-//     24 u32 modbus_master: seconds of packet time those requests must span
+//     24 u32 modbus_master: seconds of packet time those requests must span;
+//            after_file_write: seconds the write may precede the record
 //     28 u16 x MAX_BY_FIELDS `by` field ids
 //     36 u32 reserved, 0
 //     40 conditions, each:
@@ -69,6 +71,7 @@ import { Factor } from "./model-fields";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
 import { SmbField } from "../../protocols/smb/fields";
+import { findFileWrite, noteFileRecord, resetFileWrites, writeFileWriteFields } from "./sequence";
 
 @inline export const TABLE_MAGIC: u32 = 0x544d5346;
 // Version 2 added the beaconing scorer and the learning factor's use for the
@@ -88,6 +91,9 @@ import { SmbField } from "../../protocols/smb/fields";
 @inline export const SCORER_NONE: u8 = 0;
 @inline export const SCORER_MODBUS_MASTER: u8 = 1;
 @inline export const SCORER_BEACONING: u8 = 2;
+// Fires only after an executable written to an admin share of the same host
+// by the same source (sequence.ts).
+@inline export const SCORER_AFTER_FILE_WRITE: u8 = 3;
 
 // Beaconing scorer: the pair plus service needs at least this many earlier
 // occurrences, and this periodicity (scorer-periodicity.ts), before it fires.
@@ -212,7 +218,7 @@ function checkModel(p: usize, available: u32): i32 {
   const byFields = <u32>load<u8>(p, 11);
   const frequencyCount = load<u32>(p, 12);
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
-  if (scorer != SCORER_NONE && scorer != SCORER_MODBUS_MASTER && scorer != SCORER_BEACONING) return LOAD_BAD_MODEL_HEADER;
+  if (scorer > SCORER_AFTER_FILE_WRITE) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
 
@@ -257,6 +263,7 @@ export function installModelTable(ptr: usize, length: u32): i32 {
   modelCount = count;
   unitIdFieldId = load<u16>(tableBase, 12);
   resetModelBaselines();
+  resetFileWrites();
   return <i32>count;
 }
 
@@ -565,6 +572,10 @@ function hashField(hash: u64, record: usize, id: u16): u64 {
   return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
 }
 
+// The admin-share write an after_file_write model found for the alert being
+// written, or 0.
+let alertFileWrite: usize = 0;
+
 function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, pair: usize): void {
   const serverToClient = (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) != 0;
   const alert = eventBufferBase() + <usize>eventBufferUsed();
@@ -579,6 +590,7 @@ function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, p
 
   fieldU64(ModelField.MODEL_INDEX, modelIndex);
   writeScoreFields(base, service, pair, load<u32>(record, 8));
+  if (alertFileWrite != 0) writeFileWriteFields(alertFileWrite);
   copyEvidence(record);
   endRecord();
 }
@@ -642,6 +654,7 @@ export function evaluateModels(record: usize): void {
   const client = reversed ? responder : originator;
 
   if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, modbusRequest, device, client);
+  if (type == RecordType.FILE) noteFileRecord(record);
 
   let roleOfOriginator: u8 = 0;
   let roleOfResponder: u8 = 0;
@@ -671,6 +684,7 @@ function evaluateInstalled(
     const learningPercent = <u32>load<u8>(model, 8);
     let scorerFactor: u8 = 0;
     let scorerPoints: i32 = 0;
+    alertFileWrite = 0;
     const scorer = load<u8>(model, 7);
     if (scorer == SCORER_MODBUS_MASTER) {
       // Only requests have a client to judge; the scorer never fires on others.
@@ -686,6 +700,9 @@ function evaluateInstalled(
       if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
       scorerFactor = Factor.BEACONING;
       markAlerted(serviceEntry);
+    } else if (scorer == SCORER_AFTER_FILE_WRITE) {
+      alertFileWrite = findFileWrite(record, tsSec, load<u32>(model, 24));
+      if (alertFileWrite == 0) continue;
     }
 
     const frequencyCount = load<u32>(model, 12);

@@ -141,7 +141,10 @@ const MAX_BY_FIELDS = 4;
 const MAX_TEXT_VALUE_BYTES = 1024;
 
 const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, file: 15 };
-const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
+const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2, after_file_write: 3 };
+// Default window of the after_file_write scorer: the write may precede the
+// execution by up to 10 minutes.
+export const DEFAULT_WRITE_WINDOW_SECONDS = 600;
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7, not_in: 8, ends_with: 9 };
 const VALUE_INTEGER = 1;
 const VALUE_TEXT = 2;
@@ -199,7 +202,7 @@ interface ModelSpec {
   scorer?: ScorerSpec;
 }
 export interface FrequencySpec { count: number; within: number; by?: string[]; rule?: string }
-export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number }
+export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number; window_seconds?: number }
 
 // A parsed model with what is needed to point errors at its lines.
 export interface LoadedModel {
@@ -648,7 +651,8 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   w.u32(frequency?.count ?? 0);
   w.u32(frequency?.within ?? 0);
   w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
-  w.u32(scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
+  // The same header word holds the after_file_write window.
+  w.u32(scorer?.name === "after_file_write" ? scorer.window_seconds ?? DEFAULT_WRITE_WINDOW_SECONDS : scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
   for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
   w.u32(0);
 
