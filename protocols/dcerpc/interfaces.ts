@@ -9,7 +9,7 @@
 // 47) stay unnamed. ITaskSchedulerService 18 and 19, eventlog, InitShutdown
 // and IEventService are named after their specifications ([MS-TSCH] 3.2.5.4,
 // [MS-EVEN] 3.1.4, [MS-RSP] 3.2.4, [MS-EVEN6] 3.1.4), and so are the WMI
-// interfaces IWbemLevel1Login and IWbemServices ([MS-WMI] 1.9, 3.1.4.1,
+// interfaces IWbemLevel1Login and IWbemServices ([MS-WMI] 3.1.4.1,
 // 3.1.4.3), whose DCOM calls reach them through an alter_context.
 
 // Returned when a UUID is not in the table.

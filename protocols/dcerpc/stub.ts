@@ -555,7 +555,7 @@ function appendXmlElement(xml: usize, bytes: u32, from: u32, tag: string, id: u1
   appendRange(id, xml + (<usize>start << 1), (end - start) << 1, true);
 }
 
-//  IWbemServices::ExecMethod / ExecMethodAsync ([MS-WMI] 3.1.4.3.20, 3.1.4.3.21),
+//  IWbemServices::ExecMethod / ExecMethodAsync ([MS-WMI] 3.1.4.3.22, 3.1.4.3.23),
 //  a DCOM call whose stub starts with ORPCTHIS ([MS-DCOM] 2.2.13.1):
 //    COMVERSION version (2 x u16), u32 flags, u32 reserved1, CID cid (16 bytes),
 //    [unique] ORPC_EXTENT_ARRAY* extensions

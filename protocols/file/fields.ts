@@ -12,7 +12,7 @@ export namespace FileField {
   @inline export const BYTES_SEEN: u16 = 1105;        // data bytes carried by the reads or writes seen
   @inline export const BYTES_MISSING: u16 = 1106;     // size minus the contiguous bytes seen from offset 0
   @inline export const SHA256: u16 = 1107;            // hex digest, only when every byte was seen in order
-  @inline export const FILE_TYPE: u16 = 1108;         // from the first bytes: pe, elf, zip, pdf, xml, job, script, text
+  @inline export const FILE_TYPE: u16 = 1108;         // from the first bytes: pe, elf, zip, pdf, xml, job, script, text or data
   @inline export const OBJECT_ID: u16 = 1109;         // number of the file object in this core, for file_data records
   @inline export const TASK_COMMAND: u16 = 1110;      // .JOB Application Name or task XML <Command>
   @inline export const TASK_ARGUMENTS: u16 = 1111;    // .JOB Parameters or task XML <Arguments>

@@ -1,8 +1,8 @@
 // File-transfer objects: the bytes of one file read or written over SMB,
-// followed as they cross the wire. A file object keeps no content, only a
-// streamed SHA-256 state, the first bytes (for the content type), and, for
-// scheduled-task files, a bounded head buffer from a pool allocated once at
-// configuration (initFileObjects) so that .JOB files and task XML can be
+// followed as they cross the wire. A file object keeps no content. It keeps
+// a streamed SHA-256 state and the first bytes, for the content type.
+// Scheduled-task files also get a bounded head buffer from a pool that
+// initFileObjects allocates once, so that .JOB files and task XML can be
 // parsed when the file closes.
 //
 // The carrying protocol owns the table of objects inside its per-flow state
@@ -48,7 +48,7 @@ import { writeTaskFields, FILE_HEAD_BYTES } from "./task";
 @inline const CHUNK_BYTES: u32 = 1024;
 
 let heads: usize = 0;
-// One byte per head slot: 1 while an object holds it.
+// One byte per head slot: 1 while an object uses it.
 let headOwners: usize = 0;
 let nextObjectId: u64 = 1;
 // When set, every hashed byte is also written out in file_data records for
@@ -97,7 +97,7 @@ function headOf(object: usize): usize {
 
 // Adds `length` bytes at file offset `offset`. Bytes that continue the
 // contiguous run are hashed; a jump forward leaves a hole (no hash), and
-// bytes before the contiguous end (a rewrite, or a read answered out of
+// bytes before the contiguous end (a rewrite, or a read returned out of
 // order) are counted but not hashed again.
 export function fileObjectData(object: usize, offset: u64, data: usize, length: u32): void {
   if (length == 0) return;
@@ -144,11 +144,11 @@ export function fileObjectCut(object: usize): void {
 }
 
 function keepFirstBytes(object: usize, offset: u64, data: usize, length: u32): void {
-  const held = <u32>load<u8>(object, 3);
-  if (offset != <u64>held || held >= FIRST_BYTES) return;
-  const take = min<u32>(FIRST_BYTES - held, length);
-  memory.copy(object + FIRST_AT + <usize>held, data, take);
-  store<u8>(object, <u8>(held + take), 3);
+  const kept = <u32>load<u8>(object, 3);
+  if (offset != <u64>kept || kept >= FIRST_BYTES) return;
+  const take = min<u32>(FIRST_BYTES - kept, length);
+  memory.copy(object + FIRST_AT + <usize>kept, data, take);
+  store<u8>(object, <u8>(kept + take), 3);
 }
 
 function keepHead(object: usize, offset: u64, data: usize, length: u32): void {

@@ -60,6 +60,8 @@ function compress(state: usize, block: usize): void {
     const sigma0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
     store<u32>(schedule + (t << 2), sigma1 + load<u32>(schedule + ((t - 7) << 2)) + sigma0 + load<u32>(schedule + ((t - 16) << 2)));
   }
+
+  // 6.2.2 steps 2 and 3: the working variables and the 64 rounds.
   let a = load<u32>(state, 0);
   let b = load<u32>(state, 4);
   let c = load<u32>(state, 8);
@@ -84,6 +86,8 @@ function compress(state: usize, block: usize): void {
     b = a;
     a = t1 + t2;
   }
+
+  // 6.2.2 step 4: the next intermediate hash value.
   store<u32>(state, load<u32>(state, 0) + a, 0);
   store<u32>(state, load<u32>(state, 4) + b, 4);
   store<u32>(state, load<u32>(state, 8) + c, 8);

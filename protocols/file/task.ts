@@ -94,10 +94,9 @@ function jobString(job: usize, length: u32, at: u32, id: u16): u32 {
   return at + 2 + bytes;
 }
 
-// Trigger (2.4.2.11): Trigger Size 0, Reserved1 2, Begin Year 4, Begin Month
-// 6, Begin Day 8, End Year 10, End Month 12, End Day 14, Start Hour 16,
-// Start Minute 18, Minutes Duration 20, Minutes Interval 24, Flags 28,
-// Trigger Type 32. Written as "daily 2026-01-31 08:00".
+// Writes the first trigger as "daily 2026-01-31 08:00". Trigger offsets
+// (2.4.2.11): Begin Year 4, Begin Month 6, Begin Day 8, Start Hour 16,
+// Start Minute 18, Trigger Type 32.
 function writeJobTrigger(trigger: usize): void {
   const name = jobTriggerTypeName(load<u32>(trigger, 32));
   let n: u32 = 0;

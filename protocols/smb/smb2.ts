@@ -186,7 +186,7 @@ function parseRequest(header: usize, end: u32): void {
 
   const pending = pendingSlot();
   pendingInit(pending, messageId, 2, command, sessionId, treeId, contextTsSec(), contextTsNsec());
-  // 2.2.1.2: in the 3.x dialects a request's Status field holds
+  // 2.2.1.2: in the 3.x dialects a request's Status field contains
   // ChannelSequence (2 bytes) and Reserved.
   pendingSetChannelSequence(pending, load<u16>(header, 8));
   const body = SMB2_HEADER_BYTES;

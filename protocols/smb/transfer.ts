@@ -52,16 +52,16 @@ export function transferFeed(file: usize, toServer: bool, fileOffset: u64, base:
     fileObjectCut(object);
     return;
   }
-  const here = min<u32>(length, available - offset);
-  fileObjectData(object, fileOffset, base + <usize>offset, here);
-  if (here < length && fileObjectHasGap(object)) {
+  const inWindow = min<u32>(length, available - offset);
+  fileObjectData(object, fileOffset, base + <usize>offset, inWindow);
+  if (inWindow < length && fileObjectHasGap(object)) {
     // Nothing more can be hashed: count the rest and let the core skip it.
-    fileObjectCount(object, fileOffset + <u64>here, length - here);
-  } else if (here < length) {
+    fileObjectCount(object, fileOffset + <u64>inWindow, length - inWindow);
+  } else if (inWindow < length) {
     sinkRequested = true;
     sinkObject = object;
-    sinkFileOffset = fileOffset + <u64>here;
-    sinkDataBeyond = length - here;
+    sinkFileOffset = fileOffset + <u64>inWindow;
+    sinkDataBeyond = length - inWindow;
   }
 }
 

@@ -47,7 +47,7 @@ function sessionSetupRequest(blob: number[]): number[] {
 }
 
 // `attempts` logons of `user` from one client, each on its own TCP
-// connection, each answered with `status`.
+// connection, each rejected with `status`.
 function logonAttempts(attempts: number, status: number, user = "administrator"): Uint8Array[] {
   const frames: Uint8Array[] = [];
   for (let i = 0; i < attempts; i++) {

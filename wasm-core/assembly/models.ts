@@ -41,7 +41,7 @@
 //          8 values, each: u8 kind (VALUE_*) | u8 reserved | u16 length | bytes
 //            VALUE_INTEGER: 8 bytes, i64; VALUE_TEXT: UTF-8; VALUE_BOOL: 1 byte;
 //            VALUE_ADDRESS: 18 bytes, u8 IP version (4 or 6), u8 prefix
-//            length in bits, 16 address bytes (IPv4 in the first 4)
+//            length in bits, 16 address bytes (IPv4 in the first 4).
 //        The field ids FIELD_ID_SRC and FIELD_ID_DST test the record's
 //        originator and responder address with equals, in, not_in or exists.
 //
@@ -112,7 +112,7 @@ import { findFileWrite, noteFileRecord, resetFileWrites, writeFileWriteFields } 
 @inline export const OP_BITS_ANY: u8 = 5;  // one integer mask: any bit set
 @inline export const OP_BITS_ALL: u8 = 6;  // one integer mask: every bit set
 @inline export const OP_EXISTS: u8 = 7;    // no value
-@inline export const OP_NOT_IN: u8 = 8;    // zero or more values: the value is none of them
+@inline export const OP_NOT_IN: u8 = 8;    // zero or more values: the value equals none of them
 @inline export const OP_ENDS_WITH: u8 = 9; // one or more texts, ASCII case-insensitive
 
 // Condition field ids that name the record's addresses rather than a field.

@@ -1,8 +1,8 @@
 // Recent executable writes to administrative shares, for the
-// `after_file_write` scorer: a model that watches remote execution (a
-// service or task created) fires only when the same source wrote a program
-// or script to an admin share of the same host shortly before, and its
-// alert names that file.
+// `after_file_write` scorer. A model with that scorer watches remote
+// execution (a service or task created). It fires only when the same source
+// wrote a program or script to an admin share of the same host shortly
+// before, and its alert names that file.
 //
 // Fed with every closed `file` record (evaluateModels) that was written to
 // the server, has the content type pe or script, and lies on a share whose

@@ -1,9 +1,9 @@
 // `fieldsense extract CAPTURE... --out DIR`: writes the files that SMB
 // traffic in the captures carried, as Wireshark's "Export Objects" does.
-// The core hashes every file and, with file_data records turned on, hands
-// its bytes over; this module stores them, checks each file against the
-// core's SHA-256 and writes an index. Files seen only in part (a hole, a
-// read of some of the file) are listed in the index but not written.
+// The core hashes every file, and with file_data records turned on it also
+// hands the bytes over. This module stores them, checks each file against
+// the core's SHA-256 and writes an index. Files seen only in part (a hole,
+// a read of some of the file) are listed in the index but not written.
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -41,7 +41,7 @@ export interface ExtractedFile {
   ts: string;
   flow: { id: number; src: string; dst: string };
   // Why the file was not written: "incomplete", "over --max-bytes",
-  // "content does not match the SHA-256", "exists (use --force)".
+  // "content does not match the SHA-256", "unsafe name", "exists (use --force)".
   skipped?: string;
 }
 
@@ -89,7 +89,7 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
   const core = await Core.load({ limits: { eventBufferBytes: EXTRACT_EVENT_BUFFER_BYTES } });
   core.setFileDataRecords(true);
   const partials = new Map<number, PartialFile>();
-  const taken = new Set<string>([INDEX_NAME]);
+  const usedNames = new Set<string>([INDEX_NAME]);
   const index: ExtractedFile[] = [];
   let heldBytes = 0;
 
@@ -132,7 +132,7 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
       closeSync(partial.fd);
       heldBytes -= partial.bytes;
     }
-    entry.skipped = storeFile(entry, partial, out, taken, settings.force);
+    entry.skipped = storeFile(entry, partial, out, usedNames, settings.force);
     if (partial) rmSync(partial.temporary, { force: true });
     index.push(entry);
   };
@@ -169,14 +169,14 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
 }
 
 // Moves a complete file into place and returns why it was not, if it was not.
-function storeFile(entry: ExtractedFile, partial: PartialFile | undefined, out: string, taken: Set<string>, force: boolean): string | undefined {
+function storeFile(entry: ExtractedFile, partial: PartialFile | undefined, out: string, usedNames: Set<string>, force: boolean): string | undefined {
   if (entry.sha256 === undefined || entry.bytes_missing > 0) return "incomplete";
   if (partial?.overBound) return "over --max-bytes";
   const content = partial ? readFileSync(partial.temporary) : Buffer.alloc(0);
   if (content.length !== entry.size || createHash("sha256").update(content).digest("hex") !== entry.sha256) {
     return "content does not match the SHA-256";
   }
-  const name = uniqueName(sanitiseName(entry.path), taken);
+  const name = uniqueName(sanitiseName(entry.path), usedNames);
   const target = join(out, name);
   // The name has no separator, so the target stays inside the folder.
   if (dirname(target) !== out || basename(target) !== name) return "unsafe name";
@@ -194,13 +194,13 @@ function storeFile(entry: ExtractedFile, partial: PartialFile | undefined, out: 
 }
 
 // Adds -2, -3, ... before the extension when a name was already used in this run.
-function uniqueName(name: string, taken: Set<string>): string {
+function uniqueName(name: string, usedNames: Set<string>): string {
   let candidate = name;
   const dot = name.lastIndexOf(".");
   const stem = dot > 0 ? name.slice(0, dot) : name;
   const extension = dot > 0 ? name.slice(dot) : "";
-  for (let n = 2; taken.has(candidate.toLowerCase()); n++) candidate = `${stem}-${n}${extension}`;
-  taken.add(candidate.toLowerCase());
+  for (let n = 2; usedNames.has(candidate.toLowerCase()); n++) candidate = `${stem}-${n}${extension}`;
+  usedNames.add(candidate.toLowerCase());
   return candidate;
 }
 

@@ -82,8 +82,8 @@ const STATE_POOL_ENTRY_BYTES = 4;
 const STREAM_BUFFER_OVERHEAD_BYTES = 136;
 const DEFRAGMENT_BYTES = 32 * 65992;
 const MODBUS_EXTENSION_BYTES = 2048 * (60 * 24 + 4);
-// Head buffers for scheduled-task files: FILE_HEAD_SLOTS x FILE_HEAD_BYTES
-// in protocols/file/objects.ts.
+// Head buffers for scheduled-task files: FILE_HEAD_SLOTS (protocols/file/objects.ts)
+// x FILE_HEAD_BYTES (protocols/file/task.ts), plus one owner byte per slot.
 const FILE_HEAD_POOL_BYTES = 16 * 4096 + 16;
 const BASELINE_HISTORY_ENTRY_BYTES = 224;
 // DEFAULT_HISTORY_ENTRIES in agent/src/core/models.ts.

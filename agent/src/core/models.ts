@@ -651,7 +651,7 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   w.u32(frequency?.count ?? 0);
   w.u32(frequency?.within ?? 0);
   w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
-  // The same header word holds the after_file_write window.
+  // The same header word contains the after_file_write window.
   w.u32(scorer?.name === "after_file_write" ? scorer.window_seconds ?? DEFAULT_WRITE_WINDOW_SECONDS : scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
   for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
   w.u32(0);
@@ -736,11 +736,13 @@ export function parseAddressPrefix(text: string): { version: 4 | 6; prefix: numb
   const width = version === 4 ? 32 : 128;
   const prefix = bits === undefined ? width : /^[0-9]{1,3}$/.test(bits) ? Number(bits) : NaN;
   if (!(prefix >= 0 && prefix <= width)) return undefined;
+
   const bytes = new Uint8Array(16);
   if (version === 4) {
     address.split(".").forEach((part, i) => { bytes[i] = Number(part); });
     return { version, prefix, bytes };
   }
+
   // Expand "::" and a trailing dotted IPv4 part into eight 16-bit groups.
   let groups = address;
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(groups);
