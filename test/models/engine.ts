@@ -59,7 +59,7 @@ export class Engine implements ModelHost {
   private readonly ids = new Map<string, number[]>();
 
   private constructor(private readonly x: Exports) {
-    for (let id = 1; id < 600; id++) {
+    for (let id = 1; id < 1150; id++) {
       const name = this.readString(x.fieldName(id));
       if (!name) continue;
       this.names.set(id, name);
@@ -119,7 +119,7 @@ export class Engine implements ModelHost {
   }
 
   anomaly(name: string): number {
-    for (let id = 0; id < 600; id++) {
+    for (let id = 0; id < 1150; id++) {
       if (this.readString(this.x.anomalyName(id)) === name) return Number(this.x.anomalyCount(id));
     }
     throw new Error(`anomaly ${name} is not defined`);
