@@ -8,6 +8,11 @@ import * as assert from "uvu/assert";
 import type { CoreRecord } from "../../agent/src/core/core.js";
 import { runFramesThroughCore } from "../helpers/core-run.js";
 import { ascii, jobFile, taskXml, type Transfer, transferConversation } from "./build.js";
+import { TcpConversation } from "../helpers/frames.js";
+import {
+  closeRequest, closeResponse, Command, createRequest, createResponse, fileId, nbss, smb2, treeConnectRequest,
+  treeConnectResponse, writeRequest, writeResponse,
+} from "../smb/build.js";
 
 async function fileRecords(t: Transfer) {
   const run = await runFramesThroughCore(transferConversation(t).frames);
@@ -205,6 +210,35 @@ test("garbage after file data does not trap", async () => {
   const files = run.records.filter((r) => r.type === "file");
   assert.is(files.length, 1);
   assert.is(files[0].fields.size, 70_000);
+});
+
+test("file objects per flow are bounded", async () => {
+  // Nine files open at once on one flow; the flow tracks eight.
+  const c = new TcpConversation("10.0.0.1", 49210, "10.0.0.2", 445).handshake();
+  const ids = { sessionId: 0x4000000001n, treeId: 5 };
+  c.fromClient(nbss(smb2({ command: Command.TREE_CONNECT, messageId: 1, sessionId: ids.sessionId }, treeConnectRequest("\\\\10.0.0.2\\data"))));
+  c.fromServer(nbss(smb2({ command: Command.TREE_CONNECT, messageId: 1, response: true, ...ids }, treeConnectResponse(1))));
+  let messageId = 2;
+  for (let i = 0; i < 9; i++) {
+    c.fromClient(nbss(smb2({ command: Command.CREATE, messageId, ...ids }, createRequest(`f${i}.txt`, 5))));
+    c.fromServer(nbss(smb2({ command: Command.CREATE, messageId, response: true, ...ids }, createResponse(fileId(100 + i), 0, 2))));
+    messageId++;
+  }
+  for (let i = 0; i < 9; i++) {
+    c.fromClient(nbss(smb2({ command: Command.WRITE, messageId, ...ids }, writeRequest(fileId(100 + i), 0, ascii(`file ${i}`)))));
+    c.fromServer(nbss(smb2({ command: Command.WRITE, messageId, response: true, ...ids }, writeResponse(6))));
+    messageId++;
+  }
+  for (let i = 0; i < 9; i++) {
+    c.fromClient(nbss(smb2({ command: Command.CLOSE, messageId, ...ids }, closeRequest(fileId(100 + i)))));
+    c.fromServer(nbss(smb2({ command: Command.CLOSE, messageId, response: true, ...ids }, closeResponse(6))));
+    messageId++;
+  }
+  const run = await runFramesThroughCore(c.frames);
+  const files = run.records.filter((r) => r.type === "file");
+  assert.is(files.length, 8);
+  assert.equal(files.map((f) => f.fields.name), ["f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt", "f5.txt", "f6.txt", "f7.txt"]);
+  assert.is(run.anomalies["file.object_table_full"], 1);
 });
 
 test.run();
