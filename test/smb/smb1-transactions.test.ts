@@ -6,7 +6,8 @@ import * as assert from "uvu/assert";
 import { TcpConversation } from "../helpers/frames.js";
 import { bind, Uuid } from "../dcerpc/build.js";
 import { le16, le32, nbss, smb1Block, smb1Header, smb1String, utf16 } from "./build.js";
-import { byCommand, runFrames } from "./run.js";
+import { capture } from "../helpers/captures.js";
+import { byCommand, runCapture, runFrames } from "./run.js";
 
 const TRANSACTION = 0x25;
 const TRANSACTION_SECONDARY = 0x26;
@@ -150,6 +151,41 @@ test("smb1 nt transact with garbage counts does not trap", async () => {
   c.fromClient(nbss([...smb1Header({ command: NT_TRANSACT, mid: 24, ...ids }), ...smb1Block(words.slice(0, 38), [1, 2, 3])]));
   const { anomalies } = await runFrames(c.frames);
   assert.is(anomalies["smb.body_truncated"], 1);
+});
+
+test("smb1 trans2 with secondary", async () => {
+  // FIND_FIRST2 whose parameters announce 200 bytes of data to follow in a
+  // TRANSACTION2_SECONDARY (2.2.4.47.1: 9 words, FID last).
+  const parameters = [...le16(0x16), ...le16(512), ...le16(6), ...le16(0x104), ...le32(0), ...utf16("\\*"), 0, 0];
+  const primary = transaction2(31, 0x0001, parameters);
+  const secondaryWords = [...le16(parameters.length), ...le16(200), ...le16(0), ...le16(0), ...le16(0), ...le16(200), ...le16(56), ...le16(0), ...le16(0xffff)];
+  const secondary = [...smb1Header({ command: 0x33, mid: 31, ...ids }), ...smb1Block(secondaryWords, [0, 0, 0, ...Array(200).fill(0x20)])];
+  const c = conversation();
+  c.fromClient(nbss(primary));
+  c.fromClient(nbss(secondary));
+  c.fromServer(nbss(emptyResponse(TRANSACTION2, 31)));
+  const { smb, anomalies } = await runFrames(c.frames);
+  const [find] = byCommand(smb, "SMB_COM_TRANSACTION2");
+  assert.is(find.fields.subcommand_name, "TRANS2_FIND_FIRST2");
+  assert.is(find.fields.path, "\\*");
+  assert.is(find.fields.secondary_requests, 1);
+  assert.is(anomalies["smb.secondary_out_of_order"], undefined);
+  assert.is(byCommand(smb, "SMB_COM_TRANSACTION2_SECONDARY").length, 0);
+});
+
+// zeek_smb1_trans_dssetup.cap: a client binds lsarpc over an SMB1
+// TransactNmPipe transaction and calls DsRolerGetPrimaryDomainInformation.
+test("smb1 transaction capture names subcommand", async () => {
+  const path = capture("dcerpc/zeek_smb1_trans_dssetup.cap");
+  if (!path) return;
+  const { smb, records } = await runCapture(path);
+  const transactions = byCommand(smb, "SMB_COM_TRANSACTION");
+  assert.ok(transactions.length >= 2);
+  for (const t of transactions) {
+    assert.is(t.fields.subcommand_name, "TRANS_TRANSACT_NMPIPE");
+    assert.is(t.fields.named_pipe, "\\lsarpc");
+  }
+  assert.ok(records.some((r) => r.type === "dcerpc" && r.fields.operation === "DsRolerGetPrimaryDomainInformation"));
 });
 
 test.run();
