@@ -216,8 +216,9 @@ files are never replaced without --force.
 
 Without capture files: lists the files the running agent has seen opened,
 read or written over SMB (not named pipes): server, share, path, client,
-size, bytes read and written. The agent keeps protocol records, not file
-contents, so that list does not include their bytes.
+size, bytes read and written, content type and SHA-256 (when every byte
+was seen). The agent keeps protocol records, not file contents, so that
+list does not include their bytes.
 
 Options:
   --out DIR        folder to write the files and index.json to (created if missing)

@@ -158,9 +158,11 @@ export async function extractCommand(argv: string[], output: Output): Promise<nu
     String(file.bytes_read),
     String(file.bytes_written),
     String(file.opens),
+    file.file_type ?? "-",
+    file.sha256 ?? "-",
     file.first_seen,
   ]);
-  output.stdout(table(["server", "share", "path", "client", "size (B)", "read (B)", "written (B)", "opens", "first seen"], rows, useColour(output.stdoutIsTTY)));
+  output.stdout(table(["server", "share", "path", "client", "size (B)", "read (B)", "written (B)", "opens", "type", "sha256", "first seen"], rows, useColour(output.stdoutIsTTY)));
   return 0;
 }
 
