@@ -30,12 +30,14 @@ export interface Transfer {
   read?: boolean;
   // End of file in the CLOSE response; the sum of the pieces by default.
   closeSize?: number;
+  // Client port, so that several transfers in one batch are separate flows.
+  clientPort?: number;
 }
 
 // A conversation that connects `share`, opens `name`, writes (or reads) the
 // pieces in the order given, one message each, and closes the file.
 export function transferConversation(t: Transfer): TcpConversation {
-  const c = new TcpConversation(CLIENT, 49200, SERVER, 445).handshake();
+  const c = new TcpConversation(CLIENT, t.clientPort ?? 49200, SERVER, 445).handshake();
   const ids = { sessionId: SESSION, treeId: TREE };
   send(c, true, nbss(smb2({ command: Command.TREE_CONNECT, messageId: 1, sessionId: SESSION }, treeConnectRequest(t.share))));
   send(c, false, nbss(smb2({ command: Command.TREE_CONNECT, messageId: 1, sessionId: SESSION, treeId: TREE, response: true }, treeConnectResponse(1))));
