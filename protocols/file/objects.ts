@@ -6,8 +6,8 @@
 // parsed when the file closes.
 //
 // The carrying protocol owns the table of objects inside its per-flow state
-// area (protocols/smb/state.ts) and writes the `file` record itself, so that
-// it can add the account and share; this module fills in the file facts.
+// area (protocols/smb/state.ts). It writes the `file` record itself, so that
+// it can add the account and share, and this module fills in the file facts.
 //
 // Object layout (FILE_OBJECT_BYTES):
 //   0   u8   used
@@ -96,9 +96,9 @@ function headOf(object: usize): usize {
 }
 
 // Adds `length` bytes at file offset `offset`. Bytes that continue the
-// contiguous run are hashed; a jump forward leaves a hole (no hash), and
-// bytes before the contiguous end (a rewrite, or a read returned out of
-// order) are counted but not hashed again.
+// contiguous run are hashed. A jump forward leaves a hole, so the file gets
+// no hash. Bytes before the contiguous end (a rewrite, or a read returned
+// out of order) are counted but not hashed again.
 export function fileObjectData(object: usize, offset: u64, data: usize, length: u32): void {
   if (length == 0) return;
   fileObjectCount(object, offset, length);
@@ -144,11 +144,11 @@ export function fileObjectCut(object: usize): void {
 }
 
 function keepFirstBytes(object: usize, offset: u64, data: usize, length: u32): void {
-  const kept = <u32>load<u8>(object, 3);
-  if (offset != <u64>kept || kept >= FIRST_BYTES) return;
-  const take = min<u32>(FIRST_BYTES - kept, length);
-  memory.copy(object + FIRST_AT + <usize>kept, data, take);
-  store<u8>(object, <u8>(kept + take), 3);
+  const firstCount = <u32>load<u8>(object, 3);
+  if (offset != <u64>firstCount || firstCount >= FIRST_BYTES) return;
+  const take = min<u32>(FIRST_BYTES - firstCount, length);
+  memory.copy(object + FIRST_AT + <usize>firstCount, data, take);
+  store<u8>(object, <u8>(firstCount + take), 3);
 }
 
 function keepHead(object: usize, offset: u64, data: usize, length: u32): void {
