@@ -17,6 +17,7 @@
 //   600-699   S7comm            protocols/s7comm/fields.ts
 //   700-799   DNP3              protocols/dnp3/fields.ts
 //   800-899   EtherNet/IP, CIP  protocols/enip/fields.ts
+//   1100-1149 file objects      protocols/file/fields.ts
 //   1150-1199 connection starts wasm-core/assembly/conn.ts
 //
 // A field id may appear more than once in one record; the host then turns its
@@ -29,6 +30,7 @@ import { ntlmFieldName } from "./ntlm/fields";
 import { kerberosFieldName } from "./kerberos/fields";
 import { s7FieldName } from "./s7comm/fields";
 import { enipFieldName } from "./enip/fields";
+import { fileFieldName } from "./file/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
 import { connFieldName } from "../wasm-core/assembly/conn-fields";
 import { dnp3FieldName } from "./dnp3/fields";
@@ -43,6 +45,7 @@ export namespace RecordType {
   @inline export const S7COMM: u16 = 6;
   @inline export const DNP3: u16 = 7;
   @inline export const ENIP: u16 = 8;
+  @inline export const FILE: u16 = 15;
   // A TCP connection seen starting (wasm-core/assembly/conn.ts).
   @inline export const CONN: u16 = 16;
   // A model fired on the record written just before this one.
@@ -60,6 +63,7 @@ export function recordTypeName(type: u16): string {
     case RecordType.S7COMM: return "s7comm";
     case RecordType.DNP3: return "dnp3";
     case RecordType.ENIP: return "enip";
+    case RecordType.FILE: return "file";
     case RecordType.CONN: return "conn";
     case RecordType.ALERT: return "alert";
   }
@@ -114,6 +118,7 @@ export function fieldName(id: u16): string {
   if (id >= 600 && id < 700) return s7FieldName(id);
   if (id >= 700 && id < 800) return dnp3FieldName(id);
   if (id >= 800 && id < 900) return enipFieldName(id);
+  if (id >= 1100 && id < 1150) return fileFieldName(id);
   if (id >= 1150 && id < 1200) return connFieldName(id);
   return "";
 }

@@ -42,6 +42,8 @@ export namespace DcerpcField {
   @inline export const SHUTDOWN_MESSAGE: u16 = 349;   // message shown by a remote shutdown
   @inline export const SHUTDOWN_TIMEOUT: u16 = 350;   // seconds before a remote shutdown
   @inline export const NAMING_CONTEXT: u16 = 351;     // drsuapi naming context DN, such as "DC=corp,DC=local"
+  @inline export const WMI_OBJECT_PATH: u16 = 352;    // IWbemServices ExecMethod strObjectPath, such as "Win32_Process"
+  @inline export const WMI_METHOD: u16 = 353;         // IWbemServices ExecMethod strMethodName, such as "Create"
 }
 
 export function dcerpcFieldName(id: u16): string {
@@ -84,6 +86,8 @@ export function dcerpcFieldName(id: u16): string {
     case DcerpcField.SHUTDOWN_MESSAGE: return "shutdown_message";
     case DcerpcField.SHUTDOWN_TIMEOUT: return "shutdown_timeout";
     case DcerpcField.NAMING_CONTEXT: return "naming_context";
+    case DcerpcField.WMI_OBJECT_PATH: return "wmi_object_path";
+    case DcerpcField.WMI_METHOD: return "wmi_method";
   }
   return "";
 }

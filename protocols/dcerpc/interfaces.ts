@@ -8,7 +8,9 @@
 // SASec interface "sasec". Opnums without a name there (srvsvc 54, netlogon
 // 47) stay unnamed. ITaskSchedulerService 18 and 19, eventlog, InitShutdown
 // and IEventService are named after their specifications ([MS-TSCH] 3.2.5.4,
-// [MS-EVEN] 3.1.4, [MS-RSP] 3.2.4, [MS-EVEN6] 3.1.4).
+// [MS-EVEN] 3.1.4, [MS-RSP] 3.2.4, [MS-EVEN6] 3.1.4), and so are the WMI
+// interfaces IWbemLevel1Login and IWbemServices ([MS-WMI] 3.1.4.1,
+// 3.1.4.3), whose DCOM calls reach them through an alter_context.
 
 // Returned when a UUID is not in the table.
 @inline export const UNKNOWN_INTERFACE: i32 = -1;
@@ -39,6 +41,8 @@ export namespace Interface {
   @inline export const EVENTLOG: i32 = 22;
   @inline export const INIT_SHUTDOWN: i32 = 23;
   @inline export const EVENT_SERVICE: i32 = 24;
+  @inline export const WBEM_LEVEL1_LOGIN: i32 = 25;
+  @inline export const WBEM_SERVICES: i32 = 26;
 }
 
 // Returns the interface index of a UUID, or UNKNOWN_INTERFACE. The UUID comes
@@ -71,6 +75,8 @@ export function findInterface(d1: u32, d2: u32, d3: u32, restPtr: usize): i32 {
   if (d1 == 0x82273fdc && d2 == 0xe32a && d3 == 0x18c3 && rest == 0xea23dc297982783f) return Interface.EVENTLOG;
   if (d1 == 0x894de0c0 && d2 == 0x0d55 && d3 == 0x11d3 && rest == 0xa121a34fc00022a3) return Interface.INIT_SHUTDOWN;
   if (d1 == 0xf6beaff7 && d2 == 0x1e19 && d3 == 0x4fbb && rest == 0x7c3318209eb88f9f) return Interface.EVENT_SERVICE;
+  if (d1 == 0xf309ad18 && d2 == 0xd86a && d3 == 0x11d0 && rest == 0x2088b64fc00075a0) return Interface.WBEM_LEVEL1_LOGIN;
+  if (d1 == 0x9556dc99 && d2 == 0x828c && d3 == 0x11cf && rest == 0xc7403200aa007ea3) return Interface.WBEM_SERVICES;
   return UNKNOWN_INTERFACE;
 }
 
@@ -102,6 +108,8 @@ export function interfaceName(index: i32): string {
     case Interface.EVENTLOG: return "eventlog";
     case Interface.INIT_SHUTDOWN: return "InitShutdown";
     case Interface.EVENT_SERVICE: return "IEventService";
+    case Interface.WBEM_LEVEL1_LOGIN: return "IWbemLevel1Login";
+    case Interface.WBEM_SERVICES: return "IWbemServices";
   }
   return "";
 }
@@ -134,6 +142,8 @@ export function operationName(index: i32, opnum: u32): string {
     case Interface.EVENTLOG: return eventlogOperation(opnum);
     case Interface.INIT_SHUTDOWN: return initShutdownOperation(opnum);
     case Interface.EVENT_SERVICE: return eventServiceOperation(opnum);
+    case Interface.WBEM_LEVEL1_LOGIN: return wbemLevel1LoginOperation(opnum);
+    case Interface.WBEM_SERVICES: return wbemServicesOperation(opnum);
   }
   return "";
 }
@@ -1006,6 +1016,48 @@ function eventServiceOperation(opnum: u32): string {
     case 5: return "EvtRpcRegisterLogQuery";
     case 6: return "EvtRpcClearLog";
     case 7: return "EvtRpcExportLog";
+  }
+  return "";
+}
+
+// [MS-WMI] 3.1.4.1: opnums 0-2 are IUnknown's.
+function wbemLevel1LoginOperation(opnum: u32): string {
+  switch (opnum) {
+    case 3: return "EstablishPosition";
+    case 4: return "RequestChallenge";
+    case 5: return "WBEMLogin";
+    case 6: return "NTLMLogin";
+  }
+  return "";
+}
+
+// [MS-WMI] 3.1.4.3. ExecMethod on Win32_Process with method Create is how
+// wmic and Impacket wmiexec start a process remotely.
+function wbemServicesOperation(opnum: u32): string {
+  switch (opnum) {
+    case 3: return "OpenNamespace";
+    case 4: return "CancelAsyncCall";
+    case 5: return "QueryObjectSink";
+    case 6: return "GetObject";
+    case 7: return "GetObjectAsync";
+    case 8: return "PutClass";
+    case 9: return "PutClassAsync";
+    case 10: return "DeleteClass";
+    case 11: return "DeleteClassAsync";
+    case 12: return "CreateClassEnum";
+    case 13: return "CreateClassEnumAsync";
+    case 14: return "PutInstance";
+    case 15: return "PutInstanceAsync";
+    case 16: return "DeleteInstance";
+    case 17: return "DeleteInstanceAsync";
+    case 18: return "CreateInstanceEnum";
+    case 19: return "CreateInstanceEnumAsync";
+    case 20: return "ExecQuery";
+    case 21: return "ExecQueryAsync";
+    case 22: return "ExecNotificationQuery";
+    case 23: return "ExecNotificationQueryAsync";
+    case 24: return "ExecMethod";
+    case 25: return "ExecMethodAsync";
   }
   return "";
 }

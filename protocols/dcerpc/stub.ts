@@ -13,7 +13,9 @@
 // (BaseRegCreateKey, BaseRegOpenKey, BaseRegSetValue, BaseRegSaveKey,
 // BaseRegDeleteKey, BaseRegDeleteValue, BaseInitiateSystemShutdown(Ex));
 // [MS-RSP] 3.2.4 BaseInitiateShutdown(Ex); [MS-EVEN] 3.1.4 ElfrOpenELW/A and
-// ElfrClearELFW/A; [MS-EVEN6] 3.1.4.16 EvtRpcClearLog.
+// ElfrClearELFW/A; [MS-EVEN6] 3.1.4.16 EvtRpcClearLog; [MS-WMI] IWbemServices
+// ExecMethod and ExecMethodAsync (3.1.4.3), after the DCOM ORPCTHIS
+// ([MS-DCOM] 2.2.13.1).
 //
 // Evidence is written as entries of u16 field id | u16 length | value into
 // an area owned by the caller, replayed into the call's record later. The
@@ -88,6 +90,7 @@ export function extractEvidence(index: i32, opnum: u32, stub: usize, length: u32
   else if (index == Interface.EVENTLOG) parsed = parseEventlog(opnum);
   else if (index == Interface.EVENT_SERVICE && opnum == 6) parsed = parseEvtRpcClearLog();
   else if (index == Interface.DRSUAPI && (opnum == 2 || opnum == 3)) findNamingContext();
+  else if (index == Interface.WBEM_SERVICES && (opnum == 24 || opnum == 25)) parsed = parseWbemExecMethod();
   if (!parsed) countAnomaly(DcerpcAnomaly.STUB_MALFORMED);
   return outUsed;
 }
@@ -550,4 +553,41 @@ function appendXmlElement(xml: usize, bytes: u32, from: u32, tag: string, id: u1
   let end = start;
   while (end < units && load<u16>(xml + (<usize>end << 1)) != 0x3c) end++;
   appendRange(id, xml + (<usize>start << 1), (end - start) << 1, true);
+}
+
+//  IWbemServices::ExecMethod / ExecMethodAsync ([MS-WMI] 3.1.4.3.22, 3.1.4.3.23),
+//  a DCOM call whose stub starts with ORPCTHIS ([MS-DCOM] 2.2.13.1):
+//    COMVERSION version (2 x u16), u32 flags, u32 reserved1, CID cid (16 bytes),
+//    [unique] ORPC_EXTENT_ARRAY* extensions
+//  then [in] BSTR strObjectPath, [in] BSTR strMethodName, ... A BSTR
+//  travels as a unique pointer to FLAGGED_WORD_BLOB ([MS-OAUT] 2.2.23.1):
+//    conformance (u32), cBytes (u32), clSize (u32), clSize UTF-16 code units.
+// NOTE: the in-parameters object (for Win32_Process.Create, the command
+// line) is MS-WMIO encoded and is not read, so `command` stays absent.
+function parseWbemExecMethod(): bool {
+  skip(4 + 4 + 4 + 16);
+  // ORPC extensions (rare) hold variable data before the parameters.
+  if (uniquePointer()) return !failed;
+  if (!bstr()) return false;
+  appendWide(DcerpcField.WMI_OBJECT_PATH);
+  if (!bstr()) return false;
+  appendWide(DcerpcField.WMI_METHOD);
+  return true;
+}
+
+// Reads a BSTR (above); a null one leaves textBytes 0. Returns false when
+// the stub ends inside it.
+function bstr(): bool {
+  textBytes = 0;
+  if (!uniquePointer()) return !failed;
+  const conformance = readU32();
+  readU32(); // cBytes
+  const units = readU32();
+  if (failed || units > conformance) return false;
+  const bytes = units << 1;
+  if (!fits(stubLength, at, bytes)) return false;
+  textPtr = stubBase + <usize>at;
+  textBytes = bytes;
+  at += bytes;
+  return true;
 }

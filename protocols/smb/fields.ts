@@ -25,6 +25,10 @@ export namespace SmbField {
   @inline export const CREATE_OPTIONS: u16 = 220;     // CREATE CreateOptions bit field
   @inline export const DESIRED_ACCESS: u16 = 221;     // CREATE DesiredAccess mask
   @inline export const SUBCOMMAND: u16 = 222;         // SMB1 transaction setup word 0 (0x26 TransactNmPipe)
+  @inline export const CREDIT_CHARGE: u16 = 223;      // SMB2 CreditCharge of the response header: credits a large READ or WRITE consumed
+  @inline export const CHANNEL_SEQUENCE: u16 = 224;   // SMB 3.x request ChannelSequence (the request's Status field)
+  @inline export const SUBCOMMAND_NAME: u16 = 225;    // TRANS_TRANSACT_NMPIPE, TRANS2_FIND_FIRST2, NT_TRANSACT_CREATE, ...
+  @inline export const SECONDARY_REQUESTS: u16 = 226; // SMB1 *_SECONDARY requests that continued the transaction
 }
 
 export function smbFieldName(id: u16): string {
@@ -52,6 +56,10 @@ export function smbFieldName(id: u16): string {
     case SmbField.CREATE_OPTIONS: return "create_options";
     case SmbField.DESIRED_ACCESS: return "desired_access";
     case SmbField.SUBCOMMAND: return "subcommand";
+    case SmbField.CREDIT_CHARGE: return "credit_charge";
+    case SmbField.CHANNEL_SEQUENCE: return "channel_sequence";
+    case SmbField.SUBCOMMAND_NAME: return "subcommand_name";
+    case SmbField.SECONDARY_REQUESTS: return "secondary_requests";
   }
   return "";
 }
@@ -81,6 +89,11 @@ export namespace SmbAnomaly {
   @inline export const PIPE_DATA_CUT: u16 = 219;
   @inline export const UNKNOWN_COMMAND: u16 = 220;
   @inline export const TRANSACTION_SECONDARY: u16 = 221;
+  // A *_SECONDARY request whose displacement does not continue the bytes
+  // received, or that has no pending transaction.
+  @inline export const SECONDARY_OUT_OF_ORDER: u16 = 222;
+  // A transaction took more secondary requests than MAX_SECONDARY_REQUESTS.
+  @inline export const SECONDARY_LIMIT: u16 = 223;
 }
 
 export function smbAnomalyName(id: u16): string {
@@ -107,6 +120,8 @@ export function smbAnomalyName(id: u16): string {
     case SmbAnomaly.PIPE_DATA_CUT: return "smb.pipe_data_cut";
     case SmbAnomaly.UNKNOWN_COMMAND: return "smb.unknown_command";
     case SmbAnomaly.TRANSACTION_SECONDARY: return "smb.transaction_secondary";
+    case SmbAnomaly.SECONDARY_OUT_OF_ORDER: return "smb.secondary_out_of_order";
+    case SmbAnomaly.SECONDARY_LIMIT: return "smb.secondary_limit";
   }
   return "";
 }

@@ -14,7 +14,8 @@ import { smb1ParseMessage } from "./smb1";
 import { smb2ParseMessage } from "./smb2";
 import { writeUnanswered } from "./pending";
 import { closeAllPipes, gapAllPipes } from "./peers";
-import { MAX_PENDING, pendingAt, resyncFlags, setFlow, setResyncFlags, SMB_STATE_END } from "./state";
+import { PATH_SCRATCH_BYTES, transferArmSink, transferClearRequest, transferFinishAll, transferSinkGap, transferSinkRemaining, transferSinkRequested, transferSinkTake } from "./transfer";
+import { MAX_PENDING, NAME_BYTES, pendingAt, resyncFlags, setFlow, setResyncFlags, SHARE_BYTES, SMB_STATE_END } from "./state";
 
 // Bytes of one SMB message that are parsed. A longer message (a large READ
 // response or WRITE request) is parsed from its first bytes, which hold every
@@ -26,6 +27,7 @@ import { MAX_PENDING, pendingAt, resyncFlags, setFlow, setResyncFlags, SMB_STATE
 // The per-flow tables must fit the state area the core provides; checked
 // when the core is compiled.
 if (SMB_STATE_END > <usize>APP_STATE_BYTES) ERROR("protocols/smb/state.ts: the SMB tables need more than APP_STATE_BYTES");
+if (SHARE_BYTES + 1 + NAME_BYTES > PATH_SCRATCH_BYTES) ERROR("protocols/smb/transfer.ts: PATH_SCRATCH_BYTES is smaller than a share, a backslash and a name");
 
 export function smbProbe(ptr: usize, length: u32, toServer: bool): i32 {
   let at: u32 = 0;
@@ -52,6 +54,14 @@ export function smbOnData(state: usize, toServer: bool, ptr: usize, length: u32)
   while (consumed < length) {
     const p = ptr + <usize>consumed;
     const rest = length - consumed;
+    // The rest of a long READ or WRITE whose file data is being hashed.
+    const sinkRemaining = transferSinkRemaining(toServer);
+    if (sinkRemaining > 0) {
+      const take = rest < sinkRemaining ? rest : sinkRemaining;
+      transferSinkTake(toServer, p, take);
+      consumed += take;
+      continue;
+    }
     if ((resyncFlags() & resyncBit) != 0) {
       const start = findMessageStart(p, rest);
       if (start < 0) {
@@ -74,8 +84,16 @@ export function smbOnData(state: usize, toServer: bool, ptr: usize, length: u32)
       const messageLength = sessionMessageLength(p);
       const window = messageLength < SMB_PARSE_WINDOW_BYTES ? messageLength : SMB_PARSE_WINDOW_BYTES;
       if (rest - NBSS_HEADER_BYTES < window) break;
+      transferClearRequest();
       parseMessage(p + NBSS_HEADER_BYTES, window, messageLength);
       total = NBSS_HEADER_BYTES + messageLength;
+      if (window < messageLength && transferSinkRequested()) {
+        // File data continues past the window: follow the rest of the
+        // message instead of letting the core drop it.
+        transferArmSink(toServer, messageLength - window);
+        consumed += NBSS_HEADER_BYTES + window;
+        continue;
+      }
     } else if (isControlType(type) && controlPacketLength(p) <= NBSS_MAX_CONTROL_LENGTH) {
       total = NBSS_HEADER_BYTES + controlPacketLength(p);
     } else {
@@ -115,6 +133,7 @@ function parseMessage(message: usize, available: u32, messageLength: u32): void 
 export function smbOnGap(state: usize, toServer: bool): void {
   setFlow(state);
   setResyncFlags(resyncFlags() | (toServer ? 1 : 2));
+  transferSinkGap(toServer);
   gapAllPipes();
 }
 
@@ -126,4 +145,5 @@ export function smbOnClose(state: usize): void {
     if (pending != 0) writeUnanswered(pending);
   }
   closeAllPipes();
+  transferFinishAll();
 }

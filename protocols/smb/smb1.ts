@@ -38,13 +38,17 @@
 import { fits } from "../api";
 import { RecordType } from "../fields";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
-import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldBytes, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldBytes, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { latin1ToUtf8, textWasCut, utf16leToUtf8 } from "../text";
 import { SmbAnomaly, SmbField } from "./fields";
-import { createActionName, createDispositionName, ntStatusName, shareTypeName, smb1CommandName } from "./tables";
+import {
+  createActionName, createDispositionName, ntStatusName, ntTransactFunctionName, shareTypeName, smb1CommandName, trans2SubcommandName,
+  transSubcommandName,
+} from "./tables";
 import { fieldAccount, fieldNameOrHex, fieldRtt } from "./record";
 import { closePipe, feedPipeData, inspectSecurityBlob } from "./peers";
 import { pendingSlot } from "./pending";
+import { transferFeed } from "./transfer";
 import {
   fileFind, fileFlags, fileName, fileNameLength, filePipeState, filePut, fileRemove, FILE_FLAG_PIPE, NAME_BYTES, pendingAux,
   pendingClear, pendingFileId, pendingFind, pendingFlags, pendingInit, pendingLength, pendingName,
@@ -60,6 +64,11 @@ import {
 namespace Command {
   @inline export const CLOSE: u8 = 0x04;
   @inline export const TRANSACTION: u8 = 0x25;
+  @inline export const TRANSACTION_SECONDARY: u8 = 0x26;
+  @inline export const TRANSACTION2: u8 = 0x32;
+  @inline export const TRANSACTION2_SECONDARY: u8 = 0x33;
+  @inline export const NT_TRANSACT: u8 = 0xa0;
+  @inline export const NT_TRANSACT_SECONDARY: u8 = 0xa1;
   @inline export const READ_ANDX: u8 = 0x2e;
   @inline export const WRITE_ANDX: u8 = 0x2f;
   @inline export const TREE_DISCONNECT: u8 = 0x71;
@@ -83,6 +92,23 @@ namespace Command {
 
 // TransactNmPipe subcommand of SMB_COM_TRANSACTION (2.2.5.6).
 @inline const TRANS_TRANSACT_NMPIPE: u32 = 0x0026;
+// TRANSACTION2 subcommands that name a file in their parameters (2.2.6),
+// and NT_TRANSACT functions (2.2.7).
+@inline const TRANS2_OPEN2: u32 = 0x0000;
+@inline const TRANS2_FIND_FIRST2: u32 = 0x0001;
+@inline const TRANS2_QUERY_PATH_INFORMATION: u32 = 0x0005;
+@inline const TRANS2_SET_PATH_INFORMATION: u32 = 0x0006;
+@inline const TRANS2_QUERY_FILE_INFORMATION: u32 = 0x0007;
+@inline const TRANS2_SET_FILE_INFORMATION: u32 = 0x0008;
+@inline const TRANS2_CREATE_DIRECTORY: u32 = 0x000d;
+@inline const NT_TRANSACT_CREATE: u32 = 0x0001;
+@inline const NT_TRANSACT_IOCTL: u32 = 0x0002;
+// Secondary requests followed per transaction; Windows sends a few for
+// large pipe writes. More are counted (smb.secondary_limit) and ignored.
+@inline export const MAX_SECONDARY_REQUESTS: u32 = 32;
+
+// A transaction's pending entry keeps the subcommand in aux0, the data
+// bytes received so far in aux1 and the number of secondary requests in aux2.
 
 // Parsed command context, set per command of a chain.
 let unicode: bool = false;
@@ -219,6 +245,12 @@ function handleRequest(message: usize, available: u32, command: u8, words: u32, 
     writeCancelRecord();
     return;
   }
+  // Secondary requests have no response of their own (2.2.4.34, 2.2.4.47,
+  // 2.2.4.63): they continue the primary request's pending entry.
+  if (command == Command.TRANSACTION_SECONDARY || command == Command.TRANSACTION2_SECONDARY || command == Command.NT_TRANSACT_SECONDARY) {
+    secondaryRequest(message, available, command, message + <usize>words, wordCount);
+    return;
+  }
   const pending = pendingSlot();
   pendingInit(pending, pendingKey(command), 1, <u16>command, uid, tid, contextTsSec(), contextTsNsec());
   const w = message + <usize>words;
@@ -267,6 +299,12 @@ function handleRequest(message: usize, available: u32, command: u8, words: u32, 
       break;
     case Command.TRANSACTION:
       transactionRequest(message, available, pending, w, wordCount, bytes, bytesEnd);
+      break;
+    case Command.TRANSACTION2:
+      transaction2Request(message, available, pending, w, wordCount);
+      break;
+    case Command.NT_TRANSACT:
+      ntTransactRequest(message, available, pending, w, wordCount);
       break;
   }
 }
@@ -321,7 +359,9 @@ function writeRequest(message: usize, available: u32, pending: usize, w: usize, 
   pendingSetOffset(pending, offset);
   const length = (<u32>load<u16>(w, 18) << 16) | <u32>load<u16>(w, 20);
   pendingSetLength(pending, length);
-  feedPipeRange(message, available, fileFind(fileIdScratch), true, <u32>load<u16>(w, 22), length);
+  const file = fileFind(fileIdScratch);
+  feedPipeRange(message, available, file, true, <u32>load<u16>(w, 22), length);
+  transferFeed(file, true, offset, message, available, <u32>load<u16>(w, 22), length);
 }
 
 // 2.2.4.33.1: ParameterCount 18, DataCount 22, DataOffset 24, SetupCount
@@ -346,9 +386,107 @@ function transactionRequest(message: usize, available: u32, pending: usize, w: u
     file = filePut(fileIdScratch, uid, tid, pendingName(pending), pendingNameLength(pending), FILE_FLAG_PIPE, 0);
   }
   const dataCount = <u32>load<u16>(w, 22);
-  // NOTE: data continued in SMB_COM_TRANSACTION_SECONDARY is not followed.
+  // The rest of the data follows in TRANSACTION_SECONDARY requests.
   if (dataCount < <u32>load<u16>(w, 2)) countAnomaly(SmbAnomaly.TRANSACTION_SECONDARY);
+  pendingSetAux(pending, 1, dataCount);
   feedPipeRange(message, available, file, true, <u32>load<u16>(w, 24), dataCount);
+}
+
+// 2.2.4.46.1: ParameterCount 18, ParameterOffset 20, SetupCount 26, Setup
+// 28; Setup[0] is the subcommand. The parameters of the subcommands that
+// name a file (2.2.6.1.1, 2.2.6.2.1, 2.2.6.6.1, 2.2.6.7.1, 2.2.6.14.1)
+// hold it at a fixed offset; QUERY/SET_FILE_INFORMATION start with a FID.
+function transaction2Request(message: usize, available: u32, pending: usize, w: usize, wordCount: u32): void {
+  if (wordCount < 15 || load<u8>(w, 26) == 0) return;
+  const subcommand = <u32>load<u16>(w, 28);
+  pendingSetAux(pending, 0, subcommand);
+  const parameterCount = <u32>load<u16>(w, 18);
+  const parameterOffset = <u32>load<u16>(w, 20);
+  if (!fits(available, parameterOffset, parameterCount)) {
+    countAnomaly(SmbAnomaly.BODY_TRUNCATED);
+    return;
+  }
+  const parametersEnd = parameterOffset + parameterCount;
+  let nameAt: u32 = 0xffffffff;
+  switch (subcommand) {
+    case TRANS2_OPEN2: nameAt = 28; break;
+    case TRANS2_FIND_FIRST2: nameAt = 12; break;
+    case TRANS2_QUERY_PATH_INFORMATION:
+    case TRANS2_SET_PATH_INFORMATION: nameAt = 6; break;
+    case TRANS2_CREATE_DIRECTORY: nameAt = 4; break;
+    case TRANS2_QUERY_FILE_INFORMATION:
+    case TRANS2_SET_FILE_INFORMATION:
+      if (parameterCount >= 2) pendingSetFileId(pending, fidToScratch(load<u16>(message + <usize>parameterOffset)));
+      return;
+  }
+  if (nameAt == 0xffffffff || parameterCount < nameAt) return;
+  readString(message, parameterOffset + nameAt, parametersEnd);
+  pendingSetName(pending, nameScratch, stringToUtf8(message, nameScratch, NAME_BYTES));
+}
+
+// 2.2.4.62.1: ParameterCount 19, ParameterOffset 23 (u32 each), SetupCount
+// 35, Function 36, Setup 38. NT_TRANSACT_CREATE parameters (2.2.7.1.1) hold
+// NameLength at 44 and Name at 53, aligned to 2 bytes from the header when
+// Unicode; NT_TRANSACT_IOCTL setup words (2.2.7.2.1) hold the FID at 4.
+function ntTransactRequest(message: usize, available: u32, pending: usize, w: usize, wordCount: u32): void {
+  if (wordCount < 19) return;
+  const fn = <u32>load<u16>(w, 36);
+  pendingSetAux(pending, 0, fn);
+  const setupCount = <u32>load<u8>(w, 35);
+  if (fn == NT_TRANSACT_IOCTL && setupCount >= 4 && wordCount >= 19 + setupCount) {
+    pendingSetFileId(pending, fidToScratch(load<u16>(w, 38 + 4)));
+    return;
+  }
+  if (fn != NT_TRANSACT_CREATE) return;
+  const parameterCount = load<u32>(w, 19);
+  const parameterOffset = load<u32>(w, 23);
+  if (!fits(available, parameterOffset, parameterCount) || parameterCount < 53) {
+    countAnomaly(SmbAnomaly.BODY_TRUNCATED);
+    return;
+  }
+  const parameters = message + <usize>parameterOffset;
+  let nameAt = parameterOffset + 53;
+  if (unicode && (nameAt & 1) != 0) nameAt++;
+  const nameLength = load<u32>(parameters, 44);
+  if (!fits(parameterOffset + parameterCount, nameAt, nameLength)) {
+    countAnomaly(SmbAnomaly.BODY_TRUNCATED);
+    return;
+  }
+  const p = message + <usize>nameAt;
+  const n = unicode ? utf16leToUtf8(p, nameLength, nameScratch, NAME_BYTES) : latin1ToUtf8(p, nameLength, nameScratch, NAME_BYTES);
+  if (textWasCut()) countAnomaly(SmbAnomaly.NAME_TRUNCATED);
+  pendingSetName(pending, nameScratch, n);
+}
+
+// Continues the primary transaction of a secondary request: counts it and,
+// for a named pipe transaction, passes its data on to DCE-RPC when its
+// DataDisplacement continues the data received so far.
+// TRANSACTION_SECONDARY (2.2.4.34.1) and TRANSACTION2_SECONDARY (2.2.4.47.1):
+// DataCount 10, DataOffset 12, DataDisplacement 14 (u16 each).
+function secondaryRequest(message: usize, available: u32, command: u8, w: usize, wordCount: u32): void {
+  const pending = pendingFind(pendingKey(command - 1), 1);
+  if (pending == 0) {
+    countAnomaly(SmbAnomaly.SECONDARY_OUT_OF_ORDER);
+    return;
+  }
+  const count = pendingAux(pending, 2) + 1;
+  if (count > MAX_SECONDARY_REQUESTS) {
+    countAnomaly(SmbAnomaly.SECONDARY_LIMIT);
+    return;
+  }
+  pendingSetAux(pending, 2, count);
+  if (command != Command.TRANSACTION_SECONDARY || wordCount < 8) return;
+  if (pendingAux(pending, 0) != TRANS_TRANSACT_NMPIPE) return;
+  const dataCount = <u32>load<u16>(w, 10);
+  const displacement = <u32>load<u16>(w, 14);
+  const received = pendingAux(pending, 1);
+  if (displacement != received) {
+    countAnomaly(SmbAnomaly.SECONDARY_OUT_OF_ORDER);
+    return;
+  }
+  pendingSetAux(pending, 1, received + dataCount);
+  const file = (pendingFlags(pending) & PENDING_FLAG_FILE_ID) != 0 ? fileFind(pendingFileId(pending)) : 0;
+  feedPipeRange(message, available, file, true, <u32>load<u16>(w, 12), dataCount);
 }
 
 // True for the name "\PIPE\" of a named pipe transaction (2.2.4.33.1),
@@ -427,6 +565,7 @@ function handleResponse(message: usize, available: u32, command: u8, words: u32,
       if (wordCount >= 12) {
         length = (<u32>load<u16>(w, 14) << 16) | <u32>load<u16>(w, 10);
         feedPipeRange(message, available, file, false, <u32>load<u16>(w, 12), length);
+        if (success && !orphaned) transferFeed(file, false, pendingOffset(pending), message, available, <u32>load<u16>(w, 12), length);
       }
       break;
     case Command.WRITE_ANDX:
@@ -472,7 +611,9 @@ function handleResponse(message: usize, available: u32, command: u8, words: u32,
         fieldU64(SmbField.LENGTH, length);
         break;
       case Command.TRANSACTION:
-        if (!orphaned) fieldU64(SmbField.SUBCOMMAND, pendingAux(pending, 0));
+      case Command.TRANSACTION2:
+      case Command.NT_TRANSACT:
+        if (!orphaned) writeTransactionFields(command, pending);
         break;
     }
     if (hasFileSize) fieldU64(SmbField.FILE_SIZE, fileSizeValue);
@@ -490,6 +631,19 @@ function handleResponse(message: usize, available: u32, command: u8, words: u32,
     if (command == Command.LOGOFF_ANDX) sessionRemove(uid);
   }
   if (!orphaned) pendingRelease(pending);
+}
+
+// subcommand, subcommand_name and secondary_requests of a transaction.
+function writeTransactionFields(command: u8, pending: usize): void {
+  const subcommand = pendingAux(pending, 0);
+  fieldU64(SmbField.SUBCOMMAND, subcommand);
+  let name = "";
+  if (command == Command.TRANSACTION) name = transSubcommandName(subcommand);
+  else if (command == Command.TRANSACTION2) name = trans2SubcommandName(subcommand);
+  else name = ntTransactFunctionName(subcommand);
+  if (name.length > 0) fieldLiteral(SmbField.SUBCOMMAND_NAME, name);
+  const secondaries = pendingAux(pending, 2);
+  if (secondaries > 0) fieldU64(SmbField.SECONDARY_REQUESTS, secondaries);
 }
 
 function moveAccount(fromSessionId: u64, toSessionId: u64): void {

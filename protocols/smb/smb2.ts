@@ -44,12 +44,13 @@ import { createActionName, createDispositionName, ctlCodeName, shareTypeName, sm
 import { fieldAccount, fieldNameOrHex, fieldRtt, fieldStatus } from "./record";
 import { closePipe, feedPipeData, inspectSecurityBlob } from "./peers";
 import { pendingSlot, smb2Version } from "./pending";
+import { transferFeed } from "./transfer";
 import {
   fileFind, fileFlags, fileName, fileNameLength, filePipeState, filePut, fileRemove,
   FILE_FLAG_PIPE, FILE_FLAG_TREE_UNKNOWN, NAME_BYTES, pendingAux, pendingClear, pendingCommand, pendingFileId,
   pendingFind, pendingFindCommand, pendingFlags, pendingInit, pendingLength, pendingName, pendingNameLength,
   pendingOffset, pendingRelease, pendingSessionId, pendingSetAux, pendingSetFileId, pendingSetLength, pendingSetName,
-  pendingSetOffset, pendingTreeId, pendingVersion, PENDING_BYTES, PENDING_FLAG_FILE_ID, PENDING_FLAG_NAME, sessionRemove,
+  pendingSetOffset, pendingTreeId, pendingVersion, PENDING_BYTES, fileSetSize, pendingChannelSequence, pendingSetChannelSequence, PENDING_FLAG_FILE_ID, PENDING_FLAG_NAME, sessionRemove,
   setNegotiatedDialect, SHARE_TYPE_PIPE, treeFind, treePut, treeRemove, treeShare, treeShareLength, treeShareType,
 } from "./state";
 
@@ -185,6 +186,9 @@ function parseRequest(header: usize, end: u32): void {
 
   const pending = pendingSlot();
   pendingInit(pending, messageId, 2, command, sessionId, treeId, contextTsSec(), contextTsNsec());
+  // 2.2.1.2: in the 3.x dialects a request's Status field contains
+  // ChannelSequence (2 bytes) and Reserved.
+  pendingSetChannelSequence(pending, load<u16>(header, 8));
   const body = SMB2_HEADER_BYTES;
   const fixed = header + body;
 
@@ -320,6 +324,7 @@ function parseWriteRequest(pending: usize, header: usize, end: u32, related: boo
   const file = requestFileId(pending, header, end, 16, related);
   if (file == 0) return;
   feedPipeRange(file, true, header, end, dataOffset, length);
+  transferFeed(file, true, load<u64>(fixed, 8), header, end, dataOffset, length);
 }
 
 // 2.2.31: CtlCode at 4, FileId at 8, InputOffset at 24, InputCount at 28.
@@ -388,6 +393,8 @@ function parseResponse(header: usize, end: u32): void {
 
   if (beginRecord(RecordType.SMB, true)) {
     writeCommonFields(command, status, messageId, sessionId, treeId, pending, responseFile);
+    fieldU64(SmbField.CREDIT_CHARGE, load<u16>(header, 6));
+    if (!orphaned && smb2Version() == 3) fieldU64(SmbField.CHANNEL_SEQUENCE, pendingChannelSequence(pending));
     writeCommandFields(command, pending, orphaned);
     if (!orphaned) fieldRtt(pending);
     endRecord();
@@ -396,6 +403,7 @@ function parseResponse(header: usize, end: u32): void {
   // State changes that the record above still needed the old state for.
   if (status == 0) {
     if (command == Command.CLOSE && responseFile != 0) {
+      if (responseHasFileSize) fileSetSize(responseFile, responseFileSize);
       closePipe(responseFile);
       fileRemove(responseFile);
     }
@@ -468,6 +476,7 @@ function readResponseFacts(header: usize, end: u32, command: u16, status: u32, s
       if (fits(end, body, 8)) {
         responseLength = load<u32>(fixed, 4);
         if (responseFile != 0) feedPipeRange(responseFile, false, header, end, <u32>load<u8>(fixed, 2), responseLength);
+        if (responseFile != 0 && !orphaned) transferFeed(responseFile, false, pendingOffset(pending), header, end, <u32>load<u8>(fixed, 2), responseLength);
       }
       break;
     case Command.WRITE:

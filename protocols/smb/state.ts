@@ -10,7 +10,8 @@
 //   3264    4224   files:    24 x 176  (FileId/FID -> name, pipe state slot)
 //   7488    6656   pending:  32 x 208  (MessageId/MID -> request facts)
 //   14144   16384  pipes:    4 x 4096  (DCE-RPC pipe states, protocols/dcerpc/pipe.ts)
-//   30528          end (<= APP_STATE_BYTES = 32768)
+//   30528   1408   objects:  8 x 176   (file objects being read or written, protocols/file/objects.ts)
+//   31936          end (<= APP_STATE_BYTES = 32768)
 //
 // Flow header:
 //   0  u8  resync flags: bit 0 client-to-server, bit 1 server-to-client
@@ -18,10 +19,20 @@
 //   2  u16 SMB2 DialectRevision from the NEGOTIATE response (0 = not seen)
 //   4  u32 use counter, stamped on entries for least-recently-used eviction
 //   8  u8[4] pipe slot owners: 1 while a file uses the slot
+//   16 file-data sink, client to server (24 bytes, below)
+//   40 file-data sink, server to client
+//
+// A file-data sink follows the file data of a READ or WRITE message that is
+// longer than the parse window (smb.ts), so those bytes are hashed too:
+//   0 u32 message bytes still to come | 4 u32 of which file data |
+//   8 u64 file offset of the next data byte | 16 u32 file object address |
+//   20 u32 low half of the file object's id (checked before each use)
 
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { DCERPC_PIPE_STATE_BYTES } from "../dcerpc/pipe";
 import { SmbAnomaly } from "./fields";
+import { FILE_OBJECT_BYTES } from "../file/objects";
+import { transferFinish } from "./transfer";
 
 @inline const HEADER_BYTES: usize = 64;
 @inline export const MAX_SESSIONS: u32 = 8;
@@ -33,14 +44,18 @@ import { SmbAnomaly } from "./fields";
 @inline export const MAX_PENDING: u32 = 32;
 @inline export const PENDING_BYTES: usize = 208;
 @inline export const MAX_PIPES: u32 = 4;
+// Files read or written at once in one flow; more are counted
+// (file.object_table_full) and get no `file` record.
+@inline export const MAX_FILE_OBJECTS: u32 = 8;
 
 @inline const SESSIONS_AT: usize = HEADER_BYTES;
 @inline const TREES_AT: usize = SESSIONS_AT + <usize>MAX_SESSIONS * SESSION_BYTES;
 @inline const FILES_AT: usize = TREES_AT + <usize>MAX_TREES * TREE_BYTES;
 @inline const PENDING_AT: usize = FILES_AT + <usize>MAX_FILES * FILE_BYTES;
 @inline const PIPES_AT: usize = PENDING_AT + <usize>MAX_PENDING * PENDING_BYTES;
+@inline const OBJECTS_AT: usize = PIPES_AT + <usize>MAX_PIPES * <usize>DCERPC_PIPE_STATE_BYTES;
 // One past the last byte used; smb.ts checks it against APP_STATE_BYTES.
-@inline export const SMB_STATE_END: usize = PIPES_AT + <usize>MAX_PIPES * <usize>DCERPC_PIPE_STATE_BYTES;
+@inline export const SMB_STATE_END: usize = OBJECTS_AT + <usize>MAX_FILE_OBJECTS * FILE_OBJECT_BYTES;
 
 // Text capacities in bytes of UTF-8.
 @inline export const USER_BYTES: u32 = 64;
@@ -179,7 +194,7 @@ export function treeShareLength(entry: usize): u32 { return load<u8>(entry, 14);
 //   0 FileId[16] (SMB1: FID in the first 2 bytes) | 16 u64 SessionId |
 //   24 u32 TreeId | 28 u8 used | 29 u8 pipe slot + 1 (0 = none) |
 //   30 u8 name length | 31 u8 flags | 32 u64 file size | 40 u32 use |
-//   48 name[128]
+//   44 u8 file object slot + 1 (0 = none) | 48 name[128]
 
 // The file is a named pipe.
 @inline export const FILE_FLAG_PIPE: u8 = 1;
@@ -188,6 +203,8 @@ export function treeShareLength(entry: usize): u32 { return load<u8>(entry, 14);
 @inline export const FILE_FLAG_TREE_UNKNOWN: u8 = 2;
 // The first pipe bytes were checked for DCE-RPC (peers.ts feedPipeData).
 @inline export const FILE_FLAG_FIRST_DATA_SEEN: u8 = 4;
+// The file's data found every file-object slot taken (counted once).
+@inline export const FILE_FLAG_NO_OBJECT: u8 = 8;
 
 export function fileFind(fileId: usize): usize {
   const base = flow + FILES_AT;
@@ -232,6 +249,7 @@ export function fileAt(index: u32): usize {
 }
 
 export function fileRemove(entry: usize): void {
+  transferFinish(entry);
   fileDetachPipe(entry);
   store<u8>(entry, 0, 28);
 }
@@ -249,6 +267,31 @@ export function fileFlags(entry: usize): u8 { return load<u8>(entry, 31); }
 export function fileName(entry: usize): usize { return entry + 48; }
 export function fileNameLength(entry: usize): u32 { return load<u8>(entry, 30); }
 export function fileSize(entry: usize): u64 { return load<u64>(entry, 32); }
+export function fileSetSize(entry: usize, size: u64): void { store<u64>(entry, size, 32); }
+
+// Returns the file object of the file, or 0.
+export function fileObjectOf(entry: usize): usize {
+  const slot = load<u8>(entry, 44);
+  return slot == 0 ? 0 : flow + OBJECTS_AT + <usize>(slot - 1) * FILE_OBJECT_BYTES;
+}
+
+// Takes a free file-object slot for the file. Returns its address, or 0 when
+// every slot is in use.
+export function fileObjectTake(entry: usize): usize {
+  for (let i: u32 = 0; i < MAX_FILE_OBJECTS; i++) {
+    const object = flow + OBJECTS_AT + <usize>i * FILE_OBJECT_BYTES;
+    if (load<u8>(object) == 0) {
+      store<u8>(entry, <u8>(i + 1), 44);
+      return object;
+    }
+  }
+  return 0;
+}
+
+export function fileObjectUnlink(entry: usize): void { store<u8>(entry, 0, 44); }
+
+// Returns the file-data sink of one direction (layout in the header comment).
+export function sinkOf(toServer: bool): usize { return flow + (toServer ? 16 : 40); }
 
 // Marks the file as a named pipe (decided late for midstream captures).
 export function fileMarkPipe(entry: usize): void {
@@ -298,7 +341,8 @@ function fileAttachPipe(entry: usize): void {
 //   20 u16 command | 22 u8 used | 23 u8 SMB version (1 or 2) |
 //   24 FileId[16] | 40 u32 ts_sec | 44 u32 ts_nsec | 48 u64 offset |
 //   56 u32 length | 60 u32 aux0 | 64 u32 aux1 | 68 u32 aux2 |
-//   72 u8 name length | 73 u8 flags | 76 u32 use | 80 name[128]
+//   72 u8 name length | 73 u8 flags | 74 u16 SMB 3.x ChannelSequence |
+//   76 u32 use | 80 name[128]
 //
 // aux0..aux2 hold command facts: CREATE disposition, options and desired
 // access; IOCTL control code; QUERY_INFO/SET_INFO info type and class;
@@ -375,6 +419,8 @@ export function pendingInit(entry: usize, messageId: u64, version: u8, command: 
 // Clears an entry used as a stand-in for a response without request.
 export function pendingClear(entry: usize): void { memory.fill(entry, 0, PENDING_BYTES); }
 export function pendingRelease(entry: usize): void { store<u8>(entry, 0, 22); }
+export function pendingChannelSequence(entry: usize): u16 { return load<u16>(entry, 74); }
+export function pendingSetChannelSequence(entry: usize, value: u16): void { store<u16>(entry, value, 74); }
 
 export function pendingMessageId(entry: usize): u64 { return load<u64>(entry); }
 export function pendingSessionId(entry: usize): u64 { return load<u64>(entry, 8); }

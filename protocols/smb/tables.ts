@@ -214,3 +214,60 @@ export function ctlCodeName(ctlCode: u32): string {
   }
   return "";
 }
+
+// SMB_COM_TRANSACTION2 subcommands, Setup[0] ([MS-CIFS] 2.2.6).
+export function trans2SubcommandName(subcommand: u32): string {
+  switch (subcommand) {
+    case 0x0000: return "TRANS2_OPEN2";
+    case 0x0001: return "TRANS2_FIND_FIRST2";
+    case 0x0002: return "TRANS2_FIND_NEXT2";
+    case 0x0003: return "TRANS2_QUERY_FS_INFORMATION";
+    case 0x0004: return "TRANS2_SET_FS_INFORMATION";
+    case 0x0005: return "TRANS2_QUERY_PATH_INFORMATION";
+    case 0x0006: return "TRANS2_SET_PATH_INFORMATION";
+    case 0x0007: return "TRANS2_QUERY_FILE_INFORMATION";
+    case 0x0008: return "TRANS2_SET_FILE_INFORMATION";
+    case 0x0009: return "TRANS2_FSCTL";
+    case 0x000a: return "TRANS2_IOCTL2";
+    case 0x000b: return "TRANS2_FIND_NOTIFY_FIRST";
+    case 0x000c: return "TRANS2_FIND_NOTIFY_NEXT";
+    case 0x000d: return "TRANS2_CREATE_DIRECTORY";
+    case 0x000e: return "TRANS2_SESSION_SETUP";
+    case 0x0010: return "TRANS2_GET_DFS_REFERRAL";
+    case 0x0011: return "TRANS2_REPORT_DFS_INCONSISTENCY";
+  }
+  return "";
+}
+
+// SMB_COM_NT_TRANSACT functions ([MS-CIFS] 2.2.7).
+export function ntTransactFunctionName(fn: u32): string {
+  switch (fn) {
+    case 0x0001: return "NT_TRANSACT_CREATE";
+    case 0x0002: return "NT_TRANSACT_IOCTL";
+    case 0x0003: return "NT_TRANSACT_SET_SECURITY_DESC";
+    case 0x0004: return "NT_TRANSACT_NOTIFY_CHANGE";
+    case 0x0005: return "NT_TRANSACT_RENAME";
+    case 0x0006: return "NT_TRANSACT_QUERY_SECURITY_DESC";
+    case 0x0007: return "NT_TRANSACT_QUERY_QUOTA";
+    case 0x0008: return "NT_TRANSACT_SET_QUOTA";
+  }
+  return "";
+}
+
+// SMB_COM_TRANSACTION subcommands on named pipes, Setup[0] ([MS-CIFS] 2.2.5).
+export function transSubcommandName(subcommand: u32): string {
+  switch (subcommand) {
+    case 0x0001: return "TRANS_SET_NMPIPE_STATE";
+    case 0x0011: return "TRANS_RAW_READ_NMPIPE";
+    case 0x0021: return "TRANS_QUERY_NMPIPE_STATE";
+    case 0x0022: return "TRANS_QUERY_NMPIPE_INFO";
+    case 0x0023: return "TRANS_PEEK_NMPIPE";
+    case 0x0026: return "TRANS_TRANSACT_NMPIPE";
+    case 0x0031: return "TRANS_RAW_WRITE_NMPIPE";
+    case 0x0036: return "TRANS_READ_NMPIPE";
+    case 0x0037: return "TRANS_WRITE_NMPIPE";
+    case 0x0053: return "TRANS_WAIT_NMPIPE";
+    case 0x0054: return "TRANS_CALL_NMPIPE";
+  }
+  return "";
+}

@@ -50,6 +50,12 @@ test("inventory of the plant sample", async () => {
   assert.is(dropped!.opens, 1);
   assert.is(dropped!.bytes_written, 6144);
   assert.is(dropped!.bytes_read, 0);
+  // The file record of the write adds the content type and hash.
+  const fileRecord = records.find((r) => r.type === "file" && r.name === "upd4te.exe");
+  assert.ok(fileRecord);
+  assert.is(dropped!.file_type, fileRecord!.file_type);
+  assert.is(dropped!.sha256, fileRecord!.sha256);
+  assert.match(String(dropped!.sha256), /^[0-9a-f]{64}$/);
   assert.not.ok(files.some((file) => file.path === "svcctl"), "named pipes are not files");
 });
 

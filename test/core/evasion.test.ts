@@ -54,8 +54,9 @@ function facts(records: CoreRecord[]): unknown[] {
 }
 
 // Records of the plain version: one per Modbus PDU, one per SMB2 exchange
-// (tree connect, create, write), one per DCE-RPC exchange (bind, request).
-const CASES = [["modbus", MODBUS, 502, 4], ["smb2", SMB, 445, 3], ["dcerpc", DCERPC, 135, 2]] as const;
+// (tree connect, create, write) plus the `file` record of the written file,
+// one per DCE-RPC exchange (bind, request).
+const CASES = [["modbus", MODBUS, 502, 4], ["smb2", SMB, 445, 4], ["dcerpc", DCERPC, 135, 2]] as const;
 
 for (const [name, messages, port, expected] of CASES) {
   test(`${name} in 1-byte segments`, async () => {

@@ -55,8 +55,12 @@ test("replay sample raises service and modbus alerts", async () => {
   const drop = alerts.find((a) => a.model === "it-admin-share-executable");
   assert.ok(drop, "no alert for the executable written to ADMIN$");
   assert.is(drop!.evidence.file, "upd4te.exe");
+  // The same source writes upd4te.exe to ADMIN$ and then creates the service.
+  const sequence = alerts.find((a) => a.model === "it-write-then-execute");
+  assert.ok(sequence, "no alert for the write followed by the service creation");
+  assert.match(String(sequence!.context.written_file), /ADMIN\$\\upd4te\.exe$/);
   assert.match(result.stderr, "125 packets");
-  assert.match(result.stderr, "alerts: 4");
+  assert.match(result.stderr, "alerts: 5");
 });
 
 test("replay ids equal across runs", async () => {

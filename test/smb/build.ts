@@ -34,6 +34,7 @@ export interface HeaderOptions {
   response?: boolean;
   related?: boolean;
   nextCommand?: number;
+  creditCharge?: number;
 }
 
 // SMB2 sync header (2.2.1.2).
@@ -42,7 +43,7 @@ export function header(o: HeaderOptions): number[] {
   if (o.response) flags |= 0x1;
   if (o.related) flags |= 0x4;
   return [
-    0xfe, 0x53, 0x4d, 0x42, ...le16(64), ...le16(1),
+    0xfe, 0x53, 0x4d, 0x42, ...le16(64), ...le16(o.creditCharge ?? 1),
     ...le32(o.status ?? 0),
     ...le16(o.command), ...le16(1),
     ...le32(flags), ...le32(o.nextCommand ?? 0),

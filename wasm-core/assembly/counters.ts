@@ -5,7 +5,8 @@
 // Ids are grouped in the same ranges as field ids (protocols/fields.ts):
 //   0-99 core (link, IP, TCP, UDP, flows, events), 100-199 Modbus,
 //   200-299 SMB, 300-399 DCE-RPC, 400-449 NTLMSSP, 450-499 Kerberos,
-//   500-599 models, 600-699 S7comm, 700-799 DNP3, 800-899 EtherNet/IP and CIP.
+//   500-599 models, 600-699 S7comm, 700-799 DNP3, 800-899 EtherNet/IP and CIP,
+//   1100-1149 file objects.
 // The host reads the names once through the `anomalyName` export.
 
 import { modbusAnomalyName } from "../../protocols/modbus/fields";
@@ -15,10 +16,11 @@ import { ntlmAnomalyName } from "../../protocols/ntlm/fields";
 import { kerberosAnomalyName } from "../../protocols/kerberos/fields";
 import { s7AnomalyName } from "../../protocols/s7comm/fields";
 import { enipAnomalyName } from "../../protocols/enip/fields";
+import { fileAnomalyName } from "../../protocols/file/fields";
 import { modelAnomalyName } from "./model-fields";
 import { dnp3AnomalyName } from "../../protocols/dnp3/fields";
 
-// Covers the ranges assigned up to 1149.
+// Covers the ranges assigned up to 1199.
 @inline export const ANOMALY_ID_LIMIT: u32 = 1200;
 
 // Core anomalies. The core's own layers add theirs here.
@@ -126,5 +128,6 @@ export function anomalyName(id: u16): string {
   if (id >= 600 && id < 700) return s7AnomalyName(id);
   if (id >= 800 && id < 900) return enipAnomalyName(id);
   if (id >= 700 && id < 800) return dnp3AnomalyName(id);
+  if (id >= 1100 && id < 1150) return fileAnomalyName(id);
   return "";
 }

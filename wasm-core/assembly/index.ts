@@ -14,6 +14,7 @@ import { initStreams, expireFlows, closeAllFlows, resumePaused } from "./tcp";
 import { initAppStates } from "./dispatch";
 import { PROBE_MAX_BYTES } from "./stream";
 import { SMB_PARSE_WINDOW_BYTES } from "../../protocols/smb/smb";
+import { initFileObjects, setFileDataRecords as setFileDataRecordsFlag } from "../../protocols/file/objects";
 
 export * from "./model-exports";
 
@@ -78,6 +79,7 @@ export function configure(
   initEvents(eventBufferBytes);
   initFlows(maxFlows);
   initAppStates(maxFlows, appStateSlots);
+  initFileObjects();
   initStreams(streamBufferBytes, reassemblyBytesTotal / streamBufferBytes);
   initFragments();
   return CONFIGURE_OK;
@@ -206,3 +208,7 @@ export function fieldIdLimit(): u32 { return FIELD_ID_LIMIT; }
 export function recordTypeLimit(): u32 { return <u32>RecordType.MAX + 1; }
 export function anomalyIdLimit(): u32 { return ANOMALY_ID_LIMIT; }
 export function counterIdLimit(): u32 { return CoreCounter.LIMIT; }
+
+// Turns file_data records on or off: with them, the bytes of every SMB file
+// object that is hashed also travel to the host, for `fieldsense extract`.
+export function setFileDataRecords(enabled: u32): void { setFileDataRecordsFlag(enabled != 0); }

@@ -19,7 +19,8 @@
 //      0 u32 model length in bytes, conditions included
 //      4 u16 record type the model watches (RecordType)
 //      6 u8  base score, 0-100
-//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING)
+//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING,
+//            SCORER_AFTER_FILE_WRITE)
 //      8 u8  learning factor in percent, 0-100: the score is scaled by it
 //            while the learning period runs or the scorer has no baseline
 //      9 u8  condition count
@@ -28,7 +29,8 @@
 //     12 u32 frequency count N, 0 when the model has no frequency
 //     16 u32 frequency window T in seconds
 //     20 u32 modbus_master: requests before a client is an established master
-//     24 u32 modbus_master: seconds of packet time those requests must span
+//     24 u32 modbus_master: seconds of packet time those requests must span;
+//            after_file_write: seconds the write may precede the record
 //     28 u16 x MAX_BY_FIELDS `by` field ids
 //     36 u16 `distinct` field id: the frequency counts distinct values of
 //            this field instead of matches (0: counts matches)
@@ -39,7 +41,11 @@
 //          3 u8  value count
 //          4 u32 condition length in bytes, values included
 //          8 values, each: u8 kind (VALUE_*) | u8 reserved | u16 length | bytes
-//            VALUE_INTEGER: 8 bytes, i64; VALUE_TEXT: UTF-8; VALUE_BOOL: 1 byte
+//            VALUE_INTEGER: 8 bytes, i64; VALUE_TEXT: UTF-8; VALUE_BOOL: 1 byte;
+//            VALUE_ADDRESS: 18 bytes, u8 IP version (4 or 6), u8 prefix
+//            length in bits, 16 address bytes (IPv4 in the first 4).
+//        The field ids FIELD_ID_SRC and FIELD_ID_DST test the record's
+//        originator and responder address with equals, in, not_in or exists.
 //
 // A model fires when every condition holds for at least one value of its
 // field (a field may repeat in a record), the scorer does not suppress it and
@@ -68,6 +74,7 @@ import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
 import { Dnp3Field } from "../../protocols/dnp3/fields";
 import { SmbField } from "../../protocols/smb/fields";
+import { findFileWrite, noteFileRecord, resetFileWrites, writeFileWriteFields } from "./sequence";
 
 @inline export const TABLE_MAGIC: u32 = 0x544d5346;
 // Version 2 added the beaconing scorer and the learning factor's use for the
@@ -87,6 +94,9 @@ import { SmbField } from "../../protocols/smb/fields";
 @inline export const SCORER_NONE: u8 = 0;
 @inline export const SCORER_MODBUS_MASTER: u8 = 1;
 @inline export const SCORER_BEACONING: u8 = 2;
+// Fires only after an executable written to an admin share of the same host
+// by the same source (sequence.ts).
+@inline export const SCORER_AFTER_FILE_WRITE: u8 = 3;
 
 // Beaconing scorer: the pair plus service needs at least this many earlier
 // occurrences, and this periodicity (scorer-periodicity.ts), before it fires.
@@ -105,10 +115,18 @@ import { SmbField } from "../../protocols/smb/fields";
 @inline export const OP_BITS_ANY: u8 = 5;  // one integer mask: any bit set
 @inline export const OP_BITS_ALL: u8 = 6;  // one integer mask: every bit set
 @inline export const OP_EXISTS: u8 = 7;    // no value
+@inline export const OP_NOT_IN: u8 = 8;    // zero or more values: the value equals none of them
+@inline export const OP_ENDS_WITH: u8 = 9; // one or more texts, ASCII case-insensitive
+
+// Condition field ids that name the record's addresses rather than a field.
+@inline export const FIELD_ID_SRC: u16 = 0xfff0;
+@inline export const FIELD_ID_DST: u16 = 0xfff1;
 
 @inline export const VALUE_INTEGER: u8 = 1;
 @inline export const VALUE_TEXT: u8 = 2;
 @inline export const VALUE_BOOL: u8 = 3;
+@inline export const VALUE_ADDRESS: u8 = 4;
+@inline const ADDRESS_VALUE_BYTES: u32 = 18;
 
 // Results of installModelTable. The host turns them into messages.
 @inline export const LOAD_TOO_LARGE: i32 = -1;
@@ -136,6 +154,7 @@ export function installedModelCount(): u32 { return modelCount; }
 function checkValue(kind: u8, length: u32): bool {
   if (kind == VALUE_INTEGER) return length == 8;
   if (kind == VALUE_BOOL) return length == 1;
+  if (kind == VALUE_ADDRESS) return length == ADDRESS_VALUE_BYTES;
   return kind == VALUE_TEXT;
 }
 
@@ -147,11 +166,12 @@ function checkCondition(p: usize, available: u32): i32 {
   const values = <u32>load<u8>(p, 3);
   const length = load<u32>(p, 4);
   if (length < CONDITION_HEADER_BYTES || length > available) return LOAD_CONDITION_TRUNCATED;
-  if (op < OP_EQUALS || op > OP_EXISTS) return LOAD_BAD_OPERATOR;
+  if (op < OP_EQUALS || op > OP_ENDS_WITH) return LOAD_BAD_OPERATOR;
 
   let at: u32 = CONDITION_HEADER_BYTES;
   let integers: u32 = 0;
   let texts: u32 = 0;
+  let addresses: u32 = 0;
   for (let i: u32 = 0; i < values; i++) {
     if (length - at < VALUE_HEADER_BYTES) return LOAD_CONDITION_TRUNCATED;
     const kind = load<u8>(p + <usize>at);
@@ -160,6 +180,12 @@ function checkCondition(p: usize, available: u32): i32 {
     if (!checkValue(kind, valueLength)) return LOAD_BAD_VALUE;
     if (kind == VALUE_INTEGER) integers++;
     if (kind == VALUE_TEXT) texts++;
+    if (kind == VALUE_ADDRESS) {
+      const version = load<u8>(p + <usize>at + VALUE_HEADER_BYTES);
+      const prefix = <u32>load<u8>(p + <usize>at + VALUE_HEADER_BYTES, 1);
+      if (!(version == 4 && prefix <= 32) && !(version == 6 && prefix <= 128)) return LOAD_BAD_VALUE;
+      addresses++;
+    }
     at += VALUE_HEADER_BYTES + valueLength;
   }
   if (at != length) return LOAD_CONDITION_TRUNCATED;
@@ -170,6 +196,16 @@ function checkCondition(p: usize, available: u32): i32 {
   if (op == OP_CONTAINS && (values == 0 || texts != values)) return LOAD_BAD_VALUE;
   if ((op == OP_BITS_ANY || op == OP_BITS_ALL) && (values != 1 || integers != 1)) return LOAD_BAD_VALUE;
   if (op == OP_EXISTS && values != 0) return LOAD_BAD_VALUE;
+  if (op == OP_ENDS_WITH && (values == 0 || texts != values)) return LOAD_BAD_VALUE;
+  // Address values only on the address ids, and those take only equals,
+  // in, not_in and exists with address values.
+  const id = load<u16>(p);
+  if (id == FIELD_ID_SRC || id == FIELD_ID_DST) {
+    if (addresses != values) return LOAD_BAD_VALUE;
+    if (op != OP_EQUALS && op != OP_IN && op != OP_NOT_IN && op != OP_EXISTS) return LOAD_BAD_OPERATOR;
+  } else if (addresses != 0) {
+    return LOAD_BAD_VALUE;
+  }
   return <i32>length;
 }
 
@@ -185,7 +221,7 @@ function checkModel(p: usize, available: u32): i32 {
   const byFields = <u32>load<u8>(p, 11);
   const frequencyCount = load<u32>(p, 12);
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
-  if (scorer != SCORER_NONE && scorer != SCORER_MODBUS_MASTER && scorer != SCORER_BEACONING) return LOAD_BAD_MODEL_HEADER;
+  if (scorer > SCORER_AFTER_FILE_WRITE) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 36) != 0 && frequencyCount == 0) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
@@ -231,6 +267,7 @@ export function installModelTable(ptr: usize, length: u32): i32 {
   modelCount = count;
   unitIdFieldId = load<u16>(tableBase, 12);
   resetModelBaselines();
+  resetFileWrites();
   return <i32>count;
 }
 
@@ -309,6 +346,17 @@ function textContains(type: u8, value: usize, length: u32, text: usize, textByte
   return false;
 }
 
+// ASCII case-insensitive suffix test.
+function textEndsWith(type: u8, value: usize, length: u32, text: usize, textBytes: u32): bool {
+  const haystack = textLength(type, length);
+  if (textBytes > haystack) return false;
+  const start = haystack - textBytes;
+  for (let j: u32 = 0; j < textBytes; j++) {
+    if (lowerAscii(textAt(type, value, start + j)) != lowerAscii(<u32>load<u8>(text + <usize>j))) return false;
+  }
+  return true;
+}
+
 function valueEquals(type: u8, value: usize, length: u32, kind: u8, operand: usize, operandLength: u32): bool {
   if (kind == VALUE_TEXT) {
     if (type != ValueType.STR && type != ValueType.BYTES) return false;
@@ -340,24 +388,59 @@ function conditionHolds(condition: usize, field: usize): bool {
     return numberValue >= first && numberValue <= load<i64>(second);
   }
 
+  const isText = type == ValueType.STR || type == ValueType.BYTES;
   for (let i: u32 = 0; i < values; i++) {
     const kind = load<u8>(operand);
     const operandLength = <u32>load<u16>(operand, 2);
     const bytes = operand + VALUE_HEADER_BYTES;
     if (op == OP_CONTAINS) {
-      if ((type == ValueType.STR || type == ValueType.BYTES) &&
-          textContains(type, value, length, bytes, operandLength)) return true;
+      if (isText && textContains(type, value, length, bytes, operandLength)) return true;
+    } else if (op == OP_ENDS_WITH) {
+      if (isText && textEndsWith(type, value, length, bytes, operandLength)) return true;
     } else if (valueEquals(type, value, length, kind, bytes, operandLength)) {
-      return true;
+      return op != OP_NOT_IN;
     }
     operand = bytes + <usize>operandLength;
   }
-  return false;
+  return op == OP_NOT_IN;
+}
+
+// True when the record's address at `address` (16 bytes, IPv4 in the first
+// 4) of IP version `version` lies in the prefix of the VALUE_ADDRESS at `value`.
+function addressInPrefix(version: u8, address: usize, value: usize): bool {
+  if (load<u8>(value) != version) return false;
+  let bits = <u32>load<u8>(value, 1);
+  const prefix = value + 2;
+  let i: u32 = 0;
+  while (bits >= 8) {
+    if (load<u8>(address + <usize>i) != load<u8>(prefix + <usize>i)) return false;
+    bits -= 8;
+    i++;
+  }
+  if (bits == 0) return true;
+  const mask = <u8>((<u32>0xff) << (8 - bits));
+  return (load<u8>(address + <usize>i) & mask) == (load<u8>(prefix + <usize>i) & mask);
+}
+
+// Tests the record's originator (FIELD_ID_SRC) or responder address.
+function addressConditionHolds(record: usize, condition: usize): bool {
+  const op = load<u8>(condition, 2);
+  if (op == OP_EXISTS) return true;
+  const version = load<u8>(record, 20);
+  const address = record + (load<u16>(condition) == FIELD_ID_SRC ? 28 : 44);
+  const values = <u32>load<u8>(condition, 3);
+  let operand = condition + CONDITION_HEADER_BYTES;
+  for (let i: u32 = 0; i < values; i++) {
+    if (addressInPrefix(version, address, operand + VALUE_HEADER_BYTES)) return op != OP_NOT_IN;
+    operand += VALUE_HEADER_BYTES + <usize>load<u16>(operand, 2);
+  }
+  return op == OP_NOT_IN;
 }
 
 // True when some value of the condition's field in `record` satisfies it.
 function conditionMatches(record: usize, condition: usize): bool {
   const id = load<u16>(condition);
+  if (id == FIELD_ID_SRC || id == FIELD_ID_DST) return addressConditionHolds(record, condition);
   const end = record + <usize>load<u32>(record);
   let p = record + RECORD_HEADER_BYTES;
   while (p + FIELD_HEADER_BYTES <= end) {
@@ -501,6 +584,10 @@ function hashField(hash: u64, record: usize, id: u16): u64 {
   return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
 }
 
+// The admin-share write an after_file_write model found for the alert being
+// written, or 0.
+let alertFileWrite: usize = 0;
+
 function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, pair: usize): void {
   const serverToClient = (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) != 0;
   const alert = eventBufferBase() + <usize>eventBufferUsed();
@@ -515,6 +602,7 @@ function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, p
 
   fieldU64(ModelField.MODEL_INDEX, modelIndex);
   writeScoreFields(base, service, pair, load<u32>(record, 8));
+  if (alertFileWrite != 0) writeFileWriteFields(alertFileWrite);
   copyEvidence(record);
   endRecord();
 }
@@ -581,6 +669,7 @@ export function evaluateModels(record: usize): void {
   // link address in place of the unit id.
   const masterRequest = modbusRequest || type == RecordType.DNP3 && isModbusRequest(record);
   if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, masterRequest, device, client);
+  if (type == RecordType.FILE) noteFileRecord(record);
 
   let roleOfOriginator: u8 = 0;
   let roleOfResponder: u8 = 0;
@@ -614,6 +703,7 @@ function evaluateInstalled(
     const learningPercent = <u32>load<u8>(model, 8);
     let scorerFactor: u8 = 0;
     let scorerPoints: i32 = 0;
+    alertFileWrite = 0;
     const scorer = load<u8>(model, 7);
     if (scorer == SCORER_MODBUS_MASTER) {
       // Only requests have a client to judge; the scorer never fires on others.
@@ -629,6 +719,9 @@ function evaluateInstalled(
       if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
       scorerFactor = Factor.BEACONING;
       markAlerted(serviceEntry);
+    } else if (scorer == SCORER_AFTER_FILE_WRITE) {
+      alertFileWrite = findFileWrite(record, tsSec, load<u32>(model, 24));
+      if (alertFileWrite == 0) continue;
     }
 
     const frequencyCount = load<u32>(model, 12);

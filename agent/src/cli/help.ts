@@ -17,7 +17,7 @@ Commands:
   status           show what the running agent is doing (capture, drops, broker)
   alerts           list the running agent's alerts, or follow new ones
   assets           list hosts, ports, protocols and Modbus devices seen
-  extract          list files seen in SMB traffic
+  extract          write files carried by SMB in captures, or list those the agent saw
   pcap             write the packets of an alert, flow, host or time range
                    from the packet ring to a pcapng file
   config check F   validate an agent configuration file
@@ -210,14 +210,28 @@ ${SOCKET_HELP}
   -h, --help       show this help
 `;
 
-export const EXTRACT_HELP = `Usage: fieldsense extract [--json] [--socket PATH]
+export const EXTRACT_HELP = `Usage: fieldsense extract CAPTURE... --out DIR [--force] [--max-bytes N] [--json]
+       fieldsense extract [--json] [--socket PATH]
 
-Lists the files the running agent has seen opened, read or written over SMB
-(not named pipes): server, share, path, client, size, bytes read and written.
-The agent keeps protocol records, not file contents, so the list says which
-files moved; it does not write their bytes.
+With capture files (pcap or pcapng): writes every file read or written over
+SMB in them to DIR, named after the file's last path component (characters
+other than letters, digits, '.', '_' and '-' become '_'), and DIR/index.json
+listing each file: path, share, sha256, size, type, direction, account, flow.
+A file is written only when every byte was seen and its content matches the
+SHA-256 the core computed; the index says why another was not. Existing
+files are never replaced without --force.
+
+Without capture files: lists the files the running agent has seen opened,
+read or written over SMB (not named pipes): server, share, path, client,
+size, bytes read and written, content type and SHA-256 (when every byte
+was seen). The agent keeps protocol records, not file contents, so that
+list does not include their bytes.
 
 Options:
+  --out DIR        folder to write the files and index.json to (created if missing)
+  --force          replace files of the same name in DIR
+  --max-bytes N    bytes of file content held on disk at once for files not
+                   yet closed (default 1073741824); files past it are skipped
   --json           print the files as a JSON array
 ${SOCKET_HELP}
   -h, --help       show this help

@@ -129,12 +129,21 @@ export async function assetsCommand(argv: string[], output: Output): Promise<num
 }
 
 export async function extractCommand(argv: string[], output: Output): Promise<number> {
-  const { values, positionals } = parseCommand("extract", argv, SOCKET_OPTIONS);
+  const { values, positionals } = parseCommand("extract", argv, {
+    ...SOCKET_OPTIONS, out: { type: "string" }, force: { type: "boolean" }, "max-bytes": { type: "string" },
+  });
   if (values.help) {
     output.stdout(EXTRACT_HELP);
     return 0;
   }
-  noPositionals("extract", positionals);
+  // With capture files: write the files they carry. Without: ask the agent.
+  if (positionals.length > 0) {
+    const { extractFiles, parseExtract } = await import("./extract.js");
+    return extractFiles(parseExtract(values, positionals), output);
+  }
+  if (values.out !== undefined || values.force !== undefined || values["max-bytes"] !== undefined) {
+    throw new UsageError('--out, --force and --max-bytes need capture files: "fieldsense extract CAPTURE... --out DIR"');
+  }
   const result = await getJson<{ files: SeenFile[]; dropped: number }>(socketFrom(values), "/v1/files");
   if (values.json) {
     output.stdout(JSON.stringify(result.files, null, 2) + "\n");
@@ -149,9 +158,11 @@ export async function extractCommand(argv: string[], output: Output): Promise<nu
     String(file.bytes_read),
     String(file.bytes_written),
     String(file.opens),
+    file.file_type ?? "-",
+    file.sha256 ?? "-",
     file.first_seen,
   ]);
-  output.stdout(table(["server", "share", "path", "client", "size (B)", "read (B)", "written (B)", "opens", "first seen"], rows, useColour(output.stdoutIsTTY)));
+  output.stdout(table(["server", "share", "path", "client", "size (B)", "read (B)", "written (B)", "opens", "type", "sha256", "first seen"], rows, useColour(output.stdoutIsTTY)));
   return 0;
 }
 

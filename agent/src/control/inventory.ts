@@ -33,6 +33,10 @@ export interface SeenFile {
   bytes_read: number;
   bytes_written: number;
   opens: number;
+  // From the last `file` record of the file: SHA-256 when every byte was
+  // seen, and the content type from its first bytes.
+  sha256?: string;
+  file_type?: string;
 }
 
 // Peers kept per asset, so that a scanner cannot grow one entry without bound.
@@ -107,6 +111,18 @@ export class Inventory {
     if (clientAsset && clientAsset.peers.length < MAX_PEERS_PER_ASSET) addSorted(clientAsset.peers, server.ip);
     if (record.type === "modbus") this.addModbus(record, serverAsset, clientAsset);
     if (record.type === "smb") this.addSmb(record, client.ip, server.ip);
+    if (record.type === "file" && record.chunk !== true) this.addFileObject(record, server.ip);
+  }
+
+  // Adds the hash and type of a `file` record to the file its SMB records
+  // listed (same server, share and name).
+  private addFileObject(record: RecordJson, server: string): void {
+    if (typeof record.name !== "string") return;
+    const share = typeof record.share === "string" ? record.share : "";
+    const file = this.files.get(`${server}|${share}|${record.name}`);
+    if (!file) return;
+    if (typeof record.sha256 === "string") file.sha256 = record.sha256;
+    if (typeof record.file_type === "string") file.file_type = record.file_type;
   }
 
   private addModbus(record: RecordJson, device: Asset | undefined, master: Asset | undefined): void {

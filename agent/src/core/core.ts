@@ -82,6 +82,9 @@ const STATE_POOL_ENTRY_BYTES = 4;
 const STREAM_BUFFER_OVERHEAD_BYTES = 136;
 const DEFRAGMENT_BYTES = 32 * 65992;
 const MODBUS_EXTENSION_BYTES = 2048 * (60 * 24 + 4);
+// Head buffers for scheduled-task files: FILE_HEAD_SLOTS (protocols/file/objects.ts)
+// x FILE_HEAD_BYTES (protocols/file/task.ts), plus one owner byte per slot.
+const FILE_HEAD_POOL_BYTES = 16 * 4096 + 16;
 const BASELINE_HISTORY_ENTRY_BYTES = 224;
 // DEFAULT_HISTORY_ENTRIES in agent/src/core/models.ts.
 const DEFAULT_BASELINE_HISTORY_ENTRIES = 32768;
@@ -149,6 +152,7 @@ interface CoreExports {
   counterIdLimit(): number;
   eventsClosedLength(): number;
   currentRecordOffset(): number;
+  setFileDataRecords(enabled: number): void;
   [name: string]: unknown;
 }
 
@@ -204,7 +208,7 @@ export function estimateCoreBytes(l: Required<CoreLimits>, historyEntries = DEFA
   const streamBuffers = Math.floor(l.reassemblyBytesTotal / l.streamBufferBytes) * (l.streamBufferBytes + STREAM_BUFFER_OVERHEAD_BYTES + 4);
   const models = historyEntries * BASELINE_HISTORY_ENTRY_BYTES + BASELINE_FIXED_BYTES + MODEL_TABLE_BYTES;
   return flowTable + appStates + streamBuffers + l.eventBufferBytes + SCRATCH_BYTES + DEFRAGMENT_BYTES +
-    MODBUS_EXTENSION_BYTES + models + 2 ** 20;
+    MODBUS_EXTENSION_BYTES + FILE_HEAD_POOL_BYTES + models + 2 ** 20;
 }
 
 export interface CoreLoadOptions {
@@ -287,6 +291,7 @@ export class Core {
   private draining = false;
   // Record types left undecoded (setRecordFilter).
   private recordFilter: RecordFilter | undefined;
+  private fileDataRecords = false;
 
   private constructor(private readonly module: WebAssembly.Module, exports: CoreExports,
     readonly limits: Required<CoreLimits>, private readonly logger: Logger) {
@@ -543,6 +548,7 @@ export class Core {
     this.scratch = this.exports.scratchPtr();
     this.scratchBytes = this.exports.scratchCapacity();
     for (const [name, bytes] of this.replayCalls) this.callWithScratch(name, bytes);
+    if (this.fileDataRecords) this.exports.setFileDataRecords(1);
     let restored = false;
     const snapshot = this.snapshotProvider?.();
     if (snapshot && this.snapshotRestorer) {
@@ -624,6 +630,14 @@ export class Core {
 
   // Counters and anomalies, non-zero entries only, by name, summed over the
   // instances that trapped. `core.restarts` counts the restarts.
+  // Turns `file` records with `chunk: true` on or off: they carry the bytes
+  // of every SMB file the core hashes (object_id, offset, data), for
+  // `fieldsense extract`. Off by default, because they multiply the records.
+  setFileDataRecords(enabled: boolean): void {
+    this.fileDataRecords = enabled;
+    this.exports.setFileDataRecords(enabled ? 1 : 0);
+  }
+
   stats(): CoreStats {
     const { counters, anomalies } = this.instanceStats();
     for (const [name, value] of Object.entries(this.carriedCounters)) counters[name] = (counters[name] ?? 0) + value;

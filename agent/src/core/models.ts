@@ -19,6 +19,7 @@
 //     bytes (integer: i64; text: UTF-8; bool: 1 byte)
 
 import { readFileSync, readdirSync, existsSync, statSync, watch, type FSWatcher } from "node:fs";
+import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from "yaml";
@@ -78,8 +79,7 @@ const FIELD_ID_LIMIT = 1200;
 // Field ids each record type owns besides the common ones (0-99).
 const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
   modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449], kerberos: [450, 499],
-  s7comm: [600, 699], enip: [800, 899], conn: [1150, 1199],
-  dnp3: [700, 799],
+  s7comm: [600, 699], dnp3: [700, 799], enip: [800, 899], file: [1100, 1149], conn: [1150, 1199],
 };
 
 // Field name -> ids, as the core names them.
@@ -140,12 +140,20 @@ const MAX_BY_FIELDS = 4;
 // Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
 const MAX_TEXT_VALUE_BYTES = 1024;
 
-const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, dnp3: 7, enip: 8, conn: 16 };
-const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
-const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
+const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, dnp3: 7, enip: 8, file: 15, conn: 16 };
+const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2, after_file_write: 3 };
+// Default window of the after_file_write scorer: the write may precede the
+// execution by up to 10 minutes.
+export const DEFAULT_WRITE_WINDOW_SECONDS = 600;
+const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7, not_in: 8, ends_with: 9 };
 const VALUE_INTEGER = 1;
 const VALUE_TEXT = 2;
 const VALUE_BOOL = 3;
+const VALUE_ADDRESS = 4;
+// Condition fields that test the record's addresses (FIELD_ID_SRC and
+// FIELD_ID_DST in wasm-core/assembly/models.ts), and their operators.
+const ADDRESS_FIELDS: Record<string, number> = { src: 0xfff0, dst: 0xfff1 };
+const ADDRESS_OPERATORS = new Set(["equals", "in", "not_in", "exists"]);
 const BY_FLAGS: Record<string, number> = { src: 1, dst: 2, src_port: 4, dst_port: 8 };
 
 // Defaults of the modbus_master scorer.
@@ -179,6 +187,8 @@ export interface ConditionSpec {
   bits_any?: number;
   bits_all?: number;
   exists?: true;
+  not_in?: Scalar[];
+  ends_with?: string | string[];
 }
 interface ModelSpec {
   id: string;
@@ -192,7 +202,7 @@ interface ModelSpec {
   scorer?: ScorerSpec;
 }
 export interface FrequencySpec { count: number; within: number; by?: string[]; rule?: string; distinct?: string }
-export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number }
+export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number; window_seconds?: number }
 
 // A parsed model with what is needed to point errors at its lines.
 export interface LoadedModel {
@@ -309,6 +319,7 @@ function checkConditions(file: string, document: Document, lines: LineCounter, s
     const numbers: [string, unknown][] = [
       ["equals", c.equals], ["bits_any", c.bits_any], ["bits_all", c.bits_all],
       ["range", c.range?.min], ["range", c.range?.max], ...(c.in ?? []).map((v): [string, unknown] => ["in", v]),
+      ...(c.not_in ?? []).map((v): [string, unknown] => ["not_in", v]),
     ];
     for (const [key, v] of numbers) {
       if (typeof v === "number" && !Number.isSafeInteger(v)) {
@@ -420,7 +431,7 @@ function schemaError(file: string, document: Document, lines: LineCounter, error
       const shown = JSON.stringify(error.data);
       let expected = error.message ?? "does not match the model schema";
       if (error.keyword === "enum") expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
-      if (error.keyword === "oneOf" && lastKey === "contains") expected = "must be a non-empty text or a list of non-empty texts";
+      if (error.keyword === "oneOf" && (lastKey === "contains" || lastKey === "ends_with")) expected = "must be a non-empty text or a list of non-empty texts";
       if (error.keyword === "pattern" && path[0] === "mitre") expected = "must be an ATT&CK technique id such as T1053.005 or T0855";
       return new ModelError("model.value_invalid", `${file} line ${line}: ${where} is ${shown}, but it ${expected}`, file, line, lastKey);
     }
@@ -642,7 +653,8 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   w.u32(frequency?.count ?? 0);
   w.u32(frequency?.within ?? 0);
   w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
-  w.u32(scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
+  // The same header word contains the after_file_write window.
+  w.u32(scorer?.name === "after_file_write" ? scorer.window_seconds ?? DEFAULT_WRITE_WINDOW_SECONDS : scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
   for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
   w.u16(frequency?.distinct ? resolveField(model, ["frequency", "distinct"], frequency.distinct, fieldId) : 0);
   w.u16(0);
@@ -652,11 +664,17 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
 }
 
 function compileCondition(w: TableWriter, model: LoadedModel, index: number, c: ConditionSpec, fieldId: FieldResolver): void {
-  const id = resolveField(model, ["conditions", index, "field"], c.field, fieldId);
   const operator = Object.keys(OPERATORS).find((k) => k in c) as string;
+  if (ADDRESS_FIELDS[c.field] !== undefined) {
+    compileAddressCondition(w, model, index, c, operator);
+    return;
+  }
+  const id = resolveField(model, ["conditions", index, "field"], c.field, fieldId);
   let values: Scalar[] = [];
   if (c.equals !== undefined) values = [c.equals];
   else if (c.in !== undefined) values = c.in;
+  else if (c.not_in !== undefined) values = c.not_in;
+  else if (c.ends_with !== undefined) values = typeof c.ends_with === "string" ? [c.ends_with] : c.ends_with;
   else if (c.range !== undefined) values = [c.range.min, c.range.max];
   else if (c.contains !== undefined) values = typeof c.contains === "string" ? [c.contains] : c.contains;
   else if (c.bits_any !== undefined) values = [c.bits_any];
@@ -681,4 +699,68 @@ function compileCondition(w: TableWriter, model: LoadedModel, index: number, c: 
     }
   }
   w.patchU32(start + 4, w.length - start);
+}
+
+// Compiles a condition on `src` or `dst`: each value is an IPv4 or IPv6
+// address, or a prefix in CIDR notation ("10.1.0.0/16", "fd00::/8").
+function compileAddressCondition(w: TableWriter, model: LoadedModel, index: number, c: ConditionSpec, operator: string): void {
+  if (!ADDRESS_OPERATORS.has(operator)) {
+    throw errorAt(model, ["conditions", index, operator], "model.condition_invalid", `conditions[${index}] tests the ${c.field} address with ${operator}; addresses take equals, in, not_in or exists`, operator);
+  }
+  let values: Scalar[] = [];
+  if (c.equals !== undefined) values = [c.equals];
+  else if (c.in !== undefined) values = c.in;
+  else if (c.not_in !== undefined) values = c.not_in;
+  const start = w.length;
+  w.u16(ADDRESS_FIELDS[c.field]);
+  w.u8(OPERATORS[operator]);
+  w.u8(values.length);
+  w.u32(0); // condition length, patched below
+  values.forEach((value) => {
+    const parsed = typeof value === "string" ? parseAddressPrefix(value) : undefined;
+    if (!parsed) {
+      throw errorAt(model, ["conditions", index, operator], "model.value_invalid", `conditions[${index}].${operator} value ${JSON.stringify(value)} is not an IP address or prefix; write "192.0.2.10", "10.1.0.0/16" or "fd00::/8"`, operator);
+    }
+    w.u8(VALUE_ADDRESS); w.u8(0); w.u16(18);
+    w.u8(parsed.version); w.u8(parsed.prefix); w.raw(parsed.bytes);
+  });
+  w.patchU32(start + 4, w.length - start);
+}
+
+// Parses "a.b.c.d", an IPv6 address, either with "/bits". Returns the
+// version, the prefix length (the full width without "/") and 16 bytes with
+// IPv4 in the first 4, as the core's records store addresses.
+export function parseAddressPrefix(text: string): { version: 4 | 6; prefix: number; bytes: Uint8Array } | undefined {
+  const [address, bits, ...rest] = text.trim().split("/");
+  if (rest.length > 0) return undefined;
+  const found = isIP(address);
+  if (found === 0) return undefined;
+  const version = found === 4 ? 4 : 6;
+  const width = version === 4 ? 32 : 128;
+  const prefix = bits === undefined ? width : /^[0-9]{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (!(prefix >= 0 && prefix <= width)) return undefined;
+
+  const bytes = new Uint8Array(16);
+  if (version === 4) {
+    address.split(".").forEach((part, i) => { bytes[i] = Number(part); });
+    return { version, prefix, bytes };
+  }
+
+  // Expand "::" and a trailing dotted IPv4 part into eight 16-bit groups.
+  let groups = address;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(groups);
+  if (dotted) {
+    const v4 = dotted[1].split(".").map(Number);
+    groups = groups.slice(0, -dotted[1].length) + `${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
+  }
+  const [head, tail] = groups.split("::");
+  const headParts = head === "" ? [] : head.split(":");
+  const tailParts = tail === undefined || tail === "" ? [] : tail.split(":");
+  const parts = tail === undefined ? headParts : [...headParts, ...Array(8 - headParts.length - tailParts.length).fill("0"), ...tailParts];
+  parts.forEach((part, i) => {
+    const value = parseInt(part, 16);
+    bytes[i * 2] = value >> 8;
+    bytes[i * 2 + 1] = value & 0xff;
+  });
+  return { version, prefix, bytes };
 }

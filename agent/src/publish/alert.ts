@@ -149,6 +149,9 @@ export interface BaselineContext {
   median_interval_s?: number;
   periodicity?: number;
   pair_seen_before?: boolean;
+  // after_file_write models: the file written to an admin share before.
+  written_file?: string;
+  written_file_sha256?: string;
   routine: boolean;
   // The baseline context in one sentence, such as "seen daily at about
   // 06:00 UTC on 30 days between these hosts since 2026-01-01".
@@ -211,7 +214,10 @@ export function explainAlert(record: CoreRecord, model: ModelInfo): AlertExplana
   const interval = numberOf(f.median_interval);
   if (interval !== undefined) context.median_interval_s = interval;
   if (typeof f.pair_seen_before === "boolean") context.pair_seen_before = f.pair_seen_before;
+  if (typeof f.written_file === "string") context.written_file = f.written_file;
+  if (typeof f.written_file_sha256 === "string") context.written_file_sha256 = f.written_file_sha256;
   context.summary = contextSummary(context);
+  if (context.written_file) context.summary += `; it follows the write of ${context.written_file} by the same source`;
 
   const ids = numbers(f.factor);
   const points = numbers(f.factor_points);

@@ -78,6 +78,11 @@ export function isForwardedRecord(record: RecordJson): boolean {
       return record.pdu_type === "request";
     case "ntlm":
       return record.message_type === 3 || record.message === "AUTHENTICATE";
+    case "file":
+      // One record per file moved (path, size, SHA-256, task command); the
+      // file_data records that carry content for `fieldsense extract` stay
+      // on the gateway.
+      return record.chunk !== true;
     case "kerberos":
       // Every exchange names an account, and a failed one is what a
       // password-guessing burst is made of.
