@@ -5,6 +5,7 @@ import { installModelTable, installedModelCount } from "./models";
 import { resetAllBaselines } from "./baseline";
 import { configureHistory, setLearningSeconds, resetHistory } from "./baseline-history";
 import { snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd } from "./baseline-snapshot";
+import { installProfileTable, installedProfileDevices } from "./scorer-profile";
 import { scratchPtr, scratchCapacity } from "./index";
 
 // Installs the model table the host copied into the scratch region (`length`
@@ -14,6 +15,19 @@ import { scratchPtr, scratchCapacity } from "./index";
 export function loadModels(length: u32): i32 {
   if (length > scratchCapacity()) return -1;
   return installModelTable(scratchPtr(), length);
+}
+
+// Installs the firmware-profile table the host copied into the scratch region
+// (`length` bytes, laid out as documented in scorer-profile.ts). Returns the
+// number of devices, or a negative PROFILE_LOAD_* code; the previous table
+// then stays installed.
+export function loadProfiles(length: u32): i32 {
+  if (length > scratchCapacity()) return -1;
+  return installProfileTable(scratchPtr(), length);
+}
+
+export function profileDeviceCount(): u32 {
+  return installedProfileDevices();
 }
 
 export function modelCount(): u32 {

@@ -58,6 +58,7 @@ export namespace Factor {
   @inline export const LEARNING_PERIOD: u8 = 7;  // baselines are still learning
   @inline export const NO_MASTER_YET: u8 = 8;    // modbus_master: the device has no established master
   @inline export const BEACONING: u8 = 9;        // beaconing scorer: regular outbound occurrences
+  @inline export const PROFILE: u8 = 10;         // a profile scorer found the request outside the device's firmware profile
 }
 
 export function modelFieldName(id: u16): string {

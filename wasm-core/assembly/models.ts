@@ -19,7 +19,8 @@
 //      0 u32 model length in bytes, conditions included
 //      4 u16 record type the model watches (RecordType)
 //      6 u8  base score, 0-100
-//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING)
+//      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING,
+//            SCORER_PROFILE_MASTER, SCORER_PROFILE_WRITE, SCORER_PROFILE_FUNCTION)
 //      8 u8  learning factor in percent, 0-100: the score is scaled by it
 //            while the learning period runs or the scorer has no baseline
 //      9 u8  condition count
@@ -62,6 +63,7 @@ import {
 import { scoreAlert, writeScoreFields } from "./scorer";
 import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodicity";
 import { Factor } from "./model-fields";
+import { profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated } from "./scorer-profile";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
 import { SmbField } from "../../protocols/smb/fields";
@@ -84,6 +86,11 @@ import { SmbField } from "../../protocols/smb/fields";
 @inline export const SCORER_NONE: u8 = 0;
 @inline export const SCORER_MODBUS_MASTER: u8 = 1;
 @inline export const SCORER_BEACONING: u8 = 2;
+// Firmware-profile scorers (scorer-profile.ts): they fire only on Modbus
+// requests to a device that an installed profile covers.
+@inline export const SCORER_PROFILE_MASTER: u8 = 3;
+@inline export const SCORER_PROFILE_WRITE: u8 = 4;
+@inline export const SCORER_PROFILE_FUNCTION: u8 = 5;
 
 // Beaconing scorer: the pair plus service needs at least this many earlier
 // occurrences, and this periodicity (scorer-periodicity.ts), before it fires.
@@ -182,7 +189,7 @@ function checkModel(p: usize, available: u32): i32 {
   const byFields = <u32>load<u8>(p, 11);
   const frequencyCount = load<u32>(p, 12);
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
-  if (scorer != SCORER_NONE && scorer != SCORER_MODBUS_MASTER && scorer != SCORER_BEACONING) return LOAD_BAD_MODEL_HEADER;
+  if (scorer > SCORER_PROFILE_FUNCTION) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
 
@@ -576,6 +583,19 @@ export function evaluateModels(record: usize): void {
   historyObserve(originator, responder, service, tsSec, load<u32>(record), roleOfOriginator, roleOfResponder);
 }
 
+// True when the Modbus request `record` to `device` from `client` breaks the
+// installed firmware profile that covers the device, as the profile scorer
+// `scorer` checks it. A device no profile covers never breaks one.
+function profileViolated(scorer: u8, record: usize, device: usize, client: usize): bool {
+  const unitId = numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT);
+  const entry = profileFind(device, unitId);
+  if (entry == 0) return false;
+  if (scorer == SCORER_PROFILE_MASTER) return profileMasterViolated(entry, client);
+  const functionCode = numberField(record, ModbusField.FUNCTION_CODE, 0);
+  if (scorer == SCORER_PROFILE_WRITE) return profileWriteViolated(entry, record, functionCode);
+  return profileFunctionViolated(entry, functionCode);
+}
+
 function evaluateInstalled(
   record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, modbusRequest: bool, device: usize, client: usize,
 ): void {
@@ -610,6 +630,9 @@ function evaluateInstalled(
       if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
       scorerFactor = Factor.BEACONING;
       markAlerted(serviceEntry);
+    } else if (scorer >= SCORER_PROFILE_MASTER) {
+      if (!modbusRequest || !profileViolated(scorer, record, device, client)) continue;
+      scorerFactor = Factor.PROFILE;
     }
 
     const frequencyCount = load<u32>(model, 12);
