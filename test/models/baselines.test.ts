@@ -71,6 +71,41 @@ test("frequency keys by a record field", async () => {
   assert.is(engine.alerts().length, 1);
 });
 
+test("distinct counts different values, not matches", async () => {
+  const engine = await engineWith({ "d.yaml": modelYaml("d", "dcerpc", OPNUM_0, "frequency:\n  count: 3\n  within: 60\n  by: [src]\n  distinct: named_pipe") });
+  const fired: boolean[] = [];
+  // Repeats of one value do not count; the third different value fires.
+  for (const [t, pipe] of [[0, "atsvc"], [1, "atsvc"], [2, "atsvc"], [3, "svcctl"], [4, "svcctl"], [5, "winreg"]] as [number, string][]) {
+    engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + t), [["opnum", 0], ["named_pipe", pipe]]);
+    fired.push(engine.alerts().length === 1);
+  }
+  assert.equal(fired, [false, false, false, false, false, true]);
+});
+
+test("distinct forgets values older than the window and ignores records without the field", async () => {
+  const engine = await engineWith({ "d.yaml": modelYaml("d", "dcerpc", OPNUM_0, "frequency:\n  count: 3\n  within: 10\n  by: [src]\n  distinct: named_pipe") });
+  const fired: boolean[] = [];
+  const steps: [number, string | undefined][] = [[0, "a"], [5, "b"], [6, undefined], [7, undefined], [12, "c"], [14, "d"], [15, "b"]];
+  for (const [t, pipe] of steps) {
+    const fields: [string, string | number][] = [["opnum", 0]];
+    if (pipe) fields.push(["named_pipe", pipe]);
+    engine.record("dcerpc", ctx("10.0.0.1", "10.0.0.2", T0 + t), fields);
+    fired.push(engine.alerts().length === 1);
+  }
+  // At 12 s "a" (0 s) has left the window: b, c. At 14 s: b, c, d fire.
+  assert.equal(fired, [false, false, false, false, false, true, false]);
+});
+
+test("distinct needs a known field", async () => {
+  const set = await loadModelSet(modelFolder({ "d.yaml": modelYaml("d", "dcerpc", OPNUM_0, "frequency:\n  count: 3\n  within: 10\n  distinct: no_such_field") }));
+  try {
+    set.install(await Engine.create(), { learningSeconds: 0 });
+    assert.unreachable("an unknown distinct field must be rejected");
+  } catch (error) {
+    assert.match(String((error as Error).message), /d\.yaml line \d+: field "no_such_field" is not a record field/);
+  }
+});
+
 test("frequency table evicts and counts", async () => {
   const engine = await engineWith({ "f.yaml": modelYaml("f", "dcerpc", OPNUM_0, "frequency:\n  count: 2\n  within: 3600\n  by: [src]") });
   // 4096 entries in sets of 8: 5000 distinct sources must evict some.

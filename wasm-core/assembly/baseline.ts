@@ -104,20 +104,17 @@ function fnv32U32(hash: u32, value: u32): u32 {
 // ---------------------------------------------------------------------------
 // Frequency windows
 
-// Records a match of `modelIndex` for the key whose 64-bit hash is `keyHash`
-// at `nowMs`. Returns true when this match is the `count`-th within
-// `windowMs`; the window then starts afresh, so the model fires once per
-// `count` matches. `count` must be 1..MAX_FREQUENCY_COUNT (the table loader
-// checks it).
+// Finds the frequency entry of `modelIndex` and the key whose 64-bit hash is
+// `keyHash`, or takes a free (else the least recently matched) entry of its
+// set for it, emptied.
 //
 // NOTE: keys are compared by model index and a 64-bit FNV-1a hash of their
 // values, not in full: two different keys of one model that collide in 64
 // bits would share a window.
-export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, count: u32, windowMs: u64): bool {
+function frequencyEntry(modelIndex: u32, keyHash: u64): usize {
   const setIndex = (<u32>keyHash ^ <u32>(keyHash >> 32) ^ modelIndex) & (FREQUENCY_ENTRIES / WAYS - 1);
   const set = frequencyTable + <usize>(setIndex * WAYS * FREQUENCY_BYTES);
 
-  let entry: usize = 0;
   let free: usize = 0;
   let oldest: usize = 0;
   for (let way: u32 = 0; way < WAYS; way++) {
@@ -126,25 +123,35 @@ export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, coun
       if (free == 0) free = e;
       continue;
     }
-    if (<u32>load<u16>(e, 2) == modelIndex && load<u64>(e, 8) == keyHash) {
-      entry = e;
-      break;
-    }
+    if (<u32>load<u16>(e, 2) == modelIndex && load<u64>(e, 8) == keyHash) return e;
     if (oldest == 0 || load<u64>(e, 16) < load<u64>(oldest, 16)) oldest = e;
   }
+  let entry = free;
   if (entry == 0) {
-    entry = free;
-    if (entry == 0) {
-      entry = oldest;
-      countAnomaly(ModelAnomaly.FREQUENCY_KEY_EVICTED);
-    }
-    store<u8>(entry, 1);
-    store<u8>(entry, 0, 1);
-    store<u16>(entry, <u16>modelIndex, 2);
-    store<u32>(entry, 0, 4);
-    store<u64>(entry, keyHash, 8);
+    entry = oldest;
+    countAnomaly(ModelAnomaly.FREQUENCY_KEY_EVICTED);
   }
+  store<u8>(entry, 1);
+  store<u8>(entry, 0, 1);
+  store<u16>(entry, <u16>modelIndex, 2);
+  store<u32>(entry, 0, 4);
+  store<u64>(entry, keyHash, 8);
+  return entry;
+}
 
+// Packet times can step back a little between flows; a negative span counts
+// as inside the window.
+@inline function withinWindow(nowMs: u64, thenMs: u64, windowMs: u64): bool {
+  return nowMs <= thenMs || nowMs - thenMs <= windowMs;
+}
+
+// Records a match of `modelIndex` for the key whose 64-bit hash is `keyHash`
+// at `nowMs`. Returns true when this match is the `count`-th within
+// `windowMs`; the window then starts afresh, so the model fires once per
+// `count` matches. `count` must be 1..MAX_FREQUENCY_COUNT (the table loader
+// checks it).
+export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, count: u32, windowMs: u64): bool {
+  const entry = frequencyEntry(modelIndex, keyHash);
   // The ring holds the last `count` match times; the slot written next holds
   // the oldest of them once the ring is full.
   let next = load<u32>(entry, 4);
@@ -159,12 +166,60 @@ export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, coun
   if (stored < count) return false;
 
   const oldestMs = load<u64>(entry + 24 + (<usize>next << 3));
-  // Packet times can step back a little between flows; a negative span counts
-  // as inside the window.
-  const within = nowMs <= oldestMs || nowMs - oldestMs <= windowMs;
-  if (!within) return false;
+  if (!withinWindow(nowMs, oldestMs, windowMs)) return false;
   store<u8>(entry, 0, 1);
   store<u32>(entry, 0, 4);
+  return true;
+}
+
+// In `distinct` mode a ring slot holds one distinct value: the low
+// DISTINCT_TIME_BITS bits are the time of its last match in milliseconds
+// (enough until the year 2109), the high bits a hash of the value.
+@inline const DISTINCT_TIME_BITS: u64 = 42;
+@inline const DISTINCT_TIME_MASK: u64 = (<u64>1 << DISTINCT_TIME_BITS) - 1;
+
+// Records a match of `modelIndex` for the key `keyHash` whose distinct field
+// hashes to `valueHash`, at `nowMs`. Returns true when the matches within
+// `windowMs` carry `count` different values; the window then starts afresh.
+// A value seen again only refreshes its time.
+//
+// NOTE: values are told apart by 22 bits of their hash: two values of one key
+// that collide count once, which can only delay an alert, never raise one.
+export function frequencyObserveDistinct(modelIndex: u32, keyHash: u64, valueHash: u64, nowMs: u64, count: u32, windowMs: u64): bool {
+  const entry = frequencyEntry(modelIndex, keyHash);
+  const tag = (valueHash ^ (valueHash >> 32)) << DISTINCT_TIME_BITS;
+  const slotValue = tag | (nowMs & DISTINCT_TIME_MASK);
+  const stored = <u32>load<u8>(entry, 1);
+  let target: i32 = -1;
+  let live: u32 = 0;
+  for (let i: u32 = 0; i < stored; i++) {
+    const slot = load<u64>(entry + 24 + (<usize>i << 3));
+    if ((slot & ~DISTINCT_TIME_MASK) == tag) {
+      target = <i32>i;
+      live++;
+      continue;
+    }
+    const thenMs = (nowMs & ~DISTINCT_TIME_MASK) | (slot & DISTINCT_TIME_MASK);
+    if (withinWindow(nowMs, thenMs, windowMs)) {
+      live++;
+    } else if (target < 0) {
+      // An expired value's slot is reused for the new one.
+      target = <i32>i;
+    }
+  }
+  if (target < 0) {
+    if (stored < count) {
+      target = <i32>stored;
+      store<u8>(entry, <u8>(stored + 1), 1);
+    } else {
+      target = 0;
+    }
+    live++;
+  }
+  store<u64>(entry + 24 + (<usize>target << 3), slotValue);
+  store<u64>(entry, nowMs, 16);
+  if (live < count) return false;
+  store<u8>(entry, 0, 1);
   return true;
 }
 

@@ -31,7 +31,9 @@
 //     20 u32 modbus_master: requests before a client is an established master
 //     24 u32 modbus_master: seconds of packet time those requests must span
 //     28 u16 x MAX_BY_FIELDS `by` field ids
-//     36 u32 reserved, 0
+//     36 u16 `distinct` field id: the frequency counts distinct values of
+//            this field instead of matches (0: counts matches)
+//     38 u16 reserved, 0
 //     40 conditions, each:
 //          0 u16 field id
 //          2 u8  operator (OP_*)
@@ -53,7 +55,7 @@ import {
 import { countAnomaly } from "./counters";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
-  initBaselines, resetModelBaselines, frequencyObserve, masterStatus, masterObserve,
+  initBaselines, resetModelBaselines, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
   MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
 import {
@@ -191,6 +193,7 @@ function checkModel(p: usize, available: u32): i32 {
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
   if (scorer > SCORER_PROFILE_FUNCTION) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
+  if (load<u16>(p, 36) != 0 && frequencyCount == 0) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
 
   const conditions = <u32>load<u8>(p, 9);
@@ -407,6 +410,13 @@ function fnv64(hash: u64, ptr: usize, length: u32): u64 {
   return (hash ^ <u64>(b & 0xff)) * FNV64_PRIME;
 }
 
+// Hashes one field's value, type and length first, so that adjacent values
+// cannot run together.
+@inline function fieldHash(hash: u64, f: usize): u64 {
+  hash = fnv64(hash, f + 2, 4);
+  return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+}
+
 // Hashes the values of the model's `by` keys in `record`. A `by` field that
 // is absent hashes as a marker distinct from any value.
 function frequencyKey(record: usize, model: usize): u64 {
@@ -423,9 +433,7 @@ function frequencyKey(record: usize, model: usize): u64 {
       hash = fnv64Byte(hash, 0xff);
       continue;
     }
-    // Type and length first, so that adjacent values cannot run together.
-    hash = fnv64(hash, f + 2, 4);
-    hash = fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+    hash = fieldHash(hash, f);
   }
   return hash;
 }
@@ -638,7 +646,16 @@ function evaluateInstalled(
     const frequencyCount = load<u32>(model, 12);
     if (frequencyCount > 0) {
       const windowMs = <u64>load<u32>(model, 16) * 1000;
-      if (!frequencyObserve(i, frequencyKey(record, model), nowMs, frequencyCount, windowMs)) continue;
+      const distinctField = load<u16>(model, 36);
+      if (distinctField != 0) {
+        // A record without the field brings no value to count.
+        const f = findField(record, distinctField);
+        if (f == 0) continue;
+        const valueHash = fieldHash(FNV64_OFFSET, f);
+        if (!frequencyObserveDistinct(i, frequencyKey(record, model), valueHash, nowMs, frequencyCount, windowMs)) continue;
+      } else if (!frequencyObserve(i, frequencyKey(record, model), nowMs, frequencyCount, windowMs)) {
+        continue;
+      }
     }
 
     // The modbus_master scorer already scaled the score down for a device

@@ -12,7 +12,7 @@
 //     u8 score | u8 scorer | u8 learning factor (percent) | u8 condition count |
 //     u8 `by` flags | u8 `by` field count | u32 frequency count |
 //     u32 frequency window (s) | u32 master requests | u32 master seconds |
-//     u16 x 4 `by` field ids | u32 reserved
+//     u16 x 4 `by` field ids | u16 `distinct` field id (0: none) | u16 reserved
 //   condition (8 bytes + values): u16 field id | u8 operator | u8 value count |
 //     u32 condition length
 //   value: u8 kind (1 integer, 2 text, 3 bool) | u8 reserved | u16 length |
@@ -191,7 +191,7 @@ interface ModelSpec {
   frequency?: FrequencySpec;
   scorer?: ScorerSpec;
 }
-export interface FrequencySpec { count: number; within: number; by?: string[]; rule?: string }
+export interface FrequencySpec { count: number; within: number; by?: string[]; rule?: string; distinct?: string }
 export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number }
 
 // A parsed model with what is needed to point errors at its lines.
@@ -656,7 +656,8 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
   w.u32(scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
   for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
-  w.u32(0);
+  w.u16(frequency?.distinct ? resolveField(model, ["frequency", "distinct"], frequency.distinct, fieldId) : 0);
+  w.u16(0);
 
   spec.conditions.forEach((condition, i) => compileCondition(w, model, i, condition, fieldId));
   w.patchU32(start, w.length - start);
