@@ -97,6 +97,8 @@ export namespace ModelAnomaly {
   // An alert could not be written because the event buffer was full.
   @inline export const ALERT_DROPPED: u16 = 504;
   @inline export const HISTORY_EVICTED: u16 = 505;
+  // The Ethernet address table of the asset inventory (host-macs.ts) was full.
+  @inline export const HOST_MAC_EVICTED: u16 = 506;
 }
 
 export function modelAnomalyName(id: u16): string {
@@ -106,6 +108,7 @@ export function modelAnomalyName(id: u16): string {
     case ModelAnomaly.MASTER_CLIENT_EVICTED: return "model.master_client_evicted";
     case ModelAnomaly.ALERT_DROPPED: return "model.alert_dropped";
     case ModelAnomaly.HISTORY_EVICTED: return "model.baseline_evicted";
+    case ModelAnomaly.HOST_MAC_EVICTED: return "model.host_mac_evicted";
   }
   return "";
 }

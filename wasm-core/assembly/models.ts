@@ -65,6 +65,7 @@ import {
 import { scoreAlert, writeScoreFields } from "./scorer";
 import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodicity";
 import { Factor } from "./model-fields";
+import { observeHostMacs } from "./host-macs";
 import { profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated } from "./scorer-profile";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
@@ -580,6 +581,7 @@ export function evaluateModels(record: usize): void {
   const device = reversed ? originator : responder;
   const client = reversed ? responder : originator;
 
+  observeHostMacs(record);
   if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, modbusRequest, device, client);
 
   let roleOfOriginator: u8 = 0;
