@@ -59,6 +59,8 @@ export namespace Factor {
   @inline export const NO_MASTER_YET: u8 = 8;    // modbus_master: the device has no established master
   @inline export const BEACONING: u8 = 9;        // beaconing scorer: regular outbound occurrences
   @inline export const PROFILE: u8 = 10;         // a profile scorer found the request outside the device's firmware profile
+  @inline export const NEWCOMER: u8 = 11;        // new_device or new_master: first seen in its Modbus role
+  @inline export const OT_OUTBOUND: u8 = 12;     // ot_outbound: an OT device opened a connection to an IT or external host
 }
 
 export function modelFieldName(id: u16): string {

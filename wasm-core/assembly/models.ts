@@ -20,7 +20,8 @@
 //      4 u16 record type the model watches (RecordType)
 //      6 u8  base score, 0-100
 //      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING,
-//            SCORER_PROFILE_MASTER, SCORER_PROFILE_WRITE, SCORER_PROFILE_FUNCTION)
+//            SCORER_PROFILE_MASTER, SCORER_PROFILE_WRITE, SCORER_PROFILE_FUNCTION,
+//            SCORER_NEW_DEVICE, SCORER_NEW_MASTER, SCORER_OT_OUTBOUND)
 //      8 u8  learning factor in percent, 0-100: the score is scaled by it
 //            while the learning period runs or the scorer has no baseline
 //      9 u8  condition count
@@ -29,7 +30,9 @@
 //     12 u32 frequency count N, 0 when the model has no frequency
 //     16 u32 frequency window T in seconds
 //     20 u32 modbus_master: requests before a client is an established master
-//     24 u32 modbus_master: seconds of packet time those requests must span
+//     24 u32 modbus_master: seconds of packet time those requests must span;
+//            new_device, new_master: seconds the baselines must have
+//            learned before a newcomer counts
 //     28 u16 x MAX_BY_FIELDS `by` field ids
 //     36 u16 `distinct` field id: the frequency counts distinct values of
 //            this field instead of matches (0: counts matches)
@@ -59,7 +62,7 @@ import {
   MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
 import {
-  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted,
+  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted, learningStartSec,
   LEVEL_PAIR, LEVEL_SERVICE, ROLE_MODBUS_SERVER, ROLE_MODBUS_CLIENT,
 } from "./baseline-history";
 import { scoreAlert, writeScoreFields } from "./scorer";
@@ -94,6 +97,12 @@ import { SmbField } from "../../protocols/smb/fields";
 @inline export const SCORER_PROFILE_MASTER: u8 = 3;
 @inline export const SCORER_PROFILE_WRITE: u8 = 4;
 @inline export const SCORER_PROFILE_FUNCTION: u8 = 5;
+// Novelty scorers on the OT side: a Modbus request to a device never seen
+// answering one, a request from a host never seen sending one, and a
+// connection an OT device opened to an IT or external host.
+@inline export const SCORER_NEW_DEVICE: u8 = 6;
+@inline export const SCORER_NEW_MASTER: u8 = 7;
+@inline export const SCORER_OT_OUTBOUND: u8 = 8;
 
 // Beaconing scorer: the pair plus service needs at least this many earlier
 // occurrences, and this periodicity (scorer-periodicity.ts), before it fires.
@@ -192,7 +201,7 @@ function checkModel(p: usize, available: u32): i32 {
   const byFields = <u32>load<u8>(p, 11);
   const frequencyCount = load<u32>(p, 12);
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
-  if (scorer > SCORER_PROFILE_FUNCTION) return LOAD_BAD_MODEL_HEADER;
+  if (scorer > SCORER_OT_OUTBOUND) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 36) != 0 && frequencyCount == 0) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
@@ -561,6 +570,29 @@ function beaconingFound(service: usize, originator: usize, responder: usize, ipV
   return intervalCount + 1 >= BEACON_MIN_OCCURRENCES && periodicityScore >= BEACON_MIN_PERIODICITY;
 }
 
+// True when `address` was never seen in Modbus role `role` and the traffic
+// baselines have learned for at least `settleSec` seconds of packet time, so
+// that the devices of the first minutes are not all newcomers. The role is
+// learned from this record after the models ran, so each newcomer fires once.
+function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bool {
+  if (learningStartSec == 0 || tsSec < learningStartSec || tsSec - learningStartSec < settleSec) return false;
+  const entry = deviceFind(address);
+  return entry == 0 || (entryRoles(entry) & role) == 0;
+}
+
+// True when an OT device (an address seen answering Modbus requests) opened
+// a connection to an external address or to a host never seen in a Modbus
+// role. Each host pair is reported once, from its second record on, because
+// the pair's baseline entry, which remembers the alert, exists from then.
+function otOutboundFound(pair: usize, originator: usize, responder: usize, ipVersion: u8): bool {
+  if (pair == 0 || entryAlerted(pair)) return false;
+  const source = deviceFind(originator);
+  if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
+  if (isExternalAddress(responder, ipVersion)) return true;
+  const destination = deviceFind(responder);
+  return destination == 0 || entryRoles(destination) == 0;
+}
+
 // Scores the record at `record` (a closed record in the event buffer) against
 // the installed models and appends an alert record for each model that fires.
 // Then it learns the record into the traffic baselines, so that an alert's
@@ -640,9 +672,19 @@ function evaluateInstalled(
       if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
       scorerFactor = Factor.BEACONING;
       markAlerted(serviceEntry);
-    } else if (scorer >= SCORER_PROFILE_MASTER) {
+    } else if (scorer >= SCORER_PROFILE_MASTER && scorer <= SCORER_PROFILE_FUNCTION) {
       if (!modbusRequest || !profileViolated(scorer, record, device, client)) continue;
       scorerFactor = Factor.PROFILE;
+    } else if (scorer == SCORER_NEW_DEVICE || scorer == SCORER_NEW_MASTER) {
+      if (!modbusRequest) continue;
+      const newcomer = scorer == SCORER_NEW_DEVICE ? device : client;
+      const role = scorer == SCORER_NEW_DEVICE ? ROLE_MODBUS_SERVER : ROLE_MODBUS_CLIENT;
+      if (!newcomerFound(newcomer, role, tsSec, load<u32>(model, 24))) continue;
+      scorerFactor = Factor.NEWCOMER;
+    } else if (scorer == SCORER_OT_OUTBOUND) {
+      if (!otOutboundFound(pairEntry, originator, responder, load<u8>(record, 20))) continue;
+      scorerFactor = Factor.OT_OUTBOUND;
+      markAlerted(pairEntry);
     }
 
     const frequencyCount = load<u32>(model, 12);

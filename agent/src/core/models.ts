@@ -139,9 +139,13 @@ const MAX_BY_FIELDS = 4;
 const MAX_TEXT_VALUE_BYTES = 1024;
 
 const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5 };
-const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2, profile_master: 3, profile_write: 4, profile_function: 5 };
+const SCORERS: Record<string, number> = {
+  modbus_master: 1, beaconing: 2, profile_master: 3, profile_write: 4, profile_function: 5, new_device: 6, new_master: 7, ot_outbound: 8,
+};
 // Scorers that judge Modbus requests only, so their models must watch modbus records.
-const MODBUS_SCORERS = new Set(["modbus_master", "profile_master", "profile_write", "profile_function"]);
+const MODBUS_SCORERS = new Set(["modbus_master", "profile_master", "profile_write", "profile_function", "new_device", "new_master"]);
+// Seconds the baselines learn before new_device and new_master count a newcomer.
+export const DEFAULT_NEWCOMER_SETTLE_SECONDS = 3600;
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;
 const VALUE_TEXT = 2;
@@ -654,7 +658,8 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   w.u32(frequency?.count ?? 0);
   w.u32(frequency?.within ?? 0);
   w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
-  w.u32(scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
+  const novelty = scorer?.name === "new_device" || scorer?.name === "new_master";
+  w.u32(scorer?.established_seconds ?? (novelty ? DEFAULT_NEWCOMER_SETTLE_SECONDS : DEFAULT_ESTABLISHED_SECONDS));
   for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
   w.u16(frequency?.distinct ? resolveField(model, ["frequency", "distinct"], frequency.distinct, fieldId) : 0);
   w.u16(0);

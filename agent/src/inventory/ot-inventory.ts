@@ -137,8 +137,9 @@ export class OtInventory {
   addRecord(record: RecordJson): void {
     const hasIdentity = IDENTITY_FIELDS.some((name) => record[name] !== undefined);
     if (!OT_RECORD_TYPES.has(record.type) && !hasIdentity) return;
-    const server = this.device(record.dst.ip, record.ts);
-    const master = this.device(record.src.ip, record.ts);
+    const roles = rolesOf(record);
+    const server = this.device(roles.server, record.ts);
+    const master = this.device(roles.master, record.ts);
     if (hasIdentity && server) this.addIdentity(server, record);
     if (!OT_RECORD_TYPES.has(record.type)) return;
 
@@ -384,6 +385,19 @@ export interface InventorySnapshot {
   polling: PollingPeriod[];
   dropped: OtInventory["dropped"];
   revision: number;
+}
+
+// The server and the master of a record. A request travels from the master
+// and a response from the server; `server_to_client` says whether the packet
+// went from the flow's responder (dst) to its originator (src), so a capture
+// that starts in the middle of a connection still gets the roles right.
+// Records without a pdu_type take the flow's responder as the server.
+export function rolesOf(record: RecordJson): { master: string; server: string } {
+  const sender = record.server_to_client ? record.dst.ip : record.src.ip;
+  const receiver = record.server_to_client ? record.src.ip : record.dst.ip;
+  if (record.pdu_type === "request") return { master: sender, server: receiver };
+  if (record.pdu_type === "response") return { master: receiver, server: sender };
+  return { master: record.src.ip, server: record.dst.ip };
 }
 
 export function median(values: number[]): number {
