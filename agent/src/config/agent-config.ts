@@ -33,6 +33,8 @@ export interface AgentConfig {
   group?: string;
   dataDir: string;
   modelsDir?: string;
+  // Firmware profile files and folders (default: the shipped profiles).
+  profilePaths?: string[];
   logLevel: string;
   // undefined: an embedded MQTT broker (aedes) on 127.0.0.1, on a free port.
   brokerUrl?: string;
@@ -103,6 +105,7 @@ interface ConfigFile {
   group?: string;
   data_dir?: string;
   models_dir?: string;
+  profiles?: string[];
   log_level?: string;
   broker?: {
     url?: string; username?: string; password_env?: string; password_file?: string; ca_file?: string;
@@ -171,6 +174,7 @@ function resolveConfig(file: string, parsed: ConfigFile, document: Document, lin
   config.group = parsed.group;
   if (parsed.data_dir !== undefined) config.dataDir = resolve(parsed.data_dir);
   if (parsed.models_dir !== undefined) config.modelsDir = resolve(parsed.models_dir);
+  if (parsed.profiles !== undefined) config.profilePaths = parsed.profiles.map((path) => resolve(path));
   if (parsed.log_level !== undefined) config.logLevel = parsed.log_level;
   if (parsed.broker?.url !== undefined) {
     const problem = checkBrokerUrl(parsed.broker.url);

@@ -31,6 +31,7 @@ export const AGENT_CONFIG_SCHEMA = {
     group: { type: "string", minLength: 1, maxLength: 64 },
     data_dir: { type: "string", minLength: 1 },
     models_dir: { type: "string", minLength: 1 },
+    profiles: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
     log_level: { enum: ["trace", "debug", "info", "warn", "error", "fatal", "silent"] },
     broker: {
       type: "object",

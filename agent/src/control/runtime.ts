@@ -19,6 +19,8 @@ import { redactUrl } from "../publish/mqtt.js";
 import { Publisher } from "../publish/publisher.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { BoundedAlerts, Inventory } from "./inventory.js";
+import { InventorySession } from "../inventory/session.js";
+import { loadProfiles, packageProfilesDir } from "../profiles/profiles.js";
 import { dropPrivileges, handOver, lookupAccount } from "./privileges.js";
 import { ControlServer } from "./server.js";
 import { SnapshotSupport } from "./snapshots.js";
@@ -40,6 +42,9 @@ export class AgentRuntime {
   private readonly startedAt = new Date();
   private timers: NodeJS.Timeout[] = [];
   private snapshotTimer: NodeJS.Timeout | undefined;
+  // OT inventory and firmware-profile bindings, published retained when the
+  // inventory changes.
+  inventorySession: InventorySession | undefined;
   private loop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private rate = { atMs: Date.now(), packets: 0, alerts: 0, packetsPerSecond: 0, alertsPerMinute: 0 };
@@ -80,6 +85,11 @@ export class AgentRuntime {
 
       const alerts = new BoundedAlerts(config.store.alerts);
       const inventory = new Inventory(config.store.assets, config.store.files);
+      // Profile bindings follow the inventory (an identity seen on the wire
+      // binds its profile); an invalid profile file stops the start-up with
+      // its file, line and key.
+      const inventorySession = new InventorySession(loadProfiles(config.profilePaths ?? [packageProfilesDir]), inventory.ot);
+      inventorySession.attach(core);
       let publisher: Publisher | undefined;
       const router = new RecordRouter(modelSet, { site: config.site, gateway: config.gateway }, {
         keepRecords: true,
@@ -107,6 +117,7 @@ export class AgentRuntime {
         status: () => runtime?.status() ?? { state: "starting" },
         alerts,
         inventory,
+        otInventory: () => inventorySession.snapshot(),
       }, logger);
       closers.push(() => control.close());
 
@@ -142,6 +153,7 @@ export class AgentRuntime {
       closers.push(async () => { await publisher!.close(); });
 
       runtime = new AgentRuntime(config, logger, core, modelSet, router, capture, publisher, brokerUrl, broker, control, snapshot, alerts, inventory);
+      runtime.inventorySession = inventorySession;
       runtime.snapshots.restoredFrom = restoredFrom;
       runtime.run();
       return runtime;
@@ -187,6 +199,11 @@ export class AgentRuntime {
       void this.router.drain();
     } catch (error) {
       this.logger.error({ err: (error as Error).message }, "flow expiry tick failed");
+    }
+    try {
+      this.inventorySession?.tick(Date.now(), (snapshot) => this.publisher.publishInventory(snapshot));
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message, code: (error as { code?: string }).code }, "inventory or profile table update failed");
     }
     const now = Date.now();
     if (now - this.rate.atMs >= RATE_WINDOW_MS) {

@@ -12,6 +12,10 @@ import type { Profile } from "../profiles/profiles.js";
 import { readHostMacs } from "./host-macs.js";
 import { OtInventory, type InventorySnapshot, type OtInventoryLimits } from "./ot-inventory.js";
 
+// Minimum time between two retained inventory messages: a network that
+// keeps changing (a scan) publishes at most this often.
+export const INVENTORY_PUBLISH_INTERVAL_MS = 10_000;
+
 export interface BindingSummary {
   profile: string;
   ip: string;
@@ -27,8 +31,9 @@ export class InventorySession {
   private seenRevision = -1;
   private bindingKey = "";
 
-  constructor(readonly profiles: Profile[], limits?: OtInventoryLimits) {
-    this.inventory = new OtInventory(limits);
+  // `inventory`: an inventory to feed (the agent's), or the limits of a new one.
+  constructor(readonly profiles: Profile[], inventory?: OtInventory | OtInventoryLimits) {
+    this.inventory = inventory instanceof OtInventory ? inventory : new OtInventory(inventory);
   }
 
   // Installs the bindings known so far (configured addresses) into `core`.
@@ -58,11 +63,29 @@ export class InventorySession {
     if (this.core) installProfileTable(this.core, bindings);
   }
 
-  // Reads the Ethernet addresses from the core; call after the last batch.
+  // Reads the Ethernet addresses from the core; call after the last batch
+  // (a replay) or from time to time (the agent).
   finish(): void {
     if (this.core) this.inventory.setMacs(readHostMacs(this.core));
     this.refresh();
   }
+
+  // For the agent, once a second: refreshes the bindings when the inventory
+  // changed, and every `publishIntervalMs` hands a changed inventory to
+  // `publish` (the retained MQTT message). Returns true when it published.
+  tick(nowMs: number, publish: (snapshot: ReturnType<InventorySession["snapshot"]>) => void, publishIntervalMs = INVENTORY_PUBLISH_INTERVAL_MS): boolean {
+    this.refresh();
+    if (nowMs - this.publishedAtMs < publishIntervalMs) return false;
+    this.finish();
+    if (this.inventory.revision === this.publishedRevision) return false;
+    this.publishedRevision = this.inventory.revision;
+    this.publishedAtMs = nowMs;
+    publish(this.snapshot());
+    return true;
+  }
+
+  private publishedRevision = -1;
+  private publishedAtMs = -Infinity;
 
   bindingSummaries(): BindingSummary[] {
     return this.bindings.map((b) => ({
