@@ -213,6 +213,8 @@ Options:
                     asking the agent (repeat for several files)
   --profiles PATH   firmware profile file or folder (repeatable; default: the
                     profiles shipped with the package)
+  --identities FILE identities from "fieldsense modbus identify
+                    --update-inventory FILE", added before the replay
   --models DIR      folder of model files for the replay (default: shipped)
   --ot              ask the running agent for its OT inventory
   --json            print JSON: the hosts as an array, or with --ot and
@@ -243,6 +245,8 @@ Options:
   --profiles PATH   profile file or folder (repeatable; default: the profiles
                     shipped with the package)
   --capture FILE    capture to build the inventory from (repeatable)
+  --identities FILE identities from "fieldsense modbus identify
+                    --update-inventory FILE", added before the replay
   --models DIR      folder of model files for the replay (default: shipped)
   --json            print one JSON object per line
 ${SOCKET_HELP}
@@ -266,7 +270,9 @@ export const MODBUS_HELP = `Usage: fieldsense modbus identify HOST[:PORT] [optio
 
 Asks one Modbus/TCP device for its identification (vendor, product code,
 revision, and more at higher levels) with Read Device Identification,
-function code 43 / MEI type 14. This is the only command that sends to a
+function code 43 / MEI type 14; a device that rejects it as an illegal
+function is asked for its server id (Report Server ID, function code 17)
+instead. This is the only command that sends to a
 plant device: it is read-only, sends one request at a time and at most one
 per --interval-ms, and stops after 16 requests. The passive agent never
 sends; run this only where active requests are allowed.
@@ -279,6 +285,10 @@ Options:
   --interval-ms N    milliseconds between requests, at least 100 (default 500)
   --timeout-ms N     milliseconds to wait for a connection or a response
                      (default 3000)
+  --update-inventory FILE
+                     add the result to FILE (JSON, created when missing), which
+                     "fieldsense assets --identities FILE" and "fieldsense
+                     profiles match --identities FILE" read
   --json             print the identification as one JSON object
   -h, --help         show this help
 `;

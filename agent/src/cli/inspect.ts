@@ -106,6 +106,7 @@ export async function assetsCommand(argv: string[], output: Output): Promise<num
   const { values, positionals } = parseCommand("assets", argv, {
     ...SOCKET_OPTIONS,
     capture: { type: "string", multiple: true },
+    identities: { type: "string" },
     profiles: { type: "string", multiple: true },
     models: { type: "string" },
     ot: { type: "boolean" },
@@ -119,9 +120,10 @@ export async function assetsCommand(argv: string[], output: Output): Promise<num
   const print = (header: string[], rows: string[][]) => table(header, rows, colour);
   if (values.capture !== undefined) {
     const { loadProfiles, packageProfilesDir } = await import("../profiles/profiles.js");
-    const { replayWithInventory } = await import("../inventory/session.js");
+    const { replayWithInventory, readActiveIdentities } = await import("../inventory/session.js");
     const profiles = loadProfiles((values.profiles as string[] | undefined) ?? [packageProfilesDir]);
-    const { session, result } = await replayWithInventory(values.capture as string[], profiles, { modelsDir: values.models as string | undefined });
+    const identities = typeof values.identities === "string" ? readActiveIdentities(values.identities) : [];
+    const { session, result } = await replayWithInventory(values.capture as string[], profiles, { modelsDir: values.models as string | undefined, identities });
     const failed = result.files.filter((f) => f.error !== undefined);
     for (const file of result.files) if (file.error) output.stderr(`${file.file}: ${file.error.message}\n`);
     const snapshot = session.snapshot();

@@ -4,6 +4,7 @@
 import { loadAgentConfig, DEFAULT_CONTROL_SOCKET } from "../config/agent-config.js";
 import { getJson } from "../control/client.js";
 import type { InventorySnapshot } from "../inventory/ot-inventory.js";
+import { readActiveIdentities, type ActiveIdentity } from "../inventory/session.js";
 import { bindProfiles } from "../profiles/bindings.js";
 import { loadProfiles, packageProfilesDir, ProfileError, type Profile } from "../profiles/profiles.js";
 import { parseCommand, UsageError, useColour, type Output } from "./args.js";
@@ -21,6 +22,7 @@ export async function profilesCommand(argv: string[], output: Output): Promise<n
   const { values, positionals } = parseCommand("profiles", argv, {
     profiles: { type: "string", multiple: true },
     capture: { type: "string", multiple: true },
+    identities: { type: "string" },
     socket: { type: "string" },
     config: { type: "string" },
     models: { type: "string" },
@@ -42,7 +44,10 @@ export async function profilesCommand(argv: string[], output: Output): Promise<n
     case "match": {
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" for "fieldsense profiles match"; give captures with --capture FILE`);
       const profiles = loadProfiles(targets);
-      if (values.capture !== undefined) return matchCapture(profiles, values.capture as string[], values.models as string | undefined, values.json === true, output);
+      if (values.capture !== undefined) {
+        const identities = typeof values.identities === "string" ? readActiveIdentities(values.identities) : [];
+        return matchCapture(profiles, values.capture as string[], values.models as string | undefined, identities, values.json === true, output);
+      }
       const socket = typeof values.socket === "string" ? values.socket
         : process.env.FIELDSENSE_SOCKET ?? (typeof values.config === "string" ? loadAgentConfig(values.config).controlSocket : DEFAULT_CONTROL_SOCKET);
       const snapshot = await getJson<InventorySnapshot>(socket, "/v1/inventory");
@@ -92,9 +97,11 @@ function validateProfiles(targets: string[], json: boolean, output: Output): num
   }
 }
 
-async function matchCapture(profiles: Profile[], captures: string[], modelsDir: string | undefined, json: boolean, output: Output): Promise<number> {
+async function matchCapture(
+  profiles: Profile[], captures: string[], modelsDir: string | undefined, identities: ActiveIdentity[], json: boolean, output: Output,
+): Promise<number> {
   const { replayWithInventory } = await import("../inventory/session.js");
-  const { session, result } = await replayWithInventory(captures, profiles, { modelsDir });
+  const { session, result } = await replayWithInventory(captures, profiles, { modelsDir, identities });
   for (const file of result.files) if (file.error) output.stderr(`${file.file}: ${file.error.message}\n`);
   printMatches(profiles, session.inventory.snapshot(), json, output);
   return result.files.some((f) => f.error !== undefined) ? 1 : 0;

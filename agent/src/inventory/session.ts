@@ -3,6 +3,7 @@
 // are worked out again and, when they changed, the core's profile table is
 // reinstalled. A device identified by FC 43/14 in the middle of a capture is
 // judged against its profile from the next batch on.
+import { readFileSync } from "node:fs";
 import type { Core } from "../core/core.js";
 import type { Alert } from "../publish/alert.js";
 import type { RecordJson } from "../publish/record.js";
@@ -15,6 +16,24 @@ import { OtInventory, type InventorySnapshot, type OtInventoryLimits } from "./o
 // Minimum time between two retained inventory messages: a network that
 // keeps changing (a scan) publishes at most this often.
 export const INVENTORY_PUBLISH_INTERVAL_MS = 10_000;
+
+// One entry of the file `fieldsense modbus identify --update-inventory` writes.
+export interface ActiveIdentity {
+  ip: string; unit_id: number; seen: string; method: string;
+  vendor_name?: string; product_code?: string; revision?: string; product_name?: string; server_id?: string; run_indicator?: boolean;
+}
+
+// Reads an identity file; a missing or malformed one is an error that names it.
+export function readActiveIdentities(file: string): ActiveIdentity[] {
+  let document: { identities?: unknown };
+  try {
+    document = JSON.parse(readFileSync(file, "utf8")) as { identities?: unknown };
+  } catch (error) {
+    throw new Error(`cannot read identities file ${file}: ${(error as Error).message}; give a file written by "fieldsense modbus identify --update-inventory"`);
+  }
+  if (!Array.isArray(document.identities)) throw new Error(`identities file ${file} has no "identities" list; give a file written by "fieldsense modbus identify --update-inventory"`);
+  return (document.identities as ActiveIdentity[]).filter((i) => typeof i?.ip === "string" && typeof i.seen === "string");
+}
 
 export interface BindingSummary {
   profile: string;
@@ -41,6 +60,15 @@ export class InventorySession {
     this.core = core;
     this.bindingKey = "";
     this.refresh(true);
+  }
+
+  // Adds identities learned actively (`fieldsense modbus identify
+  // --update-inventory FILE`), so that their profiles bind before traffic.
+  addActiveIdentities(entries: ActiveIdentity[]): void {
+    for (const entry of entries) {
+      const { ip, seen, method: _method, ...facts } = entry;
+      this.inventory.addIdentity(ip, { ...facts, type: "active", ts: seen });
+    }
   }
 
   readonly addRecord = (record: RecordJson): void => {
@@ -111,9 +139,10 @@ export interface InventoryReplay {
 // Replays capture files with the inventory and the profile checks running,
 // as the agent does live.
 export async function replayWithInventory(
-  files: string[], profiles: Profile[], options: Partial<ReplayOptions> = {},
+  files: string[], profiles: Profile[], options: Partial<ReplayOptions> & { identities?: ActiveIdentity[] } = {},
 ): Promise<InventoryReplay> {
   const session = new InventorySession(profiles);
+  session.addActiveIdentities(options.identities ?? []);
   const alerts: Alert[] = [];
   const result = await replayFiles(files, {
     site: "replay", gateway: "replay", ...options,
