@@ -131,11 +131,18 @@ export async function recordLoopbackCapture(): Promise<{ file: string; port: num
   return { file, port };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+async function writeFixture(): Promise<void> {
   const reason = tcpdumpUnavailable();
   if (reason) throw new Error(`cannot record the fixture: ${reason}`);
   const { file, port } = await recordLoopbackCapture();
   if (port !== MODBUS_PORT) throw new Error(`port ${MODBUS_PORT} is taken on ${SERVER}; free it so the fixture uses the Modbus port`);
   copyFileSync(file, LOOPBACK_FIXTURE);
   console.log(`wrote ${LOOPBACK_FIXTURE}`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFixture().catch((error: Error) => {
+    console.error(error.message);
+    process.exitCode = 1;
+  });
 }

@@ -582,10 +582,10 @@ function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bo
 
 // True when an OT device (an address seen answering Modbus requests) opened
 // a connection to an external address or to a host never seen in a Modbus
-// role. Each host pair is reported once, from its second record on, because
-// the pair's baseline entry, which remembers the alert, exists from then.
+// role before this record. Each host pair is reported once: the pair's
+// baseline entry remembers the alert (markPairAlerted).
 function otOutboundFound(pair: usize, originator: usize, responder: usize, ipVersion: u8): bool {
-  if (pair == 0 || entryAlerted(pair)) return false;
+  if (pair != 0 && entryAlerted(pair)) return false;
   const source = deviceFind(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
   if (isExternalAddress(responder, ipVersion)) return true;
@@ -623,7 +623,16 @@ export function evaluateModels(record: usize): void {
     roleOfResponder = reversed ? ROLE_MODBUS_CLIENT : ROLE_MODBUS_SERVER;
   }
   historyObserve(originator, responder, service, tsSec, load<u32>(record), roleOfOriginator, roleOfResponder);
+  if (markPairAlerted) {
+    markPairAlerted = false;
+    const pair = historyFind(LEVEL_PAIR, originator, responder, 0);
+    if (pair != 0) markAlerted(pair);
+  }
 }
+
+// Set by the ot_outbound scorer: mark the record's host pair as reported
+// after the record is learned.
+let markPairAlerted: bool = false;
 
 // True when the Modbus request `record` to `device` from `client` breaks the
 // installed firmware profile that covers the device, as the profile scorer
@@ -684,7 +693,9 @@ function evaluateInstalled(
     } else if (scorer == SCORER_OT_OUTBOUND) {
       if (!otOutboundFound(pairEntry, originator, responder, load<u8>(record, 20))) continue;
       scorerFactor = Factor.OT_OUTBOUND;
-      markAlerted(pairEntry);
+      // The first record of a pair has no entry yet; evaluateModels marks
+      // the entry once it has learned the record.
+      markPairAlerted = true;
     }
 
     const frequencyCount = load<u32>(model, 12);
