@@ -61,8 +61,8 @@ test("plant polling raises no OT alert of 50", async () => {
 });
 
 // The same capture with a site profile for 141.81.0.44 that names another
-// master and narrower writable ranges: every write of the real master is a
-// command from an unlisted host, and the writes outside coils 0-2 and holding
+// master and narrower writable ranges. Every write of the real master is a
+// command from an unlisted host. The writes outside coils 0-2 and holding
 // registers 100-108 break the register map.
 test("site profile drives master and range checks", async () => {
   const file = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
@@ -89,7 +89,8 @@ sources:
     const last = first + (r.quantity as number) - 1;
     return r.function_code === 15 ? last > 2 : first < 100 || last > 108;
   });
-  assert.ok(writes.length > 0 && outside.length > 0 && outside.length < writes.length, `${writes.length} writes, ${outside.length} outside`);
+  assert.ok(outside.length > 0, `${outside.length} of ${writes.length} writes outside`);
+  assert.ok(outside.length < writes.length, `${outside.length} of ${writes.length} writes outside`);
 
   const unauthorized = byModel.get("ot-unauthorized-command-profile") ?? [];
   assert.is(unauthorized.length, writes.length);
@@ -101,7 +102,7 @@ sources:
   assert.ok(outsideAlerts[0].why.some((w) => w.factor === "profile"));
 });
 
-// A device reports a Modicon M221 identity (FC 43/14) in the first file; the
+// A device reports a Modicon M221 identity (FC 43/14) in the first file. The
 // second file sends it FC 20, which the M221 profile does not list. Profiles
 // bind after each batch, so only the FC 20 request after the identity fires.
 test("identity binds a profile mid-replay", async () => {
@@ -145,8 +146,8 @@ test("function-code scan", async () => {
   assert.is(illegal.length, 1);
 });
 
-// Ten reads answered with ILLEGAL DATA ADDRESS, then twenty-five exceptions:
-// a register sweep, then an exception storm.
+// Twenty-five reads that get ILLEGAL DATA ADDRESS: two register sweeps of
+// ten, and an exception storm at twenty.
 test("register sweep and exception storm", async () => {
   const c = new TcpConversation("10.9.2.1", 40200, "10.9.2.2", 502).handshake();
   for (let i = 0; i < 25; i++) {
@@ -172,7 +173,7 @@ test("unit-id sweep", async () => {
   assert.is(sweep[0].evidence.unit_id, 8);
 });
 
-// A master polls for two hours; then a new master and a new device appear,
+// A master polls for two hours. Then a new master and a new device appear,
 // and the polled device opens a Modbus connection to a host never seen in a
 // Modbus role.
 test("new master, new device and OT outbound", async () => {

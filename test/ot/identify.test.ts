@@ -19,8 +19,8 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
   return { code, stdout, stderr };
 }
 
-// A device without FC 43: it answers exception 1 to it, and FC 17 with
-// server id 0x2a, run indicator on and the text "M221 test".
+// A device without FC 43: it responds to FC 43 with exception 1, and to
+// FC 17 with server id 0x2a, run indicator on and the text "M221 test".
 async function startFc17Device(): Promise<{ port: number; functionCodes: number[]; close: () => Promise<void> }> {
   const functionCodes: number[] = [];
   const sockets = new Set<Socket>();

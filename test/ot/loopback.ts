@@ -1,9 +1,9 @@
 // Real Modbus/TCP traffic on the loopback interface, for the OT detection
-// tests: a modbus-serial ServerTCP on SERVER polled by a modbus-serial client
-// on MASTER, then a second host (INTRUDER) that writes inside and outside the
+// tests. A modbus-serial client on MASTER polls a modbus-serial ServerTCP on
+// SERVER. Then a second host (INTRUDER) writes inside and outside the
 // writable range, sweeps three unit ids with FC 43/14 and sends one FC 90
 // (UMAS STOP_PLC) request. recordLoopbackCapture() records it with tcpdump.
-// Each role has its own 127.0.50.x address (Linux answers the whole of
+// Each role has its own 127.0.50.x address (Linux accepts the whole of
 // 127.0.0.0/8 on lo), so the masters differ by address as on a plant network,
 // and the server can take port 502 on its own address without disturbing a
 // server on 127.0.0.1:502.
@@ -33,13 +33,13 @@ const POLL_COUNT = 28;
 
 // Returns MODBUS_PORT when it was free on SERVER a moment ago, else another
 // free port. NOTE: on another port the core finds Modbus only by content,
-// which the dissector may not do; the tests then say so and skip.
+// which the dissector may not do, so the tests then print why and skip.
 export async function freePort(): Promise<number> {
-  for (const wanted of [MODBUS_PORT, 0]) {
+  for (const candidate of [MODBUS_PORT, 0]) {
     const probe = createServer();
     const port = await new Promise<number | undefined>((resolve) => {
       probe.once("error", () => resolve(undefined));
-      probe.listen(wanted, SERVER, () => resolve((probe.address() as AddressInfo).port));
+      probe.listen(candidate, SERVER, () => resolve((probe.address() as AddressInfo).port));
     });
     await new Promise<void>((resolve) => (port === undefined ? resolve() : probe.close(() => resolve())));
     if (port !== undefined) return port;

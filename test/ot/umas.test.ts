@@ -1,6 +1,6 @@
 // UMAS models (models/pending-merge): program download, upload and stop
-// through Modbus FC 90. They need the dissector's umas_function field; on a
-// core without it the tests say so and return.
+// through Modbus FC 90. They need the dissector's umas_function field, so
+// on a core without it the tests print why and return.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { cpSync, mkdtempSync, readdirSync } from "node:fs";

@@ -98,7 +98,7 @@ import { SmbField } from "../../protocols/smb/fields";
 @inline export const SCORER_PROFILE_WRITE: u8 = 4;
 @inline export const SCORER_PROFILE_FUNCTION: u8 = 5;
 // Novelty scorers on the OT side: a Modbus request to a device never seen
-// answering one, a request from a host never seen sending one, and a
+// responding to one, a request from a host never seen sending one, and a
 // connection an OT device opened to an IT or external host.
 @inline export const SCORER_NEW_DEVICE: u8 = 6;
 @inline export const SCORER_NEW_MASTER: u8 = 7;
@@ -580,7 +580,7 @@ function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bo
   return entry == 0 || (entryRoles(entry) & role) == 0;
 }
 
-// True when an OT device (an address seen answering Modbus requests) opened
+// True when an OT device (an address seen responding to Modbus requests) opened
 // a connection to an external address or to a host never seen in a Modbus
 // role before this record. Each host pair is reported once: the pair's
 // baseline entry remembers the alert (markPairAlerted).

@@ -28,8 +28,8 @@ export function setPacketTime(tsSec: u32, tsNsec: u32): void {
 }
 
 // Ethernet destination then source address of the packet, set by the link
-// layer; packetHasMacs is false for link types without them (raw IP, Linux
-// cooked capture, loopback).
+// layer. packetHasMacs is false for link types without them: raw IP, Linux
+// cooked capture and BSD loopback (DLT_NULL, DLT_LOOP).
 export const packetMacs: usize = memory.data(12);
 export let packetHasMacs: bool = false;
 

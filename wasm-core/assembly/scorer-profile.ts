@@ -28,8 +28,8 @@
 //           u16 first address | u16 last address | u16 reserved
 //
 // A write is inside the profile when one range of its space contains every
-// address it writes; the host merges adjacent and overlapping ranges before
-// it writes the table.
+// address it writes. The host merges adjacent and overlapping ranges before
+// it writes the table, so a write across two listed ranges stays inside.
 
 import { findField, FIELD_HEADER_BYTES } from "./events";
 import { ValueType } from "../../protocols/fields";
@@ -43,7 +43,8 @@ import { ModbusField } from "../../protocols/modbus/fields";
 @inline const RANGE_BYTES: u32 = 8;
 
 // The table region is allocated once at this size, so a reinstall allocates
-// nothing. 64 KiB holds about 500 devices with 4 masters and 8 ranges each.
+// nothing. A device with 4 masters and 8 ranges takes 188 bytes, so 64 KiB
+// has room for about 340 of them.
 @inline export const PROFILE_TABLE_MAX_BYTES: u32 = 65536;
 @inline export const MAX_PROFILE_DEVICES: u32 = 1024;
 

@@ -1,8 +1,8 @@
 // `fieldsense modbus identify HOST`: active, read-only identification of one
 // Modbus/TCP device with Read Device Identification (function code 43, MEI
 // type 14), from Modbus Application Protocol V1.1b3 section 6.21, and Report
-// Server ID (function code 17, section 6.13) when the device answers FC 43
-// with exception 1 (illegal function). It is the only command that sends to
+// Server ID (function code 17, section 6.13) when the device responds to
+// FC 43 with exception 1 (illegal function). It is the only command that sends to
 // a plant device, so it runs only when asked, sends nothing but those two
 // read requests, one at a time and at most one per --interval-ms, and stops
 // after MAX_REQUESTS requests.

@@ -85,9 +85,9 @@ export class AgentRuntime {
 
       const alerts = new BoundedAlerts(config.store.alerts);
       const inventory = new Inventory(config.store.assets, config.store.files);
-      // Profile bindings follow the inventory (an identity seen on the wire
-      // binds its profile); an invalid profile file stops the start-up with
-      // its file, line and key.
+      // Profile bindings follow the inventory, because an identity seen on
+      // the wire binds its profile. An invalid profile file stops the
+      // start-up with its file, line and key.
       const inventorySession = new InventorySession(loadProfiles(config.profilePaths ?? [packageProfilesDir]), inventory.ot);
       inventorySession.attach(core);
       let publisher: Publisher | undefined;

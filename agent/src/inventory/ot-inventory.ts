@@ -1,9 +1,9 @@
 // OT asset inventory: the devices seen in OT protocol records (Modbus, and
-// S7comm, EtherNet/IP and DNP3 once their dissectors write records), with
-// their role, unit ids, function codes, the registers requests touched, the
-// polling period of each master and server pair, and the identity the
-// devices reported (Modbus FC 43/14 and FC 17, or the identity fields of any
-// other protocol).
+// S7comm, EtherNet/IP and DNP3 once their dissectors write records). Each
+// device has its role, unit ids, function codes and the registers requests
+// touched. The inventory also keeps the polling period of each master and
+// server pair, and the identity the devices reported (Modbus FC 43/14 and
+// FC 17, or the identity fields of any other protocol).
 //
 // The host keeps the inventory, not the core: every record already reaches
 // the host, so the core would only duplicate the work, and the host can
@@ -64,8 +64,8 @@ export interface PollingPeriod {
 export interface OtDevice {
   ip: string;
   mac?: string;
-  // "master" sends requests (Modbus client), "server" answers them (Modbus
-  // server, also called slave or outstation).
+  // "master" sends requests (Modbus client), "server" responds to them
+  // (Modbus server, also called slave or outstation).
   roles: ("master" | "server")[];
   protocols: string[];
   first_seen: string;
@@ -126,10 +126,10 @@ export class OtInventory {
   private readonly pairs = new Map<string, PairStats>();
   // Counts of what a full table could not keep.
   readonly dropped = { devices: 0, poll_keys: 0, registers: 0, peers: 0, identities: 0 };
-  // Raised on every change a subscriber should hear about (a new device,
-  // role, unit id, function code, peer, register range or identity), but not
-  // on last_seen or counters, so that a retained publish happens when the
-  // inventory changes and not on every poll.
+  // Raised on every change a subscriber needs: a new device, role, unit id,
+  // function code, peer, register range or identity. last_seen and counters
+  // do not raise it, so the retained message goes out when the inventory
+  // changes and not on every poll.
   revision = 0;
 
   constructor(private readonly limits: OtInventoryLimits = { devices: 10_000, pollKeys: 16_384 }) {}
@@ -388,7 +388,7 @@ export interface InventorySnapshot {
 }
 
 // The server and the master of a record. A request travels from the master
-// and a response from the server; `server_to_client` says whether the packet
+// and a response from the server. `server_to_client` is true when the packet
 // went from the flow's responder (dst) to its originator (src), so a capture
 // that starts in the middle of a connection still gets the roles right.
 // Records without a pdu_type take the flow's responder as the server.

@@ -1,8 +1,8 @@
-// Which device each firmware profile applies to, and the core table that
-// carries the checks (wasm-core/assembly/scorer-profile.ts documents the
-// layout). A profile applies to a configured address (every unit id, or the
-// one given after "/"), or to the device and unit id whose reported identity
-// matches it.
+// Bindings of firmware profiles to devices, and the core table that carries
+// the checks (wasm-core/assembly/scorer-profile.ts documents the layout). A
+// profile applies to a configured address (every unit id, or the one given
+// after "/"), or to the device and unit id whose reported identity matches
+// it.
 import { isIP } from "node:net";
 import type { OtDevice, Identity } from "../inventory/ot-inventory.js";
 import { advisoriesFor, identityMatches, parseDeviceAddress, type AddressRange, type Profile, type Vulnerability } from "./profiles.js";
@@ -105,6 +105,7 @@ export function compileProfileTable(bindings: Binding[]): Uint8Array {
       ...mergeRanges(coils ?? []).map((r) => [SPACE_COILS, r] as const),
       ...mergeRanges(holding ?? []).map((r) => [SPACE_HOLDING_REGISTERS, r] as const),
     ];
+
     const length = DEVICE_HEADER_BYTES + masters.length * 16 + ranges.length * 8;
     const entry = new Uint8Array(length);
     const view = new DataView(entry.buffer);
@@ -114,6 +115,7 @@ export function compileProfileTable(bindings: Binding[]): Uint8Array {
     if (masters.length > 0) flags |= FLAG_MASTERS;
     if (coils !== undefined || holding !== undefined) flags |= FLAG_WRITABLE;
     if (spec.function_codes !== undefined) flags |= FLAG_FUNCTIONS;
+
     view.setUint32(0, length, true);
     entry[4] = version;
     entry[5] = binding.unitId ?? 0;
@@ -122,6 +124,7 @@ export function compileProfileTable(bindings: Binding[]): Uint8Array {
     view.setUint16(8, ranges.length, true);
     entry.set(bytes, 12);
     for (const code of spec.function_codes ?? []) entry[28 + (code >> 3)] |= 1 << (code & 7);
+
     masters.forEach((master, i) => {
       const address = addressBytes(master);
       entry.set(address.bytes, DEVICE_HEADER_BYTES + i * 16);
@@ -134,10 +137,12 @@ export function compileProfileTable(bindings: Binding[]): Uint8Array {
     });
     parts.push(entry);
   }
+
   const total = HEADER_BYTES + parts.reduce((sum, p) => sum + p.length, 0);
   if (total > PROFILE_TABLE_MAX_BYTES) {
     throw new ProfileTableError(`the profile bindings compile to ${total} bytes, more than the core's ${PROFILE_TABLE_MAX_BYTES}; bind fewer devices or shorten the master and range lists`);
   }
+
   const table = new Uint8Array(total);
   const view = new DataView(table.buffer);
   view.setUint32(0, PROFILE_TABLE_MAGIC, true);
