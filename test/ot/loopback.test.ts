@@ -25,7 +25,7 @@ function checkScenario(run: OtRun): void {
   assert.is(count("ot-identification-scan"), 1);
   // FC 90 is not among the profile's function codes.
   assert.equal((byModel.get("ot-function-not-in-profile") ?? []).map((a) => a.evidence.function_code), [90]);
-  // NOTE: the UMAS models (models/pending-merge) need the dissector's
+  // NOTE: the UMAS models (models/ot-umas-*.yaml.pending) need the dissector's
   // umas_function field; until then the FC 90 request is a record only.
   assert.ok(records.some((r) => r.function_code === 90 && r.pdu_type === "request"));
   // No alert names the polling master.

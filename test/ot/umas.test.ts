@@ -1,13 +1,13 @@
-// UMAS models (models/pending-merge): program download, upload and stop
+// UMAS models (models/ot-umas-*): program download, upload and stop
 // through Modbus FC 90. They need the dissector's umas_function field, so
 // on a core without it the tests print why and return.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { cpSync, mkdtempSync, readdirSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Core } from "../../agent/src/core/core.js";
-import { fieldIdsOf } from "../../agent/src/core/models.js";
+import { fieldIdsOf, parseModelFile } from "../../agent/src/core/models.js";
 import { repoRoot } from "../helpers/captures.js";
 import { pcapFile, TcpConversation, timed } from "../helpers/frames.js";
 import { adu } from "../modbus/run.js";
@@ -17,7 +17,6 @@ import { loadProfiles } from "../../agent/src/profiles/profiles.js";
 import type { Alert } from "../../agent/src/publish/alert.js";
 import { tempFile } from "./run.js";
 
-const PENDING = join(repoRoot, "models/pending-merge");
 
 // A models folder with the shipped models and the UMAS models, or undefined
 // after printing why the test is skipped.
@@ -28,16 +27,30 @@ async function umasModels(): Promise<string | undefined> {
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-umas-"));
+  // The UMAS models, pending or not, under their .yaml names.
   for (const name of readdirSync(join(repoRoot, "models"))) {
-    if (name.endsWith(".yaml") || name.endsWith(".json")) cpSync(join(repoRoot, "models", name), join(dir, name));
+    if (/\.(yaml|json)$/.test(name)) cpSync(join(repoRoot, "models", name), join(dir, name));
+    if (name.endsWith(".yaml.pending")) cpSync(join(repoRoot, "models", name), join(dir, name.replace(/\.pending$/, "")));
   }
-  for (const name of readdirSync(PENDING)) cpSync(join(PENDING, name), join(dir, name));
   return dir;
 }
 
 async function alertsOf(files: string[], modelsDir: string, profiles: string[] = []): Promise<Alert[]> {
   return (await replayWithInventory(files, loadProfiles(profiles.length > 0 ? profiles : undefined), { modelsDir })).alerts;
 }
+
+// The schema and the conditions are checked without a core, so the pending
+// files stay valid while they wait for the dissector.
+test("umas models validate", () => {
+  const pending = readdirSync(join(repoRoot, "models")).filter((name) => name.endsWith(".yaml.pending"));
+  assert.equal(pending.sort(), ["ot-umas-program-download.yaml.pending", "ot-umas-program-upload.yaml.pending", "ot-umas-stop.yaml.pending"]);
+  for (const name of pending) {
+    const file = join(repoRoot, "models", name);
+    const model = parseModelFile(file, readFileSync(file, "utf8"));
+    assert.is(model.info.record, "modbus");
+    assert.ok(model.info.conditions.some((c) => c.field === "umas_function"), name);
+  }
+});
 
 test("umas stop in the loopback capture", async () => {
   const modelsDir = await umasModels();
