@@ -13,6 +13,10 @@ import { ControlServer } from "../../agent/src/control/server.js";
 import { getJson } from "../../agent/src/control/client.js";
 import { silentLogger } from "../../agent/src/log.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
+import { startBroker } from "../../agent/src/publish/embedded-broker.js";
+import { topicFor } from "../../agent/src/publish/mqtt.js";
+import { Publisher } from "../../agent/src/publish/publisher.js";
+import { subscribe, temporaryDir, until } from "../transport/helpers.js";
 
 function record(fields: Partial<RecordJson>): RecordJson {
   return {
@@ -58,6 +62,32 @@ test("control route returns the inventory", async () => {
     assert.is(snapshot.polling.length, 1);
   } finally {
     await control.close();
+  }
+});
+
+// The embedded broker (aedes) keeps the retained inventory: a subscriber
+// that comes later gets the latest one.
+test("inventory published retained", async () => {
+  const broker = await startBroker();
+  const tmp = temporaryDir("inventory");
+  let publisher: Publisher | undefined;
+  try {
+    const url = `mqtt://127.0.0.1:${broker.port}`;
+    publisher = await Publisher.start({ url, site: "plant-a", gateway: "gw-1", outboxDir: join(tmp.dir, "outbox") });
+    // Before the connection: the body waits and goes out once connected.
+    publisher.publishInventory({ devices: [{ ip: "10.2.0.2" }], revision: 1 });
+    await publisher.whenConnected();
+    publisher.publishInventory({ devices: [{ ip: "10.2.0.2" }, { ip: "10.2.0.3" }], revision: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { client, messages } = await subscribe(url, topicFor("plant-a", "gw-1", "inventory"));
+    await until(() => messages.length > 0, "the retained inventory");
+    assert.is(messages[0].packet.retain, true);
+    assert.is(JSON.parse(messages[0].payload.toString()).revision, 2);
+    await client.endAsync();
+  } finally {
+    await publisher?.close();
+    await broker.close();
+    tmp.remove();
   }
 });
 
