@@ -9,6 +9,11 @@ import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
 import { parseServerId } from "../../agent/src/cli/modbus-identify.js";
 import { capture } from "../helpers/captures.js";
+import { parseAgentConfig } from "../../agent/src/config/agent-config.js";
+import { ActiveIdentifier } from "../../agent/src/inventory/active.js";
+import { InventorySession } from "../../agent/src/inventory/session.js";
+import { silentLogger } from "../../agent/src/log.js";
+import { DEVICE_OBJECTS, startModbusServer } from "../agent/modbus-peers.js";
 
 const HOST = "127.0.0.1";
 
@@ -91,6 +96,47 @@ test("identities file feeds profile matching", async () => {
   const broken = await run("profiles", "match", "--capture", plant, "--identities", join(tmpdir(), "no-such-identities.json"));
   assert.is(broken.code, 1);
   assert.match(broken.stderr, /cannot read identities file .*no-such-identities\.json/);
+});
+
+test("identify config parsing", () => {
+  const config = parseAgentConfig("gateway.yaml", [
+    "profiles: [site-profiles, more.yaml]",
+    "identify:",
+    '  hosts: ["10.0.0.5", "10.0.0.6:1502", "10.0.0.7/3"]',
+    "  unit_id: 1",
+    "  interval_h: 12",
+  ].join("\n"));
+  assert.equal(config.identify, {
+    hosts: [{ host: "10.0.0.5", port: 502, unitId: 1 }, { host: "10.0.0.6", port: 1502, unitId: 1 }, { host: "10.0.0.7", port: 502, unitId: 3 }],
+    intervalSec: 12 * 3600,
+  });
+  assert.is(config.profilePaths?.length, 2);
+  assert.is(parseAgentConfig("empty.yaml", "").identify, undefined, "no identification unless configured");
+  assert.throws(() => parseAgentConfig("gateway.yaml", "identify:\n  hosts: [plc.example]\n"), /identify\.hosts/);
+});
+
+// The agent's round over configured hosts: one device with FC 43/14, one
+// that only has FC 17, and one address where nothing listens.
+test("agent identifies configured hosts", async () => {
+  const fc43 = await startModbusServer(HOST, 0, 3);
+  const fc17 = await startFc17Device();
+  const closed = await startFc17Device();
+  await closed.close();
+  try {
+    const session = new InventorySession([]);
+    const identifier = new ActiveIdentifier([
+      { host: HOST, port: fc43.port, unitId: 255 },
+      { host: HOST, port: fc17.port, unitId: 1 },
+      { host: HOST, port: closed.port, unitId: 1 },
+    ], 3600, session, silentLogger);
+    await identifier.runRound();
+    const identities = session.inventory.find(HOST)?.identities ?? [];
+    assert.equal(identities.map((i) => [i.source, i.unit_id, i.vendor_name ?? i.server_id]), [["active", 255, DEVICE_OBJECTS[0]], ["active", 1, "2aff4d3232312074657374"]]);
+    await identifier.stop();
+  } finally {
+    await fc43.close();
+    await fc17.close();
+  }
 });
 
 test.run();

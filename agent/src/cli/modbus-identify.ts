@@ -20,6 +20,8 @@
 //                 (device specific) | run indicator (0x00 off, 0xFF on) |
 //                 additional data
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { identityOf } from "../inventory/active.js";
+import type { ActiveIdentity } from "../inventory/session.js";
 import { connect, isIP, type Socket } from "node:net";
 import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 import { MODBUS_HELP } from "./help.js";
@@ -189,16 +191,13 @@ export function parseServerId(pdu: Buffer, where: { host: string; port: number }
 
 // Identities learned actively, as `fieldsense assets --identities FILE` and
 // `fieldsense profiles match --identities FILE` read them.
-export interface IdentityFile { identities: IdentityEntry[] }
-export interface IdentityEntry {
-  ip: string; unit_id: number; seen: string; method: "fc43" | "fc17";
-  vendor_name?: string; product_code?: string; revision?: string; product_name?: string; server_id?: string; run_indicator?: boolean;
-}
+export interface IdentityFile { identities: ActiveIdentity[] }
 
 // Adds the identification to FILE (created when missing), replacing an
 // earlier entry of the same address and unit id. Written to a temporary file
 // and renamed, so a reader never sees half a file.
 export function updateIdentityFile(file: string, result: Identification): void {
+  const entry = identityOf(result);
   let document: IdentityFile = { identities: [] };
   if (existsSync(file)) {
     try {
@@ -208,12 +207,6 @@ export function updateIdentityFile(file: string, result: Identification): void {
     }
     if (!Array.isArray(document.identities)) throw new ModbusIdentifyError(`--update-inventory file ${file} has no "identities" list; give a file this command wrote, or a new path`);
   }
-  const entry: IdentityEntry = { ip: result.host, unit_id: result.unit_id, seen: new Date().toISOString(), method: result.method };
-  for (const name of ["vendor_name", "product_code", "revision", "product_name"] as const) {
-    if (result.objects[name] !== undefined) entry[name] = result.objects[name];
-  }
-  if (result.server_id !== undefined) entry.server_id = result.server_id;
-  if (result.run_indicator !== undefined) entry.run_indicator = result.run_indicator;
   document.identities = document.identities.filter((i) => !(i.ip === entry.ip && i.unit_id === entry.unit_id));
   document.identities.push(entry);
   writeFileSync(`${file}.tmp`, JSON.stringify(document, null, 2) + "\n");

@@ -20,6 +20,7 @@ import { Publisher } from "../publish/publisher.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { BoundedAlerts, Inventory } from "./inventory.js";
 import { InventorySession } from "../inventory/session.js";
+import { ActiveIdentifier } from "../inventory/active.js";
 import { loadProfiles, packageProfilesDir } from "../profiles/profiles.js";
 import { dropPrivileges, handOver, lookupAccount } from "./privileges.js";
 import { ControlServer } from "./server.js";
@@ -45,6 +46,8 @@ export class AgentRuntime {
   // OT inventory and firmware-profile bindings, published retained when the
   // inventory changes.
   inventorySession: InventorySession | undefined;
+  // Opt-in identification of the configured hosts, stopped with the agent.
+  activeIdentifier: ActiveIdentifier | undefined;
   private loop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private rate = { atMs: Date.now(), packets: 0, alerts: 0, packetsPerSecond: 0, alertsPerMinute: 0 };
@@ -90,6 +93,11 @@ export class AgentRuntime {
       // start-up with its file, line and key.
       const inventorySession = new InventorySession(loadProfiles(config.profilePaths ?? [packageProfilesDir]), inventory.ot);
       inventorySession.attach(core);
+      // The only requests the agent sends to plant devices, and only to the
+      // hosts the configuration names.
+      const activeIdentifier = config.identify
+        ? new ActiveIdentifier(config.identify.hosts, config.identify.intervalSec, inventorySession, logger)
+        : undefined;
       let publisher: Publisher | undefined;
       const router = new RecordRouter(modelSet, { site: config.site, gateway: config.gateway }, {
         keepRecords: true,
@@ -154,6 +162,12 @@ export class AgentRuntime {
 
       runtime = new AgentRuntime(config, logger, core, modelSet, router, capture, publisher, brokerUrl, broker, control, snapshot, alerts, inventory);
       runtime.inventorySession = inventorySession;
+      if (activeIdentifier) {
+        runtime.activeIdentifier = activeIdentifier;
+        activeIdentifier.start();
+        closers.push(() => activeIdentifier.stop());
+        logger.info({ hosts: config.identify!.hosts.length, intervalSec: config.identify!.intervalSec }, "active identification of configured hosts started");
+      }
       runtime.snapshots.restoredFrom = restoredFrom;
       runtime.run();
       return runtime;
@@ -274,6 +288,7 @@ export class AgentRuntime {
       this.logger.info({ reason }, "agent stopping");
       for (const timer of this.timers) clearInterval(timer);
       clearInterval(this.snapshotTimer);
+      await this.activeIdentifier?.stop();
       this.capture.close();
       await this.loop;
       try {
