@@ -5,6 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { INTRUDER, LOOPBACK_FIXTURE, MASTER, SERVER, SITE_PROFILE, recordLoopbackCapture, tcpdumpUnavailable } from "./loopback.js";
 import { replayOt, type OtRun } from "./run.js";
+import { main } from "../../agent/src/cli/main.js";
 
 function checkScenario(run: OtRun): void {
   const { byModel, records, session } = run;
@@ -57,6 +58,16 @@ test("live loopback traffic raises the OT alerts", async () => {
     return;
   }
   checkScenario(await replayOt([file], [SITE_PROFILE]));
+});
+
+test("replay command applies a site profile", async () => {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(["replay", LOOPBACK_FIXTURE, "--profiles", SITE_PROFILE, "--json"], { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+  assert.is(code, 0, stderr);
+  const models = stdout.trim().split("\n").map((line) => (JSON.parse(line) as { model: string }).model);
+  assert.is(models.filter((m) => m === "ot-unauthorized-command-profile").length, 3);
+  assert.is(models.filter((m) => m === "ot-write-outside-profile").length, 1);
 });
 
 test.run();

@@ -70,6 +70,8 @@ Options:
   --site S          site name in alerts and topics (default "${DEFAULT_SITE}")
   --gateway G       gateway name in alerts and topics (default: the host name)
   --models DIR      folder of model files (default: the package's models/)
+  --profiles PATH   firmware profile file or folder for the profile checks
+                    (repeatable; default: the package's firmware-profiles/)
   --speed X         pace the replay at X times the captured rate: 1 is real
                     time, 2 twice as fast, 0 as fast as possible (default 0)
   -h, --help        show this help
