@@ -2,7 +2,10 @@
 // its bounds, from public captures and from records built in the test.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { capture } from "../helpers/captures.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { capture, repoRoot } from "../helpers/captures.js";
 import { main } from "../../agent/src/cli/main.js";
 import { OtInventory, rolesOf } from "../../agent/src/inventory/ot-inventory.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
@@ -52,6 +55,9 @@ test("inventory of the plant capture", async () => {
   assert.ok(Math.abs(period("141.81.0.24") - 1.5) < 0.05, `141.81.0.24 period ${period("141.81.0.24")}`);
   assert.ok(Math.abs(period("141.81.0.104") - 2.0) < 0.05, `141.81.0.104 period ${period("141.81.0.104")}`);
   assert.equal(session.inventory.dropped, { devices: 0, poll_keys: 0, registers: 0, peers: 0, identities: 0 });
+
+  const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(repoRoot, "schemas/inventory.schema.json"), "utf8")));
+  assert.ok(validate(session.snapshot()), JSON.stringify(validate.errors?.[0]));
 });
 
 // suricata-verify's FC 8 capture starts some connections in the middle:
