@@ -638,14 +638,24 @@ let markPairAlerted: bool = false;
 // installed firmware profile that covers the device, as the profile scorer
 // `scorer` checks it. A device no profile covers never breaks one.
 function profileViolated(scorer: u8, record: usize, device: usize, client: usize): bool {
-  const unitId = numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT);
-  const entry = profileFind(device, unitId);
+  // Several profile models judge one record: the lookup (a scan of the
+  // profile table) runs once per record.
+  if (!profileLookupDone) {
+    profileEntry = profileFind(device, numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT));
+    profileLookupDone = true;
+  }
+  const entry = profileEntry;
   if (entry == 0) return false;
   if (scorer == SCORER_PROFILE_MASTER) return profileMasterViolated(entry, client);
   const functionCode = numberField(record, ModbusField.FUNCTION_CODE, 0);
   if (scorer == SCORER_PROFILE_WRITE) return profileWriteViolated(entry, record, functionCode);
   return profileFunctionViolated(entry, functionCode);
 }
+
+// The profile entry of the record being judged, found by the first profile
+// scorer that needs it (evaluateInstalled resets it for each record).
+let profileLookupDone: bool = false;
+let profileEntry: usize = 0;
 
 function evaluateInstalled(
   record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, modbusRequest: bool, device: usize, client: usize,
@@ -656,6 +666,7 @@ function evaluateInstalled(
   const serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
   const pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
   const learningPeriod = inLearningPeriod(tsSec);
+  profileLookupDone = false;
 
   for (let i: u32 = 0; i < modelCount; i++) {
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
