@@ -33,6 +33,10 @@ export interface ReplayOptions {
   speed?: number;
   // Called after each batch with the file and the byte offset of its first packet.
   onProgress?: (file: string, offset: number) => void;
+  // Called once the core is loaded and the models installed, before the
+  // first packet, so that a caller can install more tables (firmware
+  // profiles) or read the core after the replay (the asset inventory).
+  onCoreReady?: (core: Core) => void;
   logger?: Logger;
 }
 
@@ -153,6 +157,7 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
   const core = await Core.load({ limits: options.limits, wasmPath: options.wasmPath });
   const modelSet = await loadModelSet(options.modelsDir);
   modelSet.install(core);
+  options.onCoreReady?.(core);
   logger.info({ models: modelSet.models.length, files: files.length }, "replay started");
 
   const router = new RecordRouter(modelSet, { site: options.site, gateway: options.gateway }, { ...options, logger });

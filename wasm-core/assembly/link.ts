@@ -6,6 +6,7 @@ import { readU16be } from "../../protocols/api";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { count, CoreCounter } from "./stats";
 import { handleIpv4, handleIpv6, handleIpByVersion } from "./ip";
+import { setPacketMacs } from "./packet";
 
 export namespace LinkType {
   @inline export const NULL: u32 = 0;        // BSD loopback, family in host byte order
@@ -88,6 +89,7 @@ function handleEthernet(ptr: usize, length: u32): void {
     countAnomaly(CoreAnomaly.LINK_TRUNCATED);
     return;
   }
+  setPacketMacs(ptr);
   let etherType = readU16be(ptr + 12);
   let offset = ETHERNET_HEADER_BYTES;
   let tags: u32 = 0;

@@ -5,6 +5,8 @@ import { installModelTable, installedModelCount } from "./models";
 import { resetAllBaselines } from "./baseline";
 import { configureHistory, setLearningSeconds, resetHistory } from "./baseline-history";
 import { snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd } from "./baseline-snapshot";
+import { installProfileTable, installedProfileDevices } from "./scorer-profile";
+import { readHostMac, resetHostMacs, MAX_HOST_MACS } from "./host-macs";
 import { scratchPtr, scratchCapacity } from "./index";
 
 // Installs the model table the host copied into the scratch region (`length`
@@ -14,6 +16,31 @@ import { scratchPtr, scratchCapacity } from "./index";
 export function loadModels(length: u32): i32 {
   if (length > scratchCapacity()) return -1;
   return installModelTable(scratchPtr(), length);
+}
+
+// Installs the firmware-profile table the host copied into the scratch region
+// (`length` bytes, laid out as documented in scorer-profile.ts). Returns the
+// number of devices, or a negative PROFILE_LOAD_* code; the previous table
+// then stays installed.
+export function loadProfiles(length: u32): i32 {
+  if (length > scratchCapacity()) return -1;
+  return installProfileTable(scratchPtr(), length);
+}
+
+export function profileDeviceCount(): u32 {
+  return installedProfileDevices();
+}
+
+// Number of slots of the Ethernet address table; hostMacRead reads one.
+export function hostMacSlots(): u32 {
+  return MAX_HOST_MACS;
+}
+
+// Copies slot `index` of the Ethernet address table into scratch: 16 bytes
+// IP address, 6 bytes Ethernet address, u8 IP version. Returns 1, or 0 for a
+// free slot.
+export function hostMacRead(index: u32): u32 {
+  return readHostMac(index, scratchPtr()) ? 1 : 0;
 }
 
 export function modelCount(): u32 {
@@ -35,6 +62,7 @@ export function configureBaselines(length: u32): i32 {
 // masters) and restarts the learning period.
 export function resetBaselines(): void {
   resetAllBaselines();
+  resetHostMacs();
   resetHistory();
 }
 

@@ -58,6 +58,9 @@ export namespace Factor {
   @inline export const LEARNING_PERIOD: u8 = 7;  // baselines are still learning
   @inline export const NO_MASTER_YET: u8 = 8;    // modbus_master: the device has no established master
   @inline export const BEACONING: u8 = 9;        // beaconing scorer: regular outbound occurrences
+  @inline export const PROFILE: u8 = 10;         // a profile scorer found the request outside the device's firmware profile
+  @inline export const NEWCOMER: u8 = 11;        // new_device or new_master: first seen in its Modbus role
+  @inline export const OT_OUTBOUND: u8 = 12;     // ot_outbound: an OT device opened a connection to an IT or external host
 }
 
 export function modelFieldName(id: u16): string {
@@ -96,6 +99,8 @@ export namespace ModelAnomaly {
   // An alert could not be written because the event buffer was full.
   @inline export const ALERT_DROPPED: u16 = 504;
   @inline export const HISTORY_EVICTED: u16 = 505;
+  // The Ethernet address table of the asset inventory (host-macs.ts) was full.
+  @inline export const HOST_MAC_EVICTED: u16 = 506;
 }
 
 export function modelAnomalyName(id: u16): string {
@@ -105,6 +110,7 @@ export function modelAnomalyName(id: u16): string {
     case ModelAnomaly.MASTER_CLIENT_EVICTED: return "model.master_client_evicted";
     case ModelAnomaly.ALERT_DROPPED: return "model.alert_dropped";
     case ModelAnomaly.HISTORY_EVICTED: return "model.baseline_evicted";
+    case ModelAnomaly.HOST_MAC_EVICTED: return "model.host_mac_evicted";
   }
   return "";
 }

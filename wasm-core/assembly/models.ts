@@ -20,6 +20,8 @@
 //      4 u16 record type the model watches (RecordType)
 //      6 u8  base score, 0-100
 //      7 u8  scorer (SCORER_NONE, SCORER_MODBUS_MASTER, SCORER_BEACONING,
+//            SCORER_PROFILE_MASTER, SCORER_PROFILE_WRITE, SCORER_PROFILE_FUNCTION,
+//            SCORER_NEW_DEVICE, SCORER_NEW_MASTER, SCORER_OT_OUTBOUND,
 //            SCORER_AFTER_FILE_WRITE)
 //      8 u8  learning factor in percent, 0-100: the score is scaled by it
 //            while the learning period runs or the scorer has no baseline
@@ -30,7 +32,9 @@
 //     16 u32 frequency window T in seconds
 //     20 u32 modbus_master: requests before a client is an established master
 //     24 u32 modbus_master: seconds of packet time those requests must span;
-//            after_file_write: seconds the write may precede the record
+//            new_device, new_master: seconds the baselines must have
+//            learned before a newcomer counts; after_file_write: seconds
+//            the write may precede the record
 //     28 u16 x MAX_BY_FIELDS `by` field ids
 //     36 u16 `distinct` field id: the frequency counts distinct values of
 //            this field instead of matches (0: counts matches)
@@ -64,12 +68,14 @@ import {
   MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
 import {
-  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted,
+  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted, learningStartSec,
   LEVEL_PAIR, LEVEL_SERVICE, ROLE_MODBUS_SERVER, ROLE_MODBUS_CLIENT,
 } from "./baseline-history";
 import { scoreAlert, writeScoreFields } from "./scorer";
 import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodicity";
 import { Factor } from "./model-fields";
+import { observeHostMacs } from "./host-macs";
+import { profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated } from "./scorer-profile";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
 import { Dnp3Field } from "../../protocols/dnp3/fields";
@@ -94,9 +100,20 @@ import { findFileWrite, noteFileRecord, resetFileWrites, writeFileWriteFields } 
 @inline export const SCORER_NONE: u8 = 0;
 @inline export const SCORER_MODBUS_MASTER: u8 = 1;
 @inline export const SCORER_BEACONING: u8 = 2;
+// Firmware-profile scorers (scorer-profile.ts): they fire only on Modbus
+// requests to a device that an installed profile covers.
+@inline export const SCORER_PROFILE_MASTER: u8 = 3;
+@inline export const SCORER_PROFILE_WRITE: u8 = 4;
+@inline export const SCORER_PROFILE_FUNCTION: u8 = 5;
+// Novelty scorers on the OT side: a Modbus request to a device never seen
+// responding to one, a request from a host never seen sending one, and a
+// connection an OT device opened to an IT or external host.
+@inline export const SCORER_NEW_DEVICE: u8 = 6;
+@inline export const SCORER_NEW_MASTER: u8 = 7;
+@inline export const SCORER_OT_OUTBOUND: u8 = 8;
 // Fires only after an executable written to an admin share of the same host
 // by the same source (sequence.ts).
-@inline export const SCORER_AFTER_FILE_WRITE: u8 = 3;
+@inline export const SCORER_AFTER_FILE_WRITE: u8 = 9;
 
 // Beaconing scorer: the pair plus service needs at least this many earlier
 // occurrences, and this periodicity (scorer-periodicity.ts), before it fires.
@@ -645,6 +662,29 @@ function beaconingFound(service: usize, originator: usize, responder: usize, ipV
   return intervalCount + 1 >= BEACON_MIN_OCCURRENCES && periodicityScore >= BEACON_MIN_PERIODICITY;
 }
 
+// True when `address` was never seen in Modbus role `role` and the traffic
+// baselines have learned for at least `settleSec` seconds of packet time, so
+// that the devices of the first minutes are not all newcomers. The role is
+// learned from this record after the models ran, so each newcomer fires once.
+function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bool {
+  if (learningStartSec == 0 || tsSec < learningStartSec || tsSec - learningStartSec < settleSec) return false;
+  const entry = deviceFind(address);
+  return entry == 0 || (entryRoles(entry) & role) == 0;
+}
+
+// True when an OT device (an address seen responding to Modbus requests) opened
+// a connection to an external address or to a host never seen in a Modbus
+// role before this record. Each host pair is reported once: the pair's
+// baseline entry remembers the alert (markPairAlerted).
+function otOutboundFound(pair: usize, originator: usize, responder: usize, ipVersion: u8): bool {
+  if (pair != 0 && entryAlerted(pair)) return false;
+  const source = deviceFind(originator);
+  if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
+  if (isExternalAddress(responder, ipVersion)) return true;
+  const destination = deviceFind(responder);
+  return destination == 0 || entryRoles(destination) == 0;
+}
+
 // Scores the record at `record` (a closed record in the event buffer) against
 // the installed models and appends an alert record for each model that fires.
 // Then it learns the record into the traffic baselines, so that an alert's
@@ -668,6 +708,7 @@ export function evaluateModels(record: usize): void {
   // DNP3 requests feed the same master baseline, keyed by the outstation's
   // link address in place of the unit id.
   const masterRequest = modbusRequest || type == RecordType.DNP3 && isModbusRequest(record);
+  observeHostMacs(record);
   if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, masterRequest, device, client);
   if (type == RecordType.FILE) noteFileRecord(record);
 
@@ -681,7 +722,39 @@ export function evaluateModels(record: usize): void {
   // connection carries; it learns the pair level only through them, so that
   // their alerts still find the pair new.
   historyObserve(originator, responder, service, tsSec, load<u32>(record), roleOfOriginator, roleOfResponder, type != RecordType.CONN);
+  if (markPairAlerted) {
+    markPairAlerted = false;
+    const pair = historyFind(LEVEL_PAIR, originator, responder, 0);
+    if (pair != 0) markAlerted(pair);
+  }
 }
+
+// Set by the ot_outbound scorer: mark the record's host pair as reported
+// after the record is learned.
+let markPairAlerted: bool = false;
+
+// True when the Modbus request `record` to `device` from `client` breaks the
+// installed firmware profile that covers the device, as the profile scorer
+// `scorer` checks it. A device no profile covers never breaks one.
+function profileViolated(scorer: u8, record: usize, device: usize, client: usize): bool {
+  // Several profile models judge one record: the lookup (a scan of the
+  // profile table) runs once per record.
+  if (!profileLookupDone) {
+    profileEntry = profileFind(device, numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT));
+    profileLookupDone = true;
+  }
+  const entry = profileEntry;
+  if (entry == 0) return false;
+  if (scorer == SCORER_PROFILE_MASTER) return profileMasterViolated(entry, client);
+  const functionCode = numberField(record, ModbusField.FUNCTION_CODE, 0);
+  if (scorer == SCORER_PROFILE_WRITE) return profileWriteViolated(entry, record, functionCode);
+  return profileFunctionViolated(entry, functionCode);
+}
+
+// The profile entry of the record being judged, found by the first profile
+// scorer that needs it (evaluateInstalled resets it for each record).
+let profileLookupDone: bool = false;
+let profileEntry: usize = 0;
 
 function evaluateInstalled(
   record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, masterRequest: bool, device: usize, client: usize,
@@ -693,6 +766,7 @@ function evaluateInstalled(
   const serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
   const pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
   const learningPeriod = inLearningPeriod(tsSec);
+  profileLookupDone = false;
 
   for (let i: u32 = 0; i < modelCount; i++) {
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
@@ -722,6 +796,21 @@ function evaluateInstalled(
     } else if (scorer == SCORER_AFTER_FILE_WRITE) {
       alertFileWrite = findFileWrite(record, tsSec, load<u32>(model, 24));
       if (alertFileWrite == 0) continue;
+    } else if (scorer >= SCORER_PROFILE_MASTER && scorer <= SCORER_PROFILE_FUNCTION) {
+      if (!modbusRequest || !profileViolated(scorer, record, device, client)) continue;
+      scorerFactor = Factor.PROFILE;
+    } else if (scorer == SCORER_NEW_DEVICE || scorer == SCORER_NEW_MASTER) {
+      if (!modbusRequest) continue;
+      const newcomer = scorer == SCORER_NEW_DEVICE ? device : client;
+      const role = scorer == SCORER_NEW_DEVICE ? ROLE_MODBUS_SERVER : ROLE_MODBUS_CLIENT;
+      if (!newcomerFound(newcomer, role, tsSec, load<u32>(model, 24))) continue;
+      scorerFactor = Factor.NEWCOMER;
+    } else if (scorer == SCORER_OT_OUTBOUND) {
+      if (!otOutboundFound(pairEntry, originator, responder, load<u8>(record, 20))) continue;
+      scorerFactor = Factor.OT_OUTBOUND;
+      // The first record of a pair has no entry yet; evaluateModels marks
+      // the entry once it has learned the record.
+      markPairAlerted = true;
     }
 
     const frequencyCount = load<u32>(model, 12);

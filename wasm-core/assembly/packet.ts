@@ -24,6 +24,18 @@ export function setPacketTtl(ttl: u8): void {
 export function setPacketTime(tsSec: u32, tsNsec: u32): void {
   packetTsSec = tsSec;
   packetTsNsec = tsNsec;
+  packetHasMacs = false;
+}
+
+// Ethernet destination then source address of the packet, set by the link
+// layer. packetHasMacs is false for link types without them: raw IP, Linux
+// cooked capture and BSD loopback (DLT_NULL, DLT_LOOP).
+export const packetMacs: usize = memory.data(12);
+export let packetHasMacs: bool = false;
+
+export function setPacketMacs(frame: usize): void {
+  memory.copy(packetMacs, frame, 12);
+  packetHasMacs = true;
 }
 
 export function setPacketAddresses(version: u8, src: usize, dst: usize, addressBytes: u32): void {

@@ -16,7 +16,7 @@ Commands:
   agent            capture live on an interface and run as the gateway service
   status           show what the running agent is doing (capture, drops, broker)
   alerts           list the running agent's alerts, or follow new ones
-  assets           list hosts, ports, protocols and Modbus devices seen
+  assets           list hosts and the OT asset inventory (roles, polling periods)
   extract          write files carried by SMB in captures, or list those the agent saw
   pcap             write the packets of an alert, flow, host or time range
                    from the packet ring to a pcapng file
@@ -27,6 +27,7 @@ Commands:
   report           print incident reports from the correlator's store
   demo [FILE...]   run broker, correlator and a replay locally, print the result
   models list      list the detection models; "models show ID" explains one
+  profiles list    list, validate or match the firmware profiles
   help [COMMAND]   show help for a command
 
 Run "fieldsense COMMAND --help" for the options of a command, and
@@ -71,6 +72,8 @@ Options:
   --site S          site name in alerts and topics (default "${DEFAULT_SITE}")
   --gateway G       gateway name in alerts and topics (default: the host name)
   --models DIR      folder of model files (default: the package's models/)
+  --profiles PATH   firmware profile file or folder for the profile checks
+                    (repeatable; default: the package's firmware-profiles/)
   --speed X         pace the replay at X times the captured rate: 1 is real
                     time, 2 twice as fast, 0 as fast as possible (default 0)
   --ring DIR        also keep the packets and alerts in a packet ring in DIR
@@ -198,16 +201,65 @@ ${SOCKET_HELP}
   -h, --help       show this help
 `;
 
-export const ASSETS_HELP = `Usage: fieldsense assets [--json] [--socket PATH]
+export const ASSETS_HELP = `Usage: fieldsense assets [--json] [--ot] [--socket PATH]
+       fieldsense assets --capture FILE... [--profiles PATH]... [--json]
 
 Lists the hosts the running agent has seen in protocol records: the ports each
 host answered on, the protocols decoded there, and for Modbus the role
 (master or device), the unit ids and the function codes.
 
+With --ot, or with --capture, prints the OT asset inventory instead: each
+device with its Ethernet address (of the last hop: a routed host shows its
+router's), role (master sends requests, server answers them), unit ids,
+function codes, the register ranges requests read and wrote, the identity it
+reported (FC 43/14, FC 17, or another protocol's identity fields), the
+firmware profiles that apply, first and last seen; then the polling period of
+each master and server pair (the median interval in seconds between repeats
+of the same request); then the advisories that name a device's revision.
+
 Options:
-  --json           print the assets as a JSON array
+  --capture FILE    build the inventory from pcap or pcapng files instead of
+                    asking the agent (repeat for several files)
+  --profiles PATH   firmware profile file or folder (repeatable; default: the
+                    profiles shipped with the package)
+  --identities FILE identities from "fieldsense modbus identify
+                    --update-inventory FILE", added before the replay
+  --models DIR      folder of model files for the replay (default: shipped)
+  --ot              ask the running agent for its OT inventory
+  --json            print JSON: the hosts as an array, or with --ot and
+                    --capture the inventory {devices, polling, profiles, dropped}
 ${SOCKET_HELP}
-  -h, --help       show this help
+  -h, --help        show this help
+`;
+
+export const PROFILES_HELP = `Usage: fieldsense profiles list [--profiles PATH]... [--json]
+       fieldsense profiles validate [FILE|FOLDER...] [--json]
+       fieldsense profiles match --capture FILE... [--profiles PATH]... [--json]
+       fieldsense profiles match [--socket PATH] [--profiles PATH]... [--json]
+
+Firmware profiles (YAML, validated against firmware-profiles/profile.schema.json)
+state what a device family implements: function codes, readable and writable
+register ranges, expected masters, dangerous operations and the advisories
+that name vulnerable revisions. A profile applies to a device by configured
+address or by the identity the device reported.
+
+  list       print the profiles
+  validate   check profile files; an error names the file, the line and the
+             key. Exit code 0 when all are valid, 1 when one is not
+  match      print which devices each profile applies to, from capture files
+             (--capture) or from the running agent's inventory, with the
+             advisories for the device's revision
+
+Options:
+  --profiles PATH   profile file or folder (repeatable; default: the profiles
+                    shipped with the package)
+  --capture FILE    capture to build the inventory from (repeatable)
+  --identities FILE identities from "fieldsense modbus identify
+                    --update-inventory FILE", added before the replay
+  --models DIR      folder of model files for the replay (default: shipped)
+  --json            print one JSON object per line
+${SOCKET_HELP}
+  -h, --help        show this help
 `;
 
 export const EXTRACT_HELP = `Usage: fieldsense extract CAPTURE... --out DIR [--force] [--max-bytes N] [--json]
@@ -241,7 +293,9 @@ export const MODBUS_HELP = `Usage: fieldsense modbus identify HOST[:PORT] [optio
 
 Asks one Modbus/TCP device for its identification (vendor, product code,
 revision, and more at higher levels) with Read Device Identification,
-function code 43 / MEI type 14. This is the only command that sends to a
+function code 43 / MEI type 14; a device that rejects it as an illegal
+function is asked for its server id (Report Server ID, function code 17)
+instead. This is the only command that sends to a
 plant device: it is read-only, sends one request at a time and at most one
 per --interval-ms, and stops after 16 requests. The passive agent never
 sends; run this only where active requests are allowed.
@@ -254,6 +308,10 @@ Options:
   --interval-ms N    milliseconds between requests, at least 100 (default 500)
   --timeout-ms N     milliseconds to wait for a connection or a response
                      (default 3000)
+  --update-inventory FILE
+                     add the result to FILE (JSON, created when missing), which
+                     "fieldsense assets --identities FILE" and "fieldsense
+                     profiles match --identities FILE" read
   --json             print the identification as one JSON object
   -h, --help         show this help
 `;

@@ -7,6 +7,7 @@ import type { Asset, SeenFile, StoredAlert } from "../control/inventory.js";
 import { formatAlertText } from "../publish/alert.js";
 import { parseCommand, positiveInteger, UsageError, useColour, type Output } from "./args.js";
 import { ALERTS_HELP, ASSETS_HELP, EXTRACT_HELP, STATUS_HELP } from "./help.js";
+import { droppedText, formatInventory } from "./assets.js";
 
 const SOCKET_OPTIONS = {
   socket: { type: "string" },
@@ -102,12 +103,42 @@ export async function alertsCommand(argv: string[], output: Output): Promise<num
 }
 
 export async function assetsCommand(argv: string[], output: Output): Promise<number> {
-  const { values, positionals } = parseCommand("assets", argv, SOCKET_OPTIONS);
+  const { values, positionals } = parseCommand("assets", argv, {
+    ...SOCKET_OPTIONS,
+    capture: { type: "string", multiple: true },
+    identities: { type: "string" },
+    profiles: { type: "string", multiple: true },
+    models: { type: "string" },
+    ot: { type: "boolean" },
+  });
   if (values.help) {
     output.stdout(ASSETS_HELP);
     return 0;
   }
   noPositionals("assets", positionals);
+  const colour = useColour(output.stdoutIsTTY);
+  const print = (header: string[], rows: string[][]) => table(header, rows, colour);
+  if (values.capture !== undefined) {
+    const { loadProfiles, packageProfilesDir } = await import("../profiles/profiles.js");
+    const { replayWithInventory, readActiveIdentities } = await import("../inventory/session.js");
+    const profiles = loadProfiles((values.profiles as string[] | undefined) ?? [packageProfilesDir]);
+    const identities = typeof values.identities === "string" ? readActiveIdentities(values.identities) : [];
+    const { session, result } = await replayWithInventory(values.capture as string[], profiles, { modelsDir: values.models as string | undefined, identities });
+    const failed = result.files.filter((f) => f.error !== undefined);
+    for (const file of result.files) if (file.error) output.stderr(`${file.file}: ${file.error.message}\n`);
+    const snapshot = session.snapshot();
+    if (values.json) output.stdout(JSON.stringify(snapshot, null, 2) + "\n");
+    else output.stdout(formatInventory(snapshot, print));
+    output.stderr(droppedText(snapshot));
+    return failed.length > 0 ? 1 : 0;
+  }
+  if (values.ot) {
+    const snapshot = await getJson<Parameters<typeof formatInventory>[0]>(socketFrom(values), "/v1/inventory");
+    if (values.json) output.stdout(JSON.stringify(snapshot, null, 2) + "\n");
+    else output.stdout(formatInventory(snapshot, print));
+    output.stderr(droppedText(snapshot));
+    return 0;
+  }
   const result = await getJson<{ assets: Asset[]; dropped: number }>(socketFrom(values), "/v1/assets");
   if (values.json) {
     output.stdout(JSON.stringify(result.assets, null, 2) + "\n");

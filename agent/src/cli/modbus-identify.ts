@@ -1,20 +1,34 @@
 // `fieldsense modbus identify HOST`: active, read-only identification of one
 // Modbus/TCP device with Read Device Identification (function code 43, MEI
-// type 14), from Modbus Application Protocol V1.1b3 section 6.21. It is the
-// only command that sends to a plant device, so it runs only when asked,
-// sends nothing but FC 43/14 requests, one at a time and at most one per
-// --interval-ms, and stops after MAX_REQUESTS requests.
+// type 14), from Modbus Application Protocol V1.1b3 section 6.21, and Report
+// Server ID (function code 17, section 6.13) when the device responds to
+// FC 43 with exception 1 (illegal function). It is the only command that sends to
+// a plant device, so it runs only when asked, sends nothing but those two
+// read requests, one at a time and at most one per --interval-ms, and stops
+// after MAX_REQUESTS requests.
+//
+// It uses node:net, not modbus-serial (8.0.25): that client follows "more
+// follows" on its own, with no pause between requests and no bound on their
+// number, which a read-only tool aimed at plant devices cannot accept.
 //
 //   request PDU:  0x2B | 0x0E | read device id code | object id
 //   response PDU: 0x2B | 0x0E | read device id code | conformity level |
 //                 more follows | next object id | number of objects |
 //                 { object id | object length | object value } ...
 //   exception:    0xAB | exception code
+//   FC 17:        request 0x11; response 0x11 | byte count | server id
+//                 (device specific) | run indicator (0x00 off, 0xFF on) |
+//                 additional data
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { identityOf } from "../inventory/active.js";
+import type { ActiveIdentity } from "../inventory/session.js";
 import { connect, isIP, type Socket } from "node:net";
 import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 import { MODBUS_HELP } from "./help.js";
 
 const FUNCTION_CODE = 0x2b;
+const REPORT_SERVER_ID = 0x11;
+const ILLEGAL_FUNCTION = 1;
 const MEI_READ_DEVICE_ID = 0x0e;
 // Section 6.21: 1 basic, 2 regular, 3 extended (stream access).
 const LEVELS: Record<string, number> = { basic: 1, regular: 2, extended: 3 };
@@ -44,8 +58,14 @@ export interface Identification {
   host: string;
   port: number;
   unit_id: number;
+  // "fc43" (Read Device Identification) or "fc17" (Report Server ID, after
+  // the device rejected FC 43 as an illegal function).
+  method: "fc43" | "fc17";
   conformity_level: number;
   objects: Record<string, string>;
+  // FC 17 only: the server id bytes as hex, and the run indicator.
+  server_id?: string;
+  run_indicator?: boolean;
   requests: number;
 }
 
@@ -59,6 +79,7 @@ export async function modbusCommand(argv: string[], output: Output): Promise<num
     level: { type: "string" },
     "interval-ms": { type: "string" },
     "timeout-ms": { type: "string" },
+    "update-inventory": { type: "string" },
     json: { type: "boolean" },
   });
   if (values.help) {
@@ -83,11 +104,17 @@ export async function modbusCommand(argv: string[], output: Output): Promise<num
   const timeoutMs = values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"] as string) : DEFAULT_TIMEOUT_MS;
 
   const result = await identify({ host, port, unitId, level, intervalMs, timeoutMs });
+  if (typeof values["update-inventory"] === "string") updateIdentityFile(values["update-inventory"], result);
   if (values.json) {
     output.stdout(JSON.stringify(result, null, 2) + "\n");
     return 0;
   }
-  output.stdout(`${host}:${port} unit ${unitId} (conformity level 0x${result.conformity_level.toString(16).padStart(2, "0")}, ${result.requests} requests)\n`);
+  if (result.method === "fc17") {
+    output.stdout(`${host}:${port} unit ${unitId} (Report Server ID after FC 43 was rejected, ${result.requests} requests)\n`);
+    output.stdout(`  ${"server_id".padEnd(22)} ${result.server_id}\n  ${"run_indicator".padEnd(22)} ${result.run_indicator ? "on" : "off"}\n`);
+  } else {
+    output.stdout(`${host}:${port} unit ${unitId} (conformity level 0x${result.conformity_level.toString(16).padStart(2, "0")}, ${result.requests} requests)\n`);
+  }
   for (const [name, value] of Object.entries(result.objects)) output.stdout(`  ${name.padEnd(22)} ${value}\n`);
   return 0;
 }
@@ -109,16 +136,22 @@ function unitIdOption(value: string): number {
 }
 
 // Reads the device's identification objects, following "more follows" up to
-// MAX_REQUESTS requests, spaced by `intervalMs`.
+// MAX_REQUESTS requests, spaced by `intervalMs`. A device that rejects FC 43
+// as an illegal function is asked once with FC 17 instead.
 export async function identify(options: { host: string; port: number; unitId: number; level: number; intervalMs: number; timeoutMs: number }): Promise<Identification> {
   const link = await ModbusLink.open(options.host, options.port, options.timeoutMs);
   try {
-    const result: Identification = { host: options.host, port: options.port, unit_id: options.unitId, conformity_level: 0, objects: {}, requests: 0 };
+    const result: Identification = { host: options.host, port: options.port, unit_id: options.unitId, method: "fc43", conformity_level: 0, objects: {}, requests: 0 };
     let objectId = 0;
     for (;;) {
       if (result.requests > 0) await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
       result.requests++;
       const pdu = await link.request(options.unitId, Buffer.from([FUNCTION_CODE, MEI_READ_DEVICE_ID, options.level, objectId]));
+      if (result.requests === 1 && pdu[0] === (FUNCTION_CODE | 0x80) && pdu[1] === ILLEGAL_FUNCTION) {
+        await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+        result.requests++;
+        return { ...result, method: "fc17", ...parseServerId(await link.request(options.unitId, Buffer.from([REPORT_SERVER_ID])), options) };
+      }
       const page = parseResponse(pdu, options);
       result.conformity_level = page.conformityLevel;
       for (const [id, value] of page.objects) result.objects[OBJECT_NAMES[id] ?? `object_0x${id.toString(16).padStart(2, "0")}`] = value;
@@ -134,6 +167,50 @@ export async function identify(options: { host: string; port: number; unitId: nu
   } finally {
     link.close();
   }
+}
+
+// Parses a Report Server ID response (section 6.13). The server id is
+// device specific in length, so the run indicator is taken from the byte
+// after the first one, the layout most devices use, and every data byte is
+// kept as hex.
+export function parseServerId(pdu: Buffer, where: { host: string; port: number }): { server_id: string; run_indicator?: boolean; objects: Record<string, string> } {
+  const device = `${where.host}:${where.port}`;
+  if (pdu[0] === (REPORT_SERVER_ID | 0x80)) {
+    throw new ModbusIdentifyError(`device ${device} rejected FC 43 and FC 17 (exception ${pdu[1]}: ${EXCEPTIONS[pdu[1]] ?? "unknown exception code"}); it offers no identification`);
+  }
+  if (pdu.length < 3 || pdu[0] !== REPORT_SERVER_ID || pdu[1] + 2 > pdu.length || pdu[1] < 1) {
+    throw new ModbusIdentifyError(`invalid FC 17 response from ${device}: ${pdu.length} bytes starting ${pdu.subarray(0, 3).toString("hex")}`);
+  }
+  const data = pdu.subarray(2, 2 + pdu[1]);
+  const result: { server_id: string; run_indicator?: boolean; objects: Record<string, string> } = { server_id: data.toString("hex"), objects: {} };
+  if (data.length >= 2 && (data[1] === 0x00 || data[1] === 0xff)) result.run_indicator = data[1] === 0xff;
+  const text = [...data.subarray(2)].filter((b) => b >= 0x20 && b < 0x7f).map((b) => String.fromCharCode(b)).join("");
+  if (text.length >= 3) result.objects.additional_data = text;
+  return result;
+}
+
+// Identities learned actively, as `fieldsense assets --identities FILE` and
+// `fieldsense profiles match --identities FILE` read them.
+export interface IdentityFile { identities: ActiveIdentity[] }
+
+// Adds the identification to FILE (created when missing), replacing an
+// earlier entry of the same address and unit id. Written to a temporary file
+// and renamed, so a reader never sees half a file.
+export function updateIdentityFile(file: string, result: Identification): void {
+  const entry = identityOf(result);
+  let document: IdentityFile = { identities: [] };
+  if (existsSync(file)) {
+    try {
+      document = JSON.parse(readFileSync(file, "utf8")) as IdentityFile;
+    } catch (error) {
+      throw new ModbusIdentifyError(`cannot read --update-inventory file ${file}: ${(error as Error).message}; fix or remove it`);
+    }
+    if (!Array.isArray(document.identities)) throw new ModbusIdentifyError(`--update-inventory file ${file} has no "identities" list; give a file this command wrote, or a new path`);
+  }
+  document.identities = document.identities.filter((i) => !(i.ip === entry.ip && i.unit_id === entry.unit_id));
+  document.identities.push(entry);
+  writeFileSync(`${file}.tmp`, JSON.stringify(document, null, 2) + "\n");
+  renameSync(`${file}.tmp`, file);
 }
 
 interface ResponsePage { conformityLevel: number; moreFollows: boolean; nextObjectId: number; objects: [number, string][] }

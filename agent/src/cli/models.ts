@@ -1,6 +1,6 @@
 // `fieldsense models list|show ID`: the detection models in words, for an
 // analyst who should not need to open the YAML files.
-import { loadModelSet, ModelError, DEFAULT_LEARNING_FACTOR, DEFAULT_ESTABLISHED_REQUESTS, DEFAULT_ESTABLISHED_SECONDS, DEFAULT_LEARNING_SECONDS, type ModelInfo } from "../core/models.js";
+import { loadModelSet, ModelError, DEFAULT_LEARNING_FACTOR, DEFAULT_ESTABLISHED_REQUESTS, DEFAULT_ESTABLISHED_SECONDS, DEFAULT_LEARNING_SECONDS, DEFAULT_NEWCOMER_SETTLE_SECONDS, type ModelInfo } from "../core/models.js";
 import { MODELS_HELP } from "./help.js";
 import { parseCommand, UsageError, type Output } from "./args.js";
 
@@ -91,6 +91,27 @@ function describeScorer(model: ModelInfo): string[] {
   if (s?.name === "beaconing") {
     return ["beaconing: fires once per pair and service when a device seen answering Modbus requests contacts an",
       "  external address or an IT host at least 8 times with a periodicity of 80 or more out of 100"];
+  }
+  if (s?.name === "profile_master") {
+    return ["profile_master: fires when the firmware profile that covers the device lists expected masters",
+      "  and the client is not one of them; silent for devices no profile covers"];
+  }
+  if (s?.name === "profile_write") {
+    return ["profile_write: fires when a write touches an address outside the writable ranges that the",
+      "  device's firmware profile states; silent for devices no profile covers"];
+  }
+  if (s?.name === "profile_function") {
+    return ["profile_function: fires when the function code is not among those the device's firmware",
+      "  profile lists; silent for devices no profile covers"];
+  }
+  if (s?.name === "new_master" || s?.name === "new_device") {
+    const role = s.name === "new_master" ? "sending Modbus requests" : "responding to Modbus requests";
+    return [`${s.name}: fires once for a host never seen ${role}, after the baselines have`,
+      `  learned for ${s.established_seconds ?? DEFAULT_NEWCOMER_SETTLE_SECONDS} s`];
+  }
+  if (s?.name === "ot_outbound") {
+    return ["ot_outbound: fires once per host pair when a device seen responding to Modbus requests opens a",
+      "  connection to an external address or to a host never seen in a Modbus role"];
   }
   return ["none"];
 }

@@ -20,6 +20,8 @@ export interface ReplaySettings {
   site: string;
   gateway: string;
   modelsDir?: string;
+  // Firmware profile files and folders (default: the package's profiles).
+  profilePaths?: string[];
   // Pacing: 1 is the captured rate, 0 (the default) as fast as possible.
   speed?: number;
   // Human output: also print learning alerts scored below LEARNING_SUMMARY_SCORE,
@@ -39,6 +41,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     site: { type: "string" },
     gateway: { type: "string" },
     models: { type: "string" },
+    profiles: { type: "string", multiple: true },
     speed: { type: "string" },
     all: { type: "boolean" },
     "timeout-ms": { type: "string" },
@@ -61,6 +64,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     site,
     gateway,
     modelsDir: values.models as string | undefined,
+    profilePaths: values.profiles as string[] | undefined,
     speed: values.speed !== undefined ? nonNegativeNumber("--speed", values.speed as string) : 0,
     all: values.all === true,
     timeoutMs: values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"] as string) : undefined,
@@ -89,16 +93,25 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
   };
   // Loaded here so that usage errors never need the WebAssembly core.
   const { replayFiles } = await import("../pipeline.js");
+  const { InventorySession } = await import("../inventory/session.js");
+  const { loadProfiles, packageProfilesDir } = await import("../profiles/profiles.js");
+  // The OT inventory binds firmware profiles (by address, or by the identity
+  // a device reports) for the profile scorers, as the agent does.
+  const inventory = new InventorySession(loadProfiles(settings.profilePaths ?? [packageProfilesDir]));
   const progress = output.stderrIsTTY ? progressFor(settings.files, output) : undefined;
   const ring = settings.ring !== undefined ? (await import("../ring/ring.js")).PacketRing.open(settings.ring) : undefined;
   const result = await replayFiles(settings.files, {
     onBatch: ring ? (batch) => ring.append(batch) : undefined,
     speed: settings.speed,
-    onProgress: progress?.onProgress,
+    onProgress: (file, offset) => {
+      inventory.refresh();
+      progress?.onProgress(file, offset);
+    },
+    onCoreReady: (core) => inventory.attach(core),
     site: settings.site,
     gateway: settings.gateway,
     modelsDir: settings.modelsDir,
-    keepRecords: settings.records || publisher !== undefined,
+    keepRecords: true,
     // The summary reports unreadable files, so the log stays quiet unless asked.
     logger: createLogger("fieldsense-replay", process.env.FIELDSENSE_LOG_LEVEL ?? "error"),
     onAlert: async (alert) => {
@@ -110,6 +123,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
       await settle(pendingAcks);
     },
     onRecord: async (record: RecordJson) => {
+      inventory.addRecord(record);
       if (settings.records) output.stdout(JSON.stringify(record) + "\n");
       if (publisher && isForwardedRecord(record)) track(publisher.publishRecord(record));
       await settle(pendingAcks);

@@ -36,6 +36,11 @@ export interface AgentConfig {
   group?: string;
   dataDir: string;
   modelsDir?: string;
+  // Firmware profile files and folders (default: the shipped profiles).
+  profilePaths?: string[];
+  // Opt-in active identification (FC 43/14, FC 17) of the named Modbus
+  // devices only; absent means the agent never sends to a device.
+  identify?: { hosts: { host: string; port: number; unitId: number }[]; intervalSec: number };
   logLevel: string;
   // undefined: an embedded MQTT broker (aedes) on 127.0.0.1, on a free port.
   brokerUrl?: string;
@@ -113,6 +118,8 @@ interface ConfigFile {
   group?: string;
   data_dir?: string;
   models_dir?: string;
+  profiles?: string[];
+  identify?: { hosts: string[]; unit_id?: number; interval_h?: number };
   log_level?: string;
   broker?: {
     url?: string; username?: string; password_env?: string; password_file?: string; ca_file?: string;
@@ -183,6 +190,13 @@ function resolveConfig(file: string, parsed: ConfigFile, document: Document, lin
   config.group = parsed.group;
   if (parsed.data_dir !== undefined) config.dataDir = resolve(parsed.data_dir);
   if (parsed.models_dir !== undefined) config.modelsDir = resolve(parsed.models_dir);
+  if (parsed.profiles !== undefined) config.profilePaths = parsed.profiles.map((path) => resolve(path));
+  if (parsed.identify !== undefined) {
+    config.identify = {
+      hosts: parsed.identify.hosts.map((text) => parseIdentifyHost(text, parsed.identify!.unit_id ?? DEFAULT_IDENTIFY_UNIT_ID)),
+      intervalSec: (parsed.identify.interval_h ?? DEFAULT_IDENTIFY_INTERVAL_H) * 3600,
+    };
+  }
   if (parsed.log_level !== undefined) config.logLevel = parsed.log_level;
   if (parsed.broker?.url !== undefined) {
     const problem = checkBrokerUrl(parsed.broker.url);
@@ -394,4 +408,22 @@ function lineOf(document: Document, lines: LineCounter, path: (string | number)[
   let node = nodeAt(document, path, keyOf);
   for (let cut = path.length - 1; !node?.range && cut >= 0; cut--) node = nodeAt(document, path.slice(0, cut));
   return lines.linePos(node?.range?.[0] ?? 0).line;
+}
+
+// Unit id 255 addresses the device at the IP address itself (Modbus/TCP
+// implementation guide); a day between identifications of one device.
+const DEFAULT_IDENTIFY_UNIT_ID = 255;
+const DEFAULT_IDENTIFY_INTERVAL_H = 24;
+
+// Parses "HOST", "HOST:PORT", "HOST/UNIT" or "HOST:PORT/UNIT" of identify.hosts
+// (the schema has checked the form).
+function parseIdentifyHost(text: string, unitId: number): { host: string; port: number; unitId: number } {
+  const [address, unit] = text.split("/");
+  const colon = address.lastIndexOf(":");
+  const hasPort = colon > 0 && !address.includes("::") && address.indexOf(":") === colon;
+  return {
+    host: hasPort ? address.slice(0, colon) : address,
+    port: hasPort ? Number(address.slice(colon + 1)) : 502,
+    unitId: unit !== undefined ? Number(unit) : unitId,
+  };
 }

@@ -31,6 +31,18 @@ export const AGENT_CONFIG_SCHEMA = {
     group: { type: "string", minLength: 1, maxLength: 64 },
     data_dir: { type: "string", minLength: 1 },
     models_dir: { type: "string", minLength: 1 },
+    profiles: { type: "array", minItems: 1, items: { type: "string", minLength: 1 } },
+    identify: {
+      type: "object",
+      additionalProperties: false,
+      required: ["hosts"],
+      properties: {
+        // IPv4 address with an optional port and unit id: 10.0.0.5, 10.0.0.5:502/1.
+        hosts: { type: "array", minItems: 1, maxItems: 256, uniqueItems: true, items: { type: "string", pattern: "^[0-9]{1,3}(\\.[0-9]{1,3}){3}(:[0-9]{1,5})?(/[0-9]{1,3})?$" } },
+        unit_id: { type: "integer", minimum: 0, maximum: 255 },
+        interval_h: { type: "integer", minimum: 1, maximum: 8760 },
+      },
+    },
     log_level: { enum: ["trace", "debug", "info", "warn", "error", "fatal", "silent"] },
     broker: {
       type: "object",

@@ -4,6 +4,7 @@
 // oldest entry, the asset store keeps the hosts it has and skips new ones.
 import type { Alert } from "../publish/alert.js";
 import type { RecordJson } from "../publish/record.js";
+import { OtInventory } from "../inventory/ot-inventory.js";
 
 export interface StoredAlert { seq: number; received: string; alert: Alert }
 
@@ -93,10 +94,16 @@ export class Inventory {
   private readonly openFiles = new Map<string, string>();
   assetsDropped = 0;
   filesDropped = 0;
+  // The OT side: roles, registers, polling periods and identities
+  // (`fieldsense assets`, the retained inventory message).
+  readonly ot: OtInventory;
 
-  constructor(private readonly maxAssets: number, private readonly maxFiles: number) {}
+  constructor(private readonly maxAssets: number, private readonly maxFiles: number) {
+    this.ot = new OtInventory({ devices: maxAssets, pollKeys: Math.max(1024, maxAssets * 4) });
+  }
 
   addRecord(record: RecordJson): void {
+    this.ot.addRecord(record);
     // Records name the flow's endpoints in the flow's orientation, client
     // (src) to server (dst), whichever direction the packet went.
     const server = record.dst;

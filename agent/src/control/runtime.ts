@@ -19,6 +19,9 @@ import { redactUrl } from "../publish/mqtt.js";
 import { Publisher } from "../publish/publisher.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { BoundedAlerts, Inventory } from "./inventory.js";
+import { InventorySession } from "../inventory/session.js";
+import { ActiveIdentifier } from "../inventory/active.js";
+import { loadProfiles, packageProfilesDir } from "../profiles/profiles.js";
 import { dropPrivileges, handOver, lookupAccount } from "./privileges.js";
 import { ControlServer } from "./server.js";
 import { SnapshotSupport } from "./snapshots.js";
@@ -47,6 +50,11 @@ export class AgentRuntime {
   private readonly startedAt = new Date();
   private timers: NodeJS.Timeout[] = [];
   private snapshotTimer: NodeJS.Timeout | undefined;
+  // OT inventory and firmware-profile bindings, published retained when the
+  // inventory changes.
+  inventorySession: InventorySession | undefined;
+  // Opt-in identification of the configured hosts, stopped with the agent.
+  activeIdentifier: ActiveIdentifier | undefined;
   private loop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private rate = { atMs: Date.now(), packets: 0, alerts: 0, packetsPerSecond: 0, alertsPerMinute: 0 };
@@ -96,6 +104,16 @@ export class AgentRuntime {
 
       const alerts = new BoundedAlerts(config.store.alerts);
       const inventory = new Inventory(config.store.assets, config.store.files);
+      // Profile bindings follow the inventory, because an identity seen on
+      // the wire binds its profile. An invalid profile file stops the
+      // start-up with its file, line and key.
+      const inventorySession = new InventorySession(loadProfiles(config.profilePaths ?? [packageProfilesDir]), inventory.ot);
+      inventorySession.attach(core);
+      // The only requests the agent sends to plant devices, and only to the
+      // hosts the configuration names.
+      const activeIdentifier = config.identify
+        ? new ActiveIdentifier(config.identify.hosts, config.identify.intervalSec, inventorySession, logger)
+        : undefined;
       let publisher: Publisher | undefined;
       const router = new RecordRouter(modelSet, { site: config.site, gateway: config.gateway }, {
         keepRecords: true,
@@ -124,6 +142,7 @@ export class AgentRuntime {
         status: () => runtime?.status() ?? { state: "starting" },
         alerts,
         inventory,
+        otInventory: () => inventorySession.snapshot(),
       }, logger);
       closers.push(() => control.close());
 
@@ -160,6 +179,13 @@ export class AgentRuntime {
       closers.push(async () => { await publisher!.close(); });
 
       runtime = new AgentRuntime(config, logger, core, modelSet, router, capture, publisher, brokerUrl, broker, control, snapshot, alerts, inventory);
+      runtime.inventorySession = inventorySession;
+      if (activeIdentifier) {
+        runtime.activeIdentifier = activeIdentifier;
+        activeIdentifier.start();
+        closers.push(() => activeIdentifier.stop());
+        logger.info({ hosts: config.identify!.hosts.length, intervalSec: config.identify!.intervalSec }, "active identification of configured hosts started");
+      }
       runtime.snapshots.restoredFrom = restoredFrom;
       runtime.ring = ring;
       if (ring) runtime.startResponder();
@@ -208,6 +234,11 @@ export class AgentRuntime {
       void this.router.drain();
     } catch (error) {
       this.logger.error({ err: (error as Error).message }, "flow expiry tick failed");
+    }
+    try {
+      this.inventorySession?.tick(Date.now(), (snapshot) => this.publisher.publishInventory(snapshot));
+    } catch (error) {
+      this.logger.error({ err: (error as Error).message, code: (error as { code?: string }).code }, "inventory or profile table update failed");
     }
     const now = Date.now();
     if (now - this.rate.atMs >= RATE_WINDOW_MS) {
@@ -299,6 +330,7 @@ export class AgentRuntime {
       this.logger.info({ reason }, "agent stopping");
       for (const timer of this.timers) clearInterval(timer);
       clearInterval(this.snapshotTimer);
+      await this.activeIdentifier?.stop();
       this.capture.close();
       await this.loop;
       try {

@@ -8,6 +8,7 @@
 //   GET /v1/alerts?follow=1&...             the same, then new alerts as they come
 //   GET /v1/assets                          hosts, ports, protocols, Modbus unit ids
 //   GET /v1/files                           files seen in SMB records
+//   GET /v1/inventory                       OT devices, roles, polling periods, identities
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
@@ -19,6 +20,9 @@ export interface ControlSources {
   status: () => unknown;
   alerts: BoundedAlerts;
   inventory: Inventory;
+  // The OT inventory with its profile bindings; without it the route
+  // returns the inventory's own snapshot.
+  otInventory?: () => unknown;
 }
 
 export class ControlServer {
@@ -96,11 +100,14 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Con
       case "/v1/files":
         sendJson(response, 200, { files: sources.inventory.listFiles(), dropped: sources.inventory.filesDropped });
         return;
+      case "/v1/inventory":
+        sendJson(response, 200, sources.otInventory ? sources.otInventory() : sources.inventory.ot.snapshot());
+        return;
       case "/v1/alerts":
         serveAlerts(url, response, sources.alerts);
         return;
       default:
-        sendJson(response, 404, { error: `no route ${url.pathname}; routes are /v1/status, /v1/alerts, /v1/assets, /v1/files` });
+        sendJson(response, 404, { error: `no route ${url.pathname}; routes are /v1/status, /v1/alerts, /v1/assets, /v1/files, /v1/inventory` });
     }
   } catch (error) {
     if (error instanceof QueryError) {

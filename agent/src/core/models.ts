@@ -141,7 +141,14 @@ const MAX_BY_FIELDS = 4;
 const MAX_TEXT_VALUE_BYTES = 1024;
 
 const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, dnp3: 7, enip: 8, file: 15, conn: 16 };
-const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2, after_file_write: 3 };
+const SCORERS: Record<string, number> = {
+  modbus_master: 1, beaconing: 2, profile_master: 3, profile_write: 4, profile_function: 5, new_device: 6, new_master: 7, ot_outbound: 8,
+  after_file_write: 9,
+};
+// Scorers that judge Modbus requests only, so their models must watch modbus records.
+const MODBUS_SCORERS = new Set(["modbus_master", "profile_master", "profile_write", "profile_function", "new_device", "new_master"]);
+// Seconds the baselines learn before new_device and new_master count a newcomer.
+export const DEFAULT_NEWCOMER_SETTLE_SECONDS = 3600;
 // Default window of the after_file_write scorer: the write may precede the
 // execution by up to 10 minutes.
 export const DEFAULT_WRITE_WINDOW_SECONDS = 600;
@@ -362,7 +369,7 @@ function normalizeFrequency(file: string, document: Document, lines: LineCounter
 }
 
 // Returns the node at `path`, or for a map key the pair's key node.
-function nodeAt(document: Document, path: (string | number)[], keyOf?: string): Node | undefined {
+export function nodeAt(document: Document, path: (string | number)[], keyOf?: string): Node | undefined {
   let node: unknown = document.contents;
   for (const step of path) {
     if (isMap(node)) {
@@ -381,7 +388,7 @@ function nodeAt(document: Document, path: (string | number)[], keyOf?: string): 
   return (node as Node | undefined) ?? undefined;
 }
 
-function lineOf(document: Document, lines: LineCounter, path: (string | number)[], keyOf?: string): number {
+export function lineOf(document: Document, lines: LineCounter, path: (string | number)[], keyOf?: string): number {
   let node = nodeAt(document, path, keyOf);
   // Fall back to the nearest enclosing node that exists.
   for (let cut = path.length - 1; !node?.range && cut >= 0; cut--) node = nodeAt(document, path.slice(0, cut));
@@ -389,7 +396,7 @@ function lineOf(document: Document, lines: LineCounter, path: (string | number)[
   return lines.linePos(offset).line;
 }
 
-function pathOf(instancePath: string): (string | number)[] {
+export function pathOf(instancePath: string): (string | number)[] {
   if (instancePath === "") return [];
   return instancePath.slice(1).split("/").map((s) => {
     const text = s.replace(/~1/g, "/").replace(/~0/g, "~");
@@ -397,20 +404,27 @@ function pathOf(instancePath: string): (string | number)[] {
   });
 }
 
-function describePath(path: (string | number)[]): string {
+export function describePath(path: (string | number)[], subject = "the model"): string {
   let out = "";
   for (const step of path) {
     if (typeof step === "number") out += `[${step}]`;
     else if (out === "") out = step;
     else out += `.${step}`;
   }
-  return out === "" ? "the model" : out;
+  return out === "" ? subject : out;
 }
 
-function schemaError(file: string, document: Document, lines: LineCounter, error: ErrorObject | undefined): ModelError {
-  if (!error) return new ModelError("model.schema_invalid", `${file} does not match the model schema`, file);
+// Turns the first schema error of a YAML file into an error that names the
+// file, the line and the key. The firmware-profile loader uses it too, with
+// its own error class and code prefix ("profile." in place of "model.").
+export function schemaError<E extends Error>(
+  file: string, document: Document, lines: LineCounter, error: ErrorObject | undefined,
+  create: (code: string, message: string, file: string, line?: number, key?: string) => E = modelErrorOf as never,
+  prefix = "model", subject = "the model",
+): E {
+  if (!error) return create(`${prefix}.schema_invalid`, `${file} does not match the ${prefix} schema`, file);
   const path = pathOf(error.instancePath);
-  const where = describePath(path);
+  const where = describePath(path, subject);
   const lastKey = [...path].reverse().find((s): s is string => typeof s === "string");
   const parent = error.parentSchema as { properties?: Record<string, unknown>; required?: string[] } | undefined;
   const allowedKeys = parent?.properties ? Object.keys(parent.properties).join(", ") : "";
@@ -419,23 +433,27 @@ function schemaError(file: string, document: Document, lines: LineCounter, error
     case "additionalProperties": {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
       const line = lineOf(document, lines, path, key);
-      return new ModelError("model.unknown_key", `${file} line ${line}: unknown key "${key}" in ${where}; allowed keys: ${allowedKeys}`, file, line, key);
+      return create(`${prefix}.unknown_key`, `${file} line ${line}: unknown key "${key}" in ${where}; allowed keys: ${allowedKeys}`, file, line, key);
     }
     case "required": {
       const key = String((error.params as { missingProperty: string }).missingProperty);
       const line = lineOf(document, lines, path);
-      return new ModelError("model.missing_key", `${file} line ${line}: ${where} is missing the required key "${key}"; required keys: ${(parent?.required ?? []).join(", ")}`, file, line, key);
+      return create(`${prefix}.missing_key`, `${file} line ${line}: ${where} is missing the required key "${key}"; required keys: ${(parent?.required ?? []).join(", ")}`, file, line, key);
     }
     default: {
       const line = lineOf(document, lines, path);
       const shown = JSON.stringify(error.data);
-      let expected = error.message ?? "does not match the model schema";
+      let expected = error.message ?? `does not match the ${prefix} schema`;
       if (error.keyword === "enum") expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
       if (error.keyword === "oneOf" && (lastKey === "contains" || lastKey === "ends_with")) expected = "must be a non-empty text or a list of non-empty texts";
       if (error.keyword === "pattern" && path[0] === "mitre") expected = "must be an ATT&CK technique id such as T1053.005 or T0855";
-      return new ModelError("model.value_invalid", `${file} line ${line}: ${where} is ${shown}, but it ${expected}`, file, line, lastKey);
+      return create(`${prefix}.value_invalid`, `${file} line ${line}: ${where} is ${shown}, but it ${expected}`, file, line, lastKey);
     }
   }
+}
+
+function modelErrorOf(code: string, message: string, file: string, line?: number, key?: string): ModelError {
+  return new ModelError(code, message, file, line, key);
 }
 
 function errorAt(model: LoadedModel, path: (string | number)[], code: string, message: string, key?: string): ModelError {
@@ -584,6 +602,9 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
     const fieldId: FieldResolver = (name) => idForRecord(ids, model.spec.record, name);
     fieldId.elsewhere = (name) => recordsWithField(ids, name);
     if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId, ids);
+    else if (model.spec.scorer && MODBUS_SCORERS.has(model.spec.scorer.name) && model.spec.record !== "modbus") {
+      throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer ${model.spec.scorer.name} judges Modbus requests, but the model watches "${model.spec.record}" records; set record: modbus`, "name");
+    }
     compileModel(w, model, fieldId);
   }
   if (w.length > MODEL_TABLE_MAX_BYTES) {
@@ -653,8 +674,12 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   w.u32(frequency?.count ?? 0);
   w.u32(frequency?.within ?? 0);
   w.u32(scorer?.established_requests ?? DEFAULT_ESTABLISHED_REQUESTS);
-  // The same header word contains the after_file_write window.
-  w.u32(scorer?.name === "after_file_write" ? scorer.window_seconds ?? DEFAULT_WRITE_WINDOW_SECONDS : scorer?.established_seconds ?? DEFAULT_ESTABLISHED_SECONDS);
+  // The same header word contains the after_file_write window, and for
+  // new_device and new_master the seconds the baselines learn first.
+  const novelty = scorer?.name === "new_device" || scorer?.name === "new_master";
+  w.u32(scorer?.name === "after_file_write"
+    ? scorer.window_seconds ?? DEFAULT_WRITE_WINDOW_SECONDS
+    : scorer?.established_seconds ?? (novelty ? DEFAULT_NEWCOMER_SETTLE_SECONDS : DEFAULT_ESTABLISHED_SECONDS));
   for (let i = 0; i < MAX_BY_FIELDS; i++) w.u16(byFields[i] ?? 0);
   w.u16(frequency?.distinct ? resolveField(model, ["frequency", "distinct"], frequency.distinct, fieldId) : 0);
   w.u16(0);

@@ -167,7 +167,7 @@ export interface AlertExplanation {
 // Factor ids of the core (Factor in wasm-core/assembly/model-fields.ts).
 const FACTOR_NAMES: Record<number, string> = {
   1: "base", 2: "new_service", 3: "new_pair", 4: "rare", 5: "unusual_hour", 6: "routine",
-  7: "learning_period", 8: "no_master_yet", 9: "beaconing",
+  7: "learning_period", 8: "no_master_yet", 9: "beaconing", 10: "profile", 11: "newcomer", 12: "ot_outbound",
 };
 
 function numbers(value: FieldValue | undefined): number[] {
@@ -258,6 +258,9 @@ function factorReason(factor: string, points: number, model: ModelInfo, c: Basel
     case "routine": return contextSummary(c);
     case "learning_period": return "the baselines are still in their learning period";
     case "no_master_yet": return "the device has no established Modbus or DNP3 master yet";
+    case "profile": return "the request breaks the firmware profile of the device (0 points: the base score carries it)";
+    case "newcomer": return "first time this host is seen in this Modbus role after the baselines settled";
+    case "ot_outbound": return "an OT device opened a connection to an IT or external host";
     case "beaconing": return `regular connections every ${formatInterval(c.median_interval_s ?? 0)} (periodicity ${c.periodicity ?? 0} of 100)`;
   }
   return `${points} points`;

@@ -51,7 +51,7 @@ export interface PublisherStats {
   peakInFlight: number;
 }
 
-export type TopicLeaf = "alerts" | "records" | "status" | "metrics";
+export type TopicLeaf = "alerts" | "records" | "status" | "metrics" | "inventory";
 
 export function topicFor(site: string, gateway: string, leaf: TopicLeaf): string {
   return `fieldsense/v1/${site}/${gateway}/${leaf}`;

@@ -230,6 +230,30 @@ export class Publisher {
     return true;
   }
 
+  // Publishes the OT asset inventory retained at QoS 1 on the `inventory`
+  // topic, so that a subscriber gets the latest one when it subscribes. The
+  // caller publishes when the inventory changed; without a connection the
+  // latest body waits and goes out on the next connection.
+  publishInventory(inventory: unknown): void {
+    this.pendingInventory = JSON.stringify(inventory);
+    this.flushInventory();
+  }
+
+  private pendingInventory: string | undefined;
+
+  private flushInventory(): void {
+    const client = this.client;
+    const body = this.pendingInventory;
+    if (!client || this.closing || body === undefined) return;
+    this.pendingInventory = undefined;
+    const generation = this.generation;
+    client.publish(this.topic("inventory"), body, { qos: 1, retain: true }, (error) => {
+      if (!error || generation !== this.generation) return;
+      this.logger.warn({ broker: this.broker, err: error.message }, "publishing the inventory failed; it is sent again on the next change or connection");
+      this.pendingInventory ??= body;
+    });
+  }
+
   // Resolves once the outbox is empty.
   drain(): Promise<void> {
     if (this.outbox.depth === 0) return Promise.resolve();
@@ -441,6 +465,7 @@ export class Publisher {
       if (error && generation === this.generation) this.logger.warn({ err: error.message }, "publishing the online status failed");
     });
     for (const resolve of this.connectWaiters.splice(0)) resolve();
+    this.flushInventory();
     this.pump();
   }
 

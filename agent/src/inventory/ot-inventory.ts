@@ -1,0 +1,411 @@
+// OT asset inventory: the devices seen in OT protocol records (Modbus, and
+// S7comm, EtherNet/IP and DNP3 once their dissectors write records). Each
+// device has its role, unit ids, function codes and the registers requests
+// touched. The inventory also keeps the polling period of each master and
+// server pair, and the identity the devices reported (Modbus FC 43/14 and
+// FC 17, or the identity fields of any other protocol).
+//
+// The host keeps the inventory, not the core: every record already reaches
+// the host, so the core would only duplicate the work, and the host can
+// size the tables from configuration without recompiling the core. Every
+// table is bounded and counts what it could not keep (`dropped`).
+import type { RecordJson } from "../publish/record.js";
+
+export type AddressSpace = "coils" | "discrete_inputs" | "input_registers" | "holding_registers";
+
+export interface RegisterRange {
+  space: AddressSpace;
+  access: "read" | "write";
+  // Modbus PDU addresses (0-65535), not the 1-based reference numbers
+  // (40001 and so on) that documentation often uses.
+  first: number;
+  last: number;
+}
+
+// Identity facts use the same JSON names in every protocol's records.
+export const IDENTITY_FIELDS = [
+  "vendor_name", "vendor_id", "product_code", "product_name", "revision", "serial_number", "device_type", "device_name",
+  "server_id", "run_indicator",
+] as const;
+
+export interface Identity {
+  vendor_name?: string;
+  vendor_id?: number;
+  product_code?: string;
+  product_name?: string;
+  revision?: string;
+  serial_number?: string;
+  device_type?: string | number;
+  device_name?: string;
+  // Modbus FC 17 (Report Server ID): the server id bytes as hex, and the run
+  // indicator status.
+  server_id?: string;
+  run_indicator?: boolean;
+  // Record type the facts came from ("modbus"), or "active" for the result
+  // of `fieldsense modbus identify`.
+  source: string;
+  unit_id?: number;
+  seen: string;
+}
+
+export interface PollingPeriod {
+  master: string;
+  server: string;
+  unit_id?: number;
+  // Requests from the master to the server, and the distinct requests
+  // (function code, unit id, start address and quantity) among them.
+  requests: number;
+  request_kinds: number;
+  // Median interval in seconds between repeats of the same request,
+  // the median over the request kinds that repeated; absent until one did.
+  period_s?: number;
+}
+
+export interface OtDevice {
+  ip: string;
+  mac?: string;
+  // "master" sends requests (Modbus client), "server" responds to them
+  // (Modbus server, also called slave or outstation).
+  roles: ("master" | "server")[];
+  protocols: string[];
+  first_seen: string;
+  last_seen: string;
+  unit_ids: number[];
+  // Function codes the device received as a server or sent as a master,
+  // without the exception bit.
+  function_codes: number[];
+  registers: RegisterRange[];
+  // Peers in the other role: the masters of a server, the servers of a master.
+  masters: string[];
+  servers: string[];
+  exceptions: number;
+  identities: Identity[];
+  // Firmware profile ids matched by identity or address (see profiles/).
+  profiles?: string[];
+}
+
+export interface OtInventoryLimits {
+  devices: number;
+  pollKeys: number;
+}
+
+// Per-device caps: a scanner that sweeps registers or talks to every host
+// cannot grow one entry without bound.
+const MAX_RANGES_PER_DEVICE = 128;
+const MAX_PEERS_PER_DEVICE = 256;
+const MAX_IDENTITIES_PER_DEVICE = 32;
+// Intervals kept per request kind for the median.
+const INTERVALS_KEPT = 32;
+// A repeat further apart than this is a new polling session, not a period.
+const MAX_PERIOD_S = 3600;
+
+// Record types of OT protocols whose flow originator is the master (client)
+// and responder the server.
+export const OT_RECORD_TYPES = new Set(["modbus", "s7comm", "enip", "dnp3"]);
+
+interface PollKey {
+  pair: string;
+  lastMs: number;
+  intervals: number[];
+}
+
+interface PairStats {
+  master: string;
+  server: string;
+  unitIds: Set<number>;
+  requests: number;
+  kinds: Set<string>;
+}
+
+const READ_SPACE: Record<number, AddressSpace> = { 1: "coils", 2: "discrete_inputs", 3: "holding_registers", 4: "input_registers" };
+const WRITE_SPACE: Record<number, AddressSpace> = { 5: "coils", 15: "coils", 6: "holding_registers", 16: "holding_registers", 22: "holding_registers" };
+
+export class OtInventory {
+  private readonly devices = new Map<string, OtDevice>();
+  private readonly pollKeys = new Map<string, PollKey>();
+  private readonly pairs = new Map<string, PairStats>();
+  // Counts of what a full table could not keep.
+  readonly dropped = { devices: 0, poll_keys: 0, registers: 0, peers: 0, identities: 0 };
+  // Raised on every change a subscriber needs: a new device, role, unit id,
+  // function code, peer, register range or identity. last_seen and counters
+  // do not raise it, so the retained message goes out when the inventory
+  // changes and not on every poll.
+  revision = 0;
+
+  constructor(private readonly limits: OtInventoryLimits = { devices: 10_000, pollKeys: 16_384 }) {}
+
+  addRecord(record: RecordJson): void {
+    const hasIdentity = IDENTITY_FIELDS.some((name) => record[name] !== undefined);
+    if (!OT_RECORD_TYPES.has(record.type) && !hasIdentity) return;
+    const roles = rolesOf(record);
+    const server = this.device(roles.server, record.ts);
+    const master = this.device(roles.master, record.ts);
+    if (hasIdentity && server) this.addIdentity(server, record);
+    if (!OT_RECORD_TYPES.has(record.type)) return;
+
+    for (const device of [server, master]) {
+      if (device && !device.protocols.includes(record.type)) this.insertSorted(device.protocols, record.type);
+    }
+    if (server) this.addRole(server, "server");
+    if (master) this.addRole(master, "master");
+    if (server && master) {
+      this.addPeer(server.masters, master.ip);
+      this.addPeer(master.servers, server.ip);
+    }
+    if (record.type === "modbus") this.addModbus(record, server, master);
+  }
+
+  // Applies the Ethernet addresses the core learned (ip -> MAC).
+  setMacs(macs: Map<string, string>): void {
+    for (const device of this.devices.values()) {
+      const mac = macs.get(device.ip);
+      if (mac && device.mac !== mac) {
+        device.mac = mac;
+        this.revision++;
+      }
+    }
+  }
+
+  // Adds an identity that did not come from a record: the result of an
+  // active identification.
+  addIdentity(device: OtDevice | string, record: Partial<RecordJson> & { ts: string; type: string }): void {
+    const target = typeof device === "string" ? this.device(device, record.ts) : device;
+    if (!target) return;
+    const identity: Identity = { source: record.type, seen: record.ts };
+    if (typeof record.unit_id === "number") identity.unit_id = record.unit_id;
+    for (const name of IDENTITY_FIELDS) {
+      const value = record[name];
+      if (value === undefined || value === null) continue;
+      if (name === "vendor_id" && typeof value === "number") identity.vendor_id = value;
+      else if (name === "run_indicator" && typeof value === "boolean") identity.run_indicator = value;
+      else if (name === "device_type" && (typeof value === "number" || typeof value === "string")) identity.device_type = value;
+      else if (typeof value === "string" || typeof value === "number") (identity as unknown as Record<string, unknown>)[name] = String(value);
+    }
+    const existing = target.identities.find((i) => i.unit_id === identity.unit_id && i.source === identity.source);
+    if (existing) {
+      const before = JSON.stringify({ ...existing, seen: "" });
+      Object.assign(existing, identity);
+      if (JSON.stringify({ ...existing, seen: "" }) !== before) this.revision++;
+      return;
+    }
+    if (target.identities.length >= MAX_IDENTITIES_PER_DEVICE) {
+      this.dropped.identities++;
+      return;
+    }
+    target.identities.push(identity);
+    this.revision++;
+  }
+
+  private addModbus(record: RecordJson, server: OtDevice | undefined, master: OtDevice | undefined): void {
+    const unitId = typeof record.unit_id === "number" ? record.unit_id : undefined;
+    const rawCode = typeof record.function_code === "number" ? record.function_code : undefined;
+    const functionCode = rawCode !== undefined ? rawCode & 0x7f : undefined;
+    const isRequest = record.pdu_type === "request";
+    if (record.pdu_type === "response" && rawCode !== undefined && rawCode >= 0x80 && server) server.exceptions++;
+
+    for (const device of [server, master]) {
+      if (!device) continue;
+      if (unitId !== undefined) this.addNumber(device.unit_ids, unitId);
+      if (functionCode !== undefined) this.addNumber(device.function_codes, functionCode);
+    }
+    if (!isRequest || functionCode === undefined) return;
+    if (server) this.addRegisters(server, record, functionCode);
+    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, record);
+  }
+
+  private addRegisters(device: OtDevice, record: RecordJson, functionCode: number): void {
+    const start = typeof record.start_address === "number" ? record.start_address : undefined;
+    const quantity = typeof record.quantity === "number" ? record.quantity : 1;
+    if (READ_SPACE[functionCode] && start !== undefined) this.addRange(device, READ_SPACE[functionCode], "read", start, quantity);
+    if (WRITE_SPACE[functionCode] && start !== undefined) {
+      const count = functionCode === 15 || functionCode === 16 ? quantity : 1;
+      this.addRange(device, WRITE_SPACE[functionCode], "write", start, count);
+    }
+    if (functionCode === 23) {
+      if (typeof record.read_start_address === "number") {
+        this.addRange(device, "holding_registers", "read", record.read_start_address, typeof record.read_quantity === "number" ? record.read_quantity : 1);
+      }
+      if (typeof record.write_start_address === "number") {
+        this.addRange(device, "holding_registers", "write", record.write_start_address, typeof record.write_quantity === "number" ? record.write_quantity : 1);
+      }
+    }
+  }
+
+  // Merges [start, start + quantity - 1] into the device's ranges of the
+  // same space and access, joining overlapping and adjacent ranges.
+  private addRange(device: OtDevice, space: AddressSpace, access: "read" | "write", start: number, quantity: number): void {
+    const first = start;
+    const last = Math.min(0xffff, start + Math.max(quantity, 1) - 1);
+    const same = device.registers.filter((r) => r.space === space && r.access === access);
+    const covering = same.find((r) => r.first <= first && r.last >= last);
+    if (covering) return;
+    const touching = same.filter((r) => r.first <= last + 1 && r.last + 1 >= first);
+    if (touching.length === 0 && device.registers.length >= MAX_RANGES_PER_DEVICE) {
+      this.dropped.registers++;
+      return;
+    }
+    const merged: RegisterRange = {
+      space, access,
+      first: Math.min(first, ...touching.map((r) => r.first)),
+      last: Math.max(last, ...touching.map((r) => r.last)),
+    };
+    device.registers = device.registers.filter((r) => !touching.includes(r));
+    device.registers.push(merged);
+    device.registers.sort((a, b) => a.space.localeCompare(b.space) || a.access.localeCompare(b.access) || a.first - b.first);
+    this.revision++;
+  }
+
+  // Records one request for the polling period: repeats of the same request
+  // (function code, unit id, start address, quantity) from one master to one
+  // server are a poll, and the median of their intervals is its period.
+  private observePoll(master: string, server: string, unitId: number | undefined, functionCode: number, record: RecordJson): void {
+    const pairKey = `${master}>${server}`;
+    let pair = this.pairs.get(pairKey);
+    if (!pair) {
+      pair = { master, server, unitIds: new Set(), requests: 0, kinds: new Set() };
+      this.pairs.set(pairKey, pair);
+    }
+    pair.requests++;
+    if (unitId !== undefined) pair.unitIds.add(unitId);
+
+    const kind = `${unitId ?? "-"}/${functionCode}/${record.start_address ?? "-"}/${record.quantity ?? "-"}/${record.sub_function ?? "-"}`;
+    const key = `${pairKey}|${kind}`;
+    const nowMs = Date.parse(record.ts);
+    let poll = this.pollKeys.get(key);
+    if (!poll) {
+      if (this.pollKeys.size >= this.limits.pollKeys) {
+        this.dropped.poll_keys++;
+        return;
+      }
+      pair.kinds.add(kind);
+      poll = { pair: pairKey, lastMs: nowMs, intervals: [] };
+      this.pollKeys.set(key, poll);
+      return;
+    }
+    const intervalS = (nowMs - poll.lastMs) / 1000;
+    poll.lastMs = nowMs;
+    if (intervalS <= 0 || intervalS > MAX_PERIOD_S) return;
+    poll.intervals.push(intervalS);
+    if (poll.intervals.length > INTERVALS_KEPT) poll.intervals.shift();
+  }
+
+  private device(ip: string, ts: string): OtDevice | undefined {
+    let device = this.devices.get(ip);
+    if (device) {
+      device.last_seen = ts;
+      return device;
+    }
+    if (this.devices.size >= this.limits.devices) {
+      this.dropped.devices++;
+      return undefined;
+    }
+    device = {
+      ip, roles: [], protocols: [], first_seen: ts, last_seen: ts, unit_ids: [], function_codes: [], registers: [],
+      masters: [], servers: [], exceptions: 0, identities: [],
+    };
+    this.devices.set(ip, device);
+    this.revision++;
+    return device;
+  }
+
+  private addRole(device: OtDevice, role: "master" | "server"): void {
+    if (device.roles.includes(role)) return;
+    this.insertSorted(device.roles, role);
+  }
+
+  private addPeer(list: string[], ip: string): void {
+    if (list.includes(ip)) return;
+    if (list.length >= MAX_PEERS_PER_DEVICE) {
+      this.dropped.peers++;
+      return;
+    }
+    list.push(ip);
+    list.sort(compareAddresses);
+    this.revision++;
+  }
+
+  private addNumber(list: number[], value: number): void {
+    if (list.includes(value)) return;
+    list.push(value);
+    list.sort((a, b) => a - b);
+    this.revision++;
+  }
+
+  private insertSorted<T extends string>(list: T[], value: T): void {
+    list.push(value);
+    list.sort();
+    this.revision++;
+  }
+
+  // Devices seen in OT records, or that reported an identity, by address.
+  listDevices(): OtDevice[] {
+    return [...this.devices.values()]
+      .filter((d) => d.roles.length > 0 || d.identities.length > 0)
+      .sort((a, b) => compareAddresses(a.ip, b.ip));
+  }
+
+  find(ip: string): OtDevice | undefined {
+    return this.devices.get(ip);
+  }
+
+  listPolling(): PollingPeriod[] {
+    const periods: PollingPeriod[] = [];
+    for (const [pairKey, pair] of this.pairs) {
+      const kindPeriods: number[] = [];
+      for (const poll of this.pollKeys.values()) {
+        if (poll.pair === pairKey && poll.intervals.length > 0) kindPeriods.push(median(poll.intervals));
+      }
+      const entry: PollingPeriod = { master: pair.master, server: pair.server, requests: pair.requests, request_kinds: pair.kinds.size };
+      if (pair.unitIds.size === 1) entry.unit_id = [...pair.unitIds][0];
+      if (kindPeriods.length > 0) entry.period_s = Math.round(median(kindPeriods) * 1000) / 1000;
+      periods.push(entry);
+    }
+    return periods.sort((a, b) => compareAddresses(a.master, b.master) || compareAddresses(a.server, b.server));
+  }
+
+  setProfiles(ip: string, profiles: string[]): void {
+    const device = this.devices.get(ip);
+    if (!device) return;
+    const next = [...new Set(profiles)].sort();
+    if (JSON.stringify(device.profiles ?? []) === JSON.stringify(next)) return;
+    if (next.length === 0) delete device.profiles;
+    else device.profiles = next;
+    this.revision++;
+  }
+
+  // The inventory as one JSON document, for `fieldsense assets --json` and
+  // the retained MQTT message.
+  snapshot(): InventorySnapshot {
+    return { devices: this.listDevices(), polling: this.listPolling(), dropped: { ...this.dropped }, revision: this.revision };
+  }
+}
+
+export interface InventorySnapshot {
+  devices: OtDevice[];
+  polling: PollingPeriod[];
+  dropped: OtInventory["dropped"];
+  revision: number;
+}
+
+// The server and the master of a record. A request travels from the master
+// and a response from the server. `server_to_client` is true when the packet
+// went from the flow's responder (dst) to its originator (src), so a capture
+// that starts in the middle of a connection still gets the roles right.
+// Records without a pdu_type take the flow's responder as the server.
+export function rolesOf(record: RecordJson): { master: string; server: string } {
+  const sender = record.server_to_client ? record.dst.ip : record.src.ip;
+  const receiver = record.server_to_client ? record.src.ip : record.dst.ip;
+  if (record.pdu_type === "request") return { master: sender, server: receiver };
+  if (record.pdu_type === "response") return { master: receiver, server: sender };
+  return { master: record.src.ip, server: record.dst.ip };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function compareAddresses(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
+}

@@ -1,0 +1,216 @@
+// Firmware profiles: load the YAML files of a profiles folder, validate them
+// against firmware-profiles/profile.schema.json (errors name the file, the
+// line and the key, with the model loader's helpers), and decide which
+// devices a profile applies to.
+import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isIP } from "node:net";
+import { LineCounter, parseDocument, type Document } from "yaml";
+import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import { lineOf, schemaError } from "../core/models.js";
+import type { Identity } from "../inventory/ot-inventory.js";
+
+export interface AddressRange { first: number; last: number; name?: string }
+export interface RevisionRange { min?: string; max?: string; below?: string }
+export interface IdentityMatch { vendor_name?: string; product_code?: string[]; revision?: RevisionRange }
+export interface DangerousOperation {
+  operation: string; function_code: number; sub_function?: number; umas_function?: number; register?: number; note?: string;
+}
+export interface Vulnerability { product_code?: string[]; revision: RevisionRange; advisories: string[]; source: string; summary?: string }
+
+export interface ProfileSpec {
+  id: string;
+  name: string;
+  protocol: "modbus";
+  match: { identity?: IdentityMatch[]; addresses?: string[] };
+  function_codes?: number[];
+  registers?: {
+    coils?: { readable?: AddressRange[]; writable?: AddressRange[] };
+    discrete_inputs?: { readable?: AddressRange[] };
+    input_registers?: { readable?: AddressRange[] };
+    holding_registers?: { readable?: AddressRange[]; writable?: AddressRange[] };
+  };
+  expected_masters?: string[];
+  dangerous_operations?: DangerousOperation[];
+  vulnerable_revisions?: Vulnerability[];
+  sources: { title: string; url: string; facts?: string }[];
+  notes?: string;
+}
+
+export interface Profile { spec: ProfileSpec; file: string }
+
+export class ProfileError extends Error {
+  readonly code: string;
+  readonly file: string;
+  readonly line?: number;
+  readonly key?: string;
+
+  constructor(code: string, message: string, file: string, line?: number, key?: string) {
+    super(message);
+    this.name = "ProfileError";
+    this.code = code;
+    this.file = file;
+    this.line = line;
+    this.key = key;
+  }
+}
+
+// A profile file is a page of facts; the cap keeps a stray large file from
+// being parsed at all.
+const MAX_PROFILE_FILE_BYTES = 256 * 1024;
+
+export const packageProfilesDir = findPackageProfilesDir();
+
+function findPackageProfilesDir(): string {
+  // agent/src/profiles when run from source, dist/agent/src/profiles when built.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ["../../../firmware-profiles", "../../../../firmware-profiles"]) {
+    const candidate = resolve(here, up);
+    if (existsSync(join(candidate, "profile.schema.json"))) return candidate;
+  }
+  return resolve(here, "../../../firmware-profiles");
+}
+
+let validator: ValidateFunction | undefined;
+
+function schemaValidator(): ValidateFunction {
+  if (validator) return validator;
+  const schema = JSON.parse(readFileSync(join(packageProfilesDir, "profile.schema.json"), "utf8"));
+  validator = new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true }).compile(schema);
+  return validator;
+}
+
+const createError = (code: string, message: string, file: string, line?: number, key?: string) => new ProfileError(code, message, file, line, key);
+
+// Profile files of `target`: a folder's *.yaml and *.yml files in name
+// order, or the file itself.
+export function profileFiles(target: string): string[] {
+  if (!existsSync(target)) {
+    throw new ProfileError("profile.not_found", `firmware profile path ${target} not found: pass a profile file or a folder of them`, target);
+  }
+  if (!statSync(target).isDirectory()) return [target];
+  return readdirSync(target).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(target, f));
+}
+
+// Loads and validates the profiles of the given files and folders. The first
+// invalid file stops loading with a ProfileError; two profiles with one id
+// are an error too.
+export function loadProfiles(targets: string[] = [packageProfilesDir]): Profile[] {
+  const profiles: Profile[] = [];
+  const seen = new Map<string, string>();
+  for (const file of targets.flatMap(profileFiles)) {
+    const size = statSync(file).size;
+    if (size > MAX_PROFILE_FILE_BYTES) {
+      throw new ProfileError("profile.file_too_large", `firmware profile ${file} is ${size} bytes, above the ${MAX_PROFILE_FILE_BYTES}-byte limit; check that the right file is in the profiles folder`, file);
+    }
+    const profile = parseProfileFile(file, readFileSync(file, "utf8"));
+    const earlier = seen.get(profile.spec.id);
+    if (earlier !== undefined) {
+      throw new ProfileError("profile.duplicate_id", `${file}: profile id "${profile.spec.id}" is already used by ${earlier}; give each profile its own id`, file, undefined, "id");
+    }
+    seen.set(profile.spec.id, file);
+    profiles.push(profile);
+  }
+  return profiles;
+}
+
+// Parses and validates one profile file's text.
+export function parseProfileFile(file: string, text: string): Profile {
+  const lines = new LineCounter();
+  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    const line = lines.linePos(document.errors[0].pos[0]).line;
+    throw new ProfileError("profile.yaml_invalid", `invalid YAML in ${file} line ${line}: ${document.errors[0].message.split("\n")[0]}`, file, line);
+  }
+  const value: unknown = document.toJS();
+  if (value === null || value === undefined) {
+    throw new ProfileError("profile.file_empty", `firmware profile ${file} is empty: write a profile in it (see the files in firmware-profiles/) or remove it`, file);
+  }
+  const validate = schemaValidator();
+  if (!validate(value)) throw schemaError(file, document, lines, (validate.errors ?? [])[0], createError, "profile", "the profile");
+  const spec = value as ProfileSpec;
+  checkProfile(file, document, lines, spec);
+  return { spec, file };
+}
+
+// Checks what the schema cannot: ordered ranges, valid addresses and unit
+// ids, and revisions that contain numbers to compare.
+function checkProfile(file: string, document: Document, lines: LineCounter, spec: ProfileSpec): void {
+  const fail = (path: (string | number)[], key: string, message: string): never => {
+    const line = lineOf(document, lines, path);
+    throw new ProfileError("profile.value_invalid", `${file} line ${line}: ${message}`, file, line, key);
+  };
+  for (const [space, access] of Object.entries(spec.registers ?? {})) {
+    for (const [kind, ranges] of Object.entries(access as Record<string, AddressRange[]>)) {
+      ranges.forEach((range, i) => {
+        if (range.first > range.last) fail(["registers", space, kind, i], "first", `registers.${space}.${kind}[${i}] has first ${range.first} above last ${range.last}; write the lower address first`);
+      });
+    }
+  }
+  (spec.match.addresses ?? []).forEach((text, i) => {
+    const [ip, unit] = text.split("/");
+    if (isIP(ip) === 0) fail(["match", "addresses", i], "addresses", `match.addresses[${i}] "${text}" is not an IPv4 or IPv6 address; write 10.10.2.10 or 10.10.2.10/3 (with a unit id)`);
+    if (unit !== undefined && Number(unit) > 255) fail(["match", "addresses", i], "addresses", `match.addresses[${i}] "${text}" has unit id ${unit}; use 0 to 255`);
+  });
+  (spec.expected_masters ?? []).forEach((ip, i) => {
+    if (isIP(ip) === 0) fail(["expected_masters", i], "expected_masters", `expected_masters[${i}] "${ip}" is not an IPv4 or IPv6 address`);
+  });
+}
+
+// Splits a revision into its numbers: "V2.7" -> [2, 7], "03.01.07(13)" ->
+// [3, 1, 7, 13].
+export function revisionNumbers(revision: string): number[] {
+  return (revision.match(/[0-9]+/g) ?? []).map(Number);
+}
+
+// Compares revisions number by number; a missing number counts as 0, so
+// "2.7" equals "2.7.0".
+export function compareRevisions(a: string, b: string): number {
+  const x = revisionNumbers(a);
+  const y = revisionNumbers(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function revisionInRange(revision: string | undefined, range: RevisionRange | undefined): boolean {
+  if (!range) return true;
+  if (revision === undefined || revisionNumbers(revision).length === 0) return false;
+  if (range.min !== undefined && compareRevisions(revision, range.min) < 0) return false;
+  if (range.max !== undefined && compareRevisions(revision, range.max) > 0) return false;
+  if (range.below !== undefined && compareRevisions(revision, range.below) >= 0) return false;
+  return true;
+}
+
+const squash = (text: string) => text.replace(/\s+/g, "").toLowerCase();
+
+function productMatches(productCode: string | undefined, prefixes: string[] | undefined): boolean {
+  if (!prefixes) return true;
+  if (productCode === undefined) return false;
+  return prefixes.some((prefix) => squash(productCode).startsWith(squash(prefix)));
+}
+
+// True when `identity` satisfies one identity entry of the profile.
+export function identityMatches(profile: ProfileSpec, identity: Partial<Identity>): boolean {
+  return (profile.match.identity ?? []).some((entry) => {
+    if (entry.vendor_name !== undefined && (identity.vendor_name === undefined || entry.vendor_name.trim().toLowerCase() !== identity.vendor_name.trim().toLowerCase())) return false;
+    if (!productMatches(identity.product_code, entry.product_code)) return false;
+    return revisionInRange(identity.revision, entry.revision);
+  });
+}
+
+// Returns the unit id of an address entry ("10.0.0.5/3" -> 3), or undefined
+// for an entry that covers every unit id.
+export function parseDeviceAddress(text: string): { ip: string; unitId?: number } {
+  const [ip, unit] = text.split("/");
+  return unit === undefined ? { ip } : { ip, unitId: Number(unit) };
+}
+
+// The advisories of the profile that name the identity's revision.
+export function advisoriesFor(profile: ProfileSpec, identity: Partial<Identity>): Vulnerability[] {
+  return (profile.vulnerable_revisions ?? []).filter((v) =>
+    productMatches(identity.product_code, v.product_code) && revisionInRange(identity.revision, v.revision));
+}

@@ -1,0 +1,175 @@
+// The OT asset inventory: roles, polling periods, registers, identities and
+// its bounds, from public captures and from records built in the test.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { capture, repoRoot } from "../helpers/captures.js";
+import { main } from "../../agent/src/cli/main.js";
+import { OtInventory, rolesOf } from "../../agent/src/inventory/ot-inventory.js";
+import type { RecordJson } from "../../agent/src/publish/record.js";
+import { replayOt } from "../ot/run.js";
+
+const PLANT_SERVERS = [
+  "141.81.0.24", "141.81.0.26", "141.81.0.44", "141.81.0.46", "141.81.0.64", "141.81.0.66", "141.81.0.84",
+  "141.81.0.86", "141.81.0.104", "141.81.0.143", "141.81.0.144", "141.81.0.163", "141.81.0.164",
+];
+
+function record(fields: Partial<RecordJson> & { type?: string }, ts = "2026-01-01T00:00:00.000000Z"): RecordJson {
+  return {
+    type: "modbus", ts, src: { ip: "10.1.0.1", port: 40000 }, dst: { ip: "10.1.0.2", port: 502 }, flow_id: 1, server_to_client: false,
+    ...fields,
+  } as RecordJson;
+}
+
+// ITI plant capture: one master, 141.81.0.10, polls 13 outstations.
+test("inventory of the plant capture", async () => {
+  const file = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
+  if (!file) return;
+  const { session } = await replayOt([file]);
+  const devices = session.inventory.listDevices();
+  assert.equal(devices.map((d) => d.ip), ["141.81.0.10", ...PLANT_SERVERS]);
+  const master = devices[0];
+  assert.equal(master.roles, ["master"]);
+  assert.equal(master.servers, PLANT_SERVERS);
+  assert.equal(master.function_codes, [1, 2, 4, 15, 16]);
+  assert.is(master.mac, "78:e7:d1:e0:02:5e");
+  for (const server of devices.slice(1)) {
+    assert.equal(server.roles, ["server"], server.ip);
+    assert.equal(server.masters, ["141.81.0.10"], server.ip);
+    assert.equal(server.unit_ids, [255], server.ip);
+    assert.match(server.mac ?? "", /^00:0[34]:/, server.ip);
+    assert.ok(server.registers.some((r) => r.space === "coils" && r.access === "write"), server.ip);
+  }
+  const polling = session.inventory.listPolling();
+  assert.equal(polling.map((p) => p.server), PLANT_SERVERS);
+  for (const pair of polling) {
+    assert.is(pair.master, "141.81.0.10");
+    const period = pair.period_s ?? 0;
+    assert.ok(period > 0.9, `${pair.server} period ${period}`);
+    assert.ok(period < 2.1, `${pair.server} period ${period}`);
+  }
+  const period = (ip: string) => polling.find((p) => p.server === ip)!.period_s!;
+  assert.ok(Math.abs(period("141.81.0.66") - 1.0) < 0.05, `141.81.0.66 period ${period("141.81.0.66")}`);
+  assert.ok(Math.abs(period("141.81.0.24") - 1.5) < 0.05, `141.81.0.24 period ${period("141.81.0.24")}`);
+  assert.ok(Math.abs(period("141.81.0.104") - 2.0) < 0.05, `141.81.0.104 period ${period("141.81.0.104")}`);
+  assert.equal(session.inventory.dropped, { devices: 0, poll_keys: 0, registers: 0, peers: 0, identities: 0 });
+
+  const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(repoRoot, "schemas/inventory.schema.json"), "utf8")));
+  assert.ok(validate(session.snapshot()), JSON.stringify(validate.errors?.[0]));
+});
+
+// suricata-verify's FC 8 capture starts some connections in the middle:
+// 10.0.0.8 sends exception responses on a flow whose first packet came from
+// port 502.
+test("inventory roles from mid-stream flows", async () => {
+  const file = capture("modbus/suricata_modbus_fc8_diag_fc43.pcap");
+  if (!file) return;
+  const { session } = await replayOt([file]);
+  const answering = session.inventory.find("10.0.0.8");
+  assert.equal(answering?.roles, ["server"]);
+  assert.is(answering?.exceptions, 5);
+  assert.equal(session.inventory.find("10.0.0.3")?.masters, ["10.0.0.9", "10.0.0.57"]);
+  assert.equal(session.inventory.find("10.0.0.57")?.roles, ["master"]);
+});
+
+test("inventory roles of a record", () => {
+  assert.equal(rolesOf(record({ pdu_type: "request" })), { master: "10.1.0.1", server: "10.1.0.2" });
+  assert.equal(rolesOf(record({ pdu_type: "response", server_to_client: true })), { master: "10.1.0.1", server: "10.1.0.2" });
+  // A flow whose originator is the server (the capture began mid-stream).
+  assert.equal(rolesOf(record({ pdu_type: "response", src: { ip: "10.1.0.2", port: 502 }, dst: { ip: "10.1.0.1", port: 40000 } })), { master: "10.1.0.1", server: "10.1.0.2" });
+  assert.equal(rolesOf(record({ type: "enip" })), { master: "10.1.0.1", server: "10.1.0.2" });
+});
+
+test("inventory identity from any protocol", () => {
+  const inventory = new OtInventory();
+  inventory.addRecord(record({ type: "enip", pdu_type: "response", server_to_client: true, vendor_name: "Rockwell Automation/Allen-Bradley", vendor_id: 1, product_name: "1756-L81E/B", revision: "32.11", serial_number: "0x60c3a1b2", device_type: 14 }));
+  inventory.addRecord(record({ type: "s7comm", src: { ip: "10.1.0.1", port: 40001 }, dst: { ip: "10.1.0.3", port: 102 }, pdu_type: "response", server_to_client: true, product_code: "6ES7 315-2EH14-0AB0", revision: "3.2.6" }));
+  // A protocol without a dissector role table still gives its identity.
+  inventory.addRecord(record({ type: "http", src: { ip: "10.1.0.1", port: 40002 }, dst: { ip: "10.1.0.4", port: 80 }, vendor_name: "Moxa", product_code: "MGate MB3180" }));
+  const enip = inventory.find("10.1.0.2")!;
+  assert.equal(enip.roles, ["server"]);
+  assert.equal(enip.protocols, ["enip"]);
+  assert.equal(enip.identities.map((i) => [i.source, i.vendor_name, i.vendor_id, i.product_name, i.revision, i.serial_number, i.device_type]), [
+    ["enip", "Rockwell Automation/Allen-Bradley", 1, "1756-L81E/B", "32.11", "0x60c3a1b2", 14],
+  ]);
+  assert.is(inventory.find("10.1.0.3")!.identities[0].product_code, "6ES7 315-2EH14-0AB0");
+  const gateway = inventory.find("10.1.0.4")!;
+  assert.equal(gateway.roles, []);
+  assert.is(gateway.identities[0].vendor_name, "Moxa");
+  assert.equal(inventory.listDevices().map((d) => d.ip), ["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4"]);
+});
+
+test("inventory register ranges merge", () => {
+  const inventory = new OtInventory();
+  const request = (fields: Partial<RecordJson>) => inventory.addRecord(record({ pdu_type: "request", unit_id: 1, ...fields }));
+  request({ function_code: 3, start_address: 0, quantity: 10 });
+  request({ function_code: 3, start_address: 10, quantity: 10 });
+  request({ function_code: 3, start_address: 5, quantity: 2 });
+  request({ function_code: 16, start_address: 100, quantity: 5 });
+  request({ function_code: 6, start_address: 105 });
+  request({ function_code: 23, read_start_address: 200, read_quantity: 2, write_start_address: 300, write_quantity: 3 });
+  request({ function_code: 1, start_address: 65530, quantity: 100 });
+  assert.equal(inventory.find("10.1.0.2")!.registers, [
+    { space: "coils", access: "read", first: 65530, last: 65535 },
+    { space: "holding_registers", access: "read", first: 0, last: 19 },
+    { space: "holding_registers", access: "read", first: 200, last: 201 },
+    { space: "holding_registers", access: "write", first: 100, last: 105 },
+    { space: "holding_registers", access: "write", first: 300, last: 302 },
+  ]);
+});
+
+test("inventory polling period is a median", () => {
+  const inventory = new OtInventory();
+  const times = [0, 2, 4, 6, 8, 30, 32];
+  for (const t of times) {
+    const ts = new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString();
+    inventory.addRecord(record({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 4 }, ts));
+    inventory.addRecord(record({ pdu_type: "request", unit_id: 1, function_code: 4, start_address: 0, quantity: 4 }, ts));
+  }
+  const [pair] = inventory.listPolling();
+  assert.is(pair.requests, 14);
+  assert.is(pair.request_kinds, 2);
+  assert.is(pair.unit_id, 1);
+  assert.is(pair.period_s, 2);
+});
+
+test("inventory tables stay bounded", () => {
+  const inventory = new OtInventory({ devices: 2, pollKeys: 1 });
+  inventory.addRecord(record({ pdu_type: "request", function_code: 3, start_address: 0, quantity: 1 }));
+  inventory.addRecord(record({ pdu_type: "request", function_code: 3, start_address: 1, quantity: 1 }));
+  inventory.addRecord(record({ pdu_type: "request", function_code: 3, dst: { ip: "10.1.0.9", port: 502 } }));
+  assert.is(inventory.listDevices().length, 2);
+  assert.is(inventory.dropped.devices, 1);
+  assert.is(inventory.dropped.poll_keys, 1);
+});
+
+test("inventory revision ignores repeats", () => {
+  const inventory = new OtInventory();
+  const poll = record({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 4 });
+  inventory.addRecord(poll);
+  const revision = inventory.revision;
+  inventory.addRecord({ ...poll, ts: "2026-01-01T00:00:01.000000Z" });
+  assert.is(inventory.revision, revision);
+  inventory.addRecord(record({ pdu_type: "request", unit_id: 2, function_code: 3, start_address: 0, quantity: 4 }));
+  assert.ok(inventory.revision > revision);
+});
+
+test("assets command on a capture", async () => {
+  const file = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
+  if (!file) return;
+  let stdout = "";
+  let stderr = "";
+  const output = { stdout: (t: string) => { stdout += t; }, stderr: (t: string) => { stderr += t; } };
+  assert.is(await main(["assets", "--capture", file, "--json"], output), 0, stderr);
+  const snapshot = JSON.parse(stdout) as { devices: { ip: string; roles: string[] }[]; polling: { server: string; period_s: number }[] };
+  assert.is(snapshot.devices.length, 14);
+  assert.is(snapshot.polling.length, 13);
+  stdout = "";
+  assert.is(await main(["assets", "--capture", file], output), 0, stderr);
+  assert.match(stdout, /141\.81\.0\.66\s+255\s+0\.999/);
+  assert.match(stdout, /^141\.81\.0\.10\s+78:e7:d1:e0:02:5e\s+master/m);
+});
+
+test.run();

@@ -1,0 +1,105 @@
+// Ethernet addresses of the hosts that records name, for the asset
+// inventory. The core learns them when it scores a record (evaluateModels),
+// from the frame that closed the record, so a host whose records travel
+// through a router shows the router's address.
+//
+// The table is open-addressed by IP address, MAX_HOST_MACS slots of
+// SLOT_BYTES bytes:
+//   0 16 bytes IP address (IPv4 in the first 4 bytes, as in records)
+//  16 6 bytes  Ethernet address
+//  22 u8       IP version (0: free slot)
+//  23 u8       reserved
+//  24 u32      packet time the address was last seen (seconds)
+//  28 u32      reserved
+// A full probe window evicts its least recently seen slot and counts
+// `model.host_mac_evicted`.
+
+import { countAnomaly } from "./counters";
+import { ModelAnomaly } from "./model-fields";
+import { packetMacs, packetHasMacs, packetSrc, packetDst } from "./packet";
+
+@inline export const MAX_HOST_MACS: u32 = 4096;
+@inline const SLOT_BYTES: u32 = 32;
+@inline const PROBE_SLOTS: u32 = 8;
+// Bytes hostMacRead writes to scratch: address, Ethernet address, IP version.
+@inline export const HOST_MAC_EXPORT_BYTES: u32 = 23;
+
+let table: usize = 0;
+
+function ensureTable(): void {
+  if (table != 0) return;
+  table = heap.alloc(<usize>(MAX_HOST_MACS * SLOT_BYTES));
+  memory.fill(table, 0, <usize>(MAX_HOST_MACS * SLOT_BYTES));
+}
+
+export function resetHostMacs(): void {
+  if (table != 0) memory.fill(table, 0, <usize>(MAX_HOST_MACS * SLOT_BYTES));
+}
+
+@inline function sameAddress(a: usize, b: usize): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+function addressHash(address: usize): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i: u32 = 0; i < 16; i++) h = (h ^ <u32>load<u8>(address + <usize>i)) * 0x01000193;
+  return h;
+}
+
+// Individual (unicast) Ethernet addresses only: the group bit of a multicast
+// or broadcast destination names no host.
+@inline function isUnicast(mac: usize): bool {
+  return (load<u8>(mac) & 1) == 0;
+}
+
+function remember(address: usize, ipVersion: u8, mac: usize, tsSec: u32): void {
+  if (!isUnicast(mac)) return;
+  ensureTable();
+  const start = addressHash(address) & (MAX_HOST_MACS - 1);
+  let oldest: usize = 0;
+  for (let i: u32 = 0; i < PROBE_SLOTS; i++) {
+    const slot = table + <usize>(((start + i) & (MAX_HOST_MACS - 1)) * SLOT_BYTES);
+    const version = load<u8>(slot, 22);
+    if (version == 0 || (version == ipVersion && sameAddress(slot, address))) {
+      memory.copy(slot, address, 16);
+      memory.copy(slot + 16, mac, 6);
+      store<u8>(slot, ipVersion, 22);
+      store<u32>(slot, tsSec, 24);
+      return;
+    }
+    if (oldest == 0 || load<u32>(slot, 24) < load<u32>(oldest, 24)) oldest = slot;
+  }
+  countAnomaly(ModelAnomaly.HOST_MAC_EVICTED);
+  memory.copy(oldest, address, 16);
+  memory.copy(oldest + 16, mac, 6);
+  store<u8>(oldest, ipVersion, 22);
+  store<u32>(oldest, tsSec, 24);
+}
+
+// Learns the Ethernet addresses of the record's originator and responder
+// from the current frame, when its IP addresses are the record's.
+export function observeHostMacs(record: usize): void {
+  if (!packetHasMacs) return;
+  const originator = record + 28;
+  const responder = record + 44;
+  const ipVersion = load<u8>(record, 20);
+  const tsSec = load<u32>(record, 8);
+  // packetMacs: destination (6 bytes), then source.
+  if (sameAddress(packetSrc(), originator) && sameAddress(packetDst(), responder)) {
+    remember(originator, ipVersion, packetMacs + 6, tsSec);
+    remember(responder, ipVersion, packetMacs, tsSec);
+  } else if (sameAddress(packetSrc(), responder) && sameAddress(packetDst(), originator)) {
+    remember(responder, ipVersion, packetMacs + 6, tsSec);
+    remember(originator, ipVersion, packetMacs, tsSec);
+  }
+}
+
+// Copies slot `index` to `out` (HOST_MAC_EXPORT_BYTES bytes). Returns false
+// for a free slot or an index past the table.
+export function readHostMac(index: u32, out: usize): bool {
+  if (table == 0 || index >= MAX_HOST_MACS) return false;
+  const slot = table + <usize>(index * SLOT_BYTES);
+  if (load<u8>(slot, 22) == 0) return false;
+  memory.copy(out, slot, <usize>HOST_MAC_EXPORT_BYTES);
+  return true;
+}
