@@ -759,6 +759,8 @@ let profileEntry: usize = 0;
 function evaluateInstalled(
   record: usize, type: u16, tsSec: u32, nowMs: u64, service: u64, masterRequest: bool, device: usize, client: usize,
 ): void {
+  // The profile and newcomer scorers judge Modbus requests only.
+  const modbusRequest = masterRequest && type == RecordType.MODBUS;
   const originator = record + 28;
   const responder = record + 44;
   const unitField = type == RecordType.DNP3 ? Dnp3Field.DESTINATION_ADDRESS : unitIdFieldId;
