@@ -48,7 +48,7 @@ test("corrupt tables are rejected with their code", async () => {
     ["too many models", (t, v) => { v.setUint16(6, 257, true); return t; }, -5],
     ["model runs past the table", (t, v) => { v.setUint32(MODEL, t.length, true); return t; }, -6],
     ["score above 100", (t) => { t[MODEL + 6] = 101; return t; }, -7],
-    ["unknown scorer", (t) => { t[MODEL + 7] = 9; return t; }, -7],
+    ["unknown scorer", (t) => { t[MODEL + 7] = 42; return t; }, -7],
     ["frequency count above 32", (t, v) => { v.setUint32(MODEL + 12, 33, true); return t; }, -7],
     ["distinct without a frequency", (t, v) => { v.setUint32(MODEL + 12, 0, true); v.setUint16(MODEL + 36, 300, true); return t; }, -7],
     ["condition runs past the model", (t, v) => { v.setUint32(FIRST_CONDITION + 4, 4000, true); return t; }, -8],

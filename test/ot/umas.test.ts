@@ -27,10 +27,8 @@ async function umasModels(): Promise<string | undefined> {
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-umas-"));
-  // The UMAS models, pending or not, under their .yaml names.
   for (const name of readdirSync(join(repoRoot, "models"))) {
     if (/\.(yaml|json)$/.test(name)) cpSync(join(repoRoot, "models", name), join(dir, name));
-    if (name.endsWith(".yaml.pending")) cpSync(join(repoRoot, "models", name), join(dir, name.replace(/\.pending$/, "")));
   }
   return dir;
 }
@@ -39,12 +37,11 @@ async function alertsOf(files: string[], modelsDir: string, profiles: string[] =
   return (await replayWithInventory(files, loadProfiles(profiles.length > 0 ? profiles : undefined), { modelsDir })).alerts;
 }
 
-// The schema and the conditions are checked without a core, so the pending
-// files stay valid while they wait for the dissector.
+// The schema and the conditions, checked without a core.
 test("umas models validate", () => {
-  const pending = readdirSync(join(repoRoot, "models")).filter((name) => name.endsWith(".yaml.pending"));
-  assert.equal(pending.sort(), ["ot-umas-program-download.yaml.pending", "ot-umas-program-upload.yaml.pending", "ot-umas-stop.yaml.pending"]);
-  for (const name of pending) {
+  const umas = readdirSync(join(repoRoot, "models")).filter((name) => name.startsWith("ot-umas-"));
+  assert.equal(umas.sort(), ["ot-umas-program-download.yaml", "ot-umas-program-upload.yaml", "ot-umas-stop.yaml"]);
+  for (const name of umas) {
     const file = join(repoRoot, "models", name);
     const model = parseModelFile(file, readFileSync(file, "utf8"));
     assert.is(model.info.record, "modbus");
@@ -62,8 +59,7 @@ test("umas stop in the loopback capture", async () => {
 });
 
 // A program transfer to the PLC (0x30, 0x31 x 3, 0x32) and one from it
-// (0x33, 0x34, 0x35): one alert each, because the frequency groups a
-// transfer's blocks.
+// (0x33, 0x34, 0x35): one alert each, on the request that opens the transfer.
 test("umas program download and upload", async () => {
   const modelsDir = await umasModels();
   if (!modelsDir) return;
