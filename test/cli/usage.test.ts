@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
-import { Store } from "../../correlator/src/store.js";
+import { openStore } from "../../correlator/src/store.js";
 import { sampleAlert } from "../publish/samples.js";
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -66,9 +66,9 @@ test("cli report reads the store", async () => {
     assert.is(missing.code, 1);
     assert.match(missing.stderr, "none.db not found");
 
-    const store = new Store(db);
-    store.insertAlert(sampleAlert());
-    store.close();
+    const store = await openStore(db);
+    await store.insertAlert(sampleAlert());
+    await store.close();
     const all = await run("report", "--db", db);
     assert.is(all.code, 0, all.stderr);
     assert.match(all.stdout, "# Incident 1: score 85");

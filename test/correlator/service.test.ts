@@ -10,9 +10,9 @@ import { Correlator } from "../../correlator/src/service.js";
 import { modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 import { startMosquitto } from "./mosquitto.js";
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -38,9 +38,9 @@ test("correlator with mosquitto stores each alert once", async () => {
     await until(() => stats.alertsStored + stats.alertsDuplicate === 4 && stats.recordsStored === 3, "4 alerts and 3 records");
     assert.is(stats.alertsStored, 2);
     assert.is(stats.alertsDuplicate, 2);
-    assert.is(correlator.store.countAlerts(), 2);
-    for (const alert of alerts) assert.ok(correlator.store.hasAlert(alert.id), `alert ${alert.id} not stored`);
-    assert.is(correlator.store.incidents().length, 1);
+    assert.is((await correlator.store.countAlerts()), 2);
+    for (const alert of alerts) assert.ok((await correlator.store.hasAlert(alert.id)), `alert ${alert.id} not stored`);
+    assert.is((await correlator.store.incidents()).length, 1);
   } finally {
     await correlator?.stop();
     await broker.stop();
@@ -98,7 +98,7 @@ test("correlator drops invalid and misaddressed alerts", async () => {
     assert.is(stats.alertsInvalid, 2);
     assert.is(stats.alertsWrongTopic, 1);
     assert.is(stats.recordsInvalid, 1);
-    assert.is(correlator.store.countAlerts(), 1);
+    assert.is((await correlator.store.countAlerts()), 1);
   } finally {
     await correlator?.stop();
     await broker.stop();
@@ -122,7 +122,7 @@ test("correlator receives alerts sent while stopped", async () => {
 
     correlator = await Correlator.start(options);
     const stored = correlator;
-    await until(() => stored.store.hasAlert(alert.id), "the alert queued by the broker");
+    await until(async () => (await stored.store.hasAlert(alert.id)), "the alert queued by the broker");
     assert.is(stored.stats.alertsStored, 1);
   } finally {
     await correlator?.stop();

@@ -77,32 +77,44 @@ On a terminal, stderr shows a progress bar with the rate (MB/s) and the time lef
 When stdout is closed early (replay ... | head), the replay stops with exit code 141.
 `;
 
-export const CORRELATOR_HELP = `Usage: fieldsense correlator --broker URL [--db FILE] [--reports DIR] [--window-minutes N]
+export const CORRELATOR_HELP = `Usage: fieldsense correlator --broker URL [--db FILE|URL] [--reports DIR] [options]
 
 Subscribes to fieldsense/v1/+/+/alerts and .../records, validates and stores
-alerts and records in SQLite, groups alerts into incidents and writes one
-report per incident (Markdown and HTML). Runs until SIGINT or SIGTERM. Logs go
-to stderr.
+alerts and records in SQLite or PostgreSQL, groups alerts into incidents over
+hosts, accounts, files and OT devices, ranks them and writes one report per
+incident (Markdown and HTML). Runs until SIGINT or SIGTERM. Logs go to stderr.
 
 Options:
-  --broker URL          MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
-  --db FILE             SQLite store (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db,
-                        or .fieldsense/correlator.db)
-  --reports DIR         folder for incident-<id>.md and .html (default: reports/
-                        beside the store)
-  --window-minutes N    alerts sharing a host within N minutes of packet time
-                        join one incident (default 60)
-  -h, --help            show this help
+  --broker URL              MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
+  --db FILE|URL             SQLite store file, or a postgres://USER@HOST/DB URL
+                            (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or
+                            .fieldsense/correlator.db)
+  --reports DIR             folder for incident-<id>.md and .html (default: reports/
+                            beside a SQLite store, .fieldsense/reports for PostgreSQL)
+  --window-minutes N        alerts sharing a host, account or file within N
+                            minutes of packet time join one incident (default 240)
+  --share-group NAME        subscribe as member NAME of an MQTT 5 shared
+                            subscription ($share/NAME/...); every member must use
+                            the same PostgreSQL --db and a distinct --client-id
+  --client-id ID            MQTT client id (default: one per host)
+  --critical-hosts LIST     comma-separated IPs or host names that raise the rank
+                            of incidents touching them
+  --min-incident-score N    alerts scored below N (0-100) open no incident
+                            (default 40)
+  --retention-days N        delete alerts and records stored more than N days ago
+  --retention-max-mb N      delete the oldest alerts and records while their JSON
+                            exceeds N MiB
+  -h, --help                show this help
 `;
 
-export const REPORT_HELP = `Usage: fieldsense report [--db FILE] [--incident ID] [--html]
+export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
 
-Prints incident reports (Markdown) from the correlator's store, highest score first.
+Prints incident reports (Markdown) from the correlator's store, highest rank first.
 
 Options:
   --html           print one HTML page instead of Markdown
-  --db FILE        SQLite store (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db,
-                   or .fieldsense/correlator.db)
+  --db FILE|URL    SQLite store or postgres:// URL (default:
+                   ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or .fieldsense/correlator.db)
   --incident ID    print only this incident
   -h, --help       show this help
 `;
