@@ -592,12 +592,14 @@ export class Store {
   // (a resend, or the same capture replayed) is ignored. Learns host names
   // and device identity from it, and marks a pivot when it is an OT command
   // from a host that an IT alert entered. Returns whether it was new.
+  // On PostgreSQL a record that is no OT command is written without the
+  // site lock: its statements are single-row upserts that need no order.
   insertRecord(site: string, gateway: string, record: RecordJson, receivedAt = new Date()): Promise<boolean> {
-    return this.sql.transaction(`site:${site}`, async (tx) => {
+    const otCommand = isOtCommandRecord(record);
+    const work = async (tx: SqlRunner): Promise<boolean> => {
       const body = canonicalJson(record);
       const key = createHash("sha256").update(`${site}\n${gateway}\n${body}`).digest("hex");
       const tsMs = Date.parse(record.ts);
-      const otCommand = isOtCommandRecord(record);
       const result = await tx.run(
         `INSERT INTO records (key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body, ot_command, received_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -622,7 +624,9 @@ export class Store {
         for (const id of await this.checkPivotFromCommand(tx, site, record.src.ip, tsMs)) await this.refreshRank(tx, id, now);
       }
       return true;
-    });
+    };
+    if (!otCommand && this.sql.dialect === "postgres") return work(this.sql);
+    return this.sql.transaction(`site:${site}`, work);
   }
 
   async incident(id: number): Promise<Incident | undefined> {

@@ -4,48 +4,17 @@
 // writes are byte-built frames run through the same replay path.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, type Store } from "../../correlator/src/store.js";
 import { renderIncidentReport } from "../../correlator/src/report.js";
 import { capture, repoRoot } from "../helpers/captures.js";
-import { pcapFile, TcpConversation, type TimedFrame } from "../helpers/frames.js";
 import { ENGINEERING_HOST } from "../fixtures/demo/make-sample.js";
+import { FIRST_WRITE_MS, pivotWrites } from "./pivot-scene.js";
 import { replayCaptures, storeReplayed, type Replayed } from "./replay-store.js";
 
 const DEMO = join(repoRoot, "test", "fixtures", "demo", "plant-scene.pcap");
-const SECOND_PLC = "10.10.2.11";
-// 2026-03-10 08:02:00 UTC, a minute after the service was created. Frames
-// are 1 ms apart, so the first write request (after the handshake) is at
-// FIRST_WRITE_MS.
-const WRITES_AT = Date.UTC(2026, 2, 10, 8, 2, 0) / 1000;
-const FIRST_WRITE_MS = WRITES_AT * 1000 + 3;
-
-// Modbus/TCP ADU: transaction id, protocol id 0, length, unit id, then
-// function 16 (Write Multiple Registers) or its response.
-function writeRegisters(transactionId: number, start: number, values: number[]): number[] {
-  const pdu = [0x10, start >> 8, start & 0xff, 0, values.length, values.length * 2, ...values.flatMap((v) => [v >> 8, v & 0xff])];
-  return [transactionId >> 8, transactionId & 0xff, 0, 0, 0, pdu.length + 1, 1, ...pdu];
-}
-
-function writeResponse(transactionId: number, start: number, quantity: number): number[] {
-  const pdu = [0x10, start >> 8, start & 0xff, 0, quantity];
-  return [transactionId >> 8, transactionId & 0xff, 0, 0, 0, pdu.length + 1, 1, ...pdu];
-}
-
-function pivotWrites(dir: string): string {
-  const c = new TcpConversation(ENGINEERING_HOST, 49900, SECOND_PLC, 502, 0x51000000, 0x62000000).handshake();
-  for (let i = 1; i <= 3; i++) {
-    c.fromClient(writeRegisters(i, 100 + i, [0, 1]));
-    c.fromServer(writeResponse(i, 100 + i, 2));
-  }
-  const frames: TimedFrame[] = c.frames.map((bytes, i) => ({ tsSec: WRITES_AT, tsFrac: i * 1000, bytes }));
-  const path = join(dir, "pivot-writes.pcap");
-  writeFileSync(path, pcapFile(frames));
-  return path;
-}
-
 async function replayScene(): Promise<{ scene: Replayed; writes: Replayed; psexec?: Replayed; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-pivot-"));
   const scene = await replayCaptures([DEMO]);
