@@ -242,6 +242,10 @@ export class Store {
 
   // Creates or upgrades the schema and checks that this process can write.
   async prepare(): Promise<void> {
+    if (this.sql.dialect === "postgres" && this.readOnly) {
+      await this.checkVersion(this.sql);
+      return;
+    }
     if (this.sql.dialect === "postgres") {
       // Two correlators starting at once would race on CREATE TABLE and on
       // the version row.

@@ -69,7 +69,7 @@ test("correlator with mosquitto stores each alert once", async () => {
     // 4. Is this routine.
     assert.match(report, "## 4. Is this routine?");
     assert.match(report, "first time the gateway has seen it");
-    assert.match(report, "10.10.0.55 and 10.10.1.20: the store contains nothing between these hosts before 2026-03-10T07:00:40.660Z; this pair is new");
+    assert.match(report, "10.10.0.55 and 10.10.1.20: the store contains nothing between these hosts before 2026-03-10T04:00:40.660Z; this pair is new");
     assert.match(report, "Spans IT and OT");
   } finally {
     rmSync(dir, { recursive: true, force: true });
