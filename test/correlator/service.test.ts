@@ -6,7 +6,8 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
 import { GatewayPublisher, topicFor } from "../../agent/src/publish/mqtt.js";
-import { Correlator } from "../../correlator/src/service.js";
+import { Correlator, subscriptionFilters } from "../../correlator/src/service.js";
+import { openStore } from "../../correlator/src/store.js";
 import { modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 import { startMosquitto } from "./mosquitto.js";
 
@@ -187,6 +188,35 @@ test("correlator warns about the mosquitto queue", async () => {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("correlator applies retention at start", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  let correlator: Correlator | undefined;
+  try {
+    const dbPath = join(dir, "c.db");
+    const store = await openStore(dbPath);
+    await store.insertAlert(sampleAlert(), new Date(Date.now() - 40 * 86_400_000));
+    await store.insertAlert(sampleAlert("plant-a", "gw-1", modbusAlertRecord()));
+    await store.close();
+    correlator = await Correlator.start({ url: broker.url, dbPath, retention: { maxAgeMs: 30 * 86_400_000 } });
+    await correlator.idle();
+    assert.is(await correlator.store.countAlerts(), 1);
+    const incidents = await correlator.store.incidents();
+    assert.is(incidents.length, 1);
+    assert.equal(incidents[0].models, ["modbus-write-not-master"]);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("subscription filters with a share group", () => {
+  assert.equal(subscriptionFilters(), ["fieldsense/v1/+/+/alerts", "fieldsense/v1/+/+/records"]);
+  assert.equal(subscriptionFilters("corr"), ["$share/corr/fieldsense/v1/+/+/alerts", "$share/corr/fieldsense/v1/+/+/records"]);
 });
 
 test.run();
