@@ -169,7 +169,7 @@ export interface StageSpan {
 // that order in time: a subsequence of at least two, or [] when there is none.
 // Each stage is placed at its earliest alert not before the previous stage's
 // time. From spans alone that alert's time is only known when it is the
-// stage's first alert, so otherwise the stage's last alert stands in. That
+// stage's first alert, so otherwise the stage's last alert is used. That
 // never reports an order the alerts do not have, but can miss a longer run.
 export function longestProgression(spans: ReadonlyMap<Stage, StageSpan>): Stage[] {
   let best: Stage[] = [];

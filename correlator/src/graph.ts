@@ -59,7 +59,9 @@ const SHA256 = /^[0-9a-f]{64}$/i;
 // A path without a share is placed on the destination host's IP.
 export function fileId(facts: { sha256?: unknown; share?: unknown; path?: unknown; file?: unknown }, serverIp: string): string | undefined {
   if (typeof facts.sha256 === "string" && SHA256.test(facts.sha256)) return `file:sha256:${facts.sha256.toLowerCase()}`;
-  const path = typeof facts.path === "string" && facts.path !== "" ? facts.path : typeof facts.file === "string" && facts.file !== "" ? facts.file : undefined;
+  let path: string | undefined;
+  if (typeof facts.path === "string" && facts.path !== "") path = facts.path;
+  else if (typeof facts.file === "string" && facts.file !== "") path = facts.file;
   if (path === undefined) return undefined;
   const share = typeof facts.share === "string" && facts.share.startsWith("\\\\") ? facts.share : `\\\\${serverIp}`;
   return `file:path:${share}\\${path.replace(/^\\+/, "")}`.toLowerCase();
@@ -117,7 +119,9 @@ export function recordAccount(record: RecordJson): string | undefined {
     return typeof record.domain === "string" && record.domain !== "" ? `${record.domain}\\${record.user}` : record.user;
   }
   if (record.type === "kerberos" && typeof record.client === "string" && record.client !== "") {
-    const realm = typeof record.client_realm === "string" ? record.client_realm : typeof record.realm === "string" ? record.realm : "";
+    let realm = "";
+    if (typeof record.client_realm === "string") realm = record.client_realm;
+    else if (typeof record.realm === "string") realm = record.realm;
     return realm ? `${record.client}@${realm}` : record.client;
   }
   return undefined;

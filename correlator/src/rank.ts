@@ -1,5 +1,5 @@
 // The criticality rank of an incident, which orders the incident list, with
-// the factors that make it so that the report can say why an incident is
+// the factors behind it, so that the report can show why an incident is
 // ranked where it is. docs/correlator.md describes the formula.
 import { longestProgression, STAGE_NAMES, type Stage, type StageSpan } from "./attack.js";
 
@@ -52,6 +52,7 @@ export function rankIncident(inputs: RankInputs): Rank {
     const points = Math.min(RANK_TACTICS_MAX, RANK_PER_TACTIC * extraTactics);
     why.push({ factor: "tactics", points, reason: `${inputs.tactics.length} ATT&CK tactics (${inputs.tactics.join(", ")})` });
   }
+
   const progression = longestProgression(inputs.stageSpans);
   if (progression.length >= 2) {
     why.push({
@@ -59,6 +60,7 @@ export function rankIncident(inputs: RankInputs): Rank {
       reason: `progression ${progression.map((stage) => STAGE_NAMES[stage]).join(" -> ")}`,
     });
   }
+
   if (inputs.pivot) why.push({ factor: "pivot", points: RANK_PIVOT, reason: "a host reached from IT then commanded OT devices" });
   if (inputs.criticalHosts.length > 0) {
     const points = Math.min(RANK_CRITICAL_MAX, RANK_PER_CRITICAL_HOST * inputs.criticalHosts.length);
@@ -68,6 +70,7 @@ export function rankIncident(inputs: RankInputs): Rank {
     const points = Math.min(RANK_OT_DEVICES_MAX, RANK_PER_OT_DEVICE * inputs.otDevices);
     why.push({ factor: "ot_devices", points, reason: `${inputs.otDevices} OT device(s) touched` });
   }
+
   const subtotal = why.reduce((sum, factor) => sum + factor.points, 0);
   let rank = subtotal;
   if (inputs.routineAlerts > 0 && inputs.alerts > 0) {

@@ -154,9 +154,9 @@ export interface SqlDatabase extends SqlRunner {
   // Runs several statements separated by semicolons, without parameters.
   exec(sql: string): Promise<void>;
   // Runs `work` in one transaction that holds the write lock for `lockKey`
-  // from its first statement: within this process for SQLite (BEGIN
-  // IMMEDIATE, one writer at a time), across processes for PostgreSQL (a
-  // transaction-level advisory lock on a hash of the key).
+  // from its first statement. For SQLite the lock covers this process (BEGIN
+  // IMMEDIATE, one writer at a time). For PostgreSQL it covers every process
+  // (a transaction-level advisory lock on a hash of the key).
   transaction<T>(lockKey: string, work: (tx: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

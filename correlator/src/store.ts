@@ -3,9 +3,9 @@
 // default) or PostgreSQL (a postgres:// URL). Every method is async on both.
 //
 // Ingest is idempotent and race-free across correlator processes sharing one
-// PostgreSQL database: an alert id is the primary key, and each insert runs
-// in one transaction that first takes an advisory lock on the alert's site,
-// so two processes never assign alerts of one site to incidents at the same
+// PostgreSQL database. An alert id is the primary key. Each insert runs in
+// one transaction that first takes an advisory lock on the alert's site, so
+// two processes never assign alerts of one site to incidents at the same
 // time. SQLite has one writer per file, and this process queues its writes.
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -473,10 +473,10 @@ export class Store {
     await tx.run("DELETE FROM incidents WHERE id = ?", [from]);
   }
 
-  // Records a pivot in the incident when the alert completes one: an IT
-  // entry into a host that then sends OT commands (alerts or records) within
-  // the window, or an OT command from a host that an IT alert of this
-  // incident entered before.
+  // Records a pivot in the incident when the alert completes one. That is an
+  // IT entry into a host that then sends OT commands (alerts or records)
+  // within the window, or an OT command from a host that an IT alert entered
+  // before.
   private async checkPivotOfAlert(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<void> {
     if (facts.itEntry) {
       const host = alert.dst.ip;
@@ -784,7 +784,7 @@ export class Store {
     const rows = await this.sql.all<{ ip: string; name: string }>(
       `SELECT DISTINCT ip, name FROM host_names WHERE site = ? AND ip IN (${marks(ips)})`, [site, ...ips]);
     // Sorted here by code unit, because the two databases collate differently.
-    rows.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    rows.sort((a, b) => compareText(a.ip, b.ip) || compareText(a.name, b.name));
     for (const row of rows) {
       const list = names.get(row.ip) ?? [];
       if (!list.some((name) => name.toLowerCase() === row.name.toLowerCase())) list.push(row.name);
@@ -877,8 +877,14 @@ export class Store {
     const { maxAgeMs, maxBytes } = this.retention;
     const result: RetentionResult = { alertsDeleted: 0, recordsDeleted: 0, incidentsDeleted: 0 };
     if (maxAgeMs === undefined && maxBytes === undefined) return result;
-    // Every site's lock: retention may touch incidents of any site.
     return this.sql.transaction("retention", async (tx) => {
+      // Retention may rebuild incidents of any site, so it also takes the
+      // lock of every site, in sorted order. An insert takes one site lock
+      // only, so the two cannot wait on each other in a cycle.
+      if (tx.dialect === "postgres") {
+        const sites = await tx.all<{ site: string }>("SELECT DISTINCT site FROM incidents ORDER BY site");
+        for (const { site } of sites) await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [`site:${site}`]);
+      }
       const touched = new Set<number>();
       const noteIncidents = async (where: string, args: unknown[]) => {
         for (const row of await tx.all<{ id: number }>(`SELECT DISTINCT incident_id AS id FROM alerts WHERE incident_id IS NOT NULL AND ${where}`, args)) {
@@ -894,7 +900,7 @@ export class Store {
       if (maxBytes !== undefined) {
         let bytes = await storedBytes(tx);
         while (bytes > maxBytes) {
-          // Deletes the oldest batch of whichever table holds the oldest row.
+          // Deletes the oldest batch of the table that contains the oldest row.
           const oldest = await tx.get<{ a: number | null; r: number | null }>(
             "SELECT (SELECT MIN(received_ms) FROM alerts) AS a, (SELECT MIN(received_ms) FROM records) AS r");
           const a = oldest?.a === null || oldest?.a === undefined ? Infinity : Number(oldest.a);
@@ -934,6 +940,11 @@ async function storedBytes(runner: SqlRunner): Promise<number> {
   const row = await runner.get<{ a: number | null; r: number | null }>(
     `SELECT (SELECT SUM(${lengthOf}) FROM alerts) AS a, (SELECT SUM(${lengthOf}) FROM records) AS r`);
   return Number(row?.a ?? 0) + Number(row?.r ?? 0);
+}
+
+function compareText(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
 }
 
 function marks(values: readonly unknown[]): string {
