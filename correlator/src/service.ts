@@ -142,6 +142,7 @@ export class Correlator {
       throw error;
     }
     const correlator = new Correlator(store, client, validators, options, logger);
+    store.onIncidentChange((ids) => correlator.markChanged(ids));
     deliver = (topic, payload) => correlator.handleMessage(topic, payload);
     for (const [topic, payload] of early.splice(0)) correlator.handleMessage(topic, payload);
     logConnectionEvents(client, options.url, logger);
@@ -288,7 +289,13 @@ export class Correlator {
       rmSync(join(this.options.reportsDir, `incident-${id}.md`), { force: true });
       rmSync(join(this.options.reportsDir, `incident-${id}.html`), { force: true });
     }
-    this.dirtyIncidents.add(incidentId);
+    this.markChanged([incidentId]);
+  }
+
+  // Schedules the reports of `incidentIds` to be rewritten.
+  private markChanged(incidentIds: number[]): void {
+    if (!this.options.reportsDir) return;
+    for (const id of incidentIds) this.dirtyIncidents.add(id);
     if (!this.flushTimer && !this.stopped) {
       this.flushTimer = setTimeout(() => {
         this.processing = this.processing.then(() => this.writeReports());

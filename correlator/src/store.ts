@@ -222,6 +222,8 @@ export class Store {
   readonly criticalHosts: string[];
   readonly retention: RetentionSettings;
 
+  private readonly changeListeners: Array<(incidentIds: number[]) => void> = [];
+
   constructor(readonly sql: SqlDatabase, readonly path: string, options: StoreOptions = {}) {
     this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
     this.readOnly = options.readOnly === true;
@@ -335,6 +337,18 @@ export class Store {
     await this.sql.close();
   }
 
+  // Registers a listener for incidents that changed without an alert joining
+  // them: a pivot completed by a record or by an alert below the incident
+  // threshold. It is called after the change is committed.
+  onIncidentChange(listener: (incidentIds: number[]) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private notifyChanged(incidentIds: number[]): void {
+    if (incidentIds.length === 0) return;
+    for (const listener of this.changeListeners) listener(incidentIds);
+  }
+
   async hasAlert(id: string): Promise<boolean> {
     return (await this.sql.get("SELECT 1 AS found FROM alerts WHERE id = ?", [id])) !== undefined;
   }
@@ -344,8 +358,11 @@ export class Store {
   // it within the window, or a new one if none does. When several match, the
   // oldest absorbs the others. Alerts scored below minIncidentScore are
   // stored without an incident.
-  insertAlert(alert: Alert, receivedAt = new Date()): Promise<AlertInsert> {
-    return this.sql.transaction(`site:${alert.site}`, (tx) => this.insertAlertIn(tx, alert, receivedAt));
+  async insertAlert(alert: Alert, receivedAt = new Date()): Promise<AlertInsert> {
+    const changed: number[] = [];
+    const result = await this.sql.transaction(`site:${alert.site}`, (tx) => this.insertAlertIn(tx, alert, receivedAt, changed));
+    this.notifyChanged(changed);
+    return result;
   }
 
   // Stores alerts one after another, for a replay or a bulk load.
@@ -355,7 +372,8 @@ export class Store {
     return results;
   }
 
-  private async insertAlertIn(tx: SqlRunner, alert: Alert, receivedAt: Date): Promise<AlertInsert> {
+  // Adds to `changed` the incidents other than the alert's own that changed.
+  private async insertAlertIn(tx: SqlRunner, alert: Alert, receivedAt: Date, changed: number[]): Promise<AlertInsert> {
     if (await tx.get("SELECT 1 AS found FROM alerts WHERE id = ?", [alert.id])) return { stored: false, reason: "duplicate" };
     const facts = alertFacts(alert);
     const now = receivedAt.toISOString();
@@ -371,9 +389,10 @@ export class Store {
     if (alert.score < this.minIncidentScore) {
       await insertRow(null);
       // A low-scored OT command can still complete a pivot of an incident.
-      const changed = facts.otCommand ? await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs) : [];
-      for (const id of changed) await this.refreshRank(tx, id, now);
-      return { stored: true, incidentId: changed[0] ?? null, mergedIncidentIds: [] };
+      const pivots = facts.otCommand ? await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs) : [];
+      for (const id of pivots) await this.refreshRank(tx, id, now);
+      changed.push(...pivots);
+      return { stored: true, incidentId: null, mergedIncidentIds: [] };
     }
 
     const candidates = await this.candidateIncidents(tx, alert.site, facts);
@@ -393,7 +412,7 @@ export class Store {
     }
     await insertRow(incidentId);
     await this.addToIncident(tx, incidentId, alert, facts);
-    await this.checkPivotOfAlert(tx, incidentId, alert, facts);
+    changed.push(...await this.checkPivotOfAlert(tx, incidentId, alert, facts));
     await this.refreshRank(tx, incidentId, now);
     return { stored: true, incidentId, mergedIncidentIds: merged };
   }
@@ -477,7 +496,9 @@ export class Store {
   // IT entry into a host that then sends OT commands (alerts or records)
   // within the window, or an OT command from a host that an IT alert entered
   // before.
-  private async checkPivotOfAlert(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<void> {
+  // Returns the other incidents whose pivot the alert completed.
+  private async checkPivotOfAlert(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<number[]> {
+    const others: number[] = [];
     if (facts.itEntry) {
       const host = alert.dst.ip;
       const range = [alert.site, host, facts.tsMs, facts.tsMs + this.windowMs];
@@ -490,9 +511,12 @@ export class Store {
     }
     if (facts.otCommand) {
       for (const id of await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs)) {
-        if (id !== incidentId) await this.refreshRank(tx, id, new Date().toISOString());
+        if (id === incidentId) continue;
+        await this.refreshRank(tx, id, new Date().toISOString());
+        others.push(id);
       }
     }
+    return others;
   }
 
   // Marks a pivot in every incident with an IT entry into `host` at most one
@@ -598,8 +622,9 @@ export class Store {
   // from a host that an IT alert entered. Returns whether it was new.
   // On PostgreSQL a record that is no OT command is written without the
   // site lock: its statements are single-row upserts that need no order.
-  insertRecord(site: string, gateway: string, record: RecordJson, receivedAt = new Date()): Promise<boolean> {
+  async insertRecord(site: string, gateway: string, record: RecordJson, receivedAt = new Date()): Promise<boolean> {
     const otCommand = isOtCommandRecord(record);
+    const changed: number[] = [];
     const work = async (tx: SqlRunner): Promise<boolean> => {
       const body = canonicalJson(record);
       const key = createHash("sha256").update(`${site}\n${gateway}\n${body}`).digest("hex");
@@ -625,12 +650,17 @@ export class Store {
       }
       if (otCommand) {
         const now = receivedAt.toISOString();
-        for (const id of await this.checkPivotFromCommand(tx, site, record.src.ip, tsMs)) await this.refreshRank(tx, id, now);
+        for (const id of await this.checkPivotFromCommand(tx, site, record.src.ip, tsMs)) {
+          await this.refreshRank(tx, id, now);
+          changed.push(id);
+        }
       }
       return true;
     };
     if (!otCommand && this.sql.dialect === "postgres") return work(this.sql);
-    return this.sql.transaction(`site:${site}`, work);
+    const stored = await this.sql.transaction(`site:${site}`, work);
+    this.notifyChanged(changed);
+    return stored;
   }
 
   async incident(id: number): Promise<Incident | undefined> {

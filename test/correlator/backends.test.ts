@@ -156,8 +156,11 @@ for (const [name, open] of BACKENDS) {
       const entry = await store.insertAlert(sampleAlert());
       if (!entry.stored) throw new Error("alert not stored");
       assert.is((await store.rankedIncident(entry.incidentId!))!.pivot, false);
+      const changes: number[][] = [];
+      store.onIncidentChange((ids) => changes.push(ids));
       // The workstation that received the service writes to the PLC.
       await store.insertRecord("plant-a", "gw-1", modbusWrite("2026-03-10T08:05:00.000000Z", WORKSTATION, PLC));
+      assert.equal(changes, [[entry.incidentId!]]);
       const ranked = (await store.rankedIncident(entry.incidentId!))!;
       assert.is(ranked.pivot, true);
       assert.is(ranked.pivotMs, Date.parse("2026-03-10T08:05:00Z"));
