@@ -790,6 +790,15 @@ export class Store {
     return rows.map((row) => JSON.parse(row.body) as RecordJson);
   }
 
+  // Records of one type sent by any of `hosts` within [fromMs, toMs].
+  async recordsFrom(site: string, hosts: string[], type: string, fromMs: number, toMs: number, limit = 10_000): Promise<RecordJson[]> {
+    if (hosts.length === 0) return [];
+    const rows = await this.sql.all<{ body: string }>(
+      `SELECT body FROM records WHERE site = ? AND type = ? AND src_ip IN (${marks(hosts)}) AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms LIMIT ?`,
+      [site, type, ...hosts, fromMs, toMs, limit]);
+    return rows.map((row) => JSON.parse(row.body) as RecordJson);
+  }
+
   // Counts alerts, records and days stored between two hosts (either
   // direction) before `beforeMs`.
   async history(site: string, hostA: string, hostB: string, beforeMs: number): Promise<HostPairHistory> {
@@ -853,11 +862,19 @@ export class Store {
     }
     for (const id of ids) addNode(id, id.slice(id.indexOf(":") + 1));
 
-    // Accounts and files from records between the incident's hosts.
+    // Accounts the incident's hosts logged on with, from NTLM and Kerberos
+    // records they sent, and the Kerberos services and domains they used.
+    // A Kerberos record goes to the KDC, so its logon edge points there.
     const from = incident.firstMs - this.windowMs;
     const to = incident.lastMs + this.windowMs;
+    const hostFacts = new Map<string, { services: Set<string>; domains: Set<string> }>();
     for (const type of ["ntlm", "kerberos"]) {
-      for (const record of await this.recordsBetween(incident.site, incident.hosts, type, from, to, GRAPH_MAX_RECORDS)) {
+      for (const record of await this.recordsFrom(incident.site, incident.hosts, type, from, to, GRAPH_MAX_RECORDS)) {
+        const facts = hostFacts.get(record.src.ip) ?? { services: new Set<string>(), domains: new Set<string>() };
+        hostFacts.set(record.src.ip, facts);
+        if (typeof record.service === "string" && record.service !== "") facts.services.add(record.service);
+        const domain = record.type === "ntlm" ? record.domain : record.client_realm ?? record.realm;
+        if (typeof domain === "string" && domain !== "") facts.domains.add(domain);
         const account = recordAccount(record);
         if (!account) continue;
         addNode(accountId(account), account);
@@ -891,6 +908,9 @@ export class Store {
       }
       if ([...critical].some((entry) => entry === ip || entry.endsWith(`(${ip})`))) node.facts.critical = true;
       if (node.kind === "ot_device") Object.assign(node.facts, await this.deviceFactsOf(incident.site, ip));
+      const used = hostFacts.get(ip);
+      if (used && used.services.size > 0) node.facts.kerberos_services = [...used.services].sort();
+      if (used && used.domains.size > 0) node.facts.domains = [...used.domains].sort();
     }
     return { nodes: [...nodes.values()], edges: [...edges.values()] };
   }

@@ -130,6 +130,40 @@ for (const [name, open] of BACKENDS) {
     }
   });
 
+  backend(`${name}: accounts and services from records`, async () => {
+    const opened = await open();
+    if (!opened) return;
+    const { store, cleanup } = opened;
+    try {
+      const entry = await store.insertAlert(sampleAlert());
+      if (!entry.stored) throw new Error("alert not stored");
+      const base = { ts: "2026-03-10T08:00:35.000000Z", flow_id: 3, server_to_client: true };
+      // The office host asks the KDC for a ticket, then logs on to the workstation with NTLM.
+      await store.insertRecord("plant-a", "gw-1", {
+        ...base, type: "kerberos", src: { ip: OFFICE, port: 50100 }, dst: { ip: "10.10.0.5", port: 88 },
+        request_type: "TGS-REQ", client: "m.keller", realm: "PLANT.LOCAL", service: "cifs/eng-ws01.plant.local", success: true,
+      } as RecordJson);
+      await store.insertRecord("plant-a", "gw-1", {
+        ...base, type: "ntlm", src: { ip: OFFICE, port: 50112 }, dst: { ip: WORKSTATION, port: 445 },
+        message: "AUTHENTICATE", message_type: 3, domain: "PLANT", user: "svc_backup", workstation: "OFFICE-PC07",
+      } as RecordJson);
+      const nodes = await store.entities(entry.incidentId!);
+      const office = nodes.find((node) => node.id === `host:${OFFICE}`)!;
+      assert.equal(office.facts, {
+        ip: OFFICE, names: ["OFFICE-PC07"], kerberos_services: ["cifs/eng-ws01.plant.local"], domains: ["PLANT", "PLANT.LOCAL"],
+      });
+      assert.is(office.label, `OFFICE-PC07 (${OFFICE})`);
+      const logons = (await store.edges(entry.incidentId!)).filter((edge) => edge.kind === "logon").map((edge) => `${edge.from} ${edge.to} ${edge.alertIds.length}`);
+      assert.equal(logons.sort(), [
+        "account:m.keller@plant.local host:10.10.0.5 0",
+        `account:plant\\m.keller host:${WORKSTATION} 1`,
+        `account:plant\\svc_backup host:${WORKSTATION} 0`,
+      ]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   backend(`${name}: captures give one incident`, async () => {
     const attack = await capturedAttack();
     if (!attack) return;
