@@ -231,6 +231,8 @@ async function hashedFiles(store: Store, incident: Incident): Promise<string[]> 
 }
 
 // Evidence that names what a service or task runs, shown under files.
+// `command` is the task's command line in DCE-RPC alerts but the SMB command
+// (CREATE, WRITE) in SMB alerts, so it counts for DCE-RPC alerts only.
 const RUN_EVIDENCE = ["service_name", "binary_path", "task_name", "command"];
 
 // The commands that the incident's services and tasks run, from the evidence
@@ -239,7 +241,9 @@ function whatRuns(alerts: Alert[]): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const alert of alerts) {
-    const shown = RUN_EVIDENCE.filter((name) => alert.evidence[name] !== undefined).map((name) => `${name}=${valueText(alert.evidence[name])}`);
+    const shown = RUN_EVIDENCE
+      .filter((name) => alert.evidence[name] !== undefined && (name !== "command" || alert.record === "dcerpc"))
+      .map((name) => `${name}=${valueText(alert.evidence[name])}`);
     if (shown.length === 0) continue;
     const text = `${alert.dst.ip}: ${shown.join(", ")}`;
     if (seen.has(text)) continue;

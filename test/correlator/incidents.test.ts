@@ -56,8 +56,25 @@ test("net user then psexec one incident", async () => {
     assert.match(report, "## Timeline");
     assert.match(report, "- T1021.002 Remote Services: SMB/Windows Admin Shares: Lateral Movement TA0008 (Enterprise)");
     assert.match(report, "service_name=PSEXESVC, binary_path=%SystemRoot%\\PSEXESVC.exe");
+    assert.not.match(report, "command=CREATE (");
     assert.match(report, "| PSEXESVC.exe |");
     assert.match(report, "- Lateral Movement (TA0008): Isolate the destination host");
+  } finally {
+    await store.close();
+  }
+});
+
+test("at job command in report", async () => {
+  const at = capture("dcerpc/401trg_smb_at_schedule_atsvc.pcap");
+  if (!at) return;
+  const store = await openStore(":memory:");
+  try {
+    await storeReplayed(store, await replayCaptures([at]));
+    const [incident] = await store.rankedIncidents();
+    const report = (await renderIncidentReport(store, incident.id))!;
+    assert.match(report, "Services and tasks created, with what they run:");
+    assert.match(report, "- On 192.168.10.30: `command=c:\\mimikatz.exe` (Remote scheduled task created over ATSVC (at.exe))");
+    assert.not.match(report, "command=CREATE (");
   } finally {
     await store.close();
   }
