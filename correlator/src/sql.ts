@@ -270,9 +270,17 @@ export class PostgresDatabase extends PgRunner implements SqlDatabase {
     super(pool);
   }
 
+  // The last error of an idle pooled connection (a server restart, say).
+  lastIdleError: Error | undefined;
+
   static connect(url: string): PostgresDatabase {
-    const pool = new pg.Pool({ connectionString: url, max: 4, types: PG_TYPES });
-    return new PostgresDatabase(pool);
+    const pool = new pg.Pool({ connectionString: url, max: 4, types: PG_TYPES, connectionTimeoutMillis: 10_000 });
+    const database = new PostgresDatabase(pool);
+    // pg emits these on the pool, and an unhandled "error" event would end
+    // the process. The pool drops the connection, and the next query opens
+    // a new one or fails where the caller handles it.
+    pool.on("error", (error) => { database.lastIdleError = error; });
+    return database;
   }
 
   async exec(sql: string): Promise<void> {

@@ -31,6 +31,15 @@ test("correlator options rejected with the fix", async () => {
   }
 });
 
+test("correlator start without postgres", async () => {
+  // Nothing listens on port 1 of the loopback interface.
+  const result = await run("correlator", "--broker", "mqtt://127.0.0.1:1", "--db", "postgres://fieldsense:secret@127.0.0.1:1/fieldsense");
+  assert.is(result.code, 1, result.stderr);
+  assert.match(result.stderr, "cannot open store postgres://fieldsense:***@127.0.0.1:1/fieldsense (PostgreSQL: ");
+  assert.match(result.stderr, "check that the server runs");
+  assert.not.match(result.stderr, "secret");
+});
+
 test("report from postgres ranked", async () => {
   const database = await createTestDatabase("report");
   if (!database) return;
