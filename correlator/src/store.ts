@@ -436,16 +436,14 @@ export class Store {
   }
 
   // Adds an alert's aggregates, hosts, entities and tactics to an incident.
+  // Each set and the tactic spans take one multi-row statement, because on
+  // PostgreSQL every statement is a round trip to the server.
   private async addToIncident(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<void> {
-    for (const host of facts.hosts) await tx.run("INSERT INTO incident_hosts (incident_id, ip) VALUES (?, ?) ON CONFLICT DO NOTHING", [incidentId, host]);
-    await tx.run("INSERT INTO incident_models (incident_id, model) VALUES (?, ?) ON CONFLICT DO NOTHING", [incidentId, alert.model]);
-    for (const technique of alert.mitre) {
-      await tx.run("INSERT INTO incident_techniques (incident_id, technique) VALUES (?, ?) ON CONFLICT DO NOTHING", [incidentId, technique]);
-    }
-    for (const entity of facts.entities) {
-      await tx.run("INSERT INTO incident_entities (incident_id, entity) VALUES (?, ?) ON CONFLICT DO NOTHING", [incidentId, entity]);
-    }
-    for (const tactic of facts.tactics) await this.addTacticSpan(tx, incidentId, tactic.id, facts.tsMs, facts.tsMs);
+    await addToSet(tx, "incident_hosts", "ip", incidentId, facts.hosts);
+    await addToSet(tx, "incident_models", "model", incidentId, [alert.model]);
+    await addToSet(tx, "incident_techniques", "technique", incidentId, alert.mitre);
+    await addToSet(tx, "incident_entities", "entity", incidentId, facts.entities);
+    await this.addTacticSpans(tx, incidentId, facts.tactics.map((tactic) => ({ tactic: tactic.id, firstMs: facts.tsMs, lastMs: facts.tsMs })));
     await tx.run(
       `UPDATE incidents SET
          first_ms = CASE WHEN ? < first_ms THEN ? ELSE first_ms END,
@@ -457,13 +455,16 @@ export class Store {
       [facts.tsMs, facts.tsMs, facts.tsMs, facts.tsMs, alert.score, alert.score, flag(facts.routine), incidentId]);
   }
 
-  private async addTacticSpan(tx: SqlRunner, incidentId: number, tactic: string, firstMs: number, lastMs: number): Promise<void> {
+  // Widens the incident's time span of each tactic. `spans` names each
+  // tactic once: PostgreSQL rejects an upsert that updates a row twice.
+  private async addTacticSpans(tx: SqlRunner, incidentId: number, spans: Array<{ tactic: string; firstMs: number; lastMs: number }>): Promise<void> {
+    if (spans.length === 0) return;
     await tx.run(
-      `INSERT INTO incident_tactics (incident_id, tactic, first_ms, last_ms) VALUES (?, ?, ?, ?)
+      `INSERT INTO incident_tactics (incident_id, tactic, first_ms, last_ms) VALUES ${spans.map(() => "(?, ?, ?, ?)").join(", ")}
        ON CONFLICT (incident_id, tactic) DO UPDATE SET
          first_ms = CASE WHEN excluded.first_ms < incident_tactics.first_ms THEN excluded.first_ms ELSE incident_tactics.first_ms END,
          last_ms = CASE WHEN excluded.last_ms > incident_tactics.last_ms THEN excluded.last_ms ELSE incident_tactics.last_ms END`,
-      [incidentId, tactic, firstMs, lastMs]);
+      spans.flatMap((span) => [incidentId, span.tactic, span.firstMs, span.lastMs]));
   }
 
   // Moves the alerts, sets, tactics and aggregates of incident `from` into `into`.
@@ -473,10 +474,9 @@ export class Store {
       await tx.run(`INSERT INTO ${table} (incident_id, ${column}) SELECT ?, ${column} FROM ${table} WHERE incident_id = ? ON CONFLICT DO NOTHING`, [into, from]);
       await tx.run(`DELETE FROM ${table} WHERE incident_id = ?`, [from]);
     }
-    for (const span of await tx.all<{ tactic: string; first_ms: number; last_ms: number }>(
-      "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [from])) {
-      await this.addTacticSpan(tx, into, span.tactic, Number(span.first_ms), Number(span.last_ms));
-    }
+    const spans = await tx.all<{ tactic: string; first_ms: number; last_ms: number }>(
+      "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [from]);
+    await this.addTacticSpans(tx, into, spans.map((span) => ({ tactic: span.tactic, firstMs: Number(span.first_ms), lastMs: Number(span.last_ms) })));
     await tx.run("DELETE FROM incident_tactics WHERE incident_id = ?", [from]);
     const old = (await tx.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [from]))!;
     await tx.run(
@@ -548,10 +548,13 @@ export class Store {
   private async computeRank(runner: SqlRunner, id: number): Promise<{ score: number; rank: Rank; tactics: Tactic[] } | undefined> {
     const row = await runner.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [id]);
     if (!row) return undefined;
-    const count = async (sql: string) => Number((await runner.get<{ n: number }>(sql, [id]))!.n);
-    const models = await count("SELECT COUNT(*) AS n FROM incident_models WHERE incident_id = ?");
-    const techniques = await count("SELECT COUNT(*) AS n FROM incident_techniques WHERE incident_id = ?");
-    const otDevices = await count("SELECT COUNT(*) AS n FROM incident_entities WHERE incident_id = ? AND entity LIKE 'ot_device:%'");
+    const counts = (await runner.get<{ models: number; techniques: number; devices: number }>(
+      `SELECT (SELECT COUNT(*) FROM incident_models WHERE incident_id = ?) AS models,
+         (SELECT COUNT(*) FROM incident_techniques WHERE incident_id = ?) AS techniques,
+         (SELECT COUNT(*) FROM incident_entities WHERE incident_id = ? AND entity LIKE 'ot_device:%') AS devices`, [id, id, id]))!;
+    const models = Number(counts.models);
+    const techniques = Number(counts.techniques);
+    const otDevices = Number(counts.devices);
     const score = scoreIncident({ maxScore: row.max_score, models, techniques }).score;
     const spans = await runner.all<{ tactic: string; first_ms: number; last_ms: number }>(
       "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [id]);
@@ -990,6 +993,13 @@ async function storedBytes(runner: SqlRunner): Promise<number> {
   const row = await runner.get<{ a: number | null; r: number | null }>(
     `SELECT (SELECT SUM(${lengthOf}) FROM alerts) AS a, (SELECT SUM(${lengthOf}) FROM records) AS r`);
   return Number(row?.a ?? 0) + Number(row?.r ?? 0);
+}
+
+// Adds values to one of the per-incident set tables in one statement.
+async function addToSet(tx: SqlRunner, table: string, column: string, incidentId: number, values: readonly string[]): Promise<void> {
+  if (values.length === 0) return;
+  await tx.run(`INSERT INTO ${table} (incident_id, ${column}) VALUES ${values.map(() => "(?, ?)").join(", ")} ON CONFLICT DO NOTHING`,
+    values.flatMap((value) => [incidentId, value]));
 }
 
 function compareText(a: string, b: string): number {
