@@ -19,7 +19,7 @@ import {
   type Stage, type StageSpan, type Tactic,
 } from "./attack.js";
 import {
-  accountId, addEdge, alertGraph, deviceFacts, destinationId, fileId, hostId, kindOf, learnedNames, recordAccount,
+  accountId, addEdge, alertGraph, deviceFacts, destinationId, deviceId, fileId, hostId, kindOf, learnedNames, recordAccount,
   type EntityEdge, type EntityNode, type FactValue,
 } from "./graph.js";
 import { rankIncident, type Rank, type RankFactor } from "./rank.js";
@@ -893,6 +893,13 @@ export class Store {
       addEdge(edges, { from: hostId(record.src.ip), to: file, kind: "file_write", alertIds: [] });
       addEdge(edges, { from: file, to: hostId(record.dst.ip), kind: "file_on", alertIds: [] });
     }
+
+    // OT write and control requests that the incident's hosts sent.
+    const commands = await this.sql.all<{ src_ip: string; dst_ip: string }>(
+      `SELECT DISTINCT src_ip, dst_ip FROM records WHERE site = ? AND ot_command = 1 AND src_ip IN (${marks(incident.hosts)})
+         AND ts_ms BETWEEN ? AND ? LIMIT ?`,
+      [incident.site, ...incident.hosts, from, to, GRAPH_MAX_RECORDS]);
+    for (const row of commands) addEdge(edges, { from: hostId(row.src_ip), to: deviceId(row.dst_ip), kind: "ot_command", alertIds: [] });
 
     // Hosts named in edges but not yet nodes (an OT device's IP seen as a host).
     for (const edge of edges.values()) for (const id of [edge.from, edge.to]) addNode(id, id.slice(id.indexOf(":") + 1));

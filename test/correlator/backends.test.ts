@@ -204,6 +204,16 @@ for (const [name, open] of BACKENDS) {
       assert.equal(after.why.map((factor) => factor.factor), ["score", "tactics", "pivot", "critical_hosts", "ot_devices"]);
       const device = (await store.entities(entry.incidentId!)).find((node) => node.id === `ot_device:${PLC}`);
       assert.equal(device?.facts, { ip: PLC, critical: true });
+      const commands = (await store.edges(entry.incidentId!)).filter((edge) => edge.kind === "ot_command");
+      assert.equal(commands, [{ from: `host:${WORKSTATION}`, to: `ot_device:${PLC}`, kind: "ot_command", alertIds: [] }]);
+
+      // Identity facts that an OT record reports for its server.
+      await store.insertRecord("plant-a", "gw-1", {
+        ...modbusWrite("2026-03-10T08:06:00.000000Z", OFFICE, PLC), function_code: 43, function: "READ_DEVICE_IDENTIFICATION",
+        vendor_name: "Schneider Electric", product_code: "BMX P34 2020", revision: "v2.7",
+      } as RecordJson);
+      const identified = (await store.entities(entry.incidentId!)).find((node) => node.id === `ot_device:${PLC}`);
+      assert.equal(identified?.facts, { ip: PLC, critical: true, product_code: "BMX P34 2020", revision: "v2.7", vendor_name: "Schneider Electric" });
     } finally {
       await cleanup();
     }
