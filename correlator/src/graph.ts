@@ -18,10 +18,11 @@ export interface EntityNode {
   facts: Record<string, FactValue>;
 }
 
-// `alert` links a source host to the destination of an alert, `logon` an
-// account to the host it was used on, `file_write` a host to a file it
-// wrote, `file_on` a file to the host that stores it, and `ot_command` a
-// host to an OT device it sent a write or control request.
+// Edge kinds: `alert` links a source host to the destination of an alert,
+// and `logon` an account to the host it was used on. `file_write` links a
+// host to a file it wrote, and `file_on` a file to the host that stores it.
+// `ot_command` links a host to an OT device it sent a write or control
+// request.
 export type EdgeKind = "alert" | "logon" | "file_write" | "file_on" | "ot_command";
 
 export interface EntityEdge {

@@ -138,7 +138,7 @@ for (const [name, open] of BACKENDS) {
       const entry = await store.insertAlert(sampleAlert());
       if (!entry.stored) throw new Error("alert not stored");
       const base = { ts: "2026-03-10T08:00:35.000000Z", flow_id: 3, server_to_client: true };
-      // The office host asks the KDC for a ticket, then logs on to the workstation with NTLM.
+      // The office host requests a ticket from the KDC, then logs on to the workstation with NTLM.
       await store.insertRecord("plant-a", "gw-1", {
         ...base, type: "kerberos", src: { ip: OFFICE, port: 50100 }, dst: { ip: "10.10.0.5", port: 88 },
         request_type: "TGS-REQ", client: "m.keller", realm: "PLANT.LOCAL", service: "cifs/eng-ws01.plant.local", success: true,
