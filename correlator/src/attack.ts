@@ -256,3 +256,25 @@ export const NEXT_STEPS: Readonly<Record<string, string>> = {
   TA0105: "Check the physical process with operations staff and prepare manual operation.",
   TA0101: "Identify the process behind the periodic connections on the source host.",
 };
+
+// Recommended next steps per model, for the models in models/. They come
+// before the per-tactic steps in reports because they name what to look at.
+export const MODEL_NEXT_STEPS: Readonly<Record<string, string>> = {
+  "it-admin-share-executable": "Get the file written to the administrative share from the destination and hash it; check whether a deployment tool copies this file.",
+  "it-dcsync": "Treat every domain account as exposed: reset the krbtgt account twice and the passwords of privileged accounts, and find how the source got replication rights.",
+  "it-discovery-burst": "Ask the owner of the source host who ran the enumeration; look for lateral movement from the same host afterwards.",
+  "it-eventlog-clear": "Collect the destination's logs from a forwarder or backup for the time before they were cleared.",
+  "it-eventlog-clear-even6": "Collect the destination's logs from a forwarder or backup for the time before they were cleared.",
+  "it-kerberos-failed-logon-burst": "Check the accounts that failed for lockouts and for a later successful logon from the same source.",
+  "it-psexec-pipes": "Find the command that ran through the PsExec service on the destination (its event log, the service binary) and who started it.",
+  "it-remote-registry-write": "Read the registry value that was written on the destination and revert it if nobody planned the change.",
+  "it-remote-shutdown-initshutdown": "Confirm with the owner of the destination whether the shutdown was planned.",
+  "it-remote-shutdown-winreg": "Confirm with the owner of the destination whether the shutdown was planned.",
+  "it-remote-task-control": "List the scheduled tasks on the destination and what they run.",
+  "modbus-write-not-master": "Compare the written registers or coils with the values the master expects, and find out why a host other than the master wrote them.",
+  "ot-beaconing": "Identify the process on the source host that connects at fixed intervals, and where it connects.",
+  "remote-service-svcctl": "Check the service's binary path on the destination, stop and remove the service if nobody planned it, and hash the binary.",
+  "remote-task-atsvc": "Read the task's command in this report; remove the AT job on the destination and check what the command ran.",
+  "remote-task-sasec": "Read the task's command in this report; remove the task on the destination and check what the command ran.",
+  "remote-task-tsch-register": "Read the task's command in this report; remove the task on the destination and check what the command ran.",
+};

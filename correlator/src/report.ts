@@ -7,7 +7,7 @@ import { KEY_EVIDENCE } from "../../agent/src/publish/evidence.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
 import type { FieldValue } from "../../agent/src/core/core.js";
 import { markdownCode, markdownText } from "./markdown.js";
-import { NEXT_STEPS, OT_RECORD_TYPES, STAGE_NAMES, tacticsOf, TECHNIQUES } from "./attack.js";
+import { MODEL_NEXT_STEPS, NEXT_STEPS, OT_RECORD_TYPES, STAGE_NAMES, tacticsOf, TECHNIQUES } from "./attack.js";
 import { IDENTITY_FACTS } from "./graph.js";
 import { explainRank } from "./rank.js";
 import { scoreIncident, type Incident, type ModelSummary, type RankedIncident, type Store } from "./store.js";
@@ -49,7 +49,7 @@ export async function renderIncidentReport(store: Store, incidentId: number): Pr
   lines.push(...await isRoutine(store, incident, alerts), "");
   lines.push(...timeline(incident, alerts), "");
   lines.push(...attackMapping(incident), "");
-  lines.push(...nextSteps(incident), "");
+  lines.push(...nextSteps(incident, await store.modelSummaries(incidentId)), "");
   return lines.join("\n");
 }
 
@@ -275,10 +275,14 @@ function attackMapping(incident: RankedIncident): string[] {
   return lines;
 }
 
-function nextSteps(incident: RankedIncident): string[] {
+function nextSteps(incident: RankedIncident, models: ModelSummary[]): string[] {
   const lines = ["## Recommended next steps", ""];
   if (incident.pivot) {
     lines.push("- IT-to-OT pivot: isolate the pivot host from the OT network, and check with operations the values it wrote to the devices.");
+  }
+  for (const { model, first } of models) {
+    const step = MODEL_NEXT_STEPS[model];
+    if (step) lines.push(`- ${markdownText(first.name)} (${markdownCode(model)}): ${step}`);
   }
   for (const tactic of incident.tactics) {
     const step = NEXT_STEPS[tactic.id];

@@ -59,6 +59,7 @@ test("net user then psexec one incident", async () => {
     assert.not.match(report, "command=CREATE (");
     assert.match(report, "| PSEXESVC.exe |");
     assert.match(report, "- Lateral Movement (TA0008): Isolate the destination host");
+    assert.match(report, "- Remote service created, changed or started over svcctl (PsExec style) (`remote-service-svcctl`): Check the service's binary path");
   } finally {
     await store.close();
   }
