@@ -53,6 +53,17 @@ export async function renderIncidentReport(store: Store, incidentId: number): Pr
   return lines.join("\n");
 }
 
+// A table of incidents by rank, highest first, to head a listing of their
+// reports.
+export function renderIncidentIndex(incidents: RankedIncident[]): string {
+  const lines = ["# Incidents by rank", "", "| Rank | Incident | Score | Alerts | Tactics | IT-to-OT pivot | Hosts |", "|---|---|---|---|---|---|---|"];
+  for (const incident of incidents) {
+    const tactics = incident.tactics.map((tactic) => tactic.name).join(", ");
+    lines.push(`| ${incident.rank} | ${incident.id} | ${incident.score} | ${incident.alertCount} | ${markdownText(tactics)} | ${incident.pivot ? "yes" : "no"} | ${incident.hosts.map(markdownText).join(", ")} |`);
+  }
+  return lines.join("\n") + "\n";
+}
+
 function whatFired(models: ModelSummary[]): string[] {
   const lines = ["## 1. What fired, and the model's logic", ""];
   for (const { model, alerts, maxScore, first } of models) {

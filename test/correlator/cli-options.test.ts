@@ -50,6 +50,8 @@ test("report from postgres ranked", async () => {
     await store.close();
     const result = await run("report", "--db", database.url);
     assert.is(result.code, 0, result.stderr);
+    assert.match(result.stdout, "# Incidents by rank\n\n| Rank | Incident | Score | Alerts | Tactics | IT-to-OT pivot | Hosts |");
+    assert.match(result.stdout, "| 120 | 1 | 100 | 2 | Execution, Persistence, Privilege Escalation, Impair Process Control | no | 10.10.0.55, 10.10.1.20, 10.10.2.10 |");
     assert.match(result.stdout, "# Incident 1: score 100");
     assert.match(result.stdout, "- Rank: ");
     assert.match(result.stdout, "## ATT&CK mapping");

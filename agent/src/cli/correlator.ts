@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Correlator } from "../../../correlator/src/service.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
-import { renderIncidentReport } from "../../../correlator/src/report.js";
+import { renderIncidentIndex, renderIncidentReport } from "../../../correlator/src/report.js";
 import { DEFAULT_MIN_INCIDENT_SCORE, DEFAULT_WINDOW_MS, openStore, redactDbUrl, type RetentionSettings } from "../../../correlator/src/store.js";
 import { checkBrokerUrl } from "../config/config.js";
 import { defaultDbPath } from "../config/data-dir.js";
@@ -128,7 +128,7 @@ export async function reportCommand(argv: string[], output: Output): Promise<num
       output.stderr(`no incidents in ${redactDbUrl(dbPath)}\n`);
       return 0;
     }
-    const reports: string[] = [];
+    const reports: string[] = [renderIncidentIndex(incidents)];
     for (const incident of incidents) reports.push((await renderIncidentReport(store, incident.id))!);
     const all = reports.join("\n---\n\n");
     output.stdout(values.html ? reportToHtml(all, "Fieldsense incidents") : all);

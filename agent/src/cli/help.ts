@@ -109,7 +109,8 @@ Options:
 
 export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
 
-Prints incident reports (Markdown) from the correlator's store, highest rank first.
+Prints incident reports (Markdown) from the correlator's store, highest rank
+first, after a table of the incidents by rank.
 
 Options:
   --html           print one HTML page instead of Markdown
