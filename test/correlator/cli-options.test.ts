@@ -2,7 +2,12 @@
 // PostgreSQL store, through the CLI's main().
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
+import { loadCorrelatorConfig } from "../../correlator/src/config.js";
+import { repoRoot } from "../helpers/captures.js";
 import { openStore } from "../../correlator/src/store.js";
 import { modbusAlertRecord, sampleAlert } from "../publish/samples.js";
 import { createTestDatabase } from "./postgres.js";
@@ -28,6 +33,48 @@ test("correlator options rejected with the fix", async () => {
     const result = await run("correlator", ...argv);
     assert.is(result.code, 2, `${argv.join(" ")}: ${result.stderr}`);
     assert.match(result.stderr, expected);
+  }
+});
+
+test("example configuration loads", () => {
+  assert.equal(loadCorrelatorConfig(join(repoRoot, "deploy", "correlator.example.yaml")), {
+    broker: "mqtts://broker.plant.example:8883",
+    db: "postgres://fieldsense@db.plant.example/fieldsense",
+    reports: "/var/lib/fieldsense/reports",
+    window_minutes: 240,
+    share_group: "correlators",
+    client_id: "correlator-a",
+    min_incident_score: 40,
+    critical_hosts: ["10.10.2.10", "hmi01"],
+    retention: { days: 180, max_mb: 4096 },
+  });
+});
+
+test("configuration errors name the key", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-config-"));
+  try {
+    const cases: [string, string][] = [
+      ["brokr: mqtt://127.0.0.1:1\n", 'unknown key "brokr"'],
+      ["broker: mqtt://127.0.0.1:1\nretention:\n  days: zero\n", "retention.days must be integer"],
+      ["broker: mqtt://127.0.0.1:1\ncritical_hosts: 10.0.0.1\n", "critical_hosts must be array"],
+      ["broker: mqtt://127.0.0.1:1\nmin_incident_score: 120\n", "min_incident_score must be <= 100"],
+      ["broker: [unclosed\n", "is not valid YAML"],
+      // The file's share group needs PostgreSQL, and --db from the file is SQLite.
+      [`broker: mqtt://127.0.0.1:1\nshare_group: corr\ndb: ${join(dir, "c.db")}\n`, "--share-group needs a PostgreSQL store"],
+    ];
+    for (const [i, [text, expected]] of cases.entries()) {
+      const path = join(dir, `c${i}.yaml`);
+      writeFileSync(path, text);
+      const result = await run("correlator", "--config", path);
+      assert.is(result.code, 2, `${text}: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+    }
+    const missing = await run("correlator", "--config", join(dir, "none.yaml"));
+    assert.is(missing.code, 2);
+    assert.match(missing.stderr, "cannot read correlator configuration");
+    assert.match(missing.stderr, "ENOENT");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -1,6 +1,7 @@
 // `fieldsense correlator` and `fieldsense report`.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ConfigError, loadCorrelatorConfig, type CorrelatorFileConfig } from "../../../correlator/src/config.js";
 import { Correlator } from "../../../correlator/src/service.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
 import { renderIncidentIndex, renderIncidentReport } from "../../../correlator/src/report.js";
@@ -13,6 +14,7 @@ import { parseCommand, positiveInteger, UsageError, type Output } from "./args.j
 
 export async function correlatorCommand(argv: string[], output: Output): Promise<number> {
   const { values, positionals } = parseCommand("correlator", argv, {
+    config: { type: "string" },
     broker: { type: "string" },
     db: { type: "string" },
     reports: { type: "string" },
@@ -29,31 +31,38 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "fieldsense correlator"; it takes options only`);
-  const broker = values.broker as string | undefined;
+  // Command-line options override the configuration file.
+  const file = values.config !== undefined ? readConfig(values.config as string) : {};
+  const option = (name: string): string | undefined => (values as Record<string, unknown>)[name] as string | undefined;
+
+  const broker = option("broker") ?? file.broker;
   if (broker === undefined) throw new UsageError('missing --broker URL for "fieldsense correlator"; for example --broker mqtt://127.0.0.1:1883');
   const problem = checkBrokerUrl(broker);
   if (problem) throw new UsageError(problem);
-  const windowMinutes = values["window-minutes"] !== undefined
-    ? positiveInteger("--window-minutes", values["window-minutes"] as string) : DEFAULT_WINDOW_MS / 60_000;
-  const { dbPath, reportsDir } = correlatorPaths(values.db as string | undefined, values.reports as string | undefined);
-  const shareGroup = values["share-group"] as string | undefined;
+  const windowMinutes = option("window-minutes") !== undefined
+    ? positiveInteger("--window-minutes", option("window-minutes")!) : file.window_minutes ?? DEFAULT_WINDOW_MS / 60_000;
+  const { dbPath, reportsDir } = correlatorPaths(option("db") ?? file.db, option("reports") ?? file.reports);
+  const shareGroup = option("share-group") ?? file.share_group;
   if (shareGroup !== undefined && !/^[^/+#$]+$/.test(shareGroup)) {
     throw new UsageError(`invalid --share-group "${shareGroup}": a share name must not be empty or contain /, +, # or $; use for example --share-group correlators`);
   }
   if (shareGroup !== undefined && !isPostgresUrl(dbPath)) {
     throw new UsageError(`--share-group needs a PostgreSQL store that every member shares, but --db is ${dbPath}; give --db postgres://USER@HOST/DATABASE`);
   }
-  const minIncidentScore = values["min-incident-score"] !== undefined
-    ? scoreValue(values["min-incident-score"] as string) : DEFAULT_MIN_INCIDENT_SCORE;
-  const criticalHosts = ((values["critical-hosts"] as string | undefined) ?? "").split(",").map((h) => h.trim()).filter((h) => h !== "");
+  const minIncidentScore = option("min-incident-score") !== undefined
+    ? scoreValue(option("min-incident-score")!) : file.min_incident_score ?? DEFAULT_MIN_INCIDENT_SCORE;
+  const criticalHosts = option("critical-hosts") !== undefined
+    ? option("critical-hosts")!.split(",").map((h) => h.trim()).filter((h) => h !== "") : file.critical_hosts ?? [];
   const retention: RetentionSettings = {};
-  if (values["retention-days"] !== undefined) retention.maxAgeMs = positiveInteger("--retention-days", values["retention-days"] as string) * 86_400_000;
-  if (values["retention-max-mb"] !== undefined) retention.maxBytes = positiveInteger("--retention-max-mb", values["retention-max-mb"] as string) * 1024 * 1024;
+  const retentionDays = option("retention-days") !== undefined ? positiveInteger("--retention-days", option("retention-days")!) : file.retention?.days;
+  const retentionMb = option("retention-max-mb") !== undefined ? positiveInteger("--retention-max-mb", option("retention-max-mb")!) : file.retention?.max_mb;
+  if (retentionDays !== undefined) retention.maxAgeMs = retentionDays * 86_400_000;
+  if (retentionMb !== undefined) retention.maxBytes = retentionMb * 1024 * 1024;
 
   const logger = createLogger("fieldsense-correlator");
   const correlator = await Correlator.start({
     url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, logger, shareGroup,
-    clientId: values["client-id"] as string | undefined, minIncidentScore, criticalHosts, retention,
+    clientId: option("client-id") ?? file.client_id, minIncidentScore, criticalHosts, retention,
   });
   output.stderr(`correlator running: store ${redactDbUrl(dbPath)}, reports in ${reportsDir}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
@@ -81,6 +90,16 @@ export function correlatorPaths(db: string | undefined, reports: string | undefi
   const dbPath = db ?? defaultDbPath();
   const base = isPostgresUrl(dbPath) ? defaultDbPath() : dbPath;
   return { dbPath, reportsDir: reports ?? join(dirname(base), "reports") };
+}
+
+// Loads --config FILE; its errors are usage errors, which name the key.
+function readConfig(path: string): CorrelatorFileConfig {
+  try {
+    return loadCorrelatorConfig(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function isPostgresUrl(db: string): boolean {

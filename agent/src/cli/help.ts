@@ -77,7 +77,7 @@ On a terminal, stderr shows a progress bar with the rate (MB/s) and the time lef
 When stdout is closed early (replay ... | head), the replay stops with exit code 141.
 `;
 
-export const CORRELATOR_HELP = `Usage: fieldsense correlator --broker URL [--db FILE|URL] [--reports DIR] [options]
+export const CORRELATOR_HELP = `Usage: fieldsense correlator [--config FILE] --broker URL [--db FILE|URL] [options]
 
 Subscribes to fieldsense/v1/+/+/alerts and .../records, validates and stores
 alerts and records in SQLite or PostgreSQL, groups alerts into incidents over
@@ -85,6 +85,8 @@ hosts, accounts, files and OT devices, ranks them and writes one report per
 incident (Markdown and HTML). Runs until SIGINT or SIGTERM. Logs go to stderr.
 
 Options:
+  --config FILE             YAML file with the settings below (keys as in
+                            deploy/correlator.example.yaml); options override it
   --broker URL              MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
   --db FILE|URL             SQLite store file, or a postgres://USER@HOST/DB URL
                             (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or
