@@ -1,5 +1,5 @@
 // Stores on one PostgreSQL database written at the same time: the schema
-// created by two processes at once, and alerts and records inserted from two
+// created by three stores at once, and alerts and records inserted from two
 // connections concurrently giving the incidents of one sequential store.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
