@@ -81,7 +81,9 @@ CREATE TABLE IF NOT EXISTS incidents (
   routine_count INTEGER NOT NULL DEFAULT 0,
   pivot_ms ${bigint},
   rank INTEGER NOT NULL DEFAULT 0,
-  rank_why TEXT NOT NULL DEFAULT '[]'
+  rank_why TEXT NOT NULL DEFAULT '[]',
+  rank_tactics TEXT NOT NULL DEFAULT '[]',
+  rank_progression TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS incidents_by_rank ON incidents (rank, first_ms);
 CREATE TABLE IF NOT EXISTS incident_hosts (

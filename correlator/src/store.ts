@@ -177,9 +177,14 @@ interface IncidentRow {
   pivot_ms: number | null;
   rank: number;
   rank_why: string;
+  // JSON arrays of tactic ids and progression stages, kept with the rank so
+  // that listing incidents reads no other table.
+  rank_tactics: string;
+  rank_progression: string;
 }
 
-const INCIDENT_COLUMNS = "id, site, first_ms, last_ms, score, max_score, alert_count, routine_count, pivot_ms, rank, rank_why";
+const INCIDENT_COLUMNS =
+  "id, site, first_ms, last_ms, score, max_score, alert_count, routine_count, pivot_ms, rank, rank_why, rank_tactics, rank_progression";
 
 // Opens the store named by `target`: a postgres:// or postgresql:// URL, or
 // the path of a SQLite file (":memory:" for a store in memory).
@@ -275,7 +280,8 @@ export class Store {
         "ot_command INTEGER NOT NULL DEFAULT 0", "received_ms INTEGER NOT NULL DEFAULT 0"],
       records: ["ot_command INTEGER NOT NULL DEFAULT 0", "received_ms INTEGER NOT NULL DEFAULT 0"],
       incidents: ["max_score INTEGER NOT NULL DEFAULT 0", "alert_count INTEGER NOT NULL DEFAULT 0", "routine_count INTEGER NOT NULL DEFAULT 0",
-        "pivot_ms INTEGER", "rank INTEGER NOT NULL DEFAULT 0", "rank_why TEXT NOT NULL DEFAULT '[]'"],
+        "pivot_ms INTEGER", "rank INTEGER NOT NULL DEFAULT 0", "rank_why TEXT NOT NULL DEFAULT '[]'",
+        "rank_tactics TEXT NOT NULL DEFAULT '[]'", "rank_progression TEXT NOT NULL DEFAULT '[]'"],
     };
     for (const [table, columns] of Object.entries(wanted)) {
       if (!existing.has(table)) continue;
@@ -541,8 +547,9 @@ export class Store {
   private async refreshRank(tx: SqlRunner, id: number, now: string): Promise<void> {
     const ranked = await this.computeRank(tx, id);
     if (!ranked) return;
-    await tx.run("UPDATE incidents SET score = ?, rank = ?, rank_why = ?, updated_at = ? WHERE id = ?",
-      [ranked.score, ranked.rank.rank, JSON.stringify(ranked.rank.why), now, id]);
+    await tx.run("UPDATE incidents SET score = ?, rank = ?, rank_why = ?, rank_tactics = ?, rank_progression = ?, updated_at = ? WHERE id = ?",
+      [ranked.score, ranked.rank.rank, JSON.stringify(ranked.rank.why), JSON.stringify(ranked.tactics.map((tactic) => tactic.id)),
+        JSON.stringify(ranked.rank.progression), now, id]);
   }
 
   private async computeRank(runner: SqlRunner, id: number): Promise<{ score: number; rank: Rank; tactics: Tactic[] } | undefined> {
@@ -701,10 +708,11 @@ export class Store {
 
   private async toRanked(row: IncidentRow): Promise<RankedIncident> {
     const incident = await this.toIncident(row);
-    const computed = (await this.computeRank(this.sql, incident.id))!;
+    const tacticIds = JSON.parse(row.rank_tactics) as string[];
     const ranked: RankedIncident = {
-      ...incident, rank: row.rank, why: JSON.parse(row.rank_why) as RankFactor[], tactics: computed.tactics,
-      progression: computed.rank.progression, pivot: row.pivot_ms !== null, routineAlerts: Number(row.routine_count),
+      ...incident, rank: row.rank, why: JSON.parse(row.rank_why) as RankFactor[],
+      tactics: tacticIds.map((id) => TACTICS[id]).filter((tactic): tactic is Tactic => tactic !== undefined),
+      progression: JSON.parse(row.rank_progression) as Stage[], pivot: row.pivot_ms !== null, routineAlerts: Number(row.routine_count),
     };
     if (row.pivot_ms !== null) ranked.pivotMs = Number(row.pivot_ms);
     return ranked;
