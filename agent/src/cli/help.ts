@@ -92,12 +92,14 @@ Options:
                             (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or
                             .fieldsense/correlator.db)
   --reports DIR             folder for incident-<id>.md and .html (default: reports/
-                            beside a SQLite store, .fieldsense/reports for PostgreSQL)
+                            beside a SQLite store, or beside the default SQLite
+                            path for PostgreSQL)
   --window-minutes N        alerts sharing a host, account or file within N
                             minutes of packet time join one incident (default 240)
-  --share-group NAME        subscribe as member NAME of an MQTT 5 shared
-                            subscription ($share/NAME/...); every member must use
-                            the same PostgreSQL --db and a distinct --client-id
+  --share-group NAME        join the MQTT 5 shared-subscription group NAME
+                            ($share/NAME/...), which shares messages among its
+                            members; each needs the same PostgreSQL --db and its
+                            own --client-id
   --client-id ID            MQTT client id (default: one per host)
   --critical-hosts LIST     comma-separated IPs or host names that raise the rank
                             of incidents touching them
