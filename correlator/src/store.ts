@@ -275,7 +275,7 @@ export class Store {
   private async addMissingColumns(): Promise<void> {
     const tables = await this.sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
     const existing = new Set(tables.map((t) => t.name));
-    const wanted: Record<string, string[]> = {
+    const expectedColumns: Record<string, string[]> = {
       alerts: ["record TEXT NOT NULL DEFAULT ''", "account TEXT", "routine INTEGER NOT NULL DEFAULT 0", "it_entry INTEGER NOT NULL DEFAULT 0",
         "ot_command INTEGER NOT NULL DEFAULT 0", "received_ms INTEGER NOT NULL DEFAULT 0"],
       records: ["ot_command INTEGER NOT NULL DEFAULT 0", "received_ms INTEGER NOT NULL DEFAULT 0"],
@@ -283,7 +283,7 @@ export class Store {
         "pivot_ms INTEGER", "rank INTEGER NOT NULL DEFAULT 0", "rank_why TEXT NOT NULL DEFAULT '[]'",
         "rank_tactics TEXT NOT NULL DEFAULT '[]'", "rank_progression TEXT NOT NULL DEFAULT '[]'"],
     };
-    for (const [table, columns] of Object.entries(wanted)) {
+    for (const [table, columns] of Object.entries(expectedColumns)) {
       if (!existing.has(table)) continue;
       const have = new Set((await this.sql.all<{ name: string }>(`PRAGMA table_info(${table})`)).map((c) => c.name));
       for (const column of columns) {
