@@ -7,7 +7,10 @@ import { KEY_EVIDENCE } from "../../agent/src/publish/evidence.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
 import type { FieldValue } from "../../agent/src/core/core.js";
 import { markdownCode, markdownText } from "./markdown.js";
-import { scoreIncident, type Incident, type ModelSummary, type Store } from "./store.js";
+import { MODEL_NEXT_STEPS, NEXT_STEPS, OT_RECORD_TYPES, STAGE_NAMES, tacticsOf, TECHNIQUES } from "./attack.js";
+import { IDENTITY_FACTS } from "./graph.js";
+import { explainRank } from "./rank.js";
+import { scoreIncident, type Incident, type ModelSummary, type RankedIncident, type Store } from "./store.js";
 
 const CREATE_COMMANDS = new Set(["CREATE", "SMB_COM_NT_CREATE_ANDX"]);
 const WRITE_COMMANDS = new Set(["WRITE", "SMB_COM_WRITE_ANDX"]);
@@ -18,27 +21,47 @@ const READ_COMMANDS = new Set(["READ", "SMB_COM_READ_ANDX"]);
 // and the header still cover every alert.
 export const REPORT_MAX_ALERT_LINES = 500;
 
-export function renderIncidentReport(store: Store, incidentId: number): string | undefined {
-  const incident = store.incident(incidentId);
+export async function renderIncidentReport(store: Store, incidentId: number): Promise<string | undefined> {
+  const incident = await store.rankedIncident(incidentId);
   if (!incident) return undefined;
-  const alerts = store.alertsOfIncident(incidentId, REPORT_MAX_ALERT_LINES);
+  const alerts = await store.alertsOfIncident(incidentId, REPORT_MAX_ALERT_LINES);
   const score = scoreIncident({ maxScore: incident.maxAlertScore, models: incident.models.length, techniques: incident.techniques.length });
   const lines: string[] = [];
   lines.push(`# Incident ${incident.id}: score ${incident.score}`, "");
   lines.push(`- Site: ${markdownText(incident.site)}`);
+  lines.push(`- Rank: ${markdownText(explainRank(incident))}`);
   lines.push(`- Score: ${score.explanation}`);
   lines.push(`- Packet time: ${iso(incident.firstMs)} to ${iso(incident.lastMs)}`);
   lines.push(`- Hosts: ${incident.hosts.map(markdownText).join(", ")}`);
-  lines.push(`- Alerts: ${incident.alertCount} from gateway(s) ${store.incidentGateways(incidentId).map(markdownText).join(", ")}`);
-  if (spansItAndOt(store.incidentRecordTypes(incidentId))) {
-    lines.push("- Spans IT and OT: the same hosts appear in IT protocol alerts and in Modbus alerts.");
+  lines.push(`- Alerts: ${incident.alertCount} from gateway(s) ${(await store.incidentGateways(incidentId)).map(markdownText).join(", ")}`);
+  if (incident.progression.length >= 2) {
+    lines.push(`- Progression: ${incident.progression.map((stage) => STAGE_NAMES[stage]).join(" -> ")}`);
+  }
+  if (incident.pivot) {
+    lines.push(`- IT-to-OT pivot: a host reached from IT sent OT commands at ${iso(incident.pivotMs!)}.`);
+  } else if (spansItAndOt(await store.incidentRecordTypes(incidentId))) {
+    lines.push("- Spans IT and OT: the same hosts appear in IT protocol alerts and in OT protocol alerts.");
   }
   lines.push("");
-  lines.push(...whatFired(store.modelSummaries(incidentId)), "");
-  lines.push(...whoDidWhat(store, incident, alerts), "");
-  lines.push(...filesMoved(store, incident), "");
-  lines.push(...isRoutine(store, incident, alerts), "");
+  lines.push(...whatFired(await store.modelSummaries(incidentId)), "");
+  lines.push(...await whoDidWhat(store, incident, alerts), "");
+  lines.push(...await filesMoved(store, incident, alerts), "");
+  lines.push(...await isRoutine(store, incident, alerts), "");
+  lines.push(...timeline(incident, alerts), "");
+  lines.push(...attackMapping(incident), "");
+  lines.push(...nextSteps(incident, await store.modelSummaries(incidentId)), "");
   return lines.join("\n");
+}
+
+// A table of incidents by rank, highest first, to head a listing of their
+// reports.
+export function renderIncidentIndex(incidents: RankedIncident[]): string {
+  const lines = ["# Incidents by rank", "", "| Rank | Incident | Score | Alerts | Tactics | IT-to-OT pivot | Hosts |", "|---|---|---|---|---|---|---|"];
+  for (const incident of incidents) {
+    const tactics = incident.tactics.map((tactic) => tactic.name).join(", ");
+    lines.push(`| ${incident.rank} | ${incident.id} | ${incident.score} | ${incident.alertCount} | ${markdownText(tactics)} | ${incident.pivot ? "yes" : "no"} | ${incident.hosts.map(markdownText).join(", ")} |`);
+  }
+  return lines.join("\n") + "\n";
 }
 
 function whatFired(models: ModelSummary[]): string[] {
@@ -53,7 +76,7 @@ function whatFired(models: ModelSummary[]): string[] {
   return lines;
 }
 
-function whoDidWhat(store: Store, incident: Incident, alerts: Alert[]): string[] {
+async function whoDidWhat(store: Store, incident: Incident, alerts: Alert[]): Promise<string[]> {
   const lines = ["## 2. Who did what to which host", "", "| Time (UTC) | From | To | Account | Model | Evidence |", "|---|---|---|---|---|---|"];
   for (const alert of alerts) {
     const account = markdownText(alert.account ?? "unknown");
@@ -63,25 +86,45 @@ function whoDidWhat(store: Store, incident: Incident, alerts: Alert[]): string[]
 
   // Protocols without authentication (Modbus) name no account, but the same
   // source host may have logged on elsewhere in the incident.
-  const accounts = accountsByHost(store, incident);
-  const unattributed = store.incidentAccounts(incident.id).filter((row) => row.account === null).map((row) => row.srcIp);
+  const accounts = await accountsByHost(store, incident);
+  const unattributed = (await store.incidentAccounts(incident.id)).filter((row) => row.account === null).map((row) => row.srcIp);
   const hints = unattributed
     .filter((host) => accounts.has(host))
     .map((host) => `- No account in the alerts from ${markdownText(host)}, but ${markdownText(host)} used ${[...accounts.get(host)!].map(markdownCode).join(", ")} in this incident.`);
   if (hints.length > 0) lines.push("", ...hints);
+  lines.push("", ...await entitySummary(store, incident));
   return lines;
+}
+
+// Hosts with the names learned for them, OT devices with their identity,
+// and accounts, from the incident's entity graph.
+async function entitySummary(store: Store, incident: Incident): Promise<string[]> {
+  const nodes = await store.entities(incident.id);
+  const lines: string[] = [];
+  for (const node of nodes) {
+    if (node.kind === "host") {
+      const names = Array.isArray(node.facts.names) ? ` (names: ${node.facts.names.map(markdownText).join(", ")})` : "";
+      lines.push(`- Host ${markdownText(String(node.facts.ip))}${names}${node.facts.critical ? ", configured as critical" : ""}`);
+    } else if (node.kind === "ot_device") {
+      const identity = IDENTITY_FACTS.filter((name) => node.facts[name] !== undefined).map((name) => `${name}=${String(node.facts[name])}`);
+      lines.push(`- OT device ${markdownText(String(node.facts.ip))}${identity.length > 0 ? ` (${markdownText(identity.join(", "))})` : ""}${node.facts.critical ? ", configured as critical" : ""}`);
+    } else if (node.kind === "account") {
+      lines.push(`- Account ${markdownCode(node.label)}`);
+    }
+  }
+  return lines.length > 0 ? ["Entities:", "", ...lines] : [];
 }
 
 // Accounts seen per source host: from the incident's alerts and from NTLM
 // AUTHENTICATE records between its hosts around its time.
-function accountsByHost(store: Store, incident: Incident): Map<string, Set<string>> {
+async function accountsByHost(store: Store, incident: Incident): Promise<Map<string, Set<string>>> {
   const accounts = new Map<string, Set<string>>();
   const add = (host: string, account: string | null | undefined) => {
     if (!account) return;
     accounts.set(host, (accounts.get(host) ?? new Set()).add(account));
   };
-  for (const row of store.incidentAccounts(incident.id)) add(row.srcIp, row.account);
-  const ntlm = store.recordsBetween(incident.site, incident.hosts, "ntlm", incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
+  for (const row of await store.incidentAccounts(incident.id)) add(row.srcIp, row.account);
+  const ntlm = await store.recordsBetween(incident.site, incident.hosts, "ntlm", incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
   for (const record of ntlm) add(record.src.ip, text(record.account));
   return accounts;
 }
@@ -100,9 +143,9 @@ interface FileActivity {
 
 // Lists the files opened, written and read over SMB between the incident's
 // hosts, from one window before the first alert to one window after the last.
-function filesMoved(store: Store, incident: Incident): string[] {
+async function filesMoved(store: Store, incident: Incident, alerts: Alert[]): Promise<string[]> {
   const lines = ["## 3. Files moved", ""];
-  const records = store.recordsBetween(incident.site, incident.hosts, "smb",
+  const records = await store.recordsBetween(incident.site, incident.hosts, "smb",
     incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
   const files = new Map<string, FileActivity>();
   const pipes = new Set<string>();
@@ -148,10 +191,12 @@ function filesMoved(store: Store, incident: Incident): string[] {
     lines.push("", "File contents are not kept: the gateway forwards facts about transfers, not payload bytes.");
   }
   if (pipes.size > 0) lines.push("", `Named pipes opened: ${[...pipes].join(", ")}.`);
+  lines.push(...await hashedFiles(store, incident));
+  lines.push(...whatRuns(alerts));
   return lines;
 }
 
-function isRoutine(store: Store, incident: Incident, alerts: Alert[]): string[] {
+async function isRoutine(store: Store, incident: Incident, alerts: Alert[]): Promise<string[]> {
   const lines = ["## 4. Is this routine?", ""];
   for (const alert of alerts) {
     const firstSeen = alert.context.first_seen ? `, first on ${markdownText(String(alert.context.first_seen))}` : "";
@@ -164,8 +209,8 @@ function isRoutine(store: Store, incident: Incident, alerts: Alert[]): string[] 
   // records of the incident itself (the logon and file copy just before a
   // service is created) do not count as routine.
   const before = incident.firstMs - store.windowMs;
-  for (const [a, b] of store.incidentHostPairs(incident.id)) {
-    const h = store.history(incident.site, a, b, before);
+  for (const [a, b] of await store.incidentHostPairs(incident.id)) {
+    const h = await store.history(incident.site, a, b, before);
     const pair = `${markdownText(a)} and ${markdownText(b)}`;
     if (h.alerts === 0 && h.records === 0) {
       lines.push(`- ${pair}: the store contains nothing between these hosts before ${iso(before)}; this pair is new.`);
@@ -180,6 +225,84 @@ function omitted(incident: Incident, shown: Alert[]): string {
   return `The first ${shown.length} of ${incident.alertCount} alerts are listed; the other ${incident.alertCount - shown.length} are in the store.`;
 }
 
+// File-transfer records between the incident's hosts that carry a SHA-256
+// of the content.
+async function hashedFiles(store: Store, incident: Incident): Promise<string[]> {
+  const records = await store.recordsBetween(incident.site, incident.hosts, "file",
+    incident.firstMs - store.windowMs, incident.lastMs + store.windowMs);
+  const lines: string[] = [];
+  for (const record of records) {
+    const hash = text(record.sha256);
+    if (!hash) continue;
+    const name = text(record.path) ?? text(record.file_name) ?? text(record.name) ?? "(no name)";
+    const size = typeof record.size === "number" ? `, ${record.size} bytes` : "";
+    lines.push(`- ${markdownText(record.ts)} ${markdownText(name)} ${markdownText(record.src.ip)} -> ${markdownText(record.dst.ip)}: SHA-256 ${markdownCode(hash)}${size}`);
+  }
+  return lines.length > 0 ? ["", "Files with a content hash:", "", ...lines] : [];
+}
+
+// Evidence that names what a service or task runs, shown under files.
+// `command` is the task's command line in DCE-RPC alerts but the SMB command
+// (CREATE, WRITE) in SMB alerts, so it counts for DCE-RPC alerts only.
+const RUN_EVIDENCE = ["service_name", "binary_path", "task_name", "command"];
+
+// The commands that the incident's services and tasks run, from the evidence
+// of their alerts.
+function whatRuns(alerts: Alert[]): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const alert of alerts) {
+    const shown = RUN_EVIDENCE
+      .filter((name) => alert.evidence[name] !== undefined && (name !== "command" || alert.record === "dcerpc"))
+      .map((name) => `${name}=${valueText(alert.evidence[name])}`);
+    if (shown.length === 0) continue;
+    const text = `${alert.dst.ip}: ${shown.join(", ")}`;
+    if (seen.has(text)) continue;
+    seen.add(text);
+    lines.push(`- On ${markdownText(alert.dst.ip)}: ${markdownText(shown.join(", "))} (${markdownText(alert.name)})`);
+  }
+  return lines.length > 0 ? ["", "Services and tasks created, with what they run:", "", ...lines] : [];
+}
+
+// The alerts in packet-time order with their ATT&CK tactics.
+function timeline(incident: Incident, alerts: Alert[]): string[] {
+  const lines = ["## Timeline", "", "| Time (UTC) | Alert | From | To | Tactics |", "|---|---|---|---|---|"];
+  for (const alert of alerts) {
+    const tactics = tacticsOf(alert.mitre).map((tactic) => `${tactic.name} (${tactic.id})`).join(", ") || "none mapped";
+    lines.push(`| ${markdownText(alert.ts)} | ${markdownText(alert.name)} | ${markdownText(alert.src.ip)} | ${markdownText(alert.dst.ip)} | ${markdownText(tactics)} |`);
+  }
+  if (incident.alertCount > alerts.length) lines.push("", omitted(incident, alerts));
+  return lines;
+}
+
+function attackMapping(incident: RankedIncident): string[] {
+  const lines = ["## ATT&CK mapping", ""];
+  for (const id of incident.techniques) {
+    const tactics = tacticsOf([id]);
+    const names = tactics.map((tactic) => `${tactic.name} ${tactic.id} (${tactic.domain === "ics" ? "ICS" : "Enterprise"})`);
+    lines.push(`- ${markdownText(id)} ${markdownText(techniqueName(id))}: ${names.length > 0 ? markdownText(names.join(", ")) : "tactic not in the correlator's table"}`);
+  }
+  if (incident.techniques.length === 0) lines.push("No alert of this incident names an ATT&CK technique.");
+  return lines;
+}
+
+function nextSteps(incident: RankedIncident, models: ModelSummary[]): string[] {
+  const lines = ["## Recommended next steps", ""];
+  if (incident.pivot) {
+    lines.push("- IT-to-OT pivot: isolate the pivot host from the OT network, and check with operations the values it wrote to the devices.");
+  }
+  for (const { model, first } of models) {
+    const step = MODEL_NEXT_STEPS[model];
+    if (step) lines.push(`- ${markdownText(first.name)} (${markdownCode(model)}): ${step}`);
+  }
+  for (const tactic of incident.tactics) {
+    const step = NEXT_STEPS[tactic.id];
+    if (step) lines.push(`- ${tactic.name} (${tactic.id}): ${step}`);
+  }
+  if (lines.length === 2) lines.push("- Review the alerts above with the owners of the hosts involved.");
+  return lines;
+}
+
 // Identifies one READ or WRITE exchange, so that a dissector writing a record
 // for the request and another for the response is counted once.
 function transferKey(record: RecordJson): string {
@@ -187,7 +310,7 @@ function transferKey(record: RecordJson): string {
 }
 
 function spansItAndOt(recordTypes: string[]): boolean {
-  const kinds = new Set(recordTypes.map((type) => (type === "modbus" ? "ot" : "it")));
+  const kinds = new Set(recordTypes.map((type) => (OT_RECORD_TYPES.has(type) ? "ot" : "it")));
   return kinds.size > 1;
 }
 
@@ -202,6 +325,10 @@ function valueText(value: FieldValue): string {
 
 function text(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function techniqueName(id: string): string {
+  return TECHNIQUES[id]?.name ?? TECHNIQUES[id.split(".")[0]]?.name ?? "";
 }
 
 function iso(ms: number): string {

@@ -15,7 +15,7 @@ import { silentLogger } from "../../agent/src/log.js";
 import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
-import { createFolder, DEFAULT_WINDOW_MS, Store } from "./store.js";
+import { createFolder, openStore, redactDbUrl, type RetentionSettings, type Store } from "./store.js";
 
 export const ALERTS_FILTER = "fieldsense/v1/+/+/alerts";
 export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
@@ -35,9 +35,21 @@ export const DEFAULT_SUBSCRIBE_TIMEOUT_MS = 30_000;
 const BROKER_VERSION_TOPIC = "$SYS/broker/version";
 const BROKER_VERSION_WAIT_MS = 2000;
 
+// How often retention runs while the service is up, when it is configured.
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
 // url plus the TLS files and credentials of BrokerSettings.
 export interface CorrelatorOptions extends BrokerSettings {
+  // A SQLite file path or a postgres:// URL.
   dbPath: string;
+  // MQTT 5 shared-subscription group: correlators of one group share the
+  // messages, each delivered to one of them ($share/GROUP/fieldsense/v1/...).
+  // They must share one PostgreSQL store.
+  shareGroup?: string;
+  minIncidentScore?: number;
+  criticalHosts?: string[];
+  retention?: RetentionSettings;
+  retentionIntervalMs?: number;
   // Folder for incident-<id>.md and incident-<id>.html; no reports are
   // written when absent.
   reportsDir?: string;
@@ -53,7 +65,8 @@ export interface CorrelatorOptions extends BrokerSettings {
   maxMessageBytes?: number;
   logger?: Logger;
   // Called after each alert is stored, for callers that wait on the store.
-  onAlertStored?: (alert: Alert, incidentId: number) => void;
+  // `incidentId` is null for an alert below the incident threshold.
+  onAlertStored?: (alert: Alert, incidentId: number | null) => void;
 }
 
 export interface CorrelatorStats {
@@ -81,7 +94,10 @@ export class Correlator {
   private readonly dirtyIncidents = new Set<number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private brokerVersionTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  // Messages are stored one after another, in the order they arrived.
+  private processing: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly store: Store,
@@ -95,12 +111,14 @@ export class Correlator {
     const logger = options.logger ?? silentLogger;
     const validators = loadValidators();
     const brokerOptions = brokerClientOptions(options);
-    const store = new Store(options.dbPath, options.windowMs ?? DEFAULT_WINDOW_MS);
+    const store = await openStore(options.dbPath, {
+      windowMs: options.windowMs, minIncidentScore: options.minIncidentScore, criticalHosts: options.criticalHosts, retention: options.retention,
+    });
     if (options.reportsDir) {
       try {
         createFolder(options.reportsDir, "the reports folder", "create it with write access for this user, or give --reports another folder");
       } catch (error) {
-        store.close();
+        await store.close();
         throw error;
       }
     }
@@ -120,29 +138,57 @@ export class Correlator {
         prepare: (candidate) => candidate.on("message", (topic, payload) => deliver(topic, payload)),
       }));
     } catch (error) {
-      store.close();
+      await store.close();
       throw error;
     }
     const correlator = new Correlator(store, client, validators, options, logger);
+    store.onIncidentChange((ids) => correlator.markChanged(ids));
     deliver = (topic, payload) => correlator.handleMessage(topic, payload);
     for (const [topic, payload] of early.splice(0)) correlator.handleMessage(topic, payload);
     logConnectionEvents(client, options.url, logger);
     // Subscriptions are renewed by mqtt.js after a reconnect (resubscribe defaults to true).
     const subscribeTimeoutMs = options.subscribeTimeoutMs ?? DEFAULT_SUBSCRIBE_TIMEOUT_MS;
+    const filters = subscriptionFilters(options.shareGroup);
     try {
-      await withTimeout(client.subscribeAsync([ALERTS_FILTER, RECORDS_FILTER], { qos: 1 }), subscribeTimeoutMs);
+      await withTimeout(client.subscribeAsync(filters, { qos: 1 }), subscribeTimeoutMs);
     } catch (error) {
       await correlator.stop(true);
       const timedOut = error instanceof SubscribeTimeout;
       const message = timedOut
-        ? `broker ${redactUrl(options.url)} accepted the connection but did not confirm the subscription to ${ALERTS_FILTER} and ${RECORDS_FILTER} (no SUBACK) within ${subscribeTimeoutMs} ms; check the broker's log and its ACL for this client`
-        : `subscribing to ${ALERTS_FILTER} and ${RECORDS_FILTER} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
-      logger.error({ broker: redactUrl(options.url), topics: [ALERTS_FILTER, RECORDS_FILTER], timedOut }, message);
+        ? `broker ${redactUrl(options.url)} accepted the connection but did not confirm the subscription to ${filters.join(" and ")} (no SUBACK) within ${subscribeTimeoutMs} ms; check the broker's log and its ACL for this client`
+        : `subscribing to ${filters.join(" and ")} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
+      logger.error({ broker: redactUrl(options.url), topics: filters, timedOut }, message);
       throw new Error(message);
     }
-    logger.info({ broker: redactUrl(options.url), db: options.dbPath, reportsDir: options.reportsDir }, "correlator started");
+    logger.info({ broker: redactUrl(options.url), db: redactDbUrl(options.dbPath), reportsDir: options.reportsDir, shareGroup: options.shareGroup }, "correlator started");
     correlator.requestBrokerVersion();
+    correlator.startRetention();
     return correlator;
+  }
+
+  // Runs retention now and then every retentionIntervalMs, when the store
+  // has a retention setting.
+  private startRetention(): void {
+    const { maxAgeMs, maxBytes } = this.store.retention;
+    if (maxAgeMs === undefined && maxBytes === undefined) return;
+    const run = () => {
+      this.processing = this.processing.then(async () => {
+        try {
+          const result = await this.store.applyRetention();
+          this.logger.info({ ...result }, "retention applied");
+        } catch (error) {
+          this.logger.error({ db: redactDbUrl(this.options.dbPath), err: (error as Error).message }, "retention failed; it is retried at the next interval");
+        }
+      });
+    };
+    run();
+    this.retentionTimer = setInterval(run, this.options.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
+    this.retentionTimer.unref();
+  }
+
+  // Resolves when every message received so far is stored.
+  idle(): Promise<void> {
+    return this.processing;
   }
 
   // Handles one message; every failure is counted and dropped so that no
@@ -159,12 +205,14 @@ export class Correlator {
       this.reject(result.kind, result.leaf, topic, result.reason);
       return;
     }
-    try {
-      if (result.leaf === "alerts") this.storeAlert(result.alert);
-      else this.storeRecord(result.site, result.gateway, result.record);
-    } catch (error) {
-      this.storeFailed(result.leaf, topic, error as Error);
-    }
+    this.processing = this.processing.then(async () => {
+      try {
+        if (result.leaf === "alerts") await this.storeAlert(result.alert);
+        else await this.storeRecord(result.site, result.gateway, result.record);
+      } catch (error) {
+        this.storeFailed(result.leaf, topic, error as Error);
+      }
+    });
   }
 
   // Asks the broker for its version, without delaying the start: Mosquitto
@@ -202,12 +250,12 @@ export class Correlator {
   private storeFailed(leaf: "alerts" | "records", topic: string, error: Error): void {
     const count = leaf === "alerts" ? ++this.stats.alertsLost : ++this.stats.recordsLost;
     if ((count & (count - 1)) !== 0) return;
-    const fields = { topic, db: this.options.dbPath, err: error.message, alertsLost: this.stats.alertsLost, recordsLost: this.stats.recordsLost };
+    const fields = { topic, db: redactDbUrl(this.options.dbPath), err: error.message, alertsLost: this.stats.alertsLost, recordsLost: this.stats.recordsLost };
     this.logger.error(fields, `storing ${leaf === "alerts" ? "an alert" : "a record"} failed; ${count} ${leaf} lost so far`);
   }
 
-  private storeAlert(alert: Alert): void {
-    const result = this.store.insertAlert(alert);
+  private async storeAlert(alert: Alert): Promise<void> {
+    const result = await this.store.insertAlert(alert);
     if (!result.stored) {
       this.stats.alertsDuplicate++;
       this.logger.debug({ alertId: alert.id }, "duplicate alert ignored");
@@ -218,8 +266,8 @@ export class Correlator {
     this.options.onAlertStored?.(alert, result.incidentId);
   }
 
-  private storeRecord(site: string, gateway: string, record: RecordJson): void {
-    if (this.store.insertRecord(site, gateway, record)) this.stats.recordsStored++;
+  private async storeRecord(site: string, gateway: string, record: RecordJson): Promise<void> {
+    if (await this.store.insertRecord(site, gateway, record)) this.stats.recordsStored++;
     else this.stats.recordsDuplicate++;
   }
 
@@ -234,27 +282,35 @@ export class Correlator {
     else this.logger.debug(fields, "message rejected");
   }
 
-  private markDirty(incidentId: number, merged: number[]): void {
-    if (!this.options.reportsDir) return;
+  private markDirty(incidentId: number | null, merged: number[]): void {
+    if (!this.options.reportsDir || incidentId === null) return;
     for (const id of merged) {
       this.dirtyIncidents.delete(id);
       rmSync(join(this.options.reportsDir, `incident-${id}.md`), { force: true });
       rmSync(join(this.options.reportsDir, `incident-${id}.html`), { force: true });
     }
-    this.dirtyIncidents.add(incidentId);
+    this.markChanged([incidentId]);
+  }
+
+  // Schedules the reports of `incidentIds` to be rewritten.
+  private markChanged(incidentIds: number[]): void {
+    if (!this.options.reportsDir) return;
+    for (const id of incidentIds) this.dirtyIncidents.add(id);
     if (!this.flushTimer && !this.stopped) {
-      this.flushTimer = setTimeout(() => this.writeReports(), REPORT_FLUSH_MS);
+      this.flushTimer = setTimeout(() => {
+        this.processing = this.processing.then(() => this.writeReports());
+      }, REPORT_FLUSH_MS);
     }
   }
 
   // Rewrites the reports of incidents changed since the last call.
-  writeReports(): void {
+  async writeReports(): Promise<void> {
     this.flushTimer = undefined;
     if (!this.options.reportsDir) return;
-    for (const id of this.dirtyIncidents) {
-      const report = renderIncidentReport(this.store, id);
-      if (report === undefined) continue;
+    for (const id of [...this.dirtyIncidents]) {
       try {
+        const report = await renderIncidentReport(this.store, id);
+        if (report === undefined) continue;
         writeFileSync(join(this.options.reportsDir, `incident-${id}.md`), report);
         writeFileSync(join(this.options.reportsDir, `incident-${id}.html`), reportToHtml(report, `Fieldsense incident ${id}`));
       } catch (error) {
@@ -273,15 +329,24 @@ export class Correlator {
     this.stopped = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.brokerVersionTimer) clearTimeout(this.brokerVersionTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
-    this.writeReports();
-    this.store.close();
+    await this.processing;
+    await this.writeReports();
+    await this.store.close();
     if (this.failed) {
-      this.logger.error({ ...this.stats, db: this.options.dbPath }, `correlator stopped after losing ${this.stats.alertsLost} alert(s) it could not store`);
+      this.logger.error({ ...this.stats, db: redactDbUrl(this.options.dbPath) }, `correlator stopped after losing ${this.stats.alertsLost} alert(s) it could not store`);
     } else {
       this.logger.info({ ...this.stats }, "correlator stopped");
     }
   }
+}
+
+// The topic filters of the correlator, in a shared subscription when a
+// group is given.
+export function subscriptionFilters(shareGroup?: string): string[] {
+  if (shareGroup === undefined) return [ALERTS_FILTER, RECORDS_FILTER];
+  return [ALERTS_FILTER, RECORDS_FILTER].map((filter) => `$share/${shareGroup}/${filter}`);
 }
 
 class SubscribeTimeout extends Error {}

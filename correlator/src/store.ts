@@ -1,5 +1,12 @@
-// The correlator's SQLite store (better-sqlite3, WAL): alerts keyed by their
-// id, forwarded protocol records, and incidents with the hosts they touch.
+// The correlator's store: alerts keyed by their id, forwarded protocol
+// records, and incidents over an entity graph, on SQLite (a file path, the
+// default) or PostgreSQL (a postgres:// URL). Every method is async on both.
+//
+// Ingest is idempotent and race-free across correlator processes sharing one
+// PostgreSQL database. An alert id is the primary key. Each insert runs in
+// one transaction that first takes an advisory lock on the alert's site, so
+// two processes never assign alerts of one site to incidents at the same
+// time. SQLite has one writer per file, and this process queues its writes.
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -7,15 +14,33 @@ import Database from "better-sqlite3";
 import type { Alert } from "../../agent/src/publish/alert.js";
 import { canonicalJson } from "../../agent/src/publish/alert.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
+import {
+  isItEntryAlert, isOtCommandAlert, isOtCommandRecord, stagesOf, tacticsOf, TACTICS,
+  type Stage, type StageSpan, type Tactic,
+} from "./attack.js";
+import {
+  accountId, addEdge, alertGraph, deviceFacts, destinationId, deviceId, fileId, hostId, kindOf, learnedNames, recordAccount,
+  type EntityEdge, type EntityNode, type FactValue,
+} from "./graph.js";
+import { rankIncident, type Rank, type RankFactor } from "./rank.js";
+import {
+  INCIDENT_SET_TABLES, PostgresDatabase, schemaSql, SqliteDatabase, STORE_SCHEMA_VERSION,
+  type SqlDatabase, type SqlRunner,
+} from "./sql.js";
 
-// Version 2 keeps each incident's aggregates (highest alert score, alert
-// count, models, techniques) up to date per alert. Version 1 stores are
-// migrated in place at open.
-export const STORE_SCHEMA_VERSION = 2;
+export { STORE_SCHEMA_VERSION } from "./sql.js";
+export type { EntityEdge, EntityNode } from "./graph.js";
 
 // Default correlation window: alerts closer than this in packet time that
-// share a host join one incident.
-export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
+// share an entity join one incident. The stages of one intrusion are often
+// tens of minutes apart (enumeration, then a tool copied and run an hour
+// later), so the window spans several hours.
+export const DEFAULT_WINDOW_MS = 4 * 60 * 60 * 1000;
+
+// Alerts scored below this are stored and searchable but neither open nor
+// join incidents: a baseline still learning scores its alerts low, and
+// routine polling must not fill the incident list.
+export const DEFAULT_MIN_INCIDENT_SCORE = 40;
 
 // Incident score = highest alert score + SCORE_BONUS_PER_EXTRA for every
 // distinct model beyond the first and for every distinct ATT&CK technique
@@ -25,77 +50,25 @@ export const DEFAULT_WINDOW_MS = 60 * 60 * 1000;
 export const SCORE_BONUS_PER_EXTRA = 5;
 export const SCORE_BONUS_MAX = 20;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS alerts (
-  id TEXT PRIMARY KEY,
-  site TEXT NOT NULL,
-  gateway TEXT NOT NULL,
-  ts TEXT NOT NULL,
-  ts_ms INTEGER NOT NULL,
-  model TEXT NOT NULL,
-  score INTEGER NOT NULL,
-  src_ip TEXT NOT NULL,
-  dst_ip TEXT NOT NULL,
-  incident_id INTEGER,
-  received_at TEXT NOT NULL,
-  body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alerts_by_hosts ON alerts (site, src_ip, dst_ip, ts_ms);
-CREATE INDEX IF NOT EXISTS alerts_by_incident ON alerts (incident_id, ts_ms);
-CREATE TABLE IF NOT EXISTS records (
-  key TEXT PRIMARY KEY,
-  site TEXT NOT NULL,
-  gateway TEXT NOT NULL,
-  type TEXT NOT NULL,
-  ts TEXT NOT NULL,
-  ts_ms INTEGER NOT NULL,
-  src_ip TEXT NOT NULL,
-  dst_ip TEXT NOT NULL,
-  body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_by_hosts ON records (site, src_ip, dst_ip, ts_ms);
-CREATE TABLE IF NOT EXISTS incidents (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  site TEXT NOT NULL,
-  first_ms INTEGER NOT NULL,
-  last_ms INTEGER NOT NULL,
-  score INTEGER NOT NULL,
-  updated_at TEXT NOT NULL,
-  max_score INTEGER NOT NULL DEFAULT 0,
-  alert_count INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS incident_hosts (
-  incident_id INTEGER NOT NULL,
-  ip TEXT NOT NULL,
-  PRIMARY KEY (incident_id, ip)
-);
-CREATE INDEX IF NOT EXISTS incident_hosts_by_ip ON incident_hosts (ip);
-CREATE TABLE IF NOT EXISTS incident_models (
-  incident_id INTEGER NOT NULL,
-  model TEXT NOT NULL,
-  PRIMARY KEY (incident_id, model)
-);
-CREATE TABLE IF NOT EXISTS incident_techniques (
-  incident_id INTEGER NOT NULL,
-  technique TEXT NOT NULL,
-  PRIMARY KEY (incident_id, technique)
-);
-`;
+// Rows deleted per statement when retention trims the store by size.
+const RETENTION_BATCH = 500;
 
-// Adds the version 2 aggregates to a version 1 store and fills them from its
-// alerts. The new tables already exist: SCHEMA creates them.
-const MIGRATE_1_TO_2 = `
-ALTER TABLE incidents ADD COLUMN max_score INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE incidents ADD COLUMN alert_count INTEGER NOT NULL DEFAULT 0;
-UPDATE incidents SET
-  max_score = COALESCE((SELECT MAX(score) FROM alerts WHERE incident_id = incidents.id), 0),
-  alert_count = (SELECT COUNT(*) FROM alerts WHERE incident_id = incidents.id);
-INSERT OR IGNORE INTO incident_models (incident_id, model) SELECT incident_id, model FROM alerts WHERE incident_id IS NOT NULL;
-INSERT OR IGNORE INTO incident_techniques (incident_id, technique)
-  SELECT a.incident_id, t.value FROM alerts a, json_each(a.body, '$.mitre') t WHERE a.incident_id IS NOT NULL;
-UPDATE schema_version SET version = 2;
-`;
+export interface RetentionSettings {
+  // Alerts and records stored longer ago than this are deleted.
+  maxAgeMs?: number;
+  // Above this many bytes of stored alert and record JSON, the oldest are
+  // deleted. Indexes and free pages are not counted.
+  maxBytes?: number;
+}
+
+export interface StoreOptions {
+  windowMs?: number;
+  readOnly?: boolean;
+  minIncidentScore?: number;
+  // IPs or host names that make an incident more critical.
+  criticalHosts?: string[];
+  retention?: RetentionSettings;
+}
 
 export interface StoredAlert {
   alert: Alert;
@@ -115,6 +88,22 @@ export interface Incident {
   techniques: string[];
 }
 
+export interface RankedIncident extends Incident {
+  rank: number;
+  why: RankFactor[];
+  tactics: Tactic[];
+  progression: Stage[];
+  pivot: boolean;
+  // Packet time of the OT command that completed the pivot, in ms.
+  pivotMs?: number;
+  routineAlerts: number;
+}
+
+export interface TimelineEntry {
+  alert: Alert;
+  tactics: Tactic[];
+}
+
 // One model's alerts in an incident.
 export interface ModelSummary {
   model: string;
@@ -132,9 +121,16 @@ export class StoreError extends Error {
   }
 }
 
+// `incidentId` is null for an alert scored below the incident threshold.
 export type AlertInsert =
-  | { stored: true; incidentId: number; mergedIncidentIds: number[] }
+  | { stored: true; incidentId: number | null; mergedIncidentIds: number[] }
   | { stored: false; reason: "duplicate" };
+
+export interface RetentionResult {
+  alertsDeleted: number;
+  recordsDeleted: number;
+  incidentsDeleted: number;
+}
 
 export interface HostPairHistory {
   hostA: string;
@@ -145,284 +141,909 @@ export interface HostPairHistory {
   firstTs?: string;
 }
 
-export class Store {
-  readonly db: Database.Database;
+// Facts derived from an alert once, at insert, and kept in its row.
+interface AlertFacts {
+  tsMs: number;
+  hosts: string[];
+  entities: string[];
+  tactics: Tactic[];
+  routine: boolean;
+  itEntry: boolean;
+  otCommand: boolean;
+}
 
-  private readonly statements = new Map<string, Database.Statement>();
+function alertFacts(alert: Alert): AlertFacts {
+  const graph = alertGraph(alert);
+  return {
+    tsMs: Date.parse(alert.ts),
+    hosts: [...new Set([alert.src.ip, alert.dst.ip])],
+    entities: [...new Set([hostId(alert.src.ip), destinationId(alert), ...graph.entities])],
+    tactics: tacticsOf(alert.mitre),
+    routine: alert.context.routine === true || alert.context.seen_before === true,
+    itEntry: isItEntryAlert(alert.record, alert.mitre),
+    otCommand: isOtCommandAlert(alert.record, alert.mitre),
+  };
+}
 
-  // Opens or creates the store and checks that this process can write it, so
-  // that a read-only file or folder stops the start instead of every alert.
-  // With `readOnly` it opens an existing store for reading reports, and
-  // neither creates anything nor checks for write access.
-  // Throws StoreError naming the path and the fix.
-  constructor(readonly path: string, readonly windowMs = DEFAULT_WINDOW_MS, readonly readOnly = false) {
-    if (path !== ":memory:" && !readOnly) createFolder(dirname(path), `the folder of store ${path}`, "give --db a path in a folder this user can create");
-    let db: Database.Database | undefined;
+interface IncidentRow {
+  id: number;
+  site: string;
+  first_ms: number;
+  last_ms: number;
+  score: number;
+  max_score: number;
+  alert_count: number;
+  routine_count: number;
+  pivot_ms: number | null;
+  rank: number;
+  rank_why: string;
+  // JSON arrays of tactic ids and progression stages, kept with the rank so
+  // that listing incidents reads no other table.
+  rank_tactics: string;
+  rank_progression: string;
+}
+
+const INCIDENT_COLUMNS =
+  "id, site, first_ms, last_ms, score, max_score, alert_count, routine_count, pivot_ms, rank, rank_why, rank_tactics, rank_progression";
+
+// Opens the store named by `target`: a postgres:// or postgresql:// URL, or
+// the path of a SQLite file (":memory:" for a store in memory).
+// Throws StoreError naming the target and the fix.
+export async function openStore(target: string, options: StoreOptions = {}): Promise<Store> {
+  if (/^postgres(ql)?:\/\//i.test(target)) {
+    const db = PostgresDatabase.connect(target);
     try {
-      db = new Database(path, { readonly: readOnly, fileMustExist: readOnly });
-      this.db = db;
-      if (!readOnly) {
-        db.pragma("journal_mode = WAL");
-        db.pragma("synchronous = NORMAL");
-        db.exec(SCHEMA);
-      }
-      this.checkVersion();
-      if (!readOnly) this.checkWritable();
+      const store = new Store(db, redactDbUrl(target), options);
+      await store.prepare();
+      return store;
     } catch (error) {
-      if (db?.open) db.close();
-      throw storeOpenError(path, error);
+      await db.close().catch(() => undefined);
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot open store ${redactDbUrl(target)} (PostgreSQL: ${(error as Error).message}); check that the server runs, the database exists and this user may create tables in it`, "STORE_OPEN");
+    }
+  }
+  const readOnly = options.readOnly === true;
+  if (target !== ":memory:" && !readOnly) createFolder(dirname(target), `the folder of store ${target}`, "give --db a path in a folder this user can create");
+  let sqlite: Database.Database | undefined;
+  try {
+    sqlite = new Database(target, { readonly: readOnly, fileMustExist: readOnly });
+    if (!readOnly) {
+      sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("synchronous = NORMAL");
+    }
+    const store = new Store(new SqliteDatabase(sqlite), target, options);
+    await store.prepare();
+    return store;
+  } catch (error) {
+    if (sqlite?.open) sqlite.close();
+    throw storeOpenError(target, error);
+  }
+}
+
+export class Store {
+  readonly windowMs: number;
+  readonly readOnly: boolean;
+  readonly minIncidentScore: number;
+  readonly criticalHosts: string[];
+  readonly retention: RetentionSettings;
+
+  private readonly changeListeners: Array<(incidentIds: number[]) => void> = [];
+
+  constructor(readonly sql: SqlDatabase, readonly path: string, options: StoreOptions = {}) {
+    this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+    this.readOnly = options.readOnly === true;
+    this.minIncidentScore = options.minIncidentScore ?? DEFAULT_MIN_INCIDENT_SCORE;
+    this.criticalHosts = (options.criticalHosts ?? []).map((host) => host.toLowerCase());
+    this.retention = options.retention ?? {};
+  }
+
+  get dialect(): "sqlite" | "postgres" {
+    return this.sql.dialect;
+  }
+
+  // The better-sqlite3 connection of a SQLite store, for tests and tools.
+  get db(): Database.Database {
+    if (!(this.sql instanceof SqliteDatabase)) throw new StoreError(`store ${this.path} is not a SQLite store`, "STORE_DIALECT");
+    return this.sql.db;
+  }
+
+  // Creates or upgrades the schema and checks that this process can write.
+  async prepare(): Promise<void> {
+    if (this.sql.dialect === "postgres" && this.readOnly) {
+      await this.checkVersion(this.sql);
+      return;
+    }
+    if (this.sql.dialect === "postgres") {
+      // Two correlators starting at once would race on CREATE TABLE and on
+      // the version row.
+      await this.sql.transaction("fieldsense-schema", async (tx) => {
+        for (const statement of splitStatements(schemaSql("postgres"))) await tx.run(statement);
+        await this.checkVersion(tx);
+      });
+      return;
+    }
+    if (!this.readOnly) {
+      await this.addMissingColumns();
+      await this.sql.exec(schemaSql("sqlite"));
+    }
+    await this.checkVersion(this.sql);
+    if (!this.readOnly && this.sql instanceof SqliteDatabase) this.checkWritable(this.sql.db);
+  }
+
+  // Columns that version 1 and 2 stores lack. They are added before the
+  // schema runs, because its indexes name them.
+  private async addMissingColumns(): Promise<void> {
+    const tables = await this.sql.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'");
+    const existing = new Set(tables.map((t) => t.name));
+    const expectedColumns: Record<string, string[]> = {
+      alerts: ["record TEXT NOT NULL DEFAULT ''", "account TEXT", "routine INTEGER NOT NULL DEFAULT 0", "it_entry INTEGER NOT NULL DEFAULT 0",
+        "ot_command INTEGER NOT NULL DEFAULT 0", "received_ms INTEGER NOT NULL DEFAULT 0"],
+      records: ["ot_command INTEGER NOT NULL DEFAULT 0", "received_ms INTEGER NOT NULL DEFAULT 0"],
+      incidents: ["max_score INTEGER NOT NULL DEFAULT 0", "alert_count INTEGER NOT NULL DEFAULT 0", "routine_count INTEGER NOT NULL DEFAULT 0",
+        "pivot_ms INTEGER", "rank INTEGER NOT NULL DEFAULT 0", "rank_why TEXT NOT NULL DEFAULT '[]'",
+        "rank_tactics TEXT NOT NULL DEFAULT '[]'", "rank_progression TEXT NOT NULL DEFAULT '[]'"],
+    };
+    for (const [table, columns] of Object.entries(expectedColumns)) {
+      if (!existing.has(table)) continue;
+      const have = new Set((await this.sql.all<{ name: string }>(`PRAGMA table_info(${table})`)).map((c) => c.name));
+      for (const column of columns) {
+        if (!have.has(column.split(" ")[0])) await this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+      }
     }
   }
 
-  private checkVersion(): void {
-    const row = this.db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
-    if (!row) {
-      this.db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(STORE_SCHEMA_VERSION);
+  private async checkVersion(runner: SqlRunner): Promise<void> {
+    const row = await runner.get<{ version: number }>("SELECT MAX(version) AS version FROM schema_version");
+    if (row?.version === null || row?.version === undefined) {
+      await runner.run("INSERT INTO schema_version (version) VALUES (?)", [STORE_SCHEMA_VERSION]);
       return;
     }
-    if (row.version === 1 && !this.readOnly) {
-      this.db.transaction(() => this.db.exec(MIGRATE_1_TO_2))();
+    if (row.version < STORE_SCHEMA_VERSION && row.version >= 1 && !this.readOnly && this.sql.dialect === "sqlite") {
+      await this.upgrade();
       return;
     }
     if (row.version !== STORE_SCHEMA_VERSION) {
-      const fix = row.version === 1 ? "start the correlator on it once to upgrade it" : "use another --db file";
+      const fix = row.version < STORE_SCHEMA_VERSION ? "start the correlator on it once to upgrade it" : "use another --db";
       throw new StoreError(`store ${this.path} has schema version ${row.version}, this correlator reads version ${STORE_SCHEMA_VERSION}; ${fix}`, "STORE_SCHEMA_VERSION");
     }
+  }
+
+  // Fills the version 3 columns of every alert and record and rebuilds every
+  // incident's aggregates and graph from its alerts.
+  private async upgrade(): Promise<void> {
+    await this.sql.transaction("", async (tx) => {
+      for (const { id, body } of await tx.all<{ id: string; body: string }>("SELECT id, body FROM alerts")) {
+        const alert = JSON.parse(body) as Alert;
+        const facts = alertFacts(alert);
+        await tx.run("UPDATE alerts SET record = ?, account = ?, routine = ?, it_entry = ?, ot_command = ? WHERE id = ?",
+          [alert.record ?? "", alert.account ?? null, flag(facts.routine), flag(facts.itEntry), flag(facts.otCommand), id]);
+      }
+      for (const { key, body } of await tx.all<{ key: string; body: string }>("SELECT key, body FROM records")) {
+        await tx.run("UPDATE records SET ot_command = ? WHERE key = ?", [flag(isOtCommandRecord(JSON.parse(body) as RecordJson)), key]);
+      }
+      for (const { id } of await tx.all<{ id: number }>("SELECT id FROM incidents")) await this.rebuildIncident(tx, id);
+      await tx.run("DELETE FROM schema_version");
+      await tx.run("INSERT INTO schema_version (version) VALUES (?)", [STORE_SCHEMA_VERSION]);
+    });
   }
 
   // Writes a row inside a transaction and rolls it back. SQLite opens a file
   // it cannot write read-only without an error, and reports SQLITE_READONLY
   // only at the first write.
-  private checkWritable(): void {
-    this.db.exec("BEGIN IMMEDIATE");
+  private checkWritable(db: Database.Database): void {
+    db.exec("BEGIN IMMEDIATE");
     try {
-      this.db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
+      db.prepare("INSERT INTO schema_version (version) VALUES (0)").run();
     } finally {
-      this.db.exec("ROLLBACK");
+      db.exec("ROLLBACK");
     }
   }
 
-  // Prepares each SQL text once: an alert runs about ten statements, and
-  // preparing them per alert would cost more than running them.
-  private sql(text: string): Database.Statement {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
+  async close(): Promise<void> {
+    await this.sql.close();
   }
 
-  close(): void {
-    this.db.close();
+  // Registers a listener for incidents that changed without an alert joining
+  // them: a pivot completed by a record or by an alert below the incident
+  // threshold. It is called after the change is committed.
+  onIncidentChange(listener: (incidentIds: number[]) => void): void {
+    this.changeListeners.push(listener);
   }
 
-  hasAlert(id: string): boolean {
-    return this.sql("SELECT 1 FROM alerts WHERE id = ?").get(id) !== undefined;
+  private notifyChanged(incidentIds: number[]): void {
+    if (incidentIds.length === 0) return;
+    for (const listener of this.changeListeners) listener(incidentIds);
+  }
+
+  async hasAlert(id: string): Promise<boolean> {
+    return (await this.sql.get("SELECT 1 AS found FROM alerts WHERE id = ?", [id])) !== undefined;
   }
 
   // The stored alert with this id, with the incident it belongs to.
-  alert(id: string): { alert: Alert; incidentId: number | null } | undefined {
-    const row = this.sql("SELECT body, incident_id FROM alerts WHERE id = ?").get(id) as { body: string; incident_id: number | null } | undefined;
-    return row ? { alert: JSON.parse(row.body) as Alert, incidentId: row.incident_id } : undefined;
+  async alert(id: string): Promise<{ alert: Alert; incidentId: number | null } | undefined> {
+    const row = await this.sql.get<{ body: string; incident_id: number | null }>("SELECT body, incident_id FROM alerts WHERE id = ?", [id]);
+    return row ? { alert: JSON.parse(row.body) as Alert, incidentId: row.incident_id === null ? null : Number(row.incident_id) } : undefined;
   }
 
-  // Stores an alert unless its id is known, and attaches it to an incident.
-  // That is the incident of the same site that shares a host with it within
-  // the window, or a new one if none does. When several match, the oldest
-  // absorbs the others.
-  insertAlert(alert: Alert, receivedAt = new Date()): AlertInsert {
-    return this.db.transaction((): AlertInsert => {
-      if (this.hasAlert(alert.id)) return { stored: false, reason: "duplicate" };
-      const tsMs = Date.parse(alert.ts);
-      const now = receivedAt.toISOString();
-      const hosts = [...new Set([alert.src.ip, alert.dst.ip])];
-      const candidates = this.sql(
-        `SELECT DISTINCT i.id FROM incidents i JOIN incident_hosts h ON h.incident_id = i.id
-         WHERE i.site = ? AND h.ip IN (${hosts.map(() => "?").join(",")})
-           AND i.first_ms - ? <= ? AND i.last_ms + ? >= ?
-         ORDER BY i.id`,
-      ).all(alert.site, ...hosts, this.windowMs, tsMs, this.windowMs, tsMs) as { id: number }[];
-
-      let incidentId: number;
-      const merged: number[] = [];
-      if (candidates.length === 0) {
-        incidentId = Number(this.sql(
-          "INSERT INTO incidents (site, first_ms, last_ms, score, updated_at, max_score, alert_count) VALUES (?, ?, ?, 0, ?, 0, 0)",
-        ).run(alert.site, tsMs, tsMs, now).lastInsertRowid);
-      } else {
-        incidentId = candidates[0].id;
-        for (const { id } of candidates.slice(1)) {
-          this.mergeIncident(id, incidentId);
-          merged.push(id);
-        }
-      }
-
-      this.sql(
-        `INSERT INTO alerts (id, site, gateway, ts, ts_ms, model, score, src_ip, dst_ip, incident_id, received_at, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(alert.id, alert.site, alert.gateway, alert.ts, tsMs, alert.model, alert.score,
-        alert.src.ip, alert.dst.ip, incidentId, now, JSON.stringify(alert));
-      const addHost = this.sql("INSERT OR IGNORE INTO incident_hosts (incident_id, ip) VALUES (?, ?)");
-      for (const host of hosts) addHost.run(incidentId, host);
-      this.sql("INSERT OR IGNORE INTO incident_models (incident_id, model) VALUES (?, ?)").run(incidentId, alert.model);
-      const addTechnique = this.sql("INSERT OR IGNORE INTO incident_techniques (incident_id, technique) VALUES (?, ?)");
-      for (const technique of alert.mitre) addTechnique.run(incidentId, technique);
-      this.sql(
-        `UPDATE incidents SET first_ms = MIN(first_ms, ?), last_ms = MAX(last_ms, ?), max_score = MAX(max_score, ?),
-           alert_count = alert_count + 1 WHERE id = ?`,
-      ).run(tsMs, tsMs, alert.score, incidentId);
-      this.refreshScore(incidentId, now);
-      return { stored: true, incidentId, mergedIncidentIds: merged };
-    })();
+  // Stores an alert unless its id is known, and attaches it to an incident:
+  // the incident of the same site that shares a host, account or file with
+  // it within the window, or a new one if none does. When several match, the
+  // oldest absorbs the others. Alerts scored below minIncidentScore are
+  // stored without an incident.
+  async insertAlert(alert: Alert, receivedAt = new Date()): Promise<AlertInsert> {
+    const changed: number[] = [];
+    const result = await this.sql.transaction(`site:${alert.site}`, (tx) => this.insertAlertIn(tx, alert, receivedAt, changed));
+    this.notifyChanged(changed);
+    return result;
   }
 
-  // Moves the alerts, hosts and aggregates of incident `from` into `into`.
-  private mergeIncident(from: number, into: number): void {
-    this.sql("UPDATE alerts SET incident_id = ? WHERE incident_id = ?").run(into, from);
-    for (const [table, column] of INCIDENT_SET_TABLES) {
-      this.sql(`INSERT OR IGNORE INTO ${table} (incident_id, ${column}) SELECT ?, ${column} FROM ${table} WHERE incident_id = ?`).run(into, from);
-      this.sql(`DELETE FROM ${table} WHERE incident_id = ?`).run(from);
+  // Stores alerts one after another, for a replay or a bulk load.
+  async insertAlerts(alerts: Alert[], receivedAt = new Date()): Promise<AlertInsert[]> {
+    const results: AlertInsert[] = [];
+    for (const alert of alerts) results.push(await this.insertAlert(alert, receivedAt));
+    return results;
+  }
+
+  // Adds to `changed` the incidents other than the alert's own that changed.
+  private async insertAlertIn(tx: SqlRunner, alert: Alert, receivedAt: Date, changed: number[]): Promise<AlertInsert> {
+    if (await tx.get("SELECT 1 AS found FROM alerts WHERE id = ?", [alert.id])) return { stored: false, reason: "duplicate" };
+    const facts = alertFacts(alert);
+    const now = receivedAt.toISOString();
+    const body = JSON.stringify(alert);
+    const insertRow = (incidentId: number | null) => tx.run(
+      `INSERT INTO alerts (id, site, gateway, ts, ts_ms, model, score, src_ip, dst_ip, incident_id, received_at, body,
+         record, account, routine, it_entry, ot_command, received_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [alert.id, alert.site, alert.gateway, alert.ts, facts.tsMs, alert.model, alert.score, alert.src.ip, alert.dst.ip,
+        incidentId, now, body, alert.record ?? "", alert.account ?? null, flag(facts.routine), flag(facts.itEntry),
+        flag(facts.otCommand), receivedAt.getTime()]);
+
+    if (alert.score < this.minIncidentScore) {
+      await insertRow(null);
+      // A low-scored OT command can still complete a pivot of an incident.
+      const pivots = facts.otCommand ? await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs) : [];
+      for (const id of pivots) await this.refreshRank(tx, id, now);
+      changed.push(...pivots);
+      return { stored: true, incidentId: null, mergedIncidentIds: [] };
     }
-    this.sql(
-      `UPDATE incidents SET
-         first_ms = MIN(first_ms, (SELECT first_ms FROM incidents WHERE id = @from)),
-         last_ms = MAX(last_ms, (SELECT last_ms FROM incidents WHERE id = @from)),
-         max_score = MAX(max_score, (SELECT max_score FROM incidents WHERE id = @from)),
-         alert_count = alert_count + (SELECT alert_count FROM incidents WHERE id = @from)
-       WHERE id = @into`,
-    ).run({ from, into });
-    this.sql("DELETE FROM incidents WHERE id = ?").run(from);
+
+    const candidates = await this.candidateIncidents(tx, alert.site, facts);
+    let incidentId: number;
+    const merged: number[] = [];
+    if (candidates.length === 0) {
+      const row = await tx.get<{ id: number }>(
+        "INSERT INTO incidents (site, first_ms, last_ms, score, updated_at, max_score, alert_count) VALUES (?, ?, ?, 0, ?, 0, 0) RETURNING id",
+        [alert.site, facts.tsMs, facts.tsMs, now]);
+      incidentId = Number(row!.id);
+    } else {
+      incidentId = candidates[0];
+      for (const id of candidates.slice(1)) {
+        await this.mergeIncident(tx, id, incidentId);
+        merged.push(id);
+      }
+    }
+    await insertRow(incidentId);
+    await this.addToIncident(tx, incidentId, alert, facts);
+    changed.push(...await this.checkPivotOfAlert(tx, incidentId, alert, facts));
+    await this.refreshRank(tx, incidentId, now);
+    return { stored: true, incidentId, mergedIncidentIds: merged };
   }
 
-  // Recomputes an incident's score from its aggregates.
-  private refreshScore(id: number, now: string): void {
-    const row = this.sql(
-      `SELECT max_score AS maxScore,
-         (SELECT COUNT(*) FROM incident_models WHERE incident_id = @id) AS models,
-         (SELECT COUNT(*) FROM incident_techniques WHERE incident_id = @id) AS techniques
-       FROM incidents WHERE id = @id`,
-    ).get({ id }) as ScoreInputs;
-    this.sql("UPDATE incidents SET score = ?, updated_at = ? WHERE id = ?").run(scoreIncident(row).score, now, id);
+  // Incidents of the site, oldest first, that share a host or another entity
+  // with the alert and whose time span is within one window of it.
+  private async candidateIncidents(tx: SqlRunner, site: string, facts: AlertFacts): Promise<number[]> {
+    const window = "i.site = ? AND i.first_ms - ? <= ? AND i.last_ms + ? >= ?";
+    const windowArgs = [site, this.windowMs, facts.tsMs, this.windowMs, facts.tsMs];
+    const others = facts.entities.filter((id) => !id.startsWith("host:") && !id.startsWith("ot_device:"));
+    let sql = `SELECT h.incident_id AS id FROM incident_hosts h JOIN incidents i ON i.id = h.incident_id
+      WHERE h.ip IN (${marks(facts.hosts)}) AND ${window}`;
+    const args: unknown[] = [...facts.hosts, ...windowArgs];
+    if (others.length > 0) {
+      sql += ` UNION SELECT e.incident_id AS id FROM incident_entities e JOIN incidents i ON i.id = e.incident_id
+        WHERE e.entity IN (${marks(others)}) AND ${window}`;
+      args.push(...others, ...windowArgs);
+    }
+    const rows = await tx.all<{ id: number }>(`SELECT DISTINCT id FROM (${sql}) candidates ORDER BY id`, args);
+    return rows.map((row) => Number(row.id));
+  }
+
+  // Adds an alert's aggregates, hosts, entities and tactics to an incident.
+  // Each set and the tactic spans take one multi-row statement, because on
+  // PostgreSQL every statement is a round trip to the server.
+  private async addToIncident(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<void> {
+    await addToSet(tx, "incident_hosts", "ip", incidentId, facts.hosts);
+    await addToSet(tx, "incident_models", "model", incidentId, [alert.model]);
+    await addToSet(tx, "incident_techniques", "technique", incidentId, alert.mitre);
+    await addToSet(tx, "incident_entities", "entity", incidentId, facts.entities);
+    await this.addTacticSpans(tx, incidentId, facts.tactics.map((tactic) => ({ tactic: tactic.id, firstMs: facts.tsMs, lastMs: facts.tsMs })));
+    await tx.run(
+      `UPDATE incidents SET
+         first_ms = CASE WHEN ? < first_ms THEN ? ELSE first_ms END,
+         last_ms = CASE WHEN ? > last_ms THEN ? ELSE last_ms END,
+         max_score = CASE WHEN ? > max_score THEN ? ELSE max_score END,
+         alert_count = alert_count + 1,
+         routine_count = routine_count + ?
+       WHERE id = ?`,
+      [facts.tsMs, facts.tsMs, facts.tsMs, facts.tsMs, alert.score, alert.score, flag(facts.routine), incidentId]);
+  }
+
+  // Widens the incident's time span of each tactic. `spans` names each
+  // tactic once: PostgreSQL rejects an upsert that updates a row twice.
+  private async addTacticSpans(tx: SqlRunner, incidentId: number, spans: Array<{ tactic: string; firstMs: number; lastMs: number }>): Promise<void> {
+    if (spans.length === 0) return;
+    await tx.run(
+      `INSERT INTO incident_tactics (incident_id, tactic, first_ms, last_ms) VALUES ${spans.map(() => "(?, ?, ?, ?)").join(", ")}
+       ON CONFLICT (incident_id, tactic) DO UPDATE SET
+         first_ms = CASE WHEN excluded.first_ms < incident_tactics.first_ms THEN excluded.first_ms ELSE incident_tactics.first_ms END,
+         last_ms = CASE WHEN excluded.last_ms > incident_tactics.last_ms THEN excluded.last_ms ELSE incident_tactics.last_ms END`,
+      spans.flatMap((span) => [incidentId, span.tactic, span.firstMs, span.lastMs]));
+  }
+
+  // Moves the alerts, sets, tactics and aggregates of incident `from` into `into`.
+  private async mergeIncident(tx: SqlRunner, from: number, into: number): Promise<void> {
+    await tx.run("UPDATE alerts SET incident_id = ? WHERE incident_id = ?", [into, from]);
+    for (const [table, column] of INCIDENT_SET_TABLES) {
+      await tx.run(`INSERT INTO ${table} (incident_id, ${column}) SELECT ?, ${column} FROM ${table} WHERE incident_id = ? ON CONFLICT DO NOTHING`, [into, from]);
+      await tx.run(`DELETE FROM ${table} WHERE incident_id = ?`, [from]);
+    }
+    const spans = await tx.all<{ tactic: string; first_ms: number; last_ms: number }>(
+      "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [from]);
+    await this.addTacticSpans(tx, into, spans.map((span) => ({ tactic: span.tactic, firstMs: Number(span.first_ms), lastMs: Number(span.last_ms) })));
+    await tx.run("DELETE FROM incident_tactics WHERE incident_id = ?", [from]);
+    const old = (await tx.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [from]))!;
+    await tx.run(
+      `UPDATE incidents SET
+         first_ms = CASE WHEN ? < first_ms THEN ? ELSE first_ms END,
+         last_ms = CASE WHEN ? > last_ms THEN ? ELSE last_ms END,
+         max_score = CASE WHEN ? > max_score THEN ? ELSE max_score END,
+         alert_count = alert_count + ?,
+         routine_count = routine_count + ?
+       WHERE id = ?`,
+      [old.first_ms, old.first_ms, old.last_ms, old.last_ms, old.max_score, old.max_score, old.alert_count, old.routine_count, into]);
+    if (old.pivot_ms !== null) await this.setPivot(tx, into, Number(old.pivot_ms));
+    await tx.run("DELETE FROM incidents WHERE id = ?", [from]);
+  }
+
+  // Records a pivot in the incident when the alert completes one. That is an
+  // IT entry into a host that then sends OT commands (alerts or records)
+  // within the window, or an OT command from a host that an IT alert entered
+  // before.
+  // Returns the other incidents whose pivot the alert completed.
+  private async checkPivotOfAlert(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<number[]> {
+    const others: number[] = [];
+    if (facts.itEntry) {
+      const host = alert.dst.ip;
+      const range = [alert.site, host, facts.tsMs, facts.tsMs + this.windowMs];
+      const fromAlert = await tx.get<{ ts: number | null }>(
+        "SELECT MIN(ts_ms) AS ts FROM alerts WHERE site = ? AND src_ip = ? AND ot_command = 1 AND ts_ms BETWEEN ? AND ?", range);
+      const fromRecord = await tx.get<{ ts: number | null }>(
+        "SELECT MIN(ts_ms) AS ts FROM records WHERE site = ? AND src_ip = ? AND ot_command = 1 AND ts_ms BETWEEN ? AND ?", range);
+      const times = [fromAlert?.ts, fromRecord?.ts].filter((t): t is number => t !== null && t !== undefined).map(Number);
+      if (times.length > 0) await this.setPivot(tx, incidentId, Math.min(...times));
+    }
+    if (facts.otCommand) {
+      for (const id of await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs)) {
+        if (id === incidentId) continue;
+        await this.refreshRank(tx, id, new Date().toISOString());
+        others.push(id);
+      }
+    }
+    return others;
+  }
+
+  // Marks a pivot in every incident with an IT entry into `host` at most one
+  // window before an OT command that `host` sent at `tsMs`. Returns those
+  // incidents.
+  private async checkPivotFromCommand(tx: SqlRunner, site: string, host: string, tsMs: number): Promise<number[]> {
+    const rows = await tx.all<{ id: number }>(
+      `SELECT DISTINCT incident_id AS id FROM alerts
+       WHERE site = ? AND dst_ip = ? AND it_entry = 1 AND incident_id IS NOT NULL AND ts_ms BETWEEN ? AND ?`,
+      [site, host, tsMs - this.windowMs, tsMs]);
+    const ids = rows.map((row) => Number(row.id));
+    for (const id of ids) await this.setPivot(tx, id, tsMs);
+    return ids;
+  }
+
+  private async setPivot(tx: SqlRunner, incidentId: number, tsMs: number): Promise<void> {
+    await tx.run("UPDATE incidents SET pivot_ms = CASE WHEN pivot_ms IS NULL OR ? < pivot_ms THEN ? ELSE pivot_ms END WHERE id = ?",
+      [tsMs, tsMs, incidentId]);
+  }
+
+  // Recomputes an incident's score and rank from its aggregates.
+  private async refreshRank(tx: SqlRunner, id: number, now: string): Promise<void> {
+    const ranked = await this.computeRank(tx, id);
+    if (!ranked) return;
+    await tx.run("UPDATE incidents SET score = ?, rank = ?, rank_why = ?, rank_tactics = ?, rank_progression = ?, updated_at = ? WHERE id = ?",
+      [ranked.score, ranked.rank.rank, JSON.stringify(ranked.rank.why), JSON.stringify(ranked.tactics.map((tactic) => tactic.id)),
+        JSON.stringify(ranked.rank.progression), now, id]);
+  }
+
+  private async computeRank(runner: SqlRunner, id: number): Promise<{ score: number; rank: Rank; tactics: Tactic[] } | undefined> {
+    const row = await runner.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [id]);
+    if (!row) return undefined;
+    const counts = (await runner.get<{ models: number; techniques: number; devices: number }>(
+      `SELECT (SELECT COUNT(*) FROM incident_models WHERE incident_id = ?) AS models,
+         (SELECT COUNT(*) FROM incident_techniques WHERE incident_id = ?) AS techniques,
+         (SELECT COUNT(*) FROM incident_entities WHERE incident_id = ? AND entity LIKE 'ot_device:%') AS devices`, [id, id, id]))!;
+    const models = Number(counts.models);
+    const techniques = Number(counts.techniques);
+    const otDevices = Number(counts.devices);
+    const score = scoreIncident({ maxScore: row.max_score, models, techniques }).score;
+    const spans = await runner.all<{ tactic: string; first_ms: number; last_ms: number }>(
+      "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [id]);
+    const tactics = Object.values(TACTICS).filter((tactic) => spans.some((span) => span.tactic === tactic.id));
+    const stageSpans = new Map<Stage, StageSpan>();
+    for (const span of spans) {
+      for (const stage of stagesOf([span.tactic])) {
+        const known = stageSpans.get(stage);
+        const firstMs = Number(span.first_ms);
+        const lastMs = Number(span.last_ms);
+        stageSpans.set(stage, known ? { firstMs: Math.min(known.firstMs, firstMs), lastMs: Math.max(known.lastMs, lastMs) } : { firstMs, lastMs });
+      }
+    }
+    const rank = rankIncident({
+      score,
+      tactics: tactics.map((tactic) => `${tactic.name} ${tactic.id}`),
+      stageSpans,
+      pivot: row.pivot_ms !== null,
+      criticalHosts: await this.criticalHostsOf(runner, row.site, id),
+      otDevices,
+      alerts: Number(row.alert_count),
+      routineAlerts: Number(row.routine_count),
+    });
+    return { score, rank, tactics };
+  }
+
+  // Configured critical hosts the incident touches, by IP or learned name.
+  private async criticalHostsOf(runner: SqlRunner, site: string, id: number): Promise<string[]> {
+    if (this.criticalHosts.length === 0) return [];
+    const rows = await runner.all<{ ip: string; name: string | null }>(
+      "SELECT h.ip AS ip, n.name AS name FROM incident_hosts h LEFT JOIN host_names n ON n.site = ? AND n.ip = h.ip WHERE h.incident_id = ?",
+      [site, id]);
+    const hits = new Set<string>();
+    for (const row of rows) {
+      if (this.criticalHosts.includes(row.ip.toLowerCase())) hits.add(row.ip);
+      else if (row.name !== null && this.criticalHosts.includes(row.name.toLowerCase())) hits.add(`${row.name} (${row.ip})`);
+    }
+    return [...hits].sort();
+  }
+
+  // Rebuilds an incident's aggregates, sets, tactics and pivot from its
+  // alerts, after an upgrade or after retention deleted some of them.
+  // Returns false and deletes the incident when it has no alerts left.
+  private async rebuildIncident(tx: SqlRunner, id: number): Promise<boolean> {
+    for (const [table] of INCIDENT_SET_TABLES) await tx.run(`DELETE FROM ${table} WHERE incident_id = ?`, [id]);
+    await tx.run("DELETE FROM incident_tactics WHERE incident_id = ?", [id]);
+    const bodies = await tx.all<{ body: string }>("SELECT body FROM alerts WHERE incident_id = ? ORDER BY ts_ms, id", [id]);
+    if (bodies.length === 0) {
+      await tx.run("DELETE FROM incidents WHERE id = ?", [id]);
+      return false;
+    }
+    const alerts = bodies.map((row) => JSON.parse(row.body) as Alert);
+    const firstMs = Date.parse(alerts[0].ts);
+    await tx.run("UPDATE incidents SET first_ms = ?, last_ms = ?, max_score = 0, alert_count = 0, routine_count = 0, pivot_ms = NULL WHERE id = ?",
+      [firstMs, firstMs, id]);
+    for (const alert of alerts) {
+      const facts = alertFacts(alert);
+      await this.addToIncident(tx, id, alert, facts);
+      if (facts.itEntry || facts.otCommand) await this.checkPivotOfAlert(tx, id, alert, facts);
+    }
+    await this.refreshRank(tx, id, new Date().toISOString());
+    return true;
   }
 
   // Stores a forwarded record; an identical record from the same gateway
-  // (a resend, or the same capture replayed) is ignored. Returns whether it was new.
-  insertRecord(site: string, gateway: string, record: RecordJson): boolean {
-    const body = canonicalJson(record);
-    const key = createHash("sha256").update(`${site}\n${gateway}\n${body}`).digest("hex");
-    const result = this.sql(
-      `INSERT OR IGNORE INTO records (key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(key, site, gateway, record.type, record.ts, Date.parse(record.ts), record.src.ip, record.dst.ip, body);
-    return result.changes === 1;
+  // (a resend, or the same capture replayed) is ignored. Learns host names
+  // and device identity from it, and marks a pivot when it is an OT command
+  // from a host that an IT alert entered. Returns whether it was new.
+  // On PostgreSQL a record that is no OT command is written without the
+  // site lock: its statements are single-row upserts that need no order.
+  async insertRecord(site: string, gateway: string, record: RecordJson, receivedAt = new Date()): Promise<boolean> {
+    const otCommand = isOtCommandRecord(record);
+    const changed: number[] = [];
+    const work = async (tx: SqlRunner): Promise<boolean> => {
+      const body = canonicalJson(record);
+      const key = createHash("sha256").update(`${site}\n${gateway}\n${body}`).digest("hex");
+      const tsMs = Date.parse(record.ts);
+      const result = await tx.run(
+        `INSERT INTO records (key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body, ot_command, received_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        [key, site, gateway, record.type, record.ts, tsMs, record.src.ip, record.dst.ip, body, flag(otCommand), receivedAt.getTime()]);
+      if (result.changes !== 1) return false;
+      for (const [ip, name, source] of learnedNames(record)) {
+        await tx.run(
+          `INSERT INTO host_names (site, ip, name, source, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (site, ip, name, source) DO UPDATE SET
+             first_ms = CASE WHEN excluded.first_ms < host_names.first_ms THEN excluded.first_ms ELSE host_names.first_ms END,
+             last_ms = CASE WHEN excluded.last_ms > host_names.last_ms THEN excluded.last_ms ELSE host_names.last_ms END`,
+          [site, ip, name, source, tsMs, tsMs]);
+      }
+      for (const [name, value] of deviceFacts(record)) {
+        await tx.run(
+          `INSERT INTO device_facts (site, ip, name, value, last_ms) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (site, ip, name) DO UPDATE SET value = excluded.value, last_ms = excluded.last_ms`,
+          [site, record.dst.ip, name, value, tsMs]);
+      }
+      if (otCommand) {
+        const now = receivedAt.toISOString();
+        for (const id of await this.checkPivotFromCommand(tx, site, record.src.ip, tsMs)) {
+          await this.refreshRank(tx, id, now);
+          changed.push(id);
+        }
+      }
+      return true;
+    };
+    if (!otCommand && this.sql.dialect === "postgres") return work(this.sql);
+    const stored = await this.sql.transaction(`site:${site}`, work);
+    this.notifyChanged(changed);
+    return stored;
   }
 
-  incident(id: number): Incident | undefined {
-    const row = this.sql("SELECT id, site, first_ms, last_ms, score, max_score, alert_count FROM incidents WHERE id = ?").get(id) as
-      { id: number; site: string; first_ms: number; last_ms: number; score: number; max_score: number; alert_count: number } | undefined;
+  async incident(id: number): Promise<Incident | undefined> {
+    const row = await this.sql.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [id]);
     if (!row) return undefined;
-    const column = (sql: string) => (this.sql(sql).pluck().all(id) as string[]);
+    return this.toIncident(row);
+  }
+
+  private async toIncident(row: IncidentRow): Promise<Incident> {
+    const id = Number(row.id);
+    const column = async (sql: string) => (await this.sql.all<{ v: string }>(sql, [id])).map((r) => r.v);
     return {
-      id: row.id, site: row.site, firstMs: row.first_ms, lastMs: row.last_ms, score: row.score,
-      hosts: column("SELECT ip FROM incident_hosts WHERE incident_id = ? ORDER BY ip"),
+      id, site: row.site, firstMs: Number(row.first_ms), lastMs: Number(row.last_ms), score: row.score,
+      hosts: await column("SELECT ip AS v FROM incident_hosts WHERE incident_id = ? ORDER BY ip"),
       maxAlertScore: row.max_score,
-      alertCount: row.alert_count,
-      models: column("SELECT model FROM incident_models WHERE incident_id = ? ORDER BY model"),
-      techniques: column("SELECT technique FROM incident_techniques WHERE incident_id = ? ORDER BY technique"),
+      alertCount: Number(row.alert_count),
+      models: await column("SELECT model AS v FROM incident_models WHERE incident_id = ? ORDER BY model"),
+      techniques: await column("SELECT technique AS v FROM incident_techniques WHERE incident_id = ? ORDER BY technique"),
     };
   }
 
   // All incidents, highest score first.
-  incidents(): Incident[] {
-    const ids = this.sql("SELECT id FROM incidents ORDER BY score DESC, first_ms").all() as { id: number }[];
-    return ids.map(({ id }) => this.incident(id)!);
+  async incidents(): Promise<Incident[]> {
+    const rows = await this.sql.all<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents ORDER BY score DESC, first_ms, id`);
+    const incidents: Incident[] = [];
+    for (const row of rows) incidents.push(await this.toIncident(row));
+    return incidents;
+  }
+
+  // One incident with its rank and the reasons for it.
+  async rankedIncident(id: number): Promise<RankedIncident | undefined> {
+    const row = await this.sql.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [id]);
+    return row ? this.toRanked(row) : undefined;
+  }
+
+  private async toRanked(row: IncidentRow): Promise<RankedIncident> {
+    const incident = await this.toIncident(row);
+    const tacticIds = JSON.parse(row.rank_tactics) as string[];
+    const ranked: RankedIncident = {
+      ...incident, rank: row.rank, why: JSON.parse(row.rank_why) as RankFactor[],
+      tactics: tacticIds.map((id) => TACTICS[id]).filter((tactic): tactic is Tactic => tactic !== undefined),
+      progression: JSON.parse(row.rank_progression) as Stage[], pivot: row.pivot_ms !== null, routineAlerts: Number(row.routine_count),
+    };
+    if (row.pivot_ms !== null) ranked.pivotMs = Number(row.pivot_ms);
+    return ranked;
+  }
+
+  // Incidents by criticality rank, highest first, the first `limit` only
+  // when given.
+  async rankedIncidents(limit = -1): Promise<RankedIncident[]> {
+    const rows = await this.sql.all<IncidentRow>(
+      `SELECT ${INCIDENT_COLUMNS} FROM incidents ORDER BY rank DESC, first_ms, id${limit >= 0 ? " LIMIT ?" : ""}`, limit >= 0 ? [limit] : []);
+    const ranked: RankedIncident[] = [];
+    for (const row of rows) ranked.push(await this.toRanked(row));
+    return ranked;
   }
 
   // The alerts of an incident in packet-time order, the first `limit` only
   // when given.
-  alertsOfIncident(id: number, limit = -1): Alert[] {
-    return (this.sql("SELECT body FROM alerts WHERE incident_id = ? ORDER BY ts_ms, id LIMIT ?").all(id, limit) as { body: string }[])
-      .map((row) => JSON.parse(row.body) as Alert);
+  async alertsOfIncident(id: number, limit = -1): Promise<Alert[]> {
+    const sql = `SELECT body FROM alerts WHERE incident_id = ? ORDER BY ts_ms, id${limit >= 0 ? " LIMIT ?" : ""}`;
+    const rows = await this.sql.all<{ body: string }>(sql, limit >= 0 ? [id, limit] : [id]);
+    return rows.map((row) => JSON.parse(row.body) as Alert);
+  }
+
+  // The alerts of an incident in packet-time order with their ATT&CK tactics.
+  async timeline(id: number, limit = -1): Promise<TimelineEntry[]> {
+    return (await this.alertsOfIncident(id, limit)).map((alert) => ({ alert, tactics: tacticsOf(alert.mitre) }));
   }
 
   // Per model of an incident: alert count, highest score and earliest alert,
   // in the order the models first fired.
-  modelSummaries(id: number): ModelSummary[] {
-    const rows = this.sql(
-      `SELECT model, COUNT(*) AS alerts, MAX(score) AS maxScore, MIN(ts_ms) AS firstMs,
-         (SELECT body FROM alerts b WHERE b.incident_id = @id AND b.model = a.model ORDER BY ts_ms, id LIMIT 1) AS body
-       FROM alerts a WHERE incident_id = @id GROUP BY model ORDER BY firstMs, model`,
-    ).all({ id }) as { model: string; alerts: number; maxScore: number; body: string }[];
-    return rows.map((row) => ({ model: row.model, alerts: row.alerts, maxScore: row.maxScore, first: JSON.parse(row.body) as Alert }));
+  async modelSummaries(id: number): Promise<ModelSummary[]> {
+    const rows = await this.sql.all<{ model: string; alerts: number; maxScore: number; firstMs: number }>(
+      `SELECT model, COUNT(*) AS alerts, MAX(score) AS "maxScore", MIN(ts_ms) AS "firstMs"
+       FROM alerts WHERE incident_id = ? GROUP BY model ORDER BY "firstMs", model`, [id]);
+    const summaries: ModelSummary[] = [];
+    for (const row of rows) {
+      const first = await this.sql.get<{ body: string }>(
+        "SELECT body FROM alerts WHERE incident_id = ? AND model = ? ORDER BY ts_ms, id LIMIT 1", [id, row.model]);
+      summaries.push({ model: row.model, alerts: Number(row.alerts), maxScore: row.maxScore, first: JSON.parse(first!.body) as Alert });
+    }
+    return summaries;
   }
 
   // Distinct gateways that sent the incident's alerts.
-  incidentGateways(id: number): string[] {
-    return this.sql("SELECT DISTINCT gateway FROM alerts WHERE incident_id = ? ORDER BY gateway").pluck().all(id) as string[];
+  async incidentGateways(id: number): Promise<string[]> {
+    return (await this.sql.all<{ v: string }>("SELECT DISTINCT gateway AS v FROM alerts WHERE incident_id = ? ORDER BY v", [id])).map((r) => r.v);
   }
 
   // Distinct record types of the incident's alerts (modbus, dcerpc, ...).
-  incidentRecordTypes(id: number): string[] {
-    return this.sql("SELECT DISTINCT json_extract(body, '$.record') FROM alerts WHERE incident_id = ? ORDER BY 1").pluck().all(id) as string[];
+  async incidentRecordTypes(id: number): Promise<string[]> {
+    return (await this.sql.all<{ v: string }>("SELECT DISTINCT record AS v FROM alerts WHERE incident_id = ? ORDER BY v", [id])).map((r) => r.v);
   }
 
   // Source hosts of the incident with the accounts their alerts name;
   // `account` is null for a source host with alerts that name none.
-  incidentAccounts(id: number): { srcIp: string; account: string | null }[] {
-    return this.sql(
-      "SELECT DISTINCT src_ip AS srcIp, json_extract(body, '$.account') AS account FROM alerts WHERE incident_id = ? ORDER BY src_ip, account",
-    ).all(id) as { srcIp: string; account: string | null }[];
+  async incidentAccounts(id: number): Promise<{ srcIp: string; account: string | null }[]> {
+    const rows = await this.sql.all<{ src_ip: string; account: string | null }>(
+      "SELECT DISTINCT src_ip, account FROM alerts WHERE incident_id = ? ORDER BY src_ip, account", [id]);
+    return rows.map((row) => ({ srcIp: row.src_ip, account: row.account }));
   }
 
   // Distinct unordered host pairs of the incident's alerts, each sorted.
-  incidentHostPairs(id: number): [string, string][] {
-    return (this.sql(
-      "SELECT DISTINCT MIN(src_ip, dst_ip) AS a, MAX(src_ip, dst_ip) AS b FROM alerts WHERE incident_id = ? ORDER BY a, b",
-    ).all(id) as { a: string; b: string }[]).map((row) => [row.a, row.b]);
+  async incidentHostPairs(id: number): Promise<[string, string][]> {
+    const rows = await this.sql.all<{ a: string; b: string }>(
+      `SELECT DISTINCT CASE WHEN src_ip < dst_ip THEN src_ip ELSE dst_ip END AS a,
+         CASE WHEN src_ip < dst_ip THEN dst_ip ELSE src_ip END AS b
+       FROM alerts WHERE incident_id = ? ORDER BY a, b`, [id]);
+    return rows.map((row) => [row.a, row.b]);
   }
 
-  countAlerts(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM alerts").get() as { n: number }).n;
+  async countAlerts(): Promise<number> {
+    return Number((await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM alerts"))!.n);
   }
 
-  countRecords(): number {
-    return (this.db.prepare("SELECT COUNT(*) AS n FROM records").get() as { n: number }).n;
+  async countRecords(): Promise<number> {
+    return Number((await this.sql.get<{ n: number }>("SELECT COUNT(*) AS n FROM records"))!.n);
   }
 
   // Records of one type between any two of `hosts` within [fromMs, toMs].
-  recordsBetween(site: string, hosts: string[], type: string, fromMs: number, toMs: number): RecordJson[] {
+  async recordsBetween(site: string, hosts: string[], type: string, fromMs: number, toMs: number, limit = 10_000): Promise<RecordJson[]> {
     if (hosts.length === 0) return [];
-    const list = hosts.map(() => "?").join(",");
-    return (this.db.prepare(
-      `SELECT body FROM records WHERE site = ? AND type = ? AND src_ip IN (${list}) AND dst_ip IN (${list})
-         AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms`,
-    ).all(site, type, ...hosts, ...hosts, fromMs, toMs) as { body: string }[]).map((row) => JSON.parse(row.body) as RecordJson);
+    const rows = await this.sql.all<{ body: string }>(
+      `SELECT body FROM records WHERE site = ? AND type = ? AND src_ip IN (${marks(hosts)}) AND dst_ip IN (${marks(hosts)})
+         AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms LIMIT ?`,
+      [site, type, ...hosts, ...hosts, fromMs, toMs, limit]);
+    return rows.map((row) => JSON.parse(row.body) as RecordJson);
+  }
+
+  // Records of one type sent by any of `hosts` within [fromMs, toMs].
+  async recordsFrom(site: string, hosts: string[], type: string, fromMs: number, toMs: number, limit = 10_000): Promise<RecordJson[]> {
+    if (hosts.length === 0) return [];
+    const rows = await this.sql.all<{ body: string }>(
+      `SELECT body FROM records WHERE site = ? AND type = ? AND src_ip IN (${marks(hosts)}) AND ts_ms BETWEEN ? AND ? ORDER BY ts_ms LIMIT ?`,
+      [site, type, ...hosts, fromMs, toMs, limit]);
+    return rows.map((row) => JSON.parse(row.body) as RecordJson);
   }
 
   // Counts alerts, records and days stored between two hosts (either
   // direction) before `beforeMs`.
-  history(site: string, hostA: string, hostB: string, beforeMs: number): HostPairHistory {
+  async history(site: string, hostA: string, hostB: string, beforeMs: number): Promise<HostPairHistory> {
     const pair = "site = ? AND ((src_ip = ? AND dst_ip = ?) OR (src_ip = ? AND dst_ip = ?)) AND ts_ms < ?";
     const args = [site, hostA, hostB, hostB, hostA, beforeMs];
-    const alerts = this.db.prepare(`SELECT COUNT(*) AS n, MIN(ts) AS first FROM alerts WHERE ${pair}`).get(...args) as { n: number; first: string | null };
-    const records = this.db.prepare(`SELECT COUNT(*) AS n, MIN(ts) AS first FROM records WHERE ${pair}`).get(...args) as { n: number; first: string | null };
-    const days = this.db.prepare(
+    const alerts = (await this.sql.get<{ n: number; first: string | null }>(`SELECT COUNT(*) AS n, MIN(ts) AS first FROM alerts WHERE ${pair}`, args))!;
+    const records = (await this.sql.get<{ n: number; first: string | null }>(`SELECT COUNT(*) AS n, MIN(ts) AS first FROM records WHERE ${pair}`, args))!;
+    const days = (await this.sql.get<{ n: number }>(
       `SELECT COUNT(DISTINCT day) AS n FROM (
          SELECT substr(ts, 1, 10) AS day FROM alerts WHERE ${pair}
-         UNION SELECT substr(ts, 1, 10) AS day FROM records WHERE ${pair})`,
-    ).get(...args, ...args) as { n: number };
+         UNION SELECT substr(ts, 1, 10) AS day FROM records WHERE ${pair}) days`, [...args, ...args]))!;
     const firsts = [alerts.first, records.first].filter((t): t is string => t !== null).sort();
-    const history: HostPairHistory = { hostA, hostB, alerts: alerts.n, records: records.n, days: days.n };
+    const history: HostPairHistory = { hostA, hostB, alerts: Number(alerts.n), records: Number(records.n), days: Number(days.n) };
     if (firsts.length > 0) history.firstTs = firsts[0];
     return history;
   }
+
+  // Names learned for hosts of a site, by IP.
+  async hostNames(site: string, ips: string[]): Promise<Map<string, string[]>> {
+    const names = new Map<string, string[]>();
+    if (ips.length === 0) return names;
+    const rows = await this.sql.all<{ ip: string; name: string }>(
+      `SELECT DISTINCT ip, name FROM host_names WHERE site = ? AND ip IN (${marks(ips)})`, [site, ...ips]);
+    // Sorted here by code unit, because the two databases collate differently.
+    rows.sort((a, b) => compareText(a.ip, b.ip) || compareText(a.name, b.name));
+    for (const row of rows) {
+      const list = names.get(row.ip) ?? [];
+      if (!list.some((name) => name.toLowerCase() === row.name.toLowerCase())) list.push(row.name);
+      names.set(row.ip, list);
+    }
+    return names;
+  }
+
+  // The nodes of an incident's entity graph: its hosts, OT devices, accounts
+  // and files, from its alerts and from the NTLM, Kerberos and SMB records
+  // between its hosts within one window of it, with the facts known of each.
+  async entities(incidentId: number): Promise<EntityNode[]> {
+    return (await this.graph(incidentId))?.nodes ?? [];
+  }
+
+  // The edges of an incident's entity graph.
+  async edges(incidentId: number): Promise<EntityEdge[]> {
+    return (await this.graph(incidentId))?.edges ?? [];
+  }
+
+  private async graph(incidentId: number): Promise<{ nodes: EntityNode[]; edges: EntityEdge[] } | undefined> {
+    const incident = await this.incident(incidentId);
+    if (!incident) return undefined;
+    const ids = (await this.sql.all<{ entity: string }>("SELECT entity FROM incident_entities WHERE incident_id = ? ORDER BY entity", [incidentId]))
+      .map((row) => row.entity);
+    const nodes = new Map<string, EntityNode>();
+    const addNode = (id: string, label: string) => {
+      if (!nodes.has(id)) nodes.set(id, { id, kind: kindOf(id), label, facts: {} });
+      return nodes.get(id)!;
+    };
+    const edges = new Map<string, EntityEdge>();
+    const alerts = await this.alertsOfIncident(incidentId, GRAPH_MAX_ALERTS);
+    for (const alert of alerts) {
+      for (const edge of alertGraph(alert).edges) addEdge(edges, edge);
+      if (alert.account) addNode(accountId(alert.account), alert.account);
+    }
+    for (const id of ids) addNode(id, id.slice(id.indexOf(":") + 1));
+
+    // Accounts the incident's hosts logged on with, from NTLM and Kerberos
+    // records they sent, and the Kerberos services and domains they used.
+    // A Kerberos record goes to the KDC, so its logon edge points there.
+    const from = incident.firstMs - this.windowMs;
+    const to = incident.lastMs + this.windowMs;
+    const hostFacts = new Map<string, { services: Set<string>; domains: Set<string> }>();
+    for (const type of ["ntlm", "kerberos"]) {
+      for (const record of await this.recordsFrom(incident.site, incident.hosts, type, from, to, GRAPH_MAX_RECORDS)) {
+        const facts = hostFacts.get(record.src.ip) ?? { services: new Set<string>(), domains: new Set<string>() };
+        hostFacts.set(record.src.ip, facts);
+        if (typeof record.service === "string" && record.service !== "") facts.services.add(record.service);
+        const domain = record.type === "ntlm" ? record.domain : record.client_realm ?? record.realm;
+        if (typeof domain === "string" && domain !== "") facts.domains.add(domain);
+        const account = recordAccount(record);
+        if (!account) continue;
+        addNode(accountId(account), account);
+        addEdge(edges, { from: accountId(account), to: hostId(record.dst.ip), kind: "logon", alertIds: [] });
+      }
+    }
+    for (const record of await this.recordsBetween(incident.site, incident.hosts, "smb", from, to, GRAPH_MAX_RECORDS)) {
+      if (record.named_pipe !== undefined || (record.command !== "WRITE" && record.command !== "SMB_COM_WRITE_ANDX")) continue;
+      const file = fileId(record as { path?: unknown; share?: unknown }, record.dst.ip);
+      if (!file) continue;
+      const node = addNode(file, `${typeof record.share === "string" ? record.share + "\\" : ""}${String(record.path ?? record.file ?? "")}`);
+      node.facts.share = String(record.share ?? "");
+      addEdge(edges, { from: hostId(record.src.ip), to: file, kind: "file_write", alertIds: [] });
+      addEdge(edges, { from: file, to: hostId(record.dst.ip), kind: "file_on", alertIds: [] });
+    }
+
+    // OT write and control requests that the incident's hosts sent.
+    const commands = await this.sql.all<{ src_ip: string; dst_ip: string }>(
+      `SELECT DISTINCT src_ip, dst_ip FROM records WHERE site = ? AND ot_command = 1 AND src_ip IN (${marks(incident.hosts)})
+         AND ts_ms BETWEEN ? AND ? LIMIT ?`,
+      [incident.site, ...incident.hosts, from, to, GRAPH_MAX_RECORDS]);
+    for (const row of commands) addEdge(edges, { from: hostId(row.src_ip), to: deviceId(row.dst_ip), kind: "ot_command", alertIds: [] });
+
+    // Hosts named in edges but not yet nodes (an OT device's IP seen as a host).
+    for (const edge of edges.values()) for (const id of [edge.from, edge.to]) addNode(id, id.slice(id.indexOf(":") + 1));
+
+    const ips = [...nodes.values()].filter((n) => n.kind === "host" || n.kind === "ot_device").map((n) => n.label);
+    const names = await this.hostNames(incident.site, ips);
+    const critical = new Set(await this.criticalHostsOf(this.sql, incident.site, incidentId));
+    for (const node of nodes.values()) {
+      if (node.kind !== "host" && node.kind !== "ot_device") continue;
+      const ip = node.label;
+      node.facts.ip = ip;
+      const known = names.get(ip);
+      if (known) {
+        node.facts.names = known;
+        node.label = `${known[0]} (${ip})`;
+      }
+      if ([...critical].some((entry) => entry === ip || entry.endsWith(`(${ip})`))) node.facts.critical = true;
+      if (node.kind === "ot_device") Object.assign(node.facts, await this.deviceFactsOf(incident.site, ip));
+      const used = hostFacts.get(ip);
+      if (used && used.services.size > 0) node.facts.kerberos_services = [...used.services].sort();
+      if (used && used.domains.size > 0) node.facts.domains = [...used.domains].sort();
+    }
+    return { nodes: [...nodes.values()], edges: [...edges.values()] };
+  }
+
+  private async deviceFactsOf(site: string, ip: string): Promise<Record<string, FactValue>> {
+    const rows = await this.sql.all<{ name: string; value: string }>("SELECT name, value FROM device_facts WHERE site = ? AND ip = ? ORDER BY name", [site, ip]);
+    return Object.fromEntries(rows.map((row) => [row.name, row.value]));
+  }
+
+  // Deletes alerts and records past the configured age, then the oldest
+  // until the store is under the configured size, and rebuilds or deletes
+  // the incidents that lost alerts. `nowMs` is the current time.
+  async applyRetention(nowMs = Date.now()): Promise<RetentionResult> {
+    const { maxAgeMs, maxBytes } = this.retention;
+    const result: RetentionResult = { alertsDeleted: 0, recordsDeleted: 0, incidentsDeleted: 0 };
+    if (maxAgeMs === undefined && maxBytes === undefined) return result;
+    return this.sql.transaction("retention", async (tx) => {
+      // Retention may rebuild incidents of any site, so it also takes the
+      // lock of every site, in sorted order. An insert takes one site lock
+      // only, so the two cannot wait on each other in a cycle.
+      if (tx.dialect === "postgres") {
+        const sites = await tx.all<{ site: string }>("SELECT DISTINCT site FROM incidents ORDER BY site");
+        for (const { site } of sites) await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [`site:${site}`]);
+      }
+      const touched = new Set<number>();
+      const noteIncidents = async (where: string, args: unknown[]) => {
+        for (const row of await tx.all<{ id: number }>(`SELECT DISTINCT incident_id AS id FROM alerts WHERE incident_id IS NOT NULL AND ${where}`, args)) {
+          touched.add(Number(row.id));
+        }
+      };
+      if (maxAgeMs !== undefined) {
+        const cutoff = nowMs - maxAgeMs;
+        await noteIncidents("received_ms < ?", [cutoff]);
+        result.alertsDeleted += (await tx.run("DELETE FROM alerts WHERE received_ms < ?", [cutoff])).changes;
+        result.recordsDeleted += (await tx.run("DELETE FROM records WHERE received_ms < ?", [cutoff])).changes;
+      }
+      if (maxBytes !== undefined) {
+        let bytes = await storedBytes(tx);
+        while (bytes > maxBytes) {
+          // Deletes the oldest batch of the table that contains the oldest row.
+          const oldest = await tx.get<{ a: number | null; r: number | null }>(
+            "SELECT (SELECT MIN(received_ms) FROM alerts) AS a, (SELECT MIN(received_ms) FROM records) AS r");
+          const a = oldest?.a === null || oldest?.a === undefined ? Infinity : Number(oldest.a);
+          const r = oldest?.r === null || oldest?.r === undefined ? Infinity : Number(oldest.r);
+          if (a === Infinity && r === Infinity) break;
+          if (a <= r) {
+            const batch = await tx.all<{ id: string }>("SELECT id FROM alerts ORDER BY received_ms, ts_ms, id LIMIT ?", [RETENTION_BATCH]);
+            const ids = batch.map((row) => row.id);
+            await noteIncidents(`id IN (${marks(ids)})`, ids);
+            result.alertsDeleted += (await tx.run(`DELETE FROM alerts WHERE id IN (${marks(ids)})`, ids)).changes;
+          } else {
+            const batch = await tx.all<{ key: string }>("SELECT key FROM records ORDER BY received_ms, ts_ms, key LIMIT ?", [RETENTION_BATCH]);
+            const keys = batch.map((row) => row.key);
+            result.recordsDeleted += (await tx.run(`DELETE FROM records WHERE key IN (${marks(keys)})`, keys)).changes;
+          }
+          bytes = await storedBytes(tx);
+        }
+      }
+      for (const id of touched) if (!(await this.rebuildIncident(tx, id))) result.incidentsDeleted++;
+      return result;
+    });
+  }
+
+  // Bytes of alert and record JSON in the store, the measure of maxBytes.
+  async storedBytes(): Promise<number> {
+    return storedBytes(this.sql);
+  }
 }
 
-// The per-incident set tables and the column each one keeps.
-const INCIDENT_SET_TABLES: Array<[string, string]> = [
-  ["incident_hosts", "ip"], ["incident_models", "model"], ["incident_techniques", "technique"],
-];
+// The graph of an incident reads at most this many alerts and records per
+// type, so that one huge incident cannot stall a console page.
+const GRAPH_MAX_ALERTS = 2000;
+const GRAPH_MAX_RECORDS = 2000;
+
+async function storedBytes(runner: SqlRunner): Promise<number> {
+  const lengthOf = runner.dialect === "postgres" ? "OCTET_LENGTH(body)" : "LENGTH(CAST(body AS BLOB))";
+  const row = await runner.get<{ a: number | null; r: number | null }>(
+    `SELECT (SELECT SUM(${lengthOf}) FROM alerts) AS a, (SELECT SUM(${lengthOf}) FROM records) AS r`);
+  return Number(row?.a ?? 0) + Number(row?.r ?? 0);
+}
+
+// Adds values to one of the per-incident set tables in one statement.
+async function addToSet(tx: SqlRunner, table: string, column: string, incidentId: number, values: readonly string[]): Promise<void> {
+  if (values.length === 0) return;
+  await tx.run(`INSERT INTO ${table} (incident_id, ${column}) VALUES ${values.map(() => "(?, ?)").join(", ")} ON CONFLICT DO NOTHING`,
+    values.flatMap((value) => [incidentId, value]));
+}
+
+function compareText(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
+
+function marks(values: readonly unknown[]): string {
+  return values.map(() => "?").join(",");
+}
+
+function flag(value: boolean): number {
+  return value ? 1 : 0;
+}
+
+function splitStatements(script: string): string[] {
+  return script.split(";").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+// A database URL with its password replaced, for messages and logs.
+export function redactDbUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+}
 
 // Inputs of an incident score.
 export interface ScoreInputs {

@@ -2,26 +2,28 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { reportToHtml } from "../../correlator/src/html.js";
 import { renderIncidentReport } from "../../correlator/src/report.js";
-import { Store } from "../../correlator/src/store.js";
+import { openStore } from "../../correlator/src/store.js";
 import { sampleAlert, smbCopyRecords } from "../publish/samples.js";
 
-test("html report structure", () => {
-  const store = new Store(":memory:");
-  const inserted = store.insertAlert(sampleAlert());
-  for (const record of smbCopyRecords()) store.insertRecord("plant-a", "gw-1", record);
+test("html report structure", async () => {
+  const store = await openStore(":memory:");
+  const inserted = await store.insertAlert(sampleAlert());
+  for (const record of smbCopyRecords()) await store.insertRecord("plant-a", "gw-1", record);
   assert.ok(inserted.stored);
   if (!inserted.stored) return;
-  const html = reportToHtml(renderIncidentReport(store, inserted.incidentId)!, "Incident 1");
-  store.close();
+  const html = reportToHtml((await renderIncidentReport(store, inserted.incidentId!))!, "Incident 1");
+  await store.close();
   assert.match(html, "<title>Incident 1</title>");
   assert.match(html, "<h1>Incident 1: score 85</h1>");
   assert.match(html, "<h2>3. Files moved</h2>");
   assert.match(html, "<td>upd4te.exe</td><td><code>\\\\10.10.1.20\\ADMIN$</code></td>");
   assert.match(html, "<li>Site: plant-a</li>");
-  assert.is((html.match(/<table>/g) ?? []).length, 2);
+  // Alerts, files and timeline.
+  assert.is((html.match(/<table>/g) ?? []).length, 3);
+  assert.match(html, "<h2>Timeline</h2>");
 });
 
-test("html escapes markup and split pipes", () => {
+test("html escapes markup and split pipes", async () => {
   const html = reportToHtml("# a <b>\n\n| x | y |\n|---|---|\n| `p\\|q` | <i>&</i> |\n\nplain \"text\"", "t <1>");
   assert.match(html, "<title>t &lt;1&gt;</title>");
   assert.match(html, "<h1>a &lt;b&gt;</h1>");
@@ -30,14 +32,14 @@ test("html escapes markup and split pipes", () => {
   assert.not.match(html, "<i>");
 });
 
-test("html keeps alert values as text", () => {
-  const store = new Store(":memory:");
+test("html keeps alert values as text", async () => {
+  const store = await openStore(":memory:");
   const alert = sampleAlert();
   alert.name = "x\n# Injected heading\n<script>alert(1)</script> *bold* | cell";
-  const inserted = store.insertAlert(alert);
+  const inserted = await store.insertAlert(alert);
   if (!inserted.stored) throw new Error("alert not stored");
-  const html = reportToHtml(renderIncidentReport(store, inserted.incidentId)!, "Incident 1");
-  store.close();
+  const html = reportToHtml((await renderIncidentReport(store, inserted.incidentId!))!, "Incident 1");
+  await store.close();
   assert.not.match(html, "<h1>Injected heading</h1>");
   assert.not.match(html, "<script>");
   assert.match(html, "<h3>x # Injected heading &lt;script&gt;alert(1)&lt;/script&gt; *bold* | cell (<code>remote-service-svcctl</code>)</h3>");

@@ -6,13 +6,14 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import pino from "pino";
 import { GatewayPublisher, topicFor } from "../../agent/src/publish/mqtt.js";
-import { Correlator } from "../../correlator/src/service.js";
+import { Correlator, subscriptionFilters } from "../../correlator/src/service.js";
+import { openStore } from "../../correlator/src/store.js";
 import { modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 import { startMosquitto } from "./mosquitto.js";
 
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -38,9 +39,9 @@ test("correlator with mosquitto stores each alert once", async () => {
     await until(() => stats.alertsStored + stats.alertsDuplicate === 4 && stats.recordsStored === 3, "4 alerts and 3 records");
     assert.is(stats.alertsStored, 2);
     assert.is(stats.alertsDuplicate, 2);
-    assert.is(correlator.store.countAlerts(), 2);
-    for (const alert of alerts) assert.ok(correlator.store.hasAlert(alert.id), `alert ${alert.id} not stored`);
-    assert.is(correlator.store.incidents().length, 1);
+    assert.is((await correlator.store.countAlerts()), 2);
+    for (const alert of alerts) assert.ok((await correlator.store.hasAlert(alert.id)), `alert ${alert.id} not stored`);
+    assert.is((await correlator.store.incidents()).length, 1);
   } finally {
     await correlator?.stop();
     await broker.stop();
@@ -69,7 +70,7 @@ test("correlator with mosquitto stores each alert once", async () => {
     // 4. Is this routine.
     assert.match(report, "## 4. Is this routine?");
     assert.match(report, "first time the gateway has seen it");
-    assert.match(report, "10.10.0.55 and 10.10.1.20: the store contains nothing between these hosts before 2026-03-10T07:00:40.660Z; this pair is new");
+    assert.match(report, "10.10.0.55 and 10.10.1.20: the store contains nothing between these hosts before 2026-03-10T04:00:40.660Z; this pair is new");
     assert.match(report, "Spans IT and OT");
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -98,7 +99,7 @@ test("correlator drops invalid and misaddressed alerts", async () => {
     assert.is(stats.alertsInvalid, 2);
     assert.is(stats.alertsWrongTopic, 1);
     assert.is(stats.recordsInvalid, 1);
-    assert.is(correlator.store.countAlerts(), 1);
+    assert.is((await correlator.store.countAlerts()), 1);
   } finally {
     await correlator?.stop();
     await broker.stop();
@@ -122,7 +123,7 @@ test("correlator receives alerts sent while stopped", async () => {
 
     correlator = await Correlator.start(options);
     const stored = correlator;
-    await until(() => stored.store.hasAlert(alert.id), "the alert queued by the broker");
+    await until(async () => (await stored.store.hasAlert(alert.id)), "the alert queued by the broker");
     assert.is(stored.stats.alertsStored, 1);
   } finally {
     await correlator?.stop();
@@ -187,6 +188,35 @@ test("correlator warns about the mosquitto queue", async () => {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("correlator applies retention at start", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  let correlator: Correlator | undefined;
+  try {
+    const dbPath = join(dir, "c.db");
+    const store = await openStore(dbPath);
+    await store.insertAlert(sampleAlert(), new Date(Date.now() - 40 * 86_400_000));
+    await store.insertAlert(sampleAlert("plant-a", "gw-1", modbusAlertRecord()));
+    await store.close();
+    correlator = await Correlator.start({ url: broker.url, dbPath, retention: { maxAgeMs: 30 * 86_400_000 } });
+    await correlator.idle();
+    assert.is(await correlator.store.countAlerts(), 1);
+    const incidents = await correlator.store.incidents();
+    assert.is(incidents.length, 1);
+    assert.equal(incidents[0].models, ["modbus-write-not-master"]);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("subscription filters with a share group", () => {
+  assert.equal(subscriptionFilters(), ["fieldsense/v1/+/+/alerts", "fieldsense/v1/+/+/records"]);
+  assert.equal(subscriptionFilters("corr"), ["$share/corr/fieldsense/v1/+/+/alerts", "$share/corr/fieldsense/v1/+/+/records"]);
 });
 
 test.run();

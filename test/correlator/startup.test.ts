@@ -9,8 +9,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { correlatorPaths } from "../../agent/src/cli/correlator.js";
 import { ALERTS_FILTER, Correlator } from "../../correlator/src/service.js";
-import { Store } from "../../correlator/src/store.js";
+import { openStore } from "../../correlator/src/store.js";
 import { sampleAlert } from "../publish/samples.js";
+
+// Asserts that `work` rejects with an error that `check` matches.
+async function rejects(work: () => Promise<unknown>, check: RegExp | ((error: Error) => boolean)): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const message = (error as Error).message;
+    if (check instanceof RegExp) assert.match(message, check);
+    else assert.ok(check(error as Error), message);
+    return;
+  }
+  assert.unreachable("expected an error");
+}
 
 const OPEN_STORE = join(import.meta.dirname, "open-store.mts");
 // An unprivileged user for the read-only cases: root may write any file.
@@ -72,18 +85,18 @@ test("correlator start fails without SUBACK", async () => {
     assert.match(error!.message, "within 300 ms");
     assert.is(broker.subscribes(), 1);
     // The store was closed: a second store on the same file opens and writes.
-    new Store(join(dir, "c.db")).close();
+    await (await openStore(join(dir, "c.db"))).close();
   } finally {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("store read-only file rejected at open", () => {
+test("store read-only file rejected at open", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     const path = join(dir, "c.db");
-    new Store(path).close();
+    await (await openStore(path)).close();
     chmodSync(path, 0o444);
     chmodSync(dir, 0o755);
     const { status, output } = openStoreAsUser(path);
@@ -95,15 +108,15 @@ test("store read-only file rejected at open", () => {
   }
 });
 
-test("store in read-only folder rejected at open", () => {
+test("store in read-only folder rejected at open", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     // The file is writable but its folder is not, so SQLite cannot create
     // the -wal file beside it.
     const path = join(dir, "c.db");
-    const store = new Store(path);
+    const store = await openStore(path);
     store.db.pragma("journal_mode = DELETE");
-    store.close();
+    await store.close();
     chmodSync(path, 0o666);
     chmodSync(dir, 0o755);
     const { status, output } = openStoreAsUser(path);
@@ -115,7 +128,7 @@ test("store in read-only folder rejected at open", () => {
   }
 });
 
-test("store writable file opens as another user", () => {
+test("store writable file opens as another user", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     chmodSync(dir, 0o777);
@@ -127,12 +140,12 @@ test("store writable file opens as another user", () => {
   }
 });
 
-test("store not a database names path and fix", () => {
+test("store not a database names path and fix", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     const path = join(dir, "notes.txt");
     writeFileSync(path, "these are notes, not a SQLite database\n".repeat(200));
-    assert.throws(() => new Store(path), (error: Error) =>
+    await rejects(() => openStore(path), (error: Error) =>
       error.message.includes(`store ${path} is not a SQLite database`) &&
       error.message.includes("file is not a database") &&
       error.message.includes("move this file away"));
@@ -141,12 +154,12 @@ test("store not a database names path and fix", () => {
   }
 });
 
-test("store path that is a folder names path and fix", () => {
+test("store path that is a folder names path and fix", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     const path = join(dir, "c.db");
     mkdirSync(path);
-    assert.throws(() => new Store(path), (error: Error) =>
+    await rejects(() => openStore(path), (error: Error) =>
       error.message.includes(`cannot open store ${path}`) &&
       error.message.includes("unable to open database file") &&
       error.message.includes("give --db another path"));
@@ -155,41 +168,41 @@ test("store path that is a folder names path and fix", () => {
   }
 });
 
-test("store opened read-only for reports", () => {
+test("store opened read-only for reports", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     const path = join(dir, "c.db");
-    const writer = new Store(path);
-    writer.insertAlert(sampleAlert());
-    writer.close();
-    const reader = new Store(path, undefined, true);
-    assert.is(reader.incidents().length, 1);
-    assert.throws(() => reader.insertAlert(sampleAlert("plant-a", "gw-2")), /readonly/);
-    reader.close();
-    assert.throws(() => new Store(join(dir, "missing.db"), undefined, true), /cannot open store .*missing\.db/);
+    const writer = await openStore(path);
+    await writer.insertAlert(sampleAlert());
+    await writer.close();
+    const reader = await openStore(path, { readOnly: true });
+    assert.is((await reader.incidents()).length, 1);
+    await rejects(() => reader.insertAlert(sampleAlert("plant-a", "gw-2")), /readonly/);
+    await reader.close();
+    await rejects(() => openStore(join(dir, "missing.db"), { readOnly: true }), /cannot open store .*missing\.db/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("store creates missing folders", () => {
+test("store creates missing folders", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
-    const store = new Store(join(dir, "missing", "sub", "c.db"));
-    assert.is(store.countAlerts(), 0);
-    store.close();
+    const store = await openStore(join(dir, "missing", "sub", "c.db"));
+    assert.is(await store.countAlerts(), 0);
+    await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test("store folder that cannot be created", () => {
+test("store folder that cannot be created", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
   try {
     const file = join(dir, "plain-file");
     writeFileSync(file, "");
     const folder = join(file, "sub");
-    assert.throws(() => new Store(join(folder, "c.db")), (error: Error) =>
+    await rejects(() => openStore(join(folder, "c.db")), (error: Error) =>
       error.message.includes(`cannot create the folder of store ${join(folder, "c.db")}, ${folder}: ENOTDIR`) &&
       error.message.includes("give --db a path"));
   } finally {
@@ -197,7 +210,7 @@ test("store folder that cannot be created", () => {
   }
 });
 
-test("correlator reports default beside the store", () => {
+test("correlator reports default beside the store", async () => {
   assert.equal(correlatorPaths("/x/missing/sub/c.db", undefined), { dbPath: "/x/missing/sub/c.db", reportsDir: "/x/missing/sub/reports" });
   assert.equal(correlatorPaths("/x/c.db", "/y/reports"), { dbPath: "/x/c.db", reportsDir: "/y/reports" });
 });

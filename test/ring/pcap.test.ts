@@ -12,7 +12,7 @@ import { PacketRing } from "../../agent/src/ring/ring.js";
 import { flowKey } from "../../agent/src/ring/flow-key.js";
 import { PcapResponder } from "../../agent/src/ring/responder.js";
 import { fetchPcap, PcapResponseError } from "../../agent/src/ring/requester.js";
-import { Store } from "../../correlator/src/store.js";
+import { openStore } from "../../correlator/src/store.js";
 import { capture } from "../helpers/captures.js";
 import { startMosquitto } from "../correlator/mosquitto.js";
 import { packetsOf, removeTempDirs, tempDir as newTempDir } from "./files.js";
@@ -122,10 +122,10 @@ test("a correlator fetches an alert's packets from the gateway over Mosquitto", 
     // Through the correlator's command: the capture lands beside the store.
     const data = tempDir();
     const db = join(data, "fieldsense.db");
-    const store = new Store(db);
-    store.insertAlert(filled.alert);
-    const incidentId = store.alert(filled.alert.id)!.incidentId;
-    store.close();
+    const store = await openStore(db);
+    await store.insertAlert(filled.alert);
+    const incidentId = (await store.alert(filled.alert.id))!.incidentId;
+    await store.close();
     const stored = await run(["correlator", "pcap", filled.alert.id, "--db", db, "--broker", broker.url, "--json"]);
     assert.is(stored.code, 0, stored.stderr);
     const meta = JSON.parse(stored.stdout);

@@ -49,8 +49,8 @@ test("malformed oversized and forged rejected", async () => {
 
     const running = correlator;
     await until(() => running.stats.alertsStored === 1, "the valid alert");
-    assert.is(running.store.countAlerts(), 1);
-    assert.ok(running.store.hasAlert(valid.id));
+    assert.is((await running.store.countAlerts()), 1);
+    assert.ok((await running.store.hasAlert(valid.id)));
     assert.is(running.stats.rejected.invalid_json, 2);
     assert.is(running.stats.rejected.oversized, 1);
     assert.is(running.stats.rejected.invalid_alert, 1);
@@ -91,8 +91,8 @@ test("correlator restart receives queued alerts", async () => {
 
     correlator = await Correlator.start(options);
     const second = correlator;
-    await until(() => second.store.countAlerts() === 300, "all 300 alerts in the store");
-    for (let i = 0; i < 300; i++) assert.ok(second.store.hasAlert(numberedAlert(i).id), `alert ${i} missing`);
+    await until(async () => (await second.store.countAlerts()) === 300, "all 300 alerts in the store");
+    for (let i = 0; i < 300; i++) assert.ok((await second.store.hasAlert(numberedAlert(i).id)), `alert ${i} missing`);
   } finally {
     await publisher?.close(1000);
     await correlator?.stop();

@@ -51,8 +51,8 @@ test("broker outage mid-replay delivers each alert once", async () => {
     await publisher.drain();
     assert.ok(publisher.stats.reconnects >= 1, "no reconnect counted");
     const store = correlator;
-    await until(() => store.store.countAlerts() === count, `${count} alerts in the store`, 60_000);
-    for (let i = 0; i < count; i++) assert.ok(store.store.hasAlert(numberedAlert(i).id), `alert ${i} missing`);
+    await until(async () => (await store.store.countAlerts()) === count, `${count} alerts in the store`, 60_000);
+    for (let i = 0; i < count; i++) assert.ok((await store.store.hasAlert(numberedAlert(i).id)), `alert ${i} missing`);
     // Copies come from the publisher's window (10) and from the broker's
     // window towards the correlator (Mosquitto's max_inflight_messages, 20 by
     // default), both resent after the restart; insert-or-ignore keeps one.
@@ -96,10 +96,10 @@ test("agent killed mid-publish loses nothing journaled", async () => {
     assert.match(second.output(), "drained");
 
     // Every journaled alert arrives; nothing beyond the journal was sent.
-    await until(() => store.store.countAlerts() >= lastJournaled + 1, `alerts 0..${lastJournaled}`, 60_000);
+    await until(async () => (await store.store.countAlerts()) >= lastJournaled + 1, `alerts 0..${lastJournaled}`, 60_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const stored = store.store.countAlerts();
-    for (let i = 0; i < stored; i++) assert.ok(store.store.hasAlert(numberedAlert(i).id), `alert ${i} missing`);
+    const stored = (await store.store.countAlerts());
+    for (let i = 0; i < stored; i++) assert.ok((await store.store.hasAlert(numberedAlert(i).id)), `alert ${i} missing`);
     assert.ok(stored <= count, `stored ${stored}`);
     // Copies come only from the agent's window open at the kill (50 messages).
     assert.ok(store.stats.alertsDuplicate <= 50, `duplicates ${store.stats.alertsDuplicate}`);

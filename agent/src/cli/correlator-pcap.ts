@@ -2,7 +2,7 @@
 // gateways that raised them and stores them with their incidents.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { Store } from "../../../correlator/src/store.js";
+import { openStore } from "../../../correlator/src/store.js";
 import { checkBrokerUrl } from "../config/config.js";
 import { defaultDbPath } from "../config/data-dir.js";
 import type { Alert } from "../publish/alert.js";
@@ -37,21 +37,21 @@ export async function correlatorPcapCommand(argv: string[], output: Output): Pro
   const capturesDir = values.captures ?? join(dirname(dbPath), "captures");
 
   const wanted: { alert: Alert; incidentId: number | null }[] = [];
-  const store = new Store(dbPath, undefined, true);
+  const store = await openStore(dbPath, { readOnly: true });
   try {
     for (const id of positionals) {
-      const found = store.alert(id);
+      const found = await store.alert(id);
       if (!found) throw new UsageError(`alert ${id} is not in ${dbPath}; list alerts with "fieldsense report --db ${dbPath}"`);
       wanted.push(found);
     }
     if (values.incident !== undefined) {
       const incidentId = positiveInteger("--incident", values.incident);
-      const alerts = store.alertsOfIncident(incidentId);
+      const alerts = await store.alertsOfIncident(incidentId);
       if (alerts.length === 0) throw new UsageError(`incident ${incidentId} has no alerts in ${dbPath}`);
       for (const alert of alerts) wanted.push({ alert, incidentId });
     }
   } finally {
-    store.close();
+    await store.close();
   }
 
   const { fetchPcap } = await import("../ring/requester.js");

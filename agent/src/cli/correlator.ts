@@ -1,10 +1,11 @@
 // `fieldsense correlator` and `fieldsense report`.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { ConfigError, loadCorrelatorConfig, type CorrelatorFileConfig } from "../../../correlator/src/config.js";
 import { Correlator } from "../../../correlator/src/service.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
-import { renderIncidentReport } from "../../../correlator/src/report.js";
-import { Store } from "../../../correlator/src/store.js";
+import { renderIncidentIndex, renderIncidentReport } from "../../../correlator/src/report.js";
+import { DEFAULT_MIN_INCIDENT_SCORE, DEFAULT_WINDOW_MS, openStore, redactDbUrl, type RetentionSettings } from "../../../correlator/src/store.js";
 import { checkBrokerUrl } from "../config/config.js";
 import { defaultDbPath } from "../config/data-dir.js";
 import { createLogger } from "../log.js";
@@ -14,26 +15,57 @@ import { parseCommand, positiveInteger, UsageError, type Output } from "./args.j
 export async function correlatorCommand(argv: string[], output: Output): Promise<number> {
   if (argv[0] === "pcap") return (await import("./correlator-pcap.js")).correlatorPcapCommand(argv.slice(1), output);
   const { values, positionals } = parseCommand("correlator", argv, {
+    config: { type: "string" },
     broker: { type: "string" },
     db: { type: "string" },
     reports: { type: "string" },
     "window-minutes": { type: "string" },
+    "share-group": { type: "string" },
+    "client-id": { type: "string" },
+    "critical-hosts": { type: "string" },
+    "min-incident-score": { type: "string" },
+    "retention-days": { type: "string" },
+    "retention-max-mb": { type: "string" },
   });
   if (values.help) {
     output.stdout(CORRELATOR_HELP);
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "fieldsense correlator"; it takes options only`);
-  const broker = values.broker as string | undefined;
+  // Command-line options override the configuration file.
+  const file = values.config !== undefined ? readConfig(values.config as string) : {};
+  const option = (name: string): string | undefined => (values as Record<string, unknown>)[name] as string | undefined;
+
+  const broker = option("broker") ?? file.broker;
   if (broker === undefined) throw new UsageError('missing --broker URL for "fieldsense correlator"; for example --broker mqtt://127.0.0.1:1883');
   const problem = checkBrokerUrl(broker);
   if (problem) throw new UsageError(problem);
-  const windowMinutes = values["window-minutes"] !== undefined ? positiveInteger("--window-minutes", values["window-minutes"] as string) : 60;
-  const { dbPath, reportsDir } = correlatorPaths(values.db as string | undefined, values.reports as string | undefined);
+  const windowMinutes = option("window-minutes") !== undefined
+    ? positiveInteger("--window-minutes", option("window-minutes")!) : file.window_minutes ?? DEFAULT_WINDOW_MS / 60_000;
+  const { dbPath, reportsDir } = correlatorPaths(option("db") ?? file.db, option("reports") ?? file.reports);
+  const shareGroup = option("share-group") ?? file.share_group;
+  if (shareGroup !== undefined && !/^[^/+#$]+$/.test(shareGroup)) {
+    throw new UsageError(`invalid --share-group "${shareGroup}": a share name must not be empty or contain /, +, # or $; use for example --share-group correlators`);
+  }
+  if (shareGroup !== undefined && !isPostgresUrl(dbPath)) {
+    throw new UsageError(`--share-group needs a PostgreSQL store that every member shares, but --db is ${dbPath}; give --db postgres://USER@HOST/DATABASE`);
+  }
+  const minIncidentScore = option("min-incident-score") !== undefined
+    ? scoreValue(option("min-incident-score")!) : file.min_incident_score ?? DEFAULT_MIN_INCIDENT_SCORE;
+  const criticalHosts = option("critical-hosts") !== undefined
+    ? option("critical-hosts")!.split(",").map((h) => h.trim()).filter((h) => h !== "") : file.critical_hosts ?? [];
+  const retention: RetentionSettings = {};
+  const retentionDays = option("retention-days") !== undefined ? positiveInteger("--retention-days", option("retention-days")!) : file.retention?.days;
+  const retentionMb = option("retention-max-mb") !== undefined ? positiveInteger("--retention-max-mb", option("retention-max-mb")!) : file.retention?.max_mb;
+  if (retentionDays !== undefined) retention.maxAgeMs = retentionDays * 86_400_000;
+  if (retentionMb !== undefined) retention.maxBytes = retentionMb * 1024 * 1024;
 
   const logger = createLogger("fieldsense-correlator");
-  const correlator = await Correlator.start({ url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, logger });
-  output.stderr(`correlator running: store ${dbPath}, reports in ${reportsDir}; stop with Ctrl-C\n`);
+  const correlator = await Correlator.start({
+    url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, logger, shareGroup,
+    clientId: option("client-id") ?? file.client_id, minIncidentScore, criticalHosts, retention,
+  });
+  output.stderr(`correlator running: store ${redactDbUrl(dbPath)}, reports in ${reportsDir}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, "stopping on signal");
@@ -46,20 +78,44 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
   });
   await correlator.stop();
   if (correlator.failed) {
-    output.stderr(`correlator stopped after losing ${correlator.stats.alertsLost} alert(s) that store ${dbPath} could not write; see the error lines in the log\n`);
+    output.stderr(`correlator stopped after losing ${correlator.stats.alertsLost} alert(s) that store ${redactDbUrl(dbPath)} could not write; see the error lines in the log\n`);
     return 1;
   }
   return 0;
 }
 
 // The store, by default in the data directory, and the reports folder, by
-// default reports/ beside the store.
+// default reports/ beside a SQLite store and beside the default store for
+// PostgreSQL.
 export function correlatorPaths(db: string | undefined, reports: string | undefined): { dbPath: string; reportsDir: string } {
   const dbPath = db ?? defaultDbPath();
-  return { dbPath, reportsDir: reports ?? join(dirname(dbPath), "reports") };
+  const base = isPostgresUrl(dbPath) ? defaultDbPath() : dbPath;
+  return { dbPath, reportsDir: reports ?? join(dirname(base), "reports") };
 }
 
-export function reportCommand(argv: string[], output: Output): number {
+// Loads --config FILE; its errors are usage errors, which name the key.
+function readConfig(path: string): CorrelatorFileConfig {
+  try {
+    return loadCorrelatorConfig(path);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+function scoreValue(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 100) {
+    throw new UsageError(`invalid --min-incident-score "${text}": give an integer from 0 to 100, for example --min-incident-score 40`);
+  }
+  return value;
+}
+
+export async function reportCommand(argv: string[], output: Output): Promise<number> {
   const { values, positionals } = parseCommand("report", argv, {
     db: { type: "string" },
     incident: { type: "string" },
@@ -72,30 +128,32 @@ export function reportCommand(argv: string[], output: Output): number {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "fieldsense report"; use --incident ID to pick one incident`);
   const dbPath = (values.db as string | undefined) ?? defaultDbPath();
   const incidentId = values.incident !== undefined ? positiveInteger("--incident", values.incident as string) : undefined;
-  if (!existsSync(dbPath)) {
+  if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) {
     output.stderr(`store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
     return 1;
   }
-  const store = new Store(dbPath, undefined, true);
+  const store = await openStore(dbPath, { readOnly: true });
   try {
     if (incidentId !== undefined) {
-      const report = renderIncidentReport(store, incidentId);
+      const report = await renderIncidentReport(store, incidentId);
       if (report === undefined) {
-        output.stderr(`incident ${incidentId} not found in ${dbPath}; run "fieldsense report --db ${dbPath}" to list all incidents\n`);
+        output.stderr(`incident ${incidentId} not found in ${redactDbUrl(dbPath)}; run "fieldsense report --db ${redactDbUrl(dbPath)}" to list all incidents\n`);
         return 1;
       }
       output.stdout(values.html ? reportToHtml(report, `Fieldsense incident ${incidentId}`) : report);
       return 0;
     }
-    const incidents = store.incidents();
+    const incidents = await store.rankedIncidents();
     if (incidents.length === 0) {
-      output.stderr(`no incidents in ${dbPath}\n`);
+      output.stderr(`no incidents in ${redactDbUrl(dbPath)}\n`);
       return 0;
     }
-    const all = incidents.map((incident) => renderIncidentReport(store, incident.id)).join("\n---\n\n");
+    const reports: string[] = [renderIncidentIndex(incidents)];
+    for (const incident of incidents) reports.push((await renderIncidentReport(store, incident.id))!);
+    const all = reports.join("\n---\n\n");
     output.stdout(values.html ? reportToHtml(all, "Fieldsense incidents") : all);
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

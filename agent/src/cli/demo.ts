@@ -61,18 +61,24 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
 
     const stored = correlator;
     const recordsPublished = publisher.stats.recordsPublished;
-    const done = () => run.alerts.every((alert) => stored.store.hasAlert(alert.id))
+    const missingAlerts = async () => {
+      await stored.idle();
+      let missing = 0;
+      for (const alert of run.alerts) if (!(await stored.store.hasAlert(alert.id))) missing++;
+      return missing;
+    };
+    const done = async () => (await missingAlerts()) === 0
       && stored.stats.recordsStored + stored.stats.recordsDuplicate + stored.stats.recordsInvalid >= recordsPublished;
     if (!(await waitFor(done, STORE_WAIT_MS))) {
-      const missing = run.alerts.filter((alert) => !stored.store.hasAlert(alert.id)).length;
+      const missing = await missingAlerts();
       output.stderr(`the correlator stored ${run.alerts.length - missing} of ${run.alerts.length} alerts within ${STORE_WAIT_MS / 1000} s; the reports below may be incomplete\n`);
     }
-    stored.writeReports();
+    await stored.writeReports();
 
     output.stdout("== Incident reports ==\n\n");
-    const incidents = stored.store.incidents();
+    const incidents = await stored.store.rankedIncidents();
     if (incidents.length === 0) output.stdout("(no incidents)\n");
-    for (const incident of incidents) output.stdout(`${renderIncidentReport(stored.store, incident.id)}\n`);
+    for (const incident of incidents) output.stdout(`${await renderIncidentReport(stored.store, incident.id)}\n`);
     if (keepData) output.stdout(`Reports written to ${join(dataDir, "reports")}\n`);
     return run.result.files.some((f) => f.error) ? 1 : 0;
   } finally {
@@ -83,9 +89,9 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -84,12 +84,12 @@ On a terminal, stderr shows a progress bar with the rate (MB/s) and the time lef
 When stdout is closed early (replay ... | head), the replay stops with exit code 141.
 `;
 
-export const CORRELATOR_HELP = `Usage: fieldsense correlator --broker URL [--db FILE] [--reports DIR] [--window-minutes N]
+export const CORRELATOR_HELP = `Usage: fieldsense correlator [--config FILE] --broker URL [--db FILE|URL] [options]
 
 Subscribes to fieldsense/v1/+/+/alerts and .../records, validates and stores
-alerts and records in SQLite, groups alerts into incidents and writes one
-report per incident (Markdown and HTML). Runs until SIGINT or SIGTERM. Logs go
-to stderr.
+alerts and records in SQLite or PostgreSQL, groups alerts into incidents over
+hosts, accounts, files and OT devices, ranks them and writes one report per
+incident (Markdown and HTML). Runs until SIGINT or SIGTERM. Logs go to stderr.
 
 Options:
   --broker URL          MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
@@ -103,16 +103,41 @@ Options:
 
 "fieldsense correlator pcap ALERT_ID..." fetches alerts' packets from the
 gateways; see "fieldsense correlator pcap --help".
+  --config FILE             YAML file with the settings below (keys as in
+                            deploy/correlator.example.yaml); options override it
+  --broker URL              MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
+  --db FILE|URL             SQLite store file, or a postgres://USER@HOST/DB URL
+                            (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or
+                            .fieldsense/correlator.db)
+  --reports DIR             folder for incident-<id>.md and .html (default: reports/
+                            beside a SQLite store, or beside the default SQLite
+                            path for PostgreSQL)
+  --window-minutes N        alerts sharing a host, account or file within N
+                            minutes of packet time join one incident (default 240)
+  --share-group NAME        join the MQTT 5 shared-subscription group NAME
+                            ($share/NAME/...), which shares messages among its
+                            members; each needs the same PostgreSQL --db and its
+                            own --client-id
+  --client-id ID            MQTT client id (default: one per host)
+  --critical-hosts LIST     comma-separated IPs or host names that raise the rank
+                            of incidents touching them
+  --min-incident-score N    alerts scored below N (0-100) open no incident
+                            (default 40)
+  --retention-days N        delete alerts and records stored more than N days ago
+  --retention-max-mb N      delete the oldest alerts and records while their JSON
+                            exceeds N MiB
+  -h, --help                show this help
 `;
 
-export const REPORT_HELP = `Usage: fieldsense report [--db FILE] [--incident ID] [--html]
+export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
 
-Prints incident reports (Markdown) from the correlator's store, highest score first.
+Prints incident reports (Markdown) from the correlator's store, highest rank
+first, after a table of the incidents by rank.
 
 Options:
   --html           print one HTML page instead of Markdown
-  --db FILE        SQLite store (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db,
-                   or .fieldsense/correlator.db)
+  --db FILE|URL    SQLite store or postgres:// URL (default:
+                   ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or .fieldsense/correlator.db)
   --incident ID    print only this incident
   -h, --help       show this help
 `;

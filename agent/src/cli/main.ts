@@ -29,7 +29,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       case "modbus": return await (await import("./modbus-identify.js")).modbusCommand(rest, output);
       case "replay": return await (await import("./replay.js")).replayCommand(rest, output);
       case "correlator": return await (await import("./correlator.js")).correlatorCommand(rest, output);
-      case "report": return (await import("./correlator.js")).reportCommand(rest, output);
+      case "report": return await (await import("./correlator.js")).reportCommand(rest, output);
       case "demo": return await (await import("./demo.js")).demoCommand(rest, output);
       case "models": return await (await import("./models.js")).modelsCommand(rest, output);
       case "profiles": return await (await import("./profiles.js")).profilesCommand(rest, output);
