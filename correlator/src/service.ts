@@ -16,6 +16,7 @@ import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
 import { createFolder, DEFAULT_WINDOW_MS, Store } from "./store.js";
+import { checkConsoleOptions, WebConsole, type ConsoleOptions } from "./web/server.js";
 
 export const ALERTS_FILTER = "fieldsense/v1/+/+/alerts";
 export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
@@ -52,6 +53,8 @@ export interface CorrelatorOptions extends BrokerSettings {
   // Messages larger than this are rejected unread.
   maxMessageBytes?: number;
   logger?: Logger;
+  // The web console's listener; none when absent.
+  console?: ConsoleOptions;
   // Called after each alert is stored, for callers that wait on the store.
   onAlertStored?: (alert: Alert, incidentId: number) => void;
 }
@@ -82,6 +85,7 @@ export class Correlator {
   private flushTimer: NodeJS.Timeout | undefined;
   private brokerVersionTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private webConsole: WebConsole | undefined;
 
   private constructor(
     readonly store: Store,
@@ -94,6 +98,7 @@ export class Correlator {
   static async start(options: CorrelatorOptions): Promise<Correlator> {
     const logger = options.logger ?? silentLogger;
     const validators = loadValidators();
+    if (options.console) checkConsoleOptions(options.console);
     const brokerOptions = brokerClientOptions(options);
     const store = new Store(options.dbPath, options.windowMs ?? DEFAULT_WINDOW_MS);
     if (options.reportsDir) {
@@ -139,6 +144,14 @@ export class Correlator {
         : `subscribing to ${ALERTS_FILTER} and ${RECORDS_FILTER} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
       logger.error({ broker: redactUrl(options.url), topics: [ALERTS_FILTER, RECORDS_FILTER], timedOut }, message);
       throw new Error(message);
+    }
+    if (options.console) {
+      try {
+        correlator.webConsole = await WebConsole.start(store, { logger, ...options.console });
+      } catch (error) {
+        await correlator.stop(true);
+        throw error;
+      }
     }
     logger.info({ broker: redactUrl(options.url), db: options.dbPath, reportsDir: options.reportsDir }, "correlator started");
     correlator.requestBrokerVersion();
@@ -189,6 +202,11 @@ export class Correlator {
       { broker: redactUrl(this.options.url), brokerVersion: version.slice(0, 80), setting: "max_queued_messages" },
       "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator while it is stopped and drops the rest; check that mosquitto.conf raises it as deploy/mosquitto/mosquitto.conf.example does",
     );
+  }
+
+  // The console's address, such as http://127.0.0.1:8080, when it runs.
+  get consoleUrl(): string | undefined {
+    return this.webConsole?.url;
   }
 
   // Whether the store lost any alert since start; the CLI then exits 1.
@@ -274,6 +292,7 @@ export class Correlator {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.brokerVersionTimer) clearTimeout(this.brokerVersionTimer);
     await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
+    await this.webConsole?.stop();
     this.writeReports();
     this.store.close();
     if (this.failed) {
