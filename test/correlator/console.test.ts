@@ -6,7 +6,9 @@ import * as assert from "uvu/assert";
 import { correlatorCommand } from "../../agent/src/cli/correlator.js";
 import { Correlator } from "../../correlator/src/service.js";
 import { Store } from "../../correlator/src/store.js";
+import { consoleData, derivedGraph, type Entity } from "../../correlator/src/web/adapter.js";
 import { hashConsolePassword, isLoopbackHost } from "../../correlator/src/web/auth.js";
+import { entityGraphSvg } from "../../correlator/src/web/graph.js";
 import { checkConsoleOptions, WebConsole } from "../../correlator/src/web/server.js";
 import { startMosquitto } from "./mosquitto.js";
 import { insertCraftedRows } from "./search-fixtures.js";
@@ -25,7 +27,7 @@ async function get(base: string, path: string, headers: Record<string, string> =
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
 
-async function withConsole(options: { requireLogin?: boolean }, body: (console: WebConsole, store: Store) => Promise<void>): Promise<void> {
+async function withConsole(options: { requireLogin?: boolean }, body: (web: WebConsole, store: Store) => Promise<void>): Promise<void> {
   const store = await craftedStore();
   const web = await WebConsole.start(store, { port: 0, host: "127.0.0.1", passwordHash: PASSWORD_HASH, ...options });
   try {
@@ -252,6 +254,45 @@ test("console served by the correlator", async () => {
       const closed = await fetch(url).then(() => "open", () => "closed");
       assert.is(closed, "closed", "the console stops with the correlator");
     }
+  }
+});
+
+test("console graph layout deterministic", async () => {
+  const store = await craftedStore();
+  try {
+    const { entities, edges } = derivedGraph(await store.alertsOfIncident(1));
+    assert.equal(entities.map((e) => `${e.kind} ${e.label}`).sort(), ["account LAB\\eve", "host 10.30.0.5", "host 10.30.0.9", "ot_device 10.10.2.10"]);
+    assert.equal(edges.map((e) => `${e.from} ${e.to} ${e.kind}`).sort(), [
+      "account:LAB\\eve host:10.30.0.5 logon",
+      "host:10.30.0.5 host:10.30.0.9 remote-service-svcctl",
+      "host:10.30.0.9 host:10.10.2.10 modbus-write-not-master",
+    ]);
+    const svg = entityGraphSvg(entities, edges);
+    assert.is(entityGraphSvg([...entities].reverse(), [...edges].reverse()), svg);
+    assert.is((svg.match(/<line class="edge"/g) ?? []).length, 3);
+    // Sorted by kind, then label: the account is first, at the top of the circle.
+    assert.match(svg, /<g class="node" data-kind="account"><circle cx="280" cy="190"/);
+  } finally {
+    store.close();
+  }
+});
+
+test("console adapter prefers store graph", async () => {
+  const store = await craftedStore();
+  try {
+    const device: Entity = { id: "ot:plc", kind: "ot_device", label: "10.10.2.10", facts: { vendor_name: "Acme" } };
+    Object.assign(store, {
+      entities: async () => [device],
+      rankedIncidents: async () => [{ ...(await store.incident(2))!, pivot: true }],
+    });
+    const data = consoleData(store);
+    assert.equal(await data.entities(1), [device]);
+    assert.equal((await data.rankedIncidents()).map((i) => [i.id, i.pivot]), [[2, true]]);
+    // Methods the store lacks still fall back to the alerts.
+    assert.is((await data.edges(1)).length, 3);
+    assert.is((await data.timeline(1)).length, 2);
+  } finally {
+    store.close();
   }
 });
 

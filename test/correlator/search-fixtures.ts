@@ -29,7 +29,7 @@ export const SCRIPT_MARKUP = `<script>document.title="pwned"</script><img src=x 
 
 // Crafted rows on site "lab" in November 2026: an alert whose evidence
 // carries markup, a Modbus write, a low-scored alert, an SMB copy and
-// records whose values hold LIKE's own wildcards.
+// records whose values contain LIKE's own wildcards.
 export async function insertCraftedRows(store: Store): Promise<Alert[]> {
   const identity = new AlertIdentity();
   const t0 = Date.parse("2026-11-02T10:00:00Z") / 1000;

@@ -19,8 +19,8 @@ const NOW_MS = Date.parse("2026-11-02T12:00:00Z");
 function hitKey(hit: SearchHit): string {
   const body = hit.body as Record<string, unknown>;
   if (hit.kind === "alert") return `alert ${String(body.model)} ${hit.ts}`;
-  const what = [body.type, body.command ?? body.operation, body.path].filter((v) => v !== undefined).map(String).join(" ");
-  return `record ${what} ${hit.ts}`;
+  const summary = [body.type, body.command ?? body.operation, body.path].filter((v) => v !== undefined).map(String).join(" ");
+  return `record ${summary} ${hit.ts}`;
 }
 
 let store: Store | undefined;

@@ -83,7 +83,7 @@ export async function search(database: SearchDatabase, query: string, options: S
     throw new RangeError(`search limit ${limit} is out of range; give a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
   }
   const tree = parseQuery(query, { nowMs: options.nowMs });
-  // One row more than asked tells whether the result was cut.
+  // One row more than requested shows whether the result was cut.
   const compiled = compileSearch(tree, database.dialect, limit + 1);
   const rows = await database.all(compiled.sql, compiled.params);
   const hits = rows.slice(0, limit).map(toHit);
@@ -116,7 +116,9 @@ export function describeHit(hit: SearchHit): { what: string; from: string; to: s
   const body = hit.body;
   const endpoint = (value: unknown) => {
     const e = value as { ip?: string; port?: number } | undefined;
-    return e?.ip === undefined ? "" : e.port !== undefined && e.port !== 0 ? `${e.ip}:${e.port}` : e.ip;
+    if (e?.ip === undefined) return "";
+    if (e.port === undefined || e.port === 0) return e.ip;
+    return `${e.ip}:${e.port}`;
   };
   if (hit.kind === "alert") {
     const evidence = (body.evidence ?? {}) as Record<string, unknown>;

@@ -1,8 +1,8 @@
 // Compiles a parsed query into one parameterised SELECT over the alerts and
 // records tables, for SQLite (better-sqlite3, JSON1 functions) or PostgreSQL
-// (jsonb and SQL/JSON paths). Values from the query only ever travel as
-// parameters; the SQL text holds column names and fixed fragments, and JSON
-// paths whose segments resolveField limited to letters, digits and _.
+// (jsonb and SQL/JSON paths). Values from the query travel only as
+// parameters. The SQL text contains column names, fixed fragments and JSON
+// paths, whose segments resolveField limits to letters, digits and _.
 import type { Target } from "./fields.js";
 import type { Node, Value } from "./syntax.js";
 
@@ -32,9 +32,9 @@ const TABLES: Record<RowKind, { table: string; ref: string; incident: string }> 
 // kind, ref (alert id or record key), site, gateway, ts, ts_ms,
 // incident_id (alerts only) and body (JSON text).
 export function compileSearch(tree: Node, dialect: Dialect, limit: number): CompiledQuery {
-  // Placeholders are first written as markers that index `values`; a
-  // predicate folded away by a constant drops its markers with it, and
-  // numberPlaceholders keeps the values of the markers that remain.
+  // Placeholders are first written as markers that index `values`. A
+  // predicate folded away by a constant drops its markers with it, so
+  // numberPlaceholders keeps only the values of the markers that remain.
   const values: Array<string | number> = [];
   const placeholder = (value: string | number): string => {
     values.push(value);

@@ -35,7 +35,7 @@ export type Node =
   | { kind: "compare"; field: FieldRef; operator: ComparisonOperator; value: Value; start: number }
   | { kind: "range"; fromMs: number; toMs: number; start: number };
 
-// What may start an expression, for the "expected ..." part of messages.
+// The tokens that may start an expression, for the "expected ..." part of messages.
 const EXPECTED_OPERAND = 'a word, a "quoted phrase", field:value, NOT, "(", "last 60d" or "from DATE to DATE"';
 
 // An invalid query: the message, and the 0-based column and length of the bad token.
@@ -343,6 +343,9 @@ export function parseTimeSpan(text: string, fail: (reason: string) => Error): { 
   if (Number.isNaN(startMs) || check.getUTCMonth() !== Number(month) - 1 || check.getUTCDate() !== Number(day) || Number(hour ?? 0) > 23 || Number(minute ?? 0) > 59 || Number(second ?? 0) > 59) {
     throw fail(`"${text}" is not a valid date or time; check the month, day and time`);
   }
-  const unit = fraction ? 1 : second !== undefined ? 1000 : hour !== undefined ? 60_000 : 86_400_000;
+  let unit = 86_400_000;
+  if (fraction) unit = 1;
+  else if (second !== undefined) unit = 1000;
+  else if (hour !== undefined) unit = 60_000;
   return { startMs, endMs: startMs + unit };
 }

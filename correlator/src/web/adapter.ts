@@ -1,8 +1,8 @@
-// What the console reads from the store, behind one interface. The store is
-// gaining an entity graph, an ATT&CK timeline and a ranking
-// (rankedIncidents, entities, edges, timeline); where the store has those
-// methods the adapter calls them, and otherwise it derives simpler versions
-// from the incidents, alerts and records that every store version keeps.
+// The data the console reads from the store, behind one interface. The store
+// is gaining an entity graph, an ATT&CK timeline and a ranking
+// (rankedIncidents, entities, edges, timeline). Where the store has those
+// methods the adapter calls them. Otherwise it derives simpler versions from
+// the incidents and alerts that every store version keeps.
 import type { Alert } from "../../../agent/src/publish/alert.js";
 import type { Incident, Store } from "../store.js";
 
@@ -36,7 +36,7 @@ export interface TimelineEntry {
 }
 
 export interface RankedIncident extends Incident {
-  // Why the incident ranks where it does, when the store explains it.
+  // The reason for the incident's rank, when the store gives one.
   rankReason?: string;
   // True when the store flags a pivot from IT into OT.
   pivot?: boolean;

@@ -157,6 +157,7 @@ function deviceFacts(ip: string, hits: SearchHit[]): Record<string, string> {
   const sites = new Set<string>();
   const identity = new Map<string, Set<string>>();
   let alerts = 0;
+
   for (const hit of hits) {
     const body = hit.body as { type?: string; record?: string; src?: { ip: string; port: number }; dst?: { ip: string; port: number }; evidence?: Record<string, unknown> };
     sites.add(`${hit.site}/${hit.gateway}`);
@@ -171,6 +172,7 @@ function deviceFacts(ip: string, hits: SearchHit[]): Record<string, string> {
       if (values[name] !== undefined) identity.set(name, (identity.get(name) ?? new Set()).add(String(values[name])));
     }
   }
+
   const times = hits.map((hit) => hit.ts).sort();
   facts["first seen"] = times[0];
   facts["last seen"] = times[times.length - 1];

@@ -204,7 +204,7 @@ export class WebConsole {
       return;
     }
     if (this.throttle.blocked()) {
-      this.logger.warn({ remote: request.socket.remoteAddress }, "console login refused: too many failed logins in the last minute");
+      this.logger.warn({ remote: request.socket.remoteAddress }, "console login rejected: too many failed logins in the last minute");
       this.send(response, 429, messagePage("Too many attempts", "Too many failed logins in the last minute; wait a minute and try again.", context), { "Retry-After": "60" });
       return;
     }
