@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { Store } from "../../correlator/src/store.js";
+import { hashConsolePassword } from "../../correlator/src/web/auth.js";
 import { WebConsole } from "../../correlator/src/web/server.js";
 import { capture } from "../helpers/captures.js";
 import { insertCraftedRows, replayIntoStore } from "./search-fixtures.js";
@@ -133,6 +134,36 @@ test("browser search form", async () => {
     "  score>=high",
     "         ^^^^",
   ]);
+});
+
+test("browser login with session cookie", async () => {
+  const s = await open();
+  if (!s) return;
+  const password = "plant floor 7";
+  const guarded = await WebConsole.start(s.store, { port: 0, host: "127.0.0.1", passwordHash: hashConsolePassword(password), requireLogin: true });
+  try {
+    await s.page.goto(`${guarded.url}/`);
+    assert.is(new URL(s.page.url()).pathname, "/login");
+    await s.page.fill("input[name=password]", "wrong guess");
+    await Promise.all([s.page.waitForURL(/\/login\?failed/), s.page.click("main button[type=submit]")]);
+    assert.is(await s.page.locator("#login-error").textContent(), "Wrong password.");
+
+    await s.page.fill("input[name=password]", password);
+    await Promise.all([s.page.waitForURL(`${guarded.url}/`), s.page.click("main button[type=submit]")]);
+    assert.is(await s.page.locator("#incidents tbody tr").count(), (await s.store.incidents()).length);
+    const cookie = (await s.context.cookies(guarded.url)).find((c) => c.name === "fieldsense_session");
+    assert.ok(cookie, "no session cookie");
+    assert.is(cookie!.httpOnly, true);
+    assert.is(cookie!.sameSite, "Strict");
+    // HttpOnly keeps the session away from scripts in the page.
+    assert.is(await s.page.evaluate(() => document.cookie), "");
+
+    await Promise.all([s.page.waitForURL(/\/login$/), s.page.click("header form[action='/logout'] button")]);
+    await s.page.goto(`${guarded.url}/search?q=smb`);
+    assert.is(new URL(s.page.url()).pathname, "/login");
+  } finally {
+    await guarded.stop();
+  }
 });
 
 test.after(async () => {

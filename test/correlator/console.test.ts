@@ -96,6 +96,9 @@ test("console device page facts", async () => {
     assert.match(page.text, "<tr><th>records</th><td>5</td></tr>");
     assert.match(page.text, '<li><a href="/incidents/1">Incident 1</a>');
     assert.is((page.text.match(/<tr class="hit"/g) ?? []).length, 7);
+    const malformed = await get(web.url, "/devices/%E0%A4%A");
+    assert.is(malformed.status, 400);
+    assert.match(malformed.text, "The device address in /devices/%E0%A4%A is not valid percent-encoding.");
     const unknown = await get(web.url, `/devices/${encodeURIComponent('"><b>x')}`);
     assert.is(unknown.status, 200);
     assert.match(unknown.text, "<h1>Device &quot;&gt;&lt;b&gt;x</h1>");

@@ -167,6 +167,7 @@ const ERRORS: Array<{ query: string; column: number; message: string }> = [
   { query: "site>lab", column: 5, message: 'site is text and takes ":", "=" or "!=", not ">"' },
   { query: "record.path>*.job", column: 13, message: 'wildcards work with ":", "=" and "!=" only, not with ">"' },
   { query: "smb ()", column: 6, message: "empty parentheses" },
+  { query: "type:modbus AND (", column: 18, message: 'unexpected end of the query after "(": expected a word' },
   { query: "to 2026-11-01", column: 1, message: '"to" without "from"' },
   { query: "smb dcerpc)", column: 11, message: 'unexpected ")" with no matching "("' },
 ];

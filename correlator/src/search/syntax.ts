@@ -191,6 +191,7 @@ class Parser {
     if (token.kind === "lparen") {
       this.next();
       if (this.peek().kind === "rparen") throw this.error(`empty parentheses: expected ${EXPECTED_OPERAND} inside them`, this.peek());
+      if (this.peek().kind === "end") throw this.error(`unexpected end of the query after "(": expected ${EXPECTED_OPERAND}, then ")"`, this.peek());
       const inner = this.orExpression();
       const close = this.peek();
       if (close.kind !== "rparen") {

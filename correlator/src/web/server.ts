@@ -144,7 +144,16 @@ export class WebConsole {
     const incident = /^\/incidents\/([0-9]{1,15})$/.exec(path);
     if (incident) return this.incident(response, Number(incident[1]), context);
     const device = /^\/devices\/([^/]+)$/.exec(path);
-    if (device) return this.device(response, decodeURIComponent(device[1]), context);
+    if (device) {
+      let ip: string;
+      try {
+        ip = decodeURIComponent(device[1]);
+      } catch {
+        this.send(response, 400, messagePage("Invalid address", `The device address in ${path} is not valid percent-encoding.`, context));
+        return;
+      }
+      return this.device(response, ip, context);
+    }
     if (path === "/search") return this.search(response, url.searchParams.get("q") ?? "", context);
     this.send(response, 404, messagePage("Not found", `There is no page ${path}.`, context));
   }
