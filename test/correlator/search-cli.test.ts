@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
 import { Store } from "../../correlator/src/store.js";
-import { insertCraftedRows, SCRIPT_MARKUP } from "./search-fixtures.js";
+import { copyStoreToPostgres, insertCraftedRows, SCRIPT_MARKUP } from "./search-fixtures.js";
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -75,6 +75,27 @@ test("search cli usage errors", async () => {
   const absent = await run("search", "--db", join(dir, "absent.db"), "smb");
   assert.is(absent.code, 1);
   assert.match(absent.stderr, `store ${join(dir, "absent.db")} not found`);
+});
+
+test("search cli on postgres", async () => {
+  const store = new Store(dbPath, undefined, true);
+  let copy;
+  try {
+    copy = await copyStoreToPostgres(store, `fieldsense_search_cli_test_${process.pid}`);
+  } finally {
+    store.close();
+  }
+  if (!copy) return;
+  try {
+    const query = ["record.share:*ADMIN$", "OR", "(*.job AND time>=2026-11-02)"];
+    const onPostgres = await run("search", "--db", copy.url, ...query);
+    const onSqlite = await run("search", "--db", dbPath, ...query);
+    assert.is(onPostgres.code, 0, onPostgres.stderr);
+    assert.is(onPostgres.stderr, "4 hits\n");
+    assert.is(onPostgres.stdout, onSqlite.stdout);
+  } finally {
+    await copy.drop();
+  }
 });
 
 test.after(() => {

@@ -4,6 +4,7 @@
 import { replayFiles } from "../../agent/src/pipeline.js";
 import { AlertIdentity, type Alert } from "../../agent/src/publish/alert.js";
 import { isForwardedRecord, type RecordJson } from "../../agent/src/publish/record.js";
+import pg from "pg";
 import type { Store } from "../../correlator/src/store.js";
 import { alertRecord, modbusAlertRecord, PLC, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 
@@ -58,4 +59,49 @@ export async function insertCraftedRows(store: Store): Promise<Alert[]> {
     flow_id: 10, server_to_client: false, command: "READ", path: "Windows\\Tasks\\At2.job", share: "\\\\10.30.0.9\\C$", message_id: 12, offset: 0, length: 872,
   });
   return alerts;
+}
+
+// The machine's PostgreSQL: trust auth on loopback.
+export const POSTGRES = { host: "127.0.0.1", port: 5432, user: "postgres" };
+
+export interface PostgresCopy {
+  client: pg.Client;
+  url: string;
+  drop(): Promise<void>;
+}
+
+// Creates a database named `name` on the machine's PostgreSQL with the
+// store's alerts and records tables and copies the SQLite store's rows into
+// it. Returns undefined after printing why the calling test is skipped.
+export async function copyStoreToPostgres(store: Store, name: string): Promise<PostgresCopy | undefined> {
+  const admin = new pg.Client({ ...POSTGRES, database: "postgres", connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    console.log(`  skipped: PostgreSQL at ${POSTGRES.host}:${POSTGRES.port} not reachable (${(error as Error).message})`);
+    return undefined;
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const client = new pg.Client({ ...POSTGRES, database: name });
+  const drop = async () => {
+    await client.end().catch(() => undefined);
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  };
+  try {
+    await client.connect();
+    await client.query(`CREATE TABLE alerts (id TEXT PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL, ts TEXT NOT NULL, ts_ms BIGINT NOT NULL,
+      model TEXT NOT NULL, score INTEGER NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, incident_id INTEGER, received_at TEXT NOT NULL, body TEXT NOT NULL)`);
+    await client.query(`CREATE TABLE records (key TEXT PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL, type TEXT NOT NULL, ts TEXT NOT NULL,
+      ts_ms BIGINT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, body TEXT NOT NULL)`);
+    const alerts = store.db.prepare("SELECT id, site, gateway, ts, ts_ms, model, score, src_ip, dst_ip, incident_id, received_at, body FROM alerts").raw().all() as unknown[][];
+    for (const row of alerts) await client.query("INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", row);
+    const records = store.db.prepare("SELECT key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body FROM records").raw().all() as unknown[][];
+    for (const row of records) await client.query("INSERT INTO records VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", row);
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { client, url: `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${name}`, drop };
 }

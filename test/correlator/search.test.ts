@@ -3,13 +3,12 @@
 // errors, and the SQL written for SQLite and PostgreSQL.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import pg from "pg";
 import { postgresSearchDatabase, search, searchDatabaseOf, type SearchHit } from "../../correlator/src/search/run.js";
 import { compileSearch } from "../../correlator/src/search/sql.js";
 import { parseQuery, SearchSyntaxError } from "../../correlator/src/search/syntax.js";
 import { Store } from "../../correlator/src/store.js";
 import { capture } from "../helpers/captures.js";
-import { insertCraftedRows, replayIntoStore } from "./search-fixtures.js";
+import { copyStoreToPostgres, insertCraftedRows, replayIntoStore } from "./search-fixtures.js";
 
 // "now" for last-N queries: noon on the day of the crafted lab rows.
 const NOW_MS = Date.parse("2026-11-02T12:00:00Z");
@@ -279,37 +278,15 @@ test("search time spans", () => {
   assert.is(last.fromMs, NOW_MS - 14 * 86_400_000);
 });
 
-// The machine's PostgreSQL (trust auth on loopback), in a database this test
-// creates and drops. The tables have the store's columns, filled with the
-// SQLite store's rows, so that both dialects must return the same hits.
-const POSTGRES = { host: "127.0.0.1", port: 5432, user: "postgres" };
-
+// Every query of the table on the machine's PostgreSQL, in a database this
+// test creates and drops, filled with the SQLite store's rows: both dialects
+// must return the same hits.
 test("search postgres matches sqlite", async () => {
-  const admin = new pg.Client({ ...POSTGRES, database: "postgres", connectionTimeoutMillis: 3000 });
+  const sqlite = await filledStore();
+  const copy = await copyStoreToPostgres(sqlite, `fieldsense_search_test_${process.pid}`);
+  if (!copy) return;
   try {
-    await admin.connect();
-  } catch (error) {
-    console.log(`  skipped: PostgreSQL at ${POSTGRES.host}:${POSTGRES.port} not reachable (${(error as Error).message})`);
-    return;
-  }
-  const database = `fieldsense_search_test_${process.pid}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
-  await admin.query(`CREATE DATABASE ${database}`);
-  const client = new pg.Client({ ...POSTGRES, database });
-  try {
-    await client.connect();
-    await client.query(`CREATE TABLE alerts (id TEXT PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL, ts TEXT NOT NULL, ts_ms BIGINT NOT NULL,
-      model TEXT NOT NULL, score INTEGER NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, incident_id INTEGER, received_at TEXT NOT NULL, body TEXT NOT NULL)`);
-    await client.query(`CREATE TABLE records (key TEXT PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL, type TEXT NOT NULL, ts TEXT NOT NULL,
-      ts_ms BIGINT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, body TEXT NOT NULL)`);
-    const sqlite = await filledStore();
-    for (const row of sqlite.db.prepare("SELECT id, site, gateway, ts, ts_ms, model, score, src_ip, dst_ip, incident_id, received_at, body FROM alerts").raw().all() as unknown[][]) {
-      await client.query("INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", row);
-    }
-    for (const row of sqlite.db.prepare("SELECT key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body FROM records").raw().all() as unknown[][]) {
-      await client.query("INSERT INTO records VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", row);
-    }
-    const postgres = postgresSearchDatabase(client);
+    const postgres = postgresSearchDatabase(copy.client);
     for (const { query } of QUERIES) {
       const expected = await search(searchDatabaseOf(sqlite), query, { nowMs: NOW_MS });
       const actual = await search(postgres, query, { nowMs: NOW_MS });
@@ -317,9 +294,7 @@ test("search postgres matches sqlite", async () => {
       assert.equal(actual.hits.map((hit) => hit.incidentId), expected.hits.map((hit) => hit.incidentId), query);
     }
   } finally {
-    await client.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await copy.drop();
   }
 });
 
