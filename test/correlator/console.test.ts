@@ -284,16 +284,28 @@ test("console adapter prefers store graph", async () => {
   const store = await craftedStore();
   try {
     const device: Entity = { id: "ot:plc", kind: "ot_device", label: "10.10.2.10", facts: { vendor_name: "Acme" } };
+    const [first] = await store.alertsOfIncident(1);
     Object.assign(store, {
       entities: async () => [device],
-      rankedIncidents: async () => [{ ...(await store.incident(2))!, pivot: true }],
+      rankedIncidents: async () => [{
+        ...(await store.incident(2))!, rank: 87, pivot: true,
+        why: [{ factor: "score", points: 80, reason: "highest alert score 80" }, { factor: "routine", points: -5, reason: "seen daily" }],
+      }],
+      timeline: async () => [{ alert: first, tactics: [{ id: "TA0002", name: "Execution", domain: "enterprise" }, { id: "TA0003", name: "Persistence", domain: "enterprise" }] }],
     });
     const data = consoleData(store);
     assert.equal(await data.entities(1), [device]);
-    assert.equal((await data.rankedIncidents()).map((i) => [i.id, i.pivot]), [[2, true]]);
+    const [ranked] = await data.rankedIncidents();
+    assert.is(ranked.id, 2);
+    assert.is(ranked.pivot, true);
+    assert.is(ranked.rankReason, "rank 87: highest alert score 80 (+80); seen daily (-5)");
+    const timeline = await data.timeline(1);
+    assert.is(timeline.length, 1);
+    assert.is(timeline[0].alertId, first.id);
+    assert.is(timeline[0].tactic, "Execution (TA0002), Persistence (TA0003)");
+    assert.equal(timeline[0].techniques, ["T1569.002", "T1543.003"]);
     // Methods the store lacks still fall back to the alerts.
     assert.is((await data.edges(1)).length, 3);
-    assert.is((await data.timeline(1)).length, 2);
   } finally {
     store.close();
   }

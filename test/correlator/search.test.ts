@@ -269,6 +269,21 @@ test("search sql drops branches", () => {
   assert.equal(none.params, []);
 });
 
+test("search database of either store", async () => {
+  const store = await filledStore();
+  assert.is(searchDatabaseOf(store).dialect, "sqlite");
+  // A store with two back ends keeps them in `sql`, named by `dialect`.
+  const sqlite = { sql: { dialect: "sqlite", db: store.db } } as unknown as Store;
+  assert.is(searchDatabaseOf(sqlite).dialect, "sqlite");
+  assert.equal((await search(searchDatabaseOf(sqlite), "*.job")).hits.map(hitKey), [AT_JOB_READ]);
+  const queries: string[] = [];
+  const pool = { query: async (text: string) => { queries.push(text); return { rows: [] }; } };
+  const postgres = { sql: { dialect: "postgres", pool } } as unknown as Store;
+  assert.is(searchDatabaseOf(postgres).dialect, "postgres");
+  await search(searchDatabaseOf(postgres), "score>=70");
+  assert.match(queries[0], "alerts.score >= $1");
+});
+
 test("search time spans", () => {
   const day = (query: string) => (parseQuery(query) as { value: { span: { startMs: number; endMs: number } } }).value.span;
   assert.equal(day("time:2026-11-01"), { startMs: Date.parse("2026-11-01T00:00:00Z"), endMs: Date.parse("2026-11-02T00:00:00Z") });

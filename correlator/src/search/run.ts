@@ -46,14 +46,17 @@ export interface SearchOptions {
 }
 
 // The database handle of a store as a SearchDatabase. This is the one place
-// that reaches into the store: a better-sqlite3 handle today, a pg client or
-// pool when the store runs on PostgreSQL.
+// that reaches into the store. A store with two back ends keeps them in
+// `sql` (a better-sqlite3 `db` or a pg `pool`, named by `dialect`); a
+// SQLite-only store has its better-sqlite3 handle in `db`.
 export function searchDatabaseOf(store: Store): SearchDatabase {
-  const handle = (store as unknown as { db: unknown }).db;
-  if (handle && typeof (handle as { query?: unknown }).query === "function") {
-    return postgresSearchDatabase(handle as PostgresQueryable);
+  const backend = (store as unknown as { sql?: unknown }).sql;
+  if (backend !== null && typeof backend === "object") {
+    const { dialect, db, pool } = backend as { dialect?: string; db?: Database.Database; pool?: PostgresQueryable };
+    if (dialect === "postgres" && pool) return postgresSearchDatabase(pool);
+    if (dialect === "sqlite" && db) return sqliteSearchDatabase(db);
   }
-  return sqliteSearchDatabase(handle as Database.Database);
+  return sqliteSearchDatabase((store as unknown as { db: Database.Database }).db);
 }
 
 export function sqliteSearchDatabase(db: Database.Database): SearchDatabase {

@@ -51,12 +51,31 @@ export interface ConsoleData {
   timeline(id: number): Promise<TimelineEntry[]>;
 }
 
+// An ATT&CK tactic as the reworked store names it.
+interface StoreTactic {
+  id: string;
+  name: string;
+}
+
+// A timeline entry of the reworked store: the alert and its tactics.
+interface StoreTimelineEntry {
+  alert: Alert;
+  tactics: StoreTactic[];
+}
+
+// A ranked incident of the reworked store: the rank and the points behind it.
+type StoreRankedIncident = Incident & {
+  rank?: number;
+  pivot?: boolean;
+  why?: Array<{ points: number; reason: string }>;
+};
+
 // The methods the reworked store offers; each is optional here.
 interface GraphStore {
-  rankedIncidents?: () => RankedIncident[] | Promise<RankedIncident[]>;
+  rankedIncidents?: () => StoreRankedIncident[] | Promise<StoreRankedIncident[]>;
   entities?: (id: number) => Entity[] | Promise<Entity[]>;
   edges?: (id: number) => Edge[] | Promise<Edge[]>;
-  timeline?: (id: number) => TimelineEntry[] | Promise<TimelineEntry[]>;
+  timeline?: (id: number) => Array<StoreTimelineEntry | TimelineEntry> | Promise<Array<StoreTimelineEntry | TimelineEntry>>;
 }
 
 // Alerts the fallback graph and timeline read per incident.
@@ -65,13 +84,30 @@ const FALLBACK_ALERT_LIMIT = 2000;
 export function consoleData(store: Store): ConsoleData {
   const graph = store as unknown as GraphStore;
   return {
-    rankedIncidents: async () => (graph.rankedIncidents ? await graph.rankedIncidents() : await store.incidents()),
+    rankedIncidents: async () => (graph.rankedIncidents ? (await graph.rankedIncidents()).map(rankedFromStore) : await store.incidents()),
     incident: async (id) => await store.incident(id),
     alerts: async (id, limit) => await store.alertsOfIncident(id, limit),
     entities: async (id) => (graph.entities ? await graph.entities(id) : derivedGraph(await store.alertsOfIncident(id, FALLBACK_ALERT_LIMIT)).entities),
     edges: async (id) => (graph.edges ? await graph.edges(id) : derivedGraph(await store.alertsOfIncident(id, FALLBACK_ALERT_LIMIT)).edges),
-    timeline: async (id) => (graph.timeline ? await graph.timeline(id) : derivedTimeline(await store.alertsOfIncident(id, FALLBACK_ALERT_LIMIT))),
+    timeline: async (id) => (graph.timeline ? (await graph.timeline(id)).map(timelineFromStore) : derivedTimeline(await store.alertsOfIncident(id, FALLBACK_ALERT_LIMIT))),
   };
+}
+
+// Turns the store's rank and its reasons into the console's fields.
+function rankedFromStore(incident: StoreRankedIncident): RankedIncident {
+  const ranked: RankedIncident = { ...incident };
+  if (incident.why && incident.why.length > 0) {
+    const reasons = incident.why.map((factor) => `${factor.reason} (${factor.points >= 0 ? "+" : ""}${factor.points})`).join("; ");
+    ranked.rankReason = incident.rank === undefined ? reasons : `rank ${incident.rank}: ${reasons}`;
+  }
+  return ranked;
+}
+
+function timelineFromStore(entry: StoreTimelineEntry | TimelineEntry): TimelineEntry {
+  if (!("alert" in entry)) return entry;
+  const [converted] = derivedTimeline([entry.alert]);
+  if (entry.tactics.length > 0) converted.tactic = entry.tactics.map((tactic) => `${tactic.name} (${tactic.id})`).join(", ");
+  return converted;
 }
 
 // Record types whose destination is an OT device.

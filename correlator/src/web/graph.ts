@@ -8,6 +8,8 @@ const KIND_COLOURS: Record<EntityKind, string> = {
   host: "#2b6cb0", account: "#b7791f", file: "#6b46c1", ot_device: "#c53030",
 };
 const KIND_ORDER: EntityKind[] = ["account", "host", "ot_device", "file"];
+// Colour of a node whose kind the console does not know.
+const OTHER_COLOUR = "#718096";
 
 // Nodes drawn; a larger graph draws its first ones and notes the rest below.
 export const GRAPH_MAX_NODES = 60;
@@ -61,7 +63,7 @@ export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
       labelY = y + NODE_RADIUS + 14;
     }
     parts.push(
-      `<g class="node" data-kind="${node.kind}"><circle cx="${x}" cy="${y}" r="${NODE_RADIUS}" fill="${KIND_COLOURS[node.kind]}"><title>${escapeHtml(`${node.kind}: ${node.label}`)}</title></circle>` +
+      `<g class="node" data-kind="${escapeHtml(node.kind)}"><circle cx="${x}" cy="${y}" r="${NODE_RADIUS}" fill="${KIND_COLOURS[node.kind] ?? OTHER_COLOUR}"><title>${escapeHtml(`${node.kind}: ${node.label}`)}</title></circle>` +
       `<text x="${round(labelX)}" y="${round(labelY)}" text-anchor="${anchor}" font-size="12">${escapeHtml(label)}</text></g>`,
     );
   }

@@ -58,7 +58,7 @@ function iso(ms: number): string {
 export function incidentListPage(incidents: RankedIncident[], context: PageContext): string {
   const rows = incidents.map((incident, i) => html`<tr>
 <td>${i + 1}</td><td><a href="/incidents/${incident.id}">Incident ${incident.id}</a>${incident.pivot ? html` <span class="pivot">IT to OT</span>` : ""}</td>
-<td class="score">${incident.score}</td><td>${incident.site}</td><td>${iso(incident.firstMs)}<br>${iso(incident.lastMs)}</td>
+<td class="score">${incident.score}${incident.rankReason ? html`<br><small>${incident.rankReason}</small>` : ""}</td><td>${incident.site}</td><td>${iso(incident.firstMs)}<br>${iso(incident.lastMs)}</td>
 <td>${incident.hosts.map((host, j) => html`${j > 0 ? ", " : ""}${deviceLink(host)}`)}</td><td>${incident.alertCount}</td>
 <td>${incident.models.join(", ")}</td><td>${incident.techniques.join(", ")}</td></tr>`);
   const body = incidents.length === 0
