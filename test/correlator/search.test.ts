@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { postgresSearchDatabase, search, searchDatabaseOf, type SearchHit } from "../../correlator/src/search/run.js";
 import { compileSearch } from "../../correlator/src/search/sql.js";
-import { parseQuery, SearchSyntaxError } from "../../correlator/src/search/syntax.js";
+import { cidrPatterns, parseQuery, SearchSyntaxError } from "../../correlator/src/search/syntax.js";
 import { Store } from "../../correlator/src/store.js";
 import { capture } from "../helpers/captures.js";
 import { copyStoreToPostgres, insertCraftedRows, replayIntoStore } from "./search-fixtures.js";
@@ -105,6 +105,10 @@ const QUERIES: Array<{ query: string; crafted: string[]; fromCaptures?: string[]
   { query: "record.share:*\\C$ AND NOT \"At2\"", crafted: [LAB_PERCENT] },
   { query: "svcctl CreateServiceWOW64W", crafted: [], fromCaptures: ["alert remote-service-svcctl 2017-10-09T16:45:00.302348Z", "record dcerpc CreateServiceWOW64W 2017-10-09T16:45:00.302348Z"] },
   { query: "kind:alert AND kind:record", crafted: [] },
+  // 10.30.0.0/29 holds 10.30.0.5 and 10.30.0.7 but not 10.30.0.8 or 10.30.0.9.
+  { query: "ip:10.30.0.0/29 AND kind:alert", crafted: [LAB_SVCCTL, LAB_LOW] },
+  { query: "src.ip:10.30.0.4/30 AND NOT kind:alert", crafted: [AT_JOB_READ, ...LAB_COPY, LAB_PERCENT] },
+  { query: "ip!=10.0.0.0/8 AND kind:alert", crafted: [], fromCaptures: [ATSVC_ALERT, ...PSEXEC_PIPES, ...PSEXEC_SVCCTL, PSEXEC_ADMIN_SHARE] },
 ];
 
 for (const { query, crafted, fromCaptures = [] } of QUERIES) {
@@ -169,6 +173,10 @@ const ERRORS: Array<{ query: string; column: number; message: string }> = [
   { query: "type:modbus AND (", column: 18, message: 'unexpected end of the query after "(": expected a word' },
   { query: "to 2026-11-01", column: 1, message: '"to" without "from"' },
   { query: "smb dcerpc)", column: 11, message: 'unexpected ")" with no matching "("' },
+  { query: "src.ip:10.30.0.5/16", column: 8, message: '"10.30.0.5/16" has host bits set; write 10.30.0.0/16' },
+  { query: "ip:10.30.0.0/33", column: 4, message: '"10.30.0.0/33" is not an IPv4 CIDR block; write an address and a prefix length from 0 to 32' },
+  { query: "ip:fe80::/64", column: 4, message: '"fe80::/64" is not an IPv4 CIDR block; write an address and a prefix length from 0 to 32, such as 10.10.0.0/16 (IPv6 blocks are not supported)' },
+  { query: "ip>10.0.0.0/8", column: 3, message: 'ip takes ":", "=" or "!=" with a CIDR block, not ">"' },
 ];
 
 for (const { query, column, message } of ERRORS) {
@@ -282,6 +290,16 @@ test("search database of either store", async () => {
   assert.is(searchDatabaseOf(postgres).dialect, "postgres");
   await search(searchDatabaseOf(postgres), "score>=70");
   assert.match(queries[0], "alerts.score >= $1");
+});
+
+test("search cidr patterns", () => {
+  const fail = (reason: string) => new Error(reason);
+  assert.equal(cidrPatterns("10.10.0.0/16", fail), ["10.10.%"]);
+  assert.equal(cidrPatterns("10.10.2.10/32", fail), ["10.10.2.10"]);
+  assert.equal(cidrPatterns("0.0.0.0/0", fail), ["%.%.%.%"]);
+  assert.equal(cidrPatterns("10.10.16.0/20", fail), Array.from({ length: 16 }, (_, i) => `10.10.${16 + i}.%`));
+  assert.equal(cidrPatterns("192.168.1.64/27", fail), Array.from({ length: 32 }, (_, i) => `192.168.1.${64 + i}`));
+  assert.is(cidrPatterns("10.0.0.0/9", fail).length, 128);
 });
 
 test("search time spans", () => {

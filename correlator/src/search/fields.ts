@@ -3,7 +3,8 @@
 // or a constant (the kind of row). A field that one kind lacks never matches
 // rows of that kind.
 
-export type FieldType = "text" | "number" | "time";
+// "address" is text that also takes IPv4 CIDR blocks (10.10.0.0/16).
+export type FieldType = "text" | "number" | "time" | "address";
 
 export type Target =
   | { source: "column"; column: string }
@@ -37,10 +38,10 @@ const FIELDS: Record<string, FieldSpec> = {
   score: { type: "number", alert: column("score"), sample: "70" },
   site: { type: "text", alert: column("site"), record: column("site"), sample: "plant-a" },
   gateway: { type: "text", alert: column("gateway"), record: column("gateway"), sample: "gw-1" },
-  "src.ip": { type: "text", alert: column("src_ip"), record: column("src_ip"), sample: "10.10.0.55" },
-  "dst.ip": { type: "text", alert: column("dst_ip"), record: column("dst_ip"), sample: "10.10.1.20" },
+  "src.ip": { type: "address", alert: column("src_ip"), record: column("src_ip"), sample: "10.10.0.55" },
+  "dst.ip": { type: "address", alert: column("dst_ip"), record: column("dst_ip"), sample: "10.10.1.20" },
   ip: {
-    type: "text",
+    type: "address",
     alert: { source: "any", targets: [column("src_ip"), column("dst_ip")] },
     record: { source: "any", targets: [column("src_ip"), column("dst_ip")] },
     sample: "10.10.1.20",

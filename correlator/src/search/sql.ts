@@ -122,6 +122,7 @@ class PredicateCompiler {
         const column = `${this.table}.${target.column}`;
         if (type === "time") return this.timeSpan(column, operator, value);
         if (type === "number") return `(${column} IS NOT NULL AND ${column} ${sqlOperator(operator)} ${this.param(value.number!)})`;
+        if (value.addressPatterns) return value.addressPatterns.map((pattern): Predicate => `${column} LIKE ${this.param(pattern)}`).reduce(or);
         return this.text(column, operator, value);
       }
       case "json": return this.json(target.path, type, operator, value);

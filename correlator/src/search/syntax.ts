@@ -25,6 +25,8 @@ export interface Value {
   length: number;
   number?: number;
   span?: { startMs: number; endMs: number };
+  // LIKE patterns that together match the addresses of an IPv4 CIDR block.
+  addressPatterns?: string[];
 }
 
 export type Node =
@@ -242,10 +244,13 @@ class Parser {
       value.number = number;
     } else if (field.type === "time") {
       value.span = parseTimeSpan(value.text, (reason) => this.error(reason, valueToken));
+    } else if (field.type === "address" && !value.quoted && value.text.includes("/")) {
+      if (op !== ":" && op !== "=" && op !== "!=") throw this.error(`${field.name} takes ":", "=" or "!=" with a CIDR block, not "${op}"`, operator);
+      value.addressPatterns = cidrPatterns(value.text, (reason) => this.error(reason, valueToken));
     } else {
       const number = parseNumber(value.text);
       if (number !== undefined) value.number = number;
-      if (op !== ":" && op !== "=" && op !== "!=" && number === undefined && field.type === "text" && !field.json) {
+      if (op !== ":" && op !== "=" && op !== "!=" && number === undefined && !field.json) {
         throw this.error(`${field.name} is text and takes ":", "=" or "!=", not "${op}"`, operator);
       }
     }
@@ -326,6 +331,36 @@ function describe(token: Token): string {
 function parseNumber(text: string): number | undefined {
   if (!/^-?\d+(\.\d+)?$/.test(text)) return undefined;
   return Number(text);
+}
+
+// Turns an IPv4 CIDR block into LIKE patterns over dotted addresses: whole
+// octets become a prefix ending in ".%", and a prefix that splits an octet
+// lists that octet's values, at most 128 of them (for /9, /17 and /25).
+export function cidrPatterns(text: string, fail: (reason: string) => Error): string[] {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  const octets = match ? match.slice(1, 5).map(Number) : [];
+  const prefix = match ? Number(match[5]) : -1;
+  if (!match || octets.some((octet) => octet > 255) || prefix > 32) {
+    throw fail(`"${text}" is not an IPv4 CIDR block; write an address and a prefix length from 0 to 32, such as 10.10.0.0/16 (IPv6 blocks are not supported)`);
+  }
+  const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
+  const hostBits = 2 ** (32 - prefix);
+  const network = address - (address % hostBits);
+  if (network !== address) {
+    const fixed = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+    throw fail(`"${text}" has host bits set; write ${fixed}/${prefix}`);
+  }
+  if (prefix === 0) return ["%.%.%.%"];
+  const whole = Math.floor(prefix / 8);
+  const rest = prefix % 8;
+  const lead = octets.slice(0, whole).join(".");
+  if (rest === 0) return [whole === 4 ? lead : `${lead}.%`];
+  const patterns: string[] = [];
+  for (let value = octets[whole]; value < octets[whole] + 2 ** (8 - rest); value++) {
+    const head = lead === "" ? String(value) : `${lead}.${value}`;
+    patterns.push(whole === 3 ? head : `${head}.%`);
+  }
+  return patterns;
 }
 
 // Date and time forms, always UTC unless an offset is given. A value stands
