@@ -136,6 +136,21 @@ test("browser search form", async () => {
   ]);
 });
 
+test("browser device page", async () => {
+  const s = await open();
+  if (!s) return;
+  await s.page.goto(`${s.web.url}/`);
+  const host = s.page.locator("#incidents tbody tr a[href^='/devices/']", { hasText: "10.30.0.9" }).first();
+  await Promise.all([s.page.waitForURL(/\/devices\/10\.30\.0\.9$/), host.click()]);
+  assert.is(await s.page.locator("h1").textContent(), "Device 10.30.0.9");
+  const facts = Object.fromEntries(await s.page.locator("#inventory tr").evaluateAll((rows) =>
+    rows.map((row) => [row.querySelector("th")?.textContent ?? "", row.querySelector("td")?.textContent ?? ""])));
+  assert.is(facts["ports served"], "445");
+  assert.is(facts["first seen"], "2026-11-01T23:59:59.500000Z");
+  assert.is(facts["last seen"], "2026-11-02T10:05:00.000000Z");
+  assert.is(await s.page.locator("#hits tbody tr").count(), 7);
+});
+
 test("browser login with session cookie", async () => {
   const s = await open();
   if (!s) return;
