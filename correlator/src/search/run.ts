@@ -47,7 +47,7 @@ export interface SearchOptions {
 
 // The database handle of a store as a SearchDatabase. This is the one place
 // that reaches into the store. A store with two back ends keeps them in
-// `sql` (a better-sqlite3 `db` or a pg `pool`, named by `dialect`); a
+// `sql`: a better-sqlite3 `db` or a pg `pool`, named by `dialect`. A
 // SQLite-only store has its better-sqlite3 handle in `db`.
 export function searchDatabaseOf(store: Store): SearchDatabase {
   const backend = (store as unknown as { sql?: unknown }).sql;

@@ -19,16 +19,16 @@ const LABEL_CHARS = 28;
 export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
   if (entities.length === 0) return "<p>No entities in this incident.</p>";
   const sorted = [...entities].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareCodePoints(a.label, b.label) || compareCodePoints(a.id, b.id));
-  const shown = sorted.slice(0, GRAPH_MAX_NODES);
-  const radius = Math.max(90, shown.length * 14);
+  const drawn = sorted.slice(0, GRAPH_MAX_NODES);
+  const radius = Math.max(90, drawn.length * 14);
   const margin = 190;
   const size = 2 * (radius + margin);
   const centre = size / 2;
   const position = new Map<string, { x: number; y: number }>();
-  shown.forEach((node, i) => {
+  drawn.forEach((node, i) => {
     // Start at the top and go clockwise; a single node sits at the centre.
-    const angle = shown.length === 1 ? 0 : -Math.PI / 2 + (2 * Math.PI * i) / shown.length;
-    const r = shown.length === 1 ? 0 : radius;
+    const angle = drawn.length === 1 ? 0 : -Math.PI / 2 + (2 * Math.PI * i) / drawn.length;
+    const r = drawn.length === 1 ? 0 : radius;
     position.set(node.id, { x: round(centre + r * Math.cos(angle)), y: round(centre + r * Math.sin(angle)) });
   });
 
@@ -48,7 +48,7 @@ export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
     const title = edge.kinds.map(([kind, alerts]) => `${kind}: ${alerts} alert(s)`).join("\n");
     parts.push(`<line class="edge" x1="${round(x1)}" y1="${round(y1)}" x2="${round(x2)}" y2="${round(y2)}" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"><title>${escapeHtml(title)}</title></line>`);
   }
-  for (const node of shown) {
+  for (const node of drawn) {
     const { x, y } = position.get(node.id)!;
     const right = x >= centre;
     const label = node.label.length > LABEL_CHARS ? `${node.label.slice(0, LABEL_CHARS - 1)}\u2026` : node.label;
@@ -57,7 +57,7 @@ export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
     let anchor = right ? "start" : "end";
     let labelX = right ? x + NODE_RADIUS + 4 : x - NODE_RADIUS - 4;
     let labelY = y + 4;
-    if (shown.length === 1) {
+    if (drawn.length === 1) {
       anchor = "middle";
       labelX = x;
       labelY = y + NODE_RADIUS + 14;
@@ -69,7 +69,7 @@ export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
   }
   parts.push("</svg>");
   const legend = KIND_ORDER.map((kind) => `<span class="legend"><span class="dot" style="background:${KIND_COLOURS[kind]}"></span>${kind.replace("_", " ")}</span>`).join(" ");
-  const more = sorted.length > shown.length ? `<p>The first ${shown.length} of ${sorted.length} entities are drawn.</p>` : "";
+  const more = sorted.length > drawn.length ? `<p>The first ${drawn.length} of ${sorted.length} entities are drawn.</p>` : "";
   return `${parts.join("")}<p>${legend}</p>${more}`;
 }
 
