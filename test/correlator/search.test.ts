@@ -177,10 +177,15 @@ const ERRORS: Array<{ query: string; column: number; message: string }> = [
   { query: "ip:10.30.0.0/33", column: 4, message: '"10.30.0.0/33" is not an IPv4 CIDR block; write an address and a prefix length from 0 to 32' },
   { query: "ip:fe80::/64", column: 4, message: '"fe80::/64" is not an IPv4 CIDR block; write an address and a prefix length from 0 to 32, such as 10.10.0.0/16 (IPv6 blocks are not supported)' },
   { query: "ip>10.0.0.0/8", column: 3, message: 'ip takes ":", "=" or "!=" with a CIDR block, not ">"' },
+  // Caps: the 33rd "(", the 101st term, a query over 4000 characters.
+  { query: `${"(".repeat(33)}a${")".repeat(33)}`, column: 33, message: "parentheses and NOT nest more than 32 levels deep here; simplify the query" },
+  { query: `${"NOT ".repeat(33)}a`, column: 129, message: "parentheses and NOT nest more than 32 levels deep here" },
+  { query: Array.from({ length: 101 }, (_, i) => `w${i}`).join(" "), column: 391, message: "the query has more than 100 terms; split it or narrow it" },
+  { query: "x".repeat(4001), column: 1, message: "the query is 4001 characters long; the maximum is 4000" },
 ];
 
 for (const { query, column, message } of ERRORS) {
-  test(`search error ${JSON.stringify(query)}`, () => {
+  test(`search error ${JSON.stringify(query.length > 60 ? `${query.slice(0, 40)}...` : query)}`, () => {
     let error: unknown;
     try {
       parseQuery(query, { nowMs: NOW_MS });

@@ -37,6 +37,13 @@ export type Node =
   | { kind: "compare"; field: FieldRef; operator: ComparisonOperator; value: Value; start: number }
   | { kind: "range"; fromMs: number; toMs: number; start: number };
 
+// Caps that keep one query from exhausting the parser's stack or the
+// database's limits on expression depth and parameters (SQLite allows an
+// expression tree 1000 levels deep by default).
+export const MAX_QUERY_CHARS = 4000;
+export const MAX_QUERY_TERMS = 100;
+export const MAX_QUERY_NESTING = 32;
+
 // The tokens that may start an expression, for the "expected ..." part of messages.
 const EXPECTED_OPERAND = 'a word, a "quoted phrase", field:value, NOT, "(", "last 60d" or "from DATE to DATE"';
 
@@ -134,11 +141,16 @@ export interface ParseOptions {
 
 // Parses a query into a tree; throws SearchSyntaxError naming the bad token.
 export function parseQuery(query: string, options: ParseOptions = {}): Node {
+  if (query.length > MAX_QUERY_CHARS) {
+    throw new SearchSyntaxError(`the query is ${query.length} characters long; the maximum is ${MAX_QUERY_CHARS}`, query.slice(0, 60), 0, 1);
+  }
   return new Parser(query, tokenize(query), options.nowMs ?? Date.now()).parse();
 }
 
 class Parser {
   private index = 0;
+  private terms = 0;
+  private depth = 0;
 
   constructor(private readonly query: string, private readonly tokens: Token[], private readonly nowMs: number) {}
 
@@ -180,9 +192,23 @@ class Parser {
     const next = this.peek();
     if (this.isKeyword(next, "NOT")) {
       this.next();
-      return { kind: "not", operand: this.notExpression(next) };
+      this.enter(next);
+      const operand = this.notExpression(next);
+      this.depth--;
+      return { kind: "not", operand };
+    }
+    const token = this.peek();
+    if (token.kind === "term" || token.kind === "phrase") {
+      this.terms++;
+      if (this.terms > MAX_QUERY_TERMS) throw this.error(`the query has more than ${MAX_QUERY_TERMS} terms; split it or narrow it with a field or a time range`, token);
     }
     return this.primary(after);
+  }
+
+  // Counts one level of parentheses or NOT.
+  private enter(token: Token): void {
+    this.depth++;
+    if (this.depth > MAX_QUERY_NESTING) throw this.error(`parentheses and NOT nest more than ${MAX_QUERY_NESTING} levels deep here; simplify the query`, token);
   }
 
   // `after` is the keyword before this operand, named in the message when
@@ -192,6 +218,7 @@ class Parser {
     const context = after ? ` after ${after.text.toUpperCase()}` : "";
     if (token.kind === "lparen") {
       this.next();
+      this.enter(token);
       if (this.peek().kind === "rparen") throw this.error(`empty parentheses: expected ${EXPECTED_OPERAND} inside them`, this.peek());
       if (this.peek().kind === "end") throw this.error(`unexpected end of the query after "(": expected ${EXPECTED_OPERAND}, then ")"`, this.peek());
       const inner = this.orExpression();
@@ -201,6 +228,7 @@ class Parser {
         throw this.error(`expected ")" to close the "(" at column ${token.start + 1}, found ${found}`, close);
       }
       this.next();
+      this.depth--;
       return inner;
     }
     if (token.kind === "phrase") {
