@@ -190,6 +190,9 @@ export class WebConsole {
       return;
     }
     try {
+      // NOTE: on SQLite the search runs synchronously in the correlator's
+      // process, so a slow query (words over a long history) delays alert
+      // ingestion until it returns.
       const { hits, more } = await search(searchDatabaseOf(this.store), query, { limit: SEARCH_PAGE_LIMIT });
       this.send(response, 200, searchPage({ query, hits, more }, context));
     } catch (error) {
