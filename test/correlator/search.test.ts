@@ -105,7 +105,7 @@ const QUERIES: Array<{ query: string; crafted: string[]; fromCaptures?: string[]
   { query: "record.share:*\\C$ AND NOT \"At2\"", crafted: [LAB_PERCENT] },
   { query: "svcctl CreateServiceWOW64W", crafted: [], fromCaptures: ["alert remote-service-svcctl 2017-10-09T16:45:00.302348Z", "record dcerpc CreateServiceWOW64W 2017-10-09T16:45:00.302348Z"] },
   { query: "kind:alert AND kind:record", crafted: [] },
-  // 10.30.0.0/29 holds 10.30.0.5 and 10.30.0.7 but not 10.30.0.8 or 10.30.0.9.
+  // 10.30.0.0/29 contains 10.30.0.5 and 10.30.0.7 but not 10.30.0.8 or 10.30.0.9.
   { query: "ip:10.30.0.0/29 AND kind:alert", crafted: [LAB_SVCCTL, LAB_LOW] },
   { query: "src.ip:10.30.0.4/30 AND NOT kind:alert", crafted: [AT_JOB_READ, ...LAB_COPY, LAB_PERCENT] },
   { query: "ip!=10.0.0.0/8 AND kind:alert", crafted: [], fromCaptures: [ATSVC_ALERT, ...PSEXEC_PIPES, ...PSEXEC_SVCCTL, PSEXEC_ADMIN_SHARE] },
