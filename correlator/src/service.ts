@@ -16,6 +16,7 @@ import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
 import { createFolder, openStore, redactDbUrl, type RetentionSettings, type Store } from "./store.js";
+import { checkConsoleOptions, WebConsole, type ConsoleOptions } from "./web/server.js";
 
 export const ALERTS_FILTER = "fieldsense/v1/+/+/alerts";
 export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
@@ -64,6 +65,8 @@ export interface CorrelatorOptions extends BrokerSettings {
   // Messages larger than this are rejected unread.
   maxMessageBytes?: number;
   logger?: Logger;
+  // The web console's listener; none when absent.
+  console?: ConsoleOptions;
   // Called after each alert is stored, for callers that wait on the store.
   // `incidentId` is null for an alert below the incident threshold.
   onAlertStored?: (alert: Alert, incidentId: number | null) => void;
@@ -98,6 +101,7 @@ export class Correlator {
   private stopped = false;
   // Messages are stored one after another, in the order they arrived.
   private processing: Promise<void> = Promise.resolve();
+  private webConsole: WebConsole | undefined;
 
   private constructor(
     readonly store: Store,
@@ -110,6 +114,7 @@ export class Correlator {
   static async start(options: CorrelatorOptions): Promise<Correlator> {
     const logger = options.logger ?? silentLogger;
     const validators = loadValidators();
+    if (options.console) checkConsoleOptions(options.console);
     const brokerOptions = brokerClientOptions(options);
     const store = await openStore(options.dbPath, {
       windowMs: options.windowMs, minIncidentScore: options.minIncidentScore, criticalHosts: options.criticalHosts, retention: options.retention,
@@ -159,6 +164,14 @@ export class Correlator {
         : `subscribing to ${filters.join(" and ")} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
       logger.error({ broker: redactUrl(options.url), topics: filters, timedOut }, message);
       throw new Error(message);
+    }
+    if (options.console) {
+      try {
+        correlator.webConsole = await WebConsole.start(store, { logger, ...options.console });
+      } catch (error) {
+        await correlator.stop(true);
+        throw error;
+      }
     }
     logger.info({ broker: redactUrl(options.url), db: redactDbUrl(options.dbPath), reportsDir: options.reportsDir, shareGroup: options.shareGroup }, "correlator started");
     correlator.requestBrokerVersion();
@@ -237,6 +250,11 @@ export class Correlator {
       { broker: redactUrl(this.options.url), brokerVersion: version.slice(0, 80), setting: "max_queued_messages" },
       "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator while it is stopped and drops the rest; check that mosquitto.conf raises it as deploy/mosquitto/mosquitto.conf.example does",
     );
+  }
+
+  // The console's address, such as http://127.0.0.1:8080, when it runs.
+  get consoleUrl(): string | undefined {
+    return this.webConsole?.url;
   }
 
   // Whether the store lost any alert since start; the CLI then exits 1.
@@ -331,6 +349,7 @@ export class Correlator {
     if (this.brokerVersionTimer) clearTimeout(this.brokerVersionTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
+    await this.webConsole?.stop();
     await this.processing;
     await this.writeReports();
     await this.store.close();

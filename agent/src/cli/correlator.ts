@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ConfigError, loadCorrelatorConfig, type CorrelatorFileConfig } from "../../../correlator/src/config.js";
 import { Correlator } from "../../../correlator/src/service.js";
+import { hashConsolePassword } from "../../../correlator/src/web/auth.js";
+import type { ConsoleOptions } from "../../../correlator/src/web/server.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
 import { renderIncidentIndex, renderIncidentReport } from "../../../correlator/src/report.js";
 import { DEFAULT_MIN_INCIDENT_SCORE, DEFAULT_WINDOW_MS, openStore, redactDbUrl, type RetentionSettings } from "../../../correlator/src/store.js";
@@ -26,11 +28,16 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
     "min-incident-score": { type: "string" },
     "retention-days": { type: "string" },
     "retention-max-mb": { type: "string" },
+    console: { type: "string" },
+    "console-host": { type: "string" },
+    "console-login": { type: "boolean" },
+    "hash-password": { type: "boolean" },
   });
   if (values.help) {
     output.stdout(CORRELATOR_HELP);
     return 0;
   }
+  if (values["hash-password"]) return hashPasswordFromStdin(output);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "fieldsense correlator"; it takes options only`);
   // Command-line options override the configuration file.
   const file = values.config !== undefined ? readConfig(values.config as string) : {};
@@ -59,13 +66,15 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
   const retentionMb = option("retention-max-mb") !== undefined ? positiveInteger("--retention-max-mb", option("retention-max-mb")!) : file.retention?.max_mb;
   if (retentionDays !== undefined) retention.maxAgeMs = retentionDays * 86_400_000;
   if (retentionMb !== undefined) retention.maxBytes = retentionMb * 1024 * 1024;
+  const consoleOptions = consoleSettings(values);
 
   const logger = createLogger("fieldsense-correlator");
   const correlator = await Correlator.start({
     url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, logger, shareGroup,
-    clientId: option("client-id") ?? file.client_id, minIncidentScore, criticalHosts, retention,
+    clientId: option("client-id") ?? file.client_id, minIncidentScore, criticalHosts, retention, console: consoleOptions,
   });
-  output.stderr(`correlator running: store ${redactDbUrl(dbPath)}, reports in ${reportsDir}; stop with Ctrl-C\n`);
+  const consoleText = correlator.consoleUrl ? `, console at ${correlator.consoleUrl}` : "";
+  output.stderr(`correlator running: store ${redactDbUrl(dbPath)}, reports in ${reportsDir}${consoleText}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, "stopping on signal");
@@ -81,6 +90,40 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
     output.stderr(`correlator stopped after losing ${correlator.stats.alertsLost} alert(s) that store ${redactDbUrl(dbPath)} could not write; see the error lines in the log\n`);
     return 1;
   }
+  return 0;
+}
+
+// The console listener from --console, --console-host, --console-login and
+// FIELDSENSE_CONSOLE_PASSWORD_HASH; undefined without --console.
+export function consoleSettings(values: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): ConsoleOptions | undefined {
+  const port = values.console as string | undefined;
+  if (port === undefined) {
+    for (const option of ["console-host", "console-login"]) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} needs --console PORT`);
+    }
+    return undefined;
+  }
+  if (!/^[0-9]+$/.test(port) || Number(port) > 65_535) throw new UsageError(`invalid --console "${port}": expected a TCP port from 0 to 65535 (0 picks a free one)`);
+  const passwordHash = env.FIELDSENSE_CONSOLE_PASSWORD_HASH || undefined;
+  return {
+    port: Number(port),
+    host: (values["console-host"] as string | undefined) ?? "127.0.0.1",
+    passwordHash,
+    requireLogin: values["console-login"] === true,
+  };
+}
+
+// Reads a password from stdin (the first line) and prints its hash for
+// FIELDSENSE_CONSOLE_PASSWORD_HASH.
+async function hashPasswordFromStdin(output: Output): Promise<number> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0];
+  if (password === "") {
+    output.stderr('no password on stdin; for example: printf %s "$PASSWORD" | fieldsense correlator --hash-password\n');
+    return 1;
+  }
+  output.stdout(`${hashConsolePassword(password)}\n`);
   return 0;
 }
 

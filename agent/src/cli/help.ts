@@ -25,6 +25,7 @@ Commands:
   replay FILE...   replay pcap/pcapng files through the decoder and the models
   correlator       subscribe to gateways' alerts, store them, build incidents
   report           print incident reports from the correlator's store
+  search QUERY     search the correlator's alerts and records (docs/search.md)
   demo [FILE...]   run broker, correlator and a replay locally, print the result
   models list      list the detection models; "models show ID" explains one
   profiles list    list, validate or match the firmware profiles
@@ -85,6 +86,8 @@ When stdout is closed early (replay ... | head), the replay stops with exit code
 `;
 
 export const CORRELATOR_HELP = `Usage: fieldsense correlator [--config FILE] --broker URL [--db FILE|URL] [options]
+                            [--console PORT [--console-host HOST] [--console-login]]
+       fieldsense correlator --hash-password
 
 Subscribes to fieldsense/v1/+/+/alerts and .../records, validates and stores
 alerts and records in SQLite or PostgreSQL, groups alerts into incidents over
@@ -99,6 +102,12 @@ Options:
                         beside the store)
   --window-minutes N    alerts sharing a host within N minutes of packet time
                         join one incident (default 60)
+  --console PORT        serve the web console on this TCP port (0 picks a free
+                        one); see docs/console.md
+  --console-host HOST   address the console binds to (default 127.0.0.1); any
+                        address beyond loopback needs a password hash
+  --console-login       ask for the password on loopback too
+  --hash-password       read a password from stdin, print its hash and exit
   -h, --help            show this help
 
 "fieldsense correlator pcap ALERT_ID..." fetches alerts' packets from the
@@ -127,6 +136,10 @@ gateways; see "fieldsense correlator pcap --help".
   --retention-max-mb N      delete the oldest alerts and records while their JSON
                             exceeds N MiB
   -h, --help                show this help
+
+Environment:
+  FIELDSENSE_CONSOLE_PASSWORD_HASH   the console password's hash, from
+                        --hash-password; sessions last 8 hours
 `;
 
 export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
@@ -140,6 +153,28 @@ Options:
                    ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or .fieldsense/correlator.db)
   --incident ID    print only this incident
   -h, --help       show this help
+`;
+
+export const SEARCH_HELP = `Usage: fieldsense search QUERY [--db FILE|URL] [--json] [--limit N]
+
+Searches the alerts and records in the correlator's store and prints the
+newest matches first, one per line; the number of hits goes to stderr.
+
+Query examples (the full grammar is in docs/search.md):
+  *.job AND smb                    a value ending in .job, in SMB rows
+  record.share:*ADMIN$ last 60d    records on an ADMIN$ share in the last 60 days
+  score>=70 AND NOT site:lab       alerts scored 70 or more outside site lab
+  ip:10.10.1.20 from 2026-11-01 to 2026-11-03
+  "CreateServiceW" OR mitre:T1053*
+
+Options:
+  --db FILE|URL    SQLite store (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or
+                   .fieldsense/correlator.db), or a postgres:// URL
+  --json           print each hit as one JSON object per line (NDJSON)
+  --limit N        print at most N hits (default 100, at most 10000)
+  -h, --help       show this help
+
+An invalid query exits with code 2 and a message that points at the bad token.
 `;
 
 export const DEMO_HELP = `Usage: fieldsense demo [FILE...] [--data DIR] [--models DIR]

@@ -4,13 +4,13 @@
 import { guardStdout, processOutput, USAGE_ERROR_CODE, UsageError, type Output } from "./args.js";
 import {
   AGENT_HELP, ALERTS_HELP, ASSETS_HELP, CONFIG_HELP, CORRELATOR_HELP, DEMO_HELP, EXTRACT_HELP, HELP_HELP, MAIN_HELP, MODBUS_HELP,
-  REPLAY_HELP, REPORT_HELP, STATUS_HELP, MODELS_HELP, PCAP_HELP, PROFILES_HELP,
+  REPLAY_HELP, REPORT_HELP, STATUS_HELP, MODELS_HELP, PCAP_HELP, PROFILES_HELP, SEARCH_HELP,
 } from "./help.js";
 
 const HELP: Record<string, string> = {
   agent: AGENT_HELP, status: STATUS_HELP, alerts: ALERTS_HELP, assets: ASSETS_HELP, extract: EXTRACT_HELP,
   config: CONFIG_HELP, modbus: MODBUS_HELP, replay: REPLAY_HELP, correlator: CORRELATOR_HELP, report: REPORT_HELP, demo: DEMO_HELP,
-  models: MODELS_HELP, pcap: PCAP_HELP, profiles: PROFILES_HELP,
+  models: MODELS_HELP, pcap: PCAP_HELP, profiles: PROFILES_HELP, search: SEARCH_HELP,
 };
 
 // Runs one command and returns the exit code: 0 success, 1 failure, 2 usage error.
@@ -30,6 +30,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       case "replay": return await (await import("./replay.js")).replayCommand(rest, output);
       case "correlator": return await (await import("./correlator.js")).correlatorCommand(rest, output);
       case "report": return await (await import("./correlator.js")).reportCommand(rest, output);
+      case "search": return await (await import("./search.js")).searchCommand(rest, output);
       case "demo": return await (await import("./demo.js")).demoCommand(rest, output);
       case "models": return await (await import("./models.js")).modelsCommand(rest, output);
       case "profiles": return await (await import("./profiles.js")).profilesCommand(rest, output);

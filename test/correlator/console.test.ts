@@ -1,0 +1,314 @@
+// The web console over HTTP on 127.0.0.1: pages and their escaping, the
+// refusal to listen beyond loopback without a login, and the login flow.
+import { test } from "uvu";
+import { request as httpRequest } from "node:http";
+import * as assert from "uvu/assert";
+import { correlatorCommand } from "../../agent/src/cli/correlator.js";
+import { Correlator } from "../../correlator/src/service.js";
+import { openStore, type Store } from "../../correlator/src/store.js";
+import { consoleData, derivedGraph, type Entity } from "../../correlator/src/web/adapter.js";
+import { hashConsolePassword, isLoopbackHost } from "../../correlator/src/web/auth.js";
+import { entityGraphSvg } from "../../correlator/src/web/graph.js";
+import { checkConsoleOptions, WebConsole } from "../../correlator/src/web/server.js";
+import { startMosquitto } from "./mosquitto.js";
+import { insertCraftedRows } from "./search-fixtures.js";
+
+const PASSWORD = "correct horse battery staple";
+const PASSWORD_HASH = hashConsolePassword(PASSWORD);
+
+async function craftedStore(): Promise<Store> {
+  const store = await openStore(":memory:");
+  await insertCraftedRows(store);
+  return store;
+}
+
+async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, { headers, redirect: "manual" });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+async function withConsole(options: { requireLogin?: boolean }, body: (web: WebConsole, store: Store) => Promise<void>): Promise<void> {
+  const store = await craftedStore();
+  const web = await WebConsole.start(store, { port: 0, host: "127.0.0.1", passwordHash: PASSWORD_HASH, ...options });
+  try {
+    await body(web, store);
+  } finally {
+    await web.stop();
+    await store.close();
+  }
+}
+
+test("console incident list ranked", async () => {
+  await withConsole({}, async (web) => {
+    const page = await get(web.url, "/");
+    assert.is(page.status, 200);
+    assert.is(page.headers.get("content-type"), "text/html; charset=utf-8");
+    assert.match(page.headers.get("content-security-policy") ?? "", "default-src 'none'");
+    // The crafted rows make two incidents: the markup alert with the Modbus
+    // write (score 100 after the bonus), and the low alert two days earlier.
+    const rows = [...page.text.matchAll(/<tr>\n<td>(\d+)<\/td><td><a href="\/incidents\/(\d+)">/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.equal(rows, [[1, 1], [2, 2]]);
+    assert.match(page.text, '<td class="score">100</td>');
+    assert.match(page.text, '<a href="/devices/10.10.2.10">10.10.2.10</a>');
+  });
+});
+
+test("console incident page escapes alert values", async () => {
+  await withConsole({}, async (web) => {
+    const page = await get(web.url, "/incidents/1");
+    assert.is(page.status, 200);
+    assert.not.match(page.text, "<script>");
+    assert.not.match(page.text, "<img src=x");
+    assert.match(page.text, "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;");
+    // Timeline, graph, report and evidence are all there.
+    assert.match(page.text, '<table id="timeline">');
+    const timeline = page.text.slice(page.text.indexOf('<table id="timeline">'), page.text.indexOf("</table>", page.text.indexOf('<table id="timeline">')));
+    assert.equal([...timeline.matchAll(/<tr><td>(2026-[^<]+)<\/td>/g)].map((m) => m[1]), ["2026-11-02T10:00:00.660000Z", "2026-11-02T10:01:00.006000Z"]);
+    assert.match(page.text, '<svg xmlns="http://www.w3.org/2000/svg" class="graph"');
+    assert.is((page.text.match(/<g class="node"/g) ?? []).length, 4, "10.30.0.5, 10.30.0.9, the PLC and account LAB\\eve");
+    assert.match(page.text, '<g class="node" data-kind="ot_device">');
+    assert.match(page.text, "<h2>1. What fired, and the model's logic</h2>");
+    assert.match(page.text, '<details id="alert-');
+    assert.match(page.text, "<th>binary_path</th><td>C:\\Temp\\50%_off.exe</td>");
+  });
+});
+
+test("console unknown incident and page", async () => {
+  await withConsole({}, async (web) => {
+    const incident = await get(web.url, "/incidents/99");
+    assert.is(incident.status, 404);
+    assert.match(incident.text, "Incident 99 is not in the store");
+    const page = await get(web.url, "/nothing/%3Cscript%3E");
+    assert.is(page.status, 404);
+    assert.match(page.text, "There is no page /nothing/%3Cscript%3E.");
+  });
+});
+
+test("console device page facts", async () => {
+  await withConsole({}, async (web) => {
+    const page = await get(web.url, "/devices/10.30.0.9");
+    assert.is(page.status, 200);
+    assert.match(page.text, "<h1>Device 10.30.0.9</h1>");
+    assert.match(page.text, "<tr><th>ports served</th><td>445</td></tr>");
+    assert.match(page.text, "<tr><th>protocols</th><td>dcerpc, modbus, smb</td></tr>");
+    assert.match(page.text, "<tr><th>peers</th><td>10.10.2.10, 10.30.0.5</td></tr>");
+    assert.match(page.text, "<tr><th>alerts</th><td>2</td></tr>");
+    assert.match(page.text, "<tr><th>records</th><td>5</td></tr>");
+    assert.match(page.text, '<li><a href="/incidents/1">Incident 1</a>');
+    assert.is((page.text.match(/<tr class="hit"/g) ?? []).length, 7);
+    const malformed = await get(web.url, "/devices/%E0%A4%A");
+    assert.is(malformed.status, 400);
+    assert.match(malformed.text, "The device address in /devices/%E0%A4%A is not valid percent-encoding.");
+    const unknown = await get(web.url, `/devices/${encodeURIComponent('"><b>x')}`);
+    assert.is(unknown.status, 200);
+    assert.match(unknown.text, "<h1>Device &quot;&gt;&lt;b&gt;x</h1>");
+    assert.match(unknown.text, "The store contains no alert or record with &quot;&gt;&lt;b&gt;x.");
+  });
+});
+
+test("console search results and errors", async () => {
+  await withConsole({}, async (web) => {
+    const hits = await get(web.url, `/search?q=${encodeURIComponent("*.job AND smb")}`);
+    assert.is(hits.status, 200);
+    assert.match(hits.text, '<p id="hit-count">1 hit(s).</p>');
+    assert.match(hits.text, "path=Windows\\Tasks\\At2.job");
+    assert.match(hits.text, 'value="*.job AND smb"');
+    const query = '"><script>alert(1)</script> AND score>=x';
+    const bad = await get(web.url, `/search?q=${encodeURIComponent(query)}`);
+    assert.is(bad.status, 400);
+    assert.not.match(bad.text, "<script>");
+    assert.match(bad.text, 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; AND score&gt;=x"');
+    assert.match(bad.text, '<pre class="error" id="search-error">invalid query at column 1: unterminated phrase');
+  });
+});
+
+test("console refuses beyond loopback without login", async () => {
+  const store = await craftedStore();
+  try {
+    for (const host of ["0.0.0.0", "::", "192.0.2.10"]) {
+      let error: Error | undefined;
+      try {
+        // checkConsoleOptions rejects these before any socket is opened.
+        await WebConsole.start(store, { port: 0, host });
+      } catch (caught) {
+        error = caught as Error;
+      }
+      assert.is((error as { code?: string } | undefined)?.code, "CONSOLE_NO_LOGIN", host);
+      assert.match(error!.message, `the console would listen on ${host}, beyond loopback, without a login`);
+    }
+    assert.throws(() => checkConsoleOptions({ port: 0, requireLogin: true }), /requires a login but no password hash is configured/);
+    assert.throws(() => checkConsoleOptions({ port: 0, host: "0.0.0.0", passwordHash: "plain" }), /not of the form "scrypt\$N\$r\$p\$SALT\$KEY"/);
+    assert.throws(() => checkConsoleOptions({ port: 70_000 }), /invalid console port 70000/);
+    checkConsoleOptions({ port: 0, host: "0.0.0.0", passwordHash: PASSWORD_HASH });
+  } finally {
+    await store.close();
+  }
+  for (const host of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost"]) assert.ok(isLoopbackHost(host), host);
+  for (const host of ["0.0.0.0", "::", "10.0.0.1", "localhost.example", "128.0.0.1"]) assert.not.ok(isLoopbackHost(host), host);
+});
+
+test("console cli refuses before connecting", async () => {
+  let stderr = "";
+  // Port 1 on loopback has no broker: a connection attempt would fail with
+  // another message, so this one shows the check ran first.
+  const code = await correlatorCommand(["--broker", "mqtt://127.0.0.1:1", "--db", ":memory:", "--console", "0", "--console-host", "0.0.0.0"], {
+    stdout: () => undefined, stderr: (t) => { stderr += t; },
+  }).catch((error: Error) => {
+    stderr += error.message;
+    return 1;
+  });
+  assert.is(code, 1);
+  assert.match(stderr, "the console would listen on 0.0.0.0, beyond loopback, without a login");
+});
+
+test("console login flow", async () => {
+  await withConsole({ requireLogin: true }, async (web) => {
+    const anonymous = await get(web.url, "/");
+    assert.is(anonymous.status, 303);
+    assert.is(anonymous.headers.get("location"), "/login");
+    const search = await get(web.url, "/search?q=smb");
+    assert.is(search.status, 303, "search needs the login too");
+
+    const post = (password: string, cookie?: string) => fetch(`${web.url}/login`, {
+      method: "POST", redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams({ password }).toString(),
+    });
+    const wrong = await post("guess");
+    assert.is(wrong.status, 303);
+    assert.is(wrong.headers.get("location"), "/login?failed");
+    assert.is(wrong.headers.get("set-cookie"), null);
+    const failedPage = await get(web.url, "/login?failed");
+    assert.match(failedPage.text, '<p class="error" id="login-error">Wrong password.</p>');
+
+    const right = await post(PASSWORD);
+    assert.is(right.status, 303);
+    assert.is(right.headers.get("location"), "/");
+    const cookie = right.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /^fieldsense_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=28800$/);
+    const session = cookie.split(";")[0];
+
+    const list = await get(web.url, "/", { cookie: session });
+    assert.is(list.status, 200);
+    assert.match(list.text, '<form method="post" action="/logout">');
+    const forged = await get(web.url, "/", { cookie: "fieldsense_session=forged" });
+    assert.is(forged.status, 303);
+
+    const logout = await fetch(`${web.url}/logout`, { method: "POST", redirect: "manual", headers: { cookie: session } });
+    assert.is(logout.status, 303);
+    assert.match(logout.headers.get("set-cookie") ?? "", "fieldsense_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    const after = await get(web.url, "/", { cookie: session });
+    assert.is(after.status, 303, "the session ended at logout");
+  });
+});
+
+test("console login throttled", async () => {
+  await withConsole({ requireLogin: true }, async (web) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const response = await fetch(`${web.url}/login`, {
+        method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "password=guess",
+      });
+      statuses.push(response.status);
+    }
+    assert.equal(statuses, [...Array(10).fill(303), 429]);
+  });
+});
+
+// GET with a chosen Host header, which fetch does not let a caller set.
+function getWithHost(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: "127.0.0.1", port, path: "/", headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+test("console rejects foreign host header", async () => {
+  await withConsole({}, async (web) => {
+    // What a page from another site sends after rebinding its name to 127.0.0.1.
+    assert.is(await getWithHost(web.port, "attacker.example"), 421);
+    assert.is(await getWithHost(web.port, `attacker.example:${web.port}`), 421);
+    assert.is(await getWithHost(web.port, `localhost:${web.port}`), 200);
+    assert.is(await getWithHost(web.port, `127.0.0.1:${web.port}`), 200);
+  });
+});
+
+test("console served by the correlator", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: ":memory:", clientId: `fieldsense-console-test-${process.pid}`, console: { port: 0 } });
+    await insertCraftedRows(correlator.store);
+    assert.match(correlator.consoleUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await get(correlator.consoleUrl!, "/incidents/1");
+    assert.is(page.status, 200);
+    assert.match(page.text, "<h1>Incident 1: score 100</h1>");
+    assert.match(page.text, "&lt;script&gt;document.title=&quot;pwned&quot;");
+  } finally {
+    const url = correlator?.consoleUrl;
+    await correlator?.stop();
+    await broker.stop();
+    if (url) {
+      const closed = await fetch(url).then(() => "open", () => "closed");
+      assert.is(closed, "closed", "the console stops with the correlator");
+    }
+  }
+});
+
+test("console graph layout deterministic", async () => {
+  const store = await craftedStore();
+  try {
+    const { entities, edges } = derivedGraph(await store.alertsOfIncident(1));
+    assert.equal(entities.map((e) => `${e.kind} ${e.label}`).sort(), ["account LAB\\eve", "host 10.30.0.5", "host 10.30.0.9", "ot_device 10.10.2.10"]);
+    assert.equal(edges.map((e) => `${e.from} ${e.to} ${e.kind}`).sort(), [
+      "account:LAB\\eve host:10.30.0.5 logon",
+      "host:10.30.0.5 host:10.30.0.9 remote-service-svcctl",
+      "host:10.30.0.9 host:10.10.2.10 modbus-write-not-master",
+    ]);
+    const svg = entityGraphSvg(entities, edges);
+    assert.is(entityGraphSvg([...entities].reverse(), [...edges].reverse()), svg);
+    assert.is((svg.match(/<line class="edge"/g) ?? []).length, 3);
+    // Sorted by kind, then label: the account is first, at the top of the circle.
+    assert.match(svg, /<g class="node" data-kind="account"><circle cx="280" cy="190"/);
+  } finally {
+    await store.close();
+  }
+});
+
+test("console adapter prefers store graph", async () => {
+  const store = await craftedStore();
+  try {
+    const device: Entity = { id: "ot:plc", kind: "ot_device", label: "10.10.2.10", facts: { vendor_name: "Acme" } };
+    const [first] = await store.alertsOfIncident(1);
+    Object.assign(store, {
+      entities: async () => [device],
+      rankedIncidents: async () => [{
+        ...(await store.incident(2))!, rank: 87, pivot: true,
+        why: [{ factor: "score", points: 80, reason: "highest alert score 80" }, { factor: "routine", points: -5, reason: "seen daily" }],
+      }],
+      timeline: async () => [{ alert: first, tactics: [{ id: "TA0002", name: "Execution", domain: "enterprise" }, { id: "TA0003", name: "Persistence", domain: "enterprise" }] }],
+    });
+    const data = consoleData(store);
+    assert.equal(await data.entities(1), [device]);
+    const [ranked] = await data.rankedIncidents();
+    assert.is(ranked.id, 2);
+    assert.is(ranked.pivot, true);
+    assert.is(ranked.rankReason, "rank 87: highest alert score 80 (+80); seen daily (-5)");
+    const timeline = await data.timeline(1);
+    assert.is(timeline.length, 1);
+    assert.is(timeline[0].alertId, first.id);
+    assert.is(timeline[0].tactic, "Execution (TA0002), Persistence (TA0003)");
+    assert.equal(timeline[0].techniques, ["T1569.002", "T1543.003"]);
+    // Methods the store lacks still fall back to the alerts.
+    assert.is((await data.edges(1)).length, 3);
+  } finally {
+    await store.close();
+  }
+});
+
+test.run();
