@@ -54,6 +54,12 @@ export namespace Protocol {
   @inline export const MODBUS: u8 = 1;
   @inline export const SMB: u8 = 2;
   @inline export const DCERPC: u8 = 3;
+  @inline export const HTTP: u8 = 9;
+  @inline export const FTP: u8 = 10;
+  @inline export const TELNET: u8 = 11;
+  @inline export const VNC: u8 = 12;
+  @inline export const RDP: u8 = 13;
+  @inline export const SSH: u8 = 14;
 }
 
 // Bounds-checked readers for dissectors: check once that [offset, offset+n)

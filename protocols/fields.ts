@@ -14,6 +14,12 @@
 //   400-449   NTLMSSP           protocols/ntlm/fields.ts
 //   450-499   Kerberos          protocols/kerberos/fields.ts
 //   500-599   models and alerts wasm-core/assembly/model-fields.ts
+//   900-949   HTTP              protocols/http/fields.ts
+//   950-979   FTP               protocols/ftp/fields.ts
+//   980-989   Telnet            protocols/telnet/fields.ts
+//   990-999   VNC (RFB)         protocols/vnc/fields.ts
+//   1000-1019 RDP               protocols/rdp/fields.ts
+//   1020-1039 SSH               protocols/ssh/fields.ts
 //
 // A field id may appear more than once in one record; the host then turns its
 // values into a JSON array (for example the interface UUIDs of a bind).
@@ -24,6 +30,7 @@ import { dcerpcFieldName } from "./dcerpc/fields";
 import { ntlmFieldName } from "./ntlm/fields";
 import { kerberosFieldName } from "./kerberos/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
+import { accessFieldName } from "./access-fields";
 
 // Record types. The host maps them to the `type` of a JSON record.
 export namespace RecordType {
@@ -32,6 +39,12 @@ export namespace RecordType {
   @inline export const DCERPC: u16 = 3;
   @inline export const NTLM: u16 = 4;
   @inline export const KERBEROS: u16 = 5;
+  @inline export const HTTP: u16 = 9;
+  @inline export const FTP: u16 = 10;
+  @inline export const TELNET: u16 = 11;
+  @inline export const VNC: u16 = 12;
+  @inline export const RDP: u16 = 13;
+  @inline export const SSH: u16 = 14;
   // A model fired on the record written just before this one.
   @inline export const ALERT: u16 = 64;
   @inline export const MAX: u16 = 64;
@@ -44,6 +57,12 @@ export function recordTypeName(type: u16): string {
     case RecordType.DCERPC: return "dcerpc";
     case RecordType.NTLM: return "ntlm";
     case RecordType.KERBEROS: return "kerberos";
+    case RecordType.HTTP: return "http";
+    case RecordType.FTP: return "ftp";
+    case RecordType.TELNET: return "telnet";
+    case RecordType.VNC: return "vnc";
+    case RecordType.RDP: return "rdp";
+    case RecordType.SSH: return "ssh";
     case RecordType.ALERT: return "alert";
   }
   return "";
@@ -94,8 +113,9 @@ export function fieldName(id: u16): string {
   if (id < 450) return ntlmFieldName(id);
   if (id < 500) return kerberosFieldName(id);
   if (id >= 500 && id < 600) return modelFieldName(id);
+  if (id >= 900 && id < 1040) return accessFieldName(id);
   return "";
 }
 
 // One past the highest id the host needs to ask about.
-@inline export const FIELD_ID_LIMIT: u16 = 600;
+@inline export const FIELD_ID_LIMIT: u16 = 1150;

@@ -5,7 +5,7 @@
 // Ids are grouped in the same ranges as field ids (protocols/fields.ts):
 //   0-99 core (link, IP, TCP, UDP, flows, events), 100-199 Modbus,
 //   200-299 SMB, 300-399 DCE-RPC, 400-449 NTLMSSP, 450-499 Kerberos,
-//   500-599 models.
+//   500-599 models, 900-1039 HTTP, FTP, Telnet, VNC, RDP and SSH.
 // The host reads the names once through the `anomalyName` export.
 
 import { modbusAnomalyName } from "../../protocols/modbus/fields";
@@ -14,8 +14,9 @@ import { dcerpcAnomalyName } from "../../protocols/dcerpc/fields";
 import { ntlmAnomalyName } from "../../protocols/ntlm/fields";
 import { kerberosAnomalyName } from "../../protocols/kerberos/fields";
 import { modelAnomalyName } from "./model-fields";
+import { accessAnomalyName } from "../../protocols/access-fields";
 
-@inline export const ANOMALY_ID_LIMIT: u32 = 600;
+@inline export const ANOMALY_ID_LIMIT: u32 = 1150;
 
 // Core anomalies. The core's own layers add theirs here.
 export namespace CoreAnomaly {
@@ -119,5 +120,6 @@ export function anomalyName(id: u16): string {
   if (id < 450) return ntlmAnomalyName(id);
   if (id < 500) return kerberosAnomalyName(id);
   if (id >= 500 && id < 600) return modelAnomalyName(id);
+  if (id >= 900 && id < 1040) return accessAnomalyName(id);
   return "";
 }

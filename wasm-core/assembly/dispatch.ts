@@ -11,6 +11,9 @@ import {
   kerberosProbe, kerberosOnData, kerberosOnGap, kerberosOnClose, PORT_KERBEROS, PROTOCOL_KERBEROS,
 } from "../../protocols/kerberos/kerberos";
 import { count, CoreCounter } from "./stats";
+import {
+  accessOnClose, accessOnData, accessOnGap, accessProbeNeedsMore, isAccessPort, isAccessProtocol, probeAccess, usesSmallState,
+} from "./dispatch-access";
 
 @inline export const PORT_MODBUS: u16 = 502;      // Modbus/TCP implementation guide section 3.1.1
 @inline export const PORT_SMB_DIRECT: u16 = 445;  // MS-SMB2 section 2.1: direct TCP transport
@@ -21,7 +24,7 @@ import { count, CoreCounter } from "./stats";
 // the responder of a flow picked up without its SYN.
 export function isDispatchPort(port: u16): bool {
   return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP ||
-    port == PORT_KERBEROS;
+    port == PORT_KERBEROS || isAccessPort(port);
 }
 
 // Result of the last `probeProtocols` call that matched nothing: true when
@@ -65,6 +68,9 @@ export function probeProtocols(originatorPort: u16, responderPort: u16, toServer
     if (r == PROBE_MATCH) return Protocol.SMB;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  const access = probeAccess(responderPort, toServer, ptr, length);
+  if (access != Protocol.NONE) return access;
+  if (accessProbeNeedsMore) probeNeedsMore = true;
   return Protocol.NONE;
 }
 
@@ -75,6 +81,7 @@ export function countProtocolFlow(protocol: u8): void {
 }
 
 export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usize, length: u32): i32 {
+  if (isAccessProtocol(protocol)) return accessOnData(protocol, state, toServer, ptr, length);
   switch (protocol) {
     case Protocol.MODBUS: return modbusOnData(state, toServer, ptr, length);
     case Protocol.SMB: return smbOnData(state, toServer, ptr, length);
@@ -85,6 +92,7 @@ export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usiz
 }
 
 export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
+  if (isAccessProtocol(protocol)) accessOnGap(protocol, state, toServer);
   switch (protocol) {
     case Protocol.MODBUS: modbusOnGap(state, toServer); break;
     case Protocol.SMB: smbOnGap(state, toServer); break;
@@ -94,6 +102,7 @@ export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
 }
 
 export function callOnClose(protocol: u8, state: usize): void {
+  if (isAccessProtocol(protocol)) accessOnClose(protocol, state);
   switch (protocol) {
     case Protocol.MODBUS: modbusOnClose(state); break;
     case Protocol.SMB: smbOnClose(state); break;
@@ -138,7 +147,7 @@ export function initAppStates(smallSlots: u32, largeSlots: u32): void {
 }
 
 @inline function poolOf(protocol: u8): StatePool {
-  return protocol == Protocol.MODBUS ? smallPool : largePool;
+  return protocol == Protocol.MODBUS || usesSmallState(protocol) ? smallPool : largePool;
 }
 
 // Returns a zeroed state area for `protocol`, or 0 when every area of its

@@ -74,10 +74,11 @@ const CONFIGURE_BASELINE_ERRORS: Record<number, string> = {
 };
 
 // One past the highest field id (FIELD_ID_LIMIT in protocols/fields.ts).
-const FIELD_ID_LIMIT = 600;
+const FIELD_ID_LIMIT = 1150;
 // Field ids each record type owns besides the common ones (0-99).
 const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
   modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449], kerberos: [450, 499],
+  http: [900, 949], ftp: [950, 979], telnet: [980, 989], vnc: [990, 999], rdp: [1000, 1019], ssh: [1020, 1039],
 };
 
 // Field name -> ids, as the core names them.
@@ -138,7 +139,9 @@ const MAX_BY_FIELDS = 4;
 // Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
 const MAX_TEXT_VALUE_BYTES = 1024;
 
-const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5 };
+const RECORD_TYPES: Record<string, number> = {
+  modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, http: 9, ftp: 10, telnet: 11, vnc: 12, rdp: 13, ssh: 14,
+};
 const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;

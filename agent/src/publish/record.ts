@@ -63,6 +63,16 @@ export function isForwardedRecord(record: RecordJson): boolean {
       // Every exchange names an account, and a failed one is what a
       // password-guessing burst is made of.
       return true;
+    case "http":
+    case "ftp":
+    case "telnet":
+    case "vnc":
+      // Logins and file transfers name accounts and files; plain page
+      // requests stay on the gateway.
+      return record.login_result !== undefined || record.file_name !== undefined || record.auth_scheme !== undefined;
+    case "rdp":
+    case "ssh":
+      return record.session_event === "start";
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
