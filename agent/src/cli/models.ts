@@ -92,6 +92,14 @@ function describeScorer(model: ModelInfo): string[] {
     return ["beaconing: fires once per pair and service when a device seen answering Modbus requests contacts an",
       "  external address or an IT host at least 8 times with a periodicity of 80 or more out of 100"];
   }
+  if (s?.name === "login_burst") {
+    return ["login_burst: one alert per burst of failed logins for the frequency's `by` keys, written at a success",
+      "  after at least `count` failures within `within` seconds, or when that window ends"];
+  }
+  if (s?.name === "remote_access_novelty") {
+    return ["remote_access_novelty: fires only when the host pair never used this service before, or at an hour",
+      "  the pair and service was never seen in on 7 or more days"];
+  }
   return ["none"];
 }
 

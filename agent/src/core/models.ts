@@ -142,7 +142,7 @@ const MAX_TEXT_VALUE_BYTES = 1024;
 const RECORD_TYPES: Record<string, number> = {
   modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, http: 9, ftp: 10, telnet: 11, vnc: 12, rdp: 13, ssh: 14,
 };
-const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2 };
+const SCORERS: Record<string, number> = { modbus_master: 1, beaconing: 2, login_burst: 10, remote_access_novelty: 11 };
 const OPERATORS: Record<string, number> = { equals: 1, in: 2, range: 3, contains: 4, bits_any: 5, bits_all: 6, exists: 7 };
 const VALUE_INTEGER = 1;
 const VALUE_TEXT = 2;
@@ -628,6 +628,10 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   });
   if (byFields.length > MAX_BY_FIELDS) {
     throw errorAt(model, ["frequency", "by"], "model.value_invalid", `frequency.by names ${byFields.length} record fields; at most ${MAX_BY_FIELDS} are allowed besides src, dst, src_port and dst_port`, "by");
+  }
+
+  if (scorer?.name === "login_burst" && !frequency) {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", "scorer login_burst counts failed logins within a window; add frequency with count (failures) and within (seconds)", "name");
   }
 
   w.u32(0); // model length, patched below
