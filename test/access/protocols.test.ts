@@ -139,6 +139,48 @@ test("ssh banner on another port by content", async () => {
   assert.is(records[0]?.fields.server_software, "dropbear_2022.83");
 });
 
+test("ftp multi-line greeting and AUTH TLS", async () => {
+  const c = conversation(21)
+    .fromServer(text("220-Welcome to the line PLC\r\n220-Authorised users only\r\n220 Ready\r\n"))
+    .fromClient(text("AUTH TLS\r\n"))
+    .fromServer(text("234 Proceed with negotiation.\r\n"))
+    .fromClient([0x16, 0x03, 0x01, 0x00, 0x20, ...new Array(32).fill(7)])
+    .fromClient(text("USER hidden\r\n"));
+  const { records } = await recordsOf("ftp", c.frames);
+  assert.is(records.length, 1);
+  assert.is(records[0].fields.command, "AUTH");
+  assert.is(records[0].fields.reply_code, 234);
+  assert.is(records[0].fields.auth_scheme, "tls");
+});
+
+test("ftp rename pair and site command", async () => {
+  const c = conversation(21)
+    .fromServer(text("220 ok\r\n"))
+    .fromClient(text("RNFR prog.stu\r\n")).fromServer(text("350 Ready for RNTO.\r\n"))
+    .fromClient(text("RNTO prog-old.stu\r\n")).fromServer(text("250 Rename successful.\r\n"))
+    .fromClient(text("SITE CHMOD 755 run.sh\r\n")).fromServer(text("200 SITE CHMOD command ok.\r\n"))
+    .fromClient(text("PWD\r\n")).fromServer(text("257 \"/\"\r\n"));
+  const { records } = await recordsOf("ftp", c.frames);
+  assert.equal(records.map((r) => `${r.fields.command} ${r.fields.reply_code} ${r.fields.file_name ?? "-"}`),
+    ["RNFR 350 prog.stu", "RNTO 250 prog-old.stu", "SITE 200 -"]);
+  assert.is(records[2].fields.argument, "CHMOD 755 run.sh");
+});
+
+test("telnet options, backspace and a denied login", async () => {
+  const c = conversation(23)
+    .fromServer([255, 253, 24, 255, 251, 1, ...text("\r\nUser name: ")])
+    .fromClient([255, 252, 24, ...text("admx"), 0x7f, ...text("in\r\n")])
+    .fromServer(text("admin\r\nPassword: "))
+    .fromClient(text("hunter2\r\n"))
+    .fromServer(text("\r\n% Access denied\r\n\r\nUser name: "));
+  const { records } = await recordsOf("telnet", close(c).frames);
+  const logins = records.filter((r) => r.fields.session_event === "login");
+  assert.is(logins.length, 1);
+  assert.is(logins[0].fields.user, "admin");
+  assert.is(logins[0].fields.login_result, "failure");
+  assert.not.ok(JSON.stringify(records).includes("hunter2"));
+});
+
 test("garbage on access ports never traps", async () => {
   let seed = 7;
   const random = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 24; };
