@@ -21,8 +21,8 @@ import { copyPrintable, indexOfByte, LINE_TOO_LONG, lineLength, matchesAt, skipS
 import { FtpAnomaly, FtpField } from "./fields";
 
 @inline export const PORT_FTP: u16 = 21;
-// Longest command or reply line read; RFC 959 sets no limit, and paths
-// above this are rare on device file systems.
+// Maximum length of a command or reply line. RFC 959 sets no limit, and
+// longer paths are rare on device file systems.
 @inline const MAX_LINE_BYTES: u32 = 1024;
 @inline const SKIP_REST: u32 = 1 << 29;
 @inline const VERB_CAPACITY: u32 = 8;
@@ -213,6 +213,7 @@ function writeCommand(state: usize, code: u16): void {
   if (!isRecordedCommand(state)) return;
   if (!beginRecord(RecordType.FTP, code != 0)) return;
   fieldText(FtpField.COMMAND, state + S_VERB, <u32>load<u8>(state + S_VERB_LENGTH));
+
   const argumentLength = <u32>load<u16>(state + S_ARGUMENT_LENGTH);
   if (argumentLength > 0) {
     fieldText(FtpField.ARGUMENT, state + S_ARGUMENT, argumentLength);
@@ -223,6 +224,7 @@ function writeCommand(state: usize, code: u16): void {
     const textLength = <u32>load<u16>(state + S_REPLY_TEXT_LENGTH);
     if (textLength > 0) fieldText(FtpField.REPLY_TEXT, state + S_REPLY_TEXT, textLength);
   }
+
   const isLogin = isVerb(state, "USER") || isVerb(state, "PASS");
   if (isLogin) {
     // RFC 959 4.2.2: 230 user logged in, 530 not logged in; 331 and 332 ask

@@ -31,8 +31,9 @@ export { HTTP_STATE_BYTES } from "./state";
 @inline export const PORT_HTTP_ALT: u16 = 8080;
 @inline export const PORT_HTTP_8000: u16 = 8000;
 @inline export const PORT_HTTP_8081: u16 = 8081;
-// Longest start line or field line read. RFC 9112 3 recommends supporting
-// request lines of at least 8000 octets; longer ones count http.line_too_long.
+// Maximum length of a start line or field line. RFC 9112 section 3
+// recommends support for request lines of at least 8000 octets. Longer lines
+// count http.line_too_long.
 @inline const MAX_LINE_BYTES: u32 = 8192;
 // Largest skip asked of the core at once (its cap is 2^30).
 @inline const MAX_SKIP: u64 = 1 << 29;
@@ -227,11 +228,13 @@ function responseLine(state: usize, line: usize, length: u32): void {
     responseField(state, entry, line, length);
     return;
   }
+
   store<u8>(state + S_FLAGS, flags & ~F_SERVER_IN_MESSAGE);
   const status = load<u16>(state + S_STATUS);
   // RFC 9110 15.2: 1xx responses are interim; the final one follows.
   // 101 Switching Protocols hands the connection to another protocol.
   if (status < 200 && status != 101) return;
+
   const entryFlags = entry != 0 ? load<u8>(entry + E_FLAGS) : 0;
   if (status == 101 || ((entryFlags & EF_CONNECT) != 0 && status < 300)) {
     responseEnd(state);
@@ -244,6 +247,7 @@ function responseLine(state: usize, line: usize, length: u32): void {
     responseEnd(state);
     return;
   }
+
   const responseFlags = load<u8>(state + S_RESPONSE_FLAGS);
   if ((responseFlags & R_CHUNKED) != 0) {
     store<u8>(state + S_SERVER_MODE, MODE_CHUNK_SIZE);
@@ -290,7 +294,7 @@ function messageEnd(state: usize, toServer: bool): void {
   if (!toServer) responseEnd(state);
 }
 
-// Writes the record of the response in the state and the request it answers.
+// Writes the record of the response in the state and of its request.
 function responseEnd(state: usize): void {
   const status = load<u16>(state + S_STATUS);
   if (status == 0) return;

@@ -51,6 +51,7 @@ export function writeExchange(state: usize, entry: usize, status: u16): void {
   const bodyLength = load<u64>(entry + E_CONTENT_LENGTH);
   if (bodyLength > 0) fieldU64(HttpField.REQUEST_BODY_LENGTH, bodyLength);
   writeText(HttpField.FILE_NAME, entry + E_FILE, <u32>load<u8>(entry + E_FILE_LENGTH));
+
   if (status != 0) {
     fieldU64(HttpField.STATUS_CODE, status);
     writeText(HttpField.SERVER, state + S_SERVER, <u32>load<u8>(state + S_SERVER_LENGTH));
@@ -58,6 +59,7 @@ export function writeExchange(state: usize, entry: usize, status: u16): void {
     const challenge = load<u8>(state + S_CHALLENGE);
     if (challenge != 0) fieldLiteral(HttpField.CHALLENGE, authSchemeName(challenge));
   }
+
   if (sentCredentials(entry)) {
     fieldLiteral(HttpField.AUTH_SCHEME, authSchemeName(load<u8>(entry + E_AUTH)));
     fieldLiteral(HttpField.LOGIN_RESULT, headerLoginResult(status));
@@ -75,8 +77,8 @@ function writeText(id: u16, ptr: usize, length: u32): void {
   if (length > 0) fieldText(id, ptr, length);
 }
 
-// RFC 9110 15.5.2 and 15.5.4: 401 asks for (other) credentials, 403 refuses
-// the ones given; 2xx and 3xx accept them.
+// RFC 9110 15.5.2 and 15.5.4: a 401 requests (other) credentials and a 403
+// rejects the ones given, while 2xx and 3xx responses accept them.
 function headerLoginResult(status: u16): string {
   if (status == 401 || status == 403) return "failure";
   if (status >= 200 && status < 400) return "success";

@@ -28,8 +28,8 @@ export function parseStatusLine(state: usize, line: usize, length: u32): bool {
   return true;
 }
 
-// Reads one header field line of a response. `entry` is the request it
-// answers (0: none), for NTLM challenges.
+// Reads one header field line of a response. `entry` is its request (0:
+// none), for NTLM challenges.
 export function responseField(state: usize, entry: usize, line: usize, length: u32): void {
   const colon = indexOfByte(line, length, 0x3a);
   if (colon <= 0) return;

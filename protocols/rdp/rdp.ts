@@ -195,6 +195,7 @@ function writeStart(state: usize): void {
       if ((requested & bit) != 0) fieldLiteral(RdpField.REQUESTED_PROTOCOL, protocolName(bit));
     }
   }
+
   if ((flags & F_NEG_RSP) != 0) {
     const selected = load<u32>(state + S_SELECTED);
     fieldU64(RdpField.SELECTED_PROTOCOLS, selected);
@@ -205,6 +206,7 @@ function writeStart(state: usize): void {
     fieldLiteral(RdpField.SELECTED_PROTOCOL, "rdp");
     fieldLiteral(RdpField.AUTH_SCHEME, "rdp");
   }
+
   if ((flags & F_NEG_FAILURE) != 0) {
     const code = load<u32>(state + S_FAILURE);
     fieldU64(RdpField.FAILURE_CODE, code);

@@ -2,9 +2,9 @@
 // session. The framebuffer messages after the handshake are skipped.
 //
 // Specification: RFC 6143 "The Remote Framebuffer Protocol", section 7.1
-// (handshake messages) and section 7.2 (security types); version 3.3
-// differs in section 7.1.2 (the server picks the type) and 7.1.3 (no
-// reason string before 3.8):
+// (handshake messages) and section 7.2 (security types). Version 3.3 differs
+// in section 7.1.2, where the server picks the type, and 7.1.3: no reason
+// string before 3.8.
 //
 //   server: ProtocolVersion   "RFB 003.008\n" (12 bytes)
 //   client: ProtocolVersion

@@ -1,7 +1,7 @@
-// The remote-access models on byte-built logins with chosen times: one
-// alert for a brute force that ends in a success, a spray over many
-// accounts, the same burst every morning for ten days turning routine, new
-// remote sessions, cleartext credentials and firmware uploads.
+// The remote-access models on byte-built logins with chosen times. A brute
+// force that ends in a success gives one alert, and so does a spray over
+// many accounts. The same burst every morning for ten days turns routine.
+// New remote sessions, cleartext credentials and firmware uploads follow.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Core, type CoreRecord } from "../../agent/src/core/core.js";

@@ -3,9 +3,9 @@
 //
 // login_burst: one alert per burst of failed logins, however long the burst.
 //   A model with this scorer groups its matching records by its frequency
-//   `by` keys. Failures (login_result "failure") open a burst of `within`
-//   seconds at the first failure; the burst keeps the number of failures,
-//   the distinct accounts and the last failure record. The alert is written
+//   `by` keys. The first failure (login_result "failure") opens a burst of
+//   `within` seconds. The burst keeps the number of failures, the distinct
+//   accounts and the last failure record. The alert is written
 //   - at a success (login_result "success") in the burst after at least
 //     `count` failures: on the success record, with login_succeeded true;
 //   - otherwise when the burst's window ends with at least `count`
@@ -224,7 +224,7 @@ export function loginBurstObserve(modelIndex: u32, key: u64, record: usize, tsSe
   return b;
 }
 
-// Writes the login_burst fields of burst `b` into the open alert and frees it.
+// Writes the login_burst fields of burst `b` into the open alert.
 export function writeBurstFields(b: usize, succeeded: bool): void {
   fieldU64(ModelField.LOGIN_FAILURES, load<u32>(b, 12));
   fieldU64(ModelField.LOGIN_ACCOUNT_COUNT, load<u32>(b, 24));
@@ -242,10 +242,10 @@ export function burstModelIndex(b: usize): u32 { return <u32>load<u16>(b, 8) - 1
 export function burstRecord(b: usize): usize { return b + B_RECORD; }
 export function releaseBurst(b: usize): void { freeBurst(b); }
 
-// Bursts whose window ended by `nowSec` (all of them when `all`), with at
-// least their model's count of failures, are passed to `report`; the others
-// are dropped. Returns false when it stopped early (event room or the
-// per-sweep cap); call again after draining.
+// Passes each burst whose window ended by `nowSec` (every burst when `all`)
+// and that reached its model's count of failures to `report`, and drops the
+// others. Returns false when it stopped early, for event room or the
+// per-sweep cap, so the caller drains the events and calls again.
 export function sweepLoginBursts(nowSec: u32, all: bool, windowOf: (modelIndex: u32) => u32, countOf: (modelIndex: u32) => u32,
   report: (b: usize) => void): bool {
   if (bursts == 0) return true;
