@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { Core, type CoreRecord } from "../../agent/src/core/core.js";
 import { loadModelSet, type ModelSet } from "../../agent/src/core/models.js";
 import { batchOf, timed, type TimedFrame } from "../helpers/frames.js";
+import { isForwardedRecord, recordToJson } from "../../agent/src/publish/record.js";
 import { close, conversation, rdpConnectionConfirm, rdpConnectionRequest, text } from "./build.js";
 
 const ATTACKER = "10.20.0.5";
@@ -148,6 +149,45 @@ test("cleartext passwords and firmware uploads", async () => {
   assert.is(stor.fields.reply_code, 226);
   assert.is(stor.fields.file_name, "/flash/cpu-fw-4.1.bin");
   assert.not.ok(JSON.stringify(records).includes("secret"));
+});
+
+test("rdp session at an unusual hour", async () => {
+  const session = () => close(conversation(3389, "10.50.0.3", HMI)
+    .fromClient(rdpConnectionRequest({ cookie: "vendor", requestedProtocols: 3 }))
+    .fromServer(rdpConnectionConfirm(2, 1))).frames;
+  const frames: TimedFrame[] = [];
+  for (let day = 0; day < 10; day++) frames.push(...at(START + day * DAY + 8 * 3600, session()));
+  frames.push(...at(START + 10 * DAY + 20 * 3600, session()));
+  const { alerts } = await run(frames);
+  const novel = alerts.filter((a) => a.model === "access-new-remote-session-rdp");
+  assert.is(novel.length, 2, "the first session and the one at 20:00");
+  const late = novel[1];
+  assert.is(late.record.ts.slice(11, 13), "20");
+  assert.is(late.fields.seen_before, true);
+  assert.is(late.fields.usual_hour, 8);
+  assert.ok(Number(late.fields.score) > 50, "the unusual hour adds to the base score");
+});
+
+test("access records forwarded to the correlator", () => {
+  const cases: [string, CoreRecord["fields"], boolean][] = [
+    ["http", { method: "GET", uri: "/", status_code: 200 }, false],
+    ["http", { method: "GET", auth_scheme: "basic", login_result: "failure", user: "op" }, true],
+    ["http", { method: "PUT", file_name: "fw.bin" }, true],
+    ["ftp", { command: "PASS", login_result: "success" }, true],
+    ["ftp", { command: "SIZE", file_name: "a.txt" }, true],
+    ["telnet", { session_event: "start" }, false],
+    ["telnet", { session_event: "login", login_result: "failure" }, true],
+    ["rdp", { session_event: "start", cookie: "vendor" }, true],
+    ["rdp", { session_event: "end" }, false],
+    ["ssh", { session_event: "start" }, true],
+  ];
+  for (const [type, fields, expected] of cases) {
+    const json = recordToJson({
+      type, tsSec: START, tsNsec: 0, ts: "2026-11-02T00:00:00.000000Z", flowId: 1, transport: "tcp", serverToClient: false,
+      truncated: false, src: { ip: ATTACKER, port: 50000 }, dst: { ip: HMI, port: 80 }, fields,
+    });
+    assert.is(isForwardedRecord(json), expected, `${type} ${JSON.stringify(fields)}`);
+  }
 });
 
 test.run();

@@ -59,7 +59,7 @@ export class Engine implements ModelHost {
   private readonly ids = new Map<string, number[]>();
 
   private constructor(private readonly x: Exports) {
-    for (let id = 1; id < 600; id++) {
+    for (let id = 1; id < x.fieldIdLimit(); id++) {
       const name = this.readString(x.fieldName(id));
       if (!name) continue;
       this.names.set(id, name);

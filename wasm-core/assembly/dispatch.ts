@@ -68,6 +68,9 @@ export function probeProtocols(originatorPort: u16, responderPort: u16, toServer
     if (r == PROBE_MATCH) return Protocol.SMB;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  // The remote-access content probes leave the ports of the other
+  // dissectors alone: other bytes there stay undissected.
+  if (isDispatchPort(responderPort) && !isAccessPort(responderPort)) return Protocol.NONE;
   const access = probeAccess(responderPort, toServer, ptr, length);
   if (access != Protocol.NONE) return access;
   if (accessProbeNeedsMore) probeNeedsMore = true;

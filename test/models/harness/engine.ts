@@ -9,6 +9,9 @@ export {
 } from "../../../wasm-core/assembly/events";
 export { anomalyName, anomalyCount } from "../../../wasm-core/assembly/counters";
 export { fieldName } from "../../../protocols/fields";
+import { FIELD_ID_LIMIT } from "../../../protocols/fields";
+// One past the highest field id, for the host's name table.
+export function fieldIdLimit(): u32 { return FIELD_ID_LIMIT; }
 import { installModelTable } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
