@@ -66,7 +66,21 @@ test("brute force then success gives one alert", async () => {
   assert.is(alert.fields.login_result, "success", "the alert sits on the successful login");
   assert.is(alert.fields.seen_before, false);
   assert.ok(Number(alert.fields.score) > 60, "a new pair scores above the base");
-  assert.is(alerts.filter((a) => a.model === "access-password-spray-ftp").length, 0);
+  assert.equal(alerts.map((a) => a.model).sort(), ["access-cleartext-credentials-ftp", "access-login-burst-ftp"],
+    "besides the burst, only the accepted cleartext password is reported");
+});
+
+test("failures from three hosts on one target", async () => {
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 12; i++) {
+    for (const source of ["10.20.0.11", "10.20.0.12", "10.20.0.13"]) frames.push(...ftpLogin("admin", false, source));
+  }
+  const { alerts } = await run(at(START + 5 * 3600, frames));
+  const target = alerts.filter((a) => a.model === "access-login-burst-target-ftp");
+  assert.is(target.length, 1);
+  assert.is(target[0].fields.login_failures, 36);
+  assert.is(target[0].record.dst.ip, HMI);
+  assert.is(burstAlerts(alerts).length, 3, "one burst per source");
 });
 
 test("failures without success alert at the end", async () => {
