@@ -181,6 +181,41 @@ test("telnet options, backspace and a denied login", async () => {
   assert.not.ok(JSON.stringify(records).includes("hunter2"));
 });
 
+test("mutated handshakes never trap", async () => {
+  let seed = 99;
+  const random = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  type Step = [boolean, number[]];
+  const scripts: [number, Step[]][] = [
+    [3389, [[true, rdpConnectionRequest({ cookie: "op", requestedProtocols: 3 })], [false, rdpConnectionConfirm(2, 1)]]],
+    [5900, [[false, rfbVersion(8)], [true, rfbVersion(8)], [false, [2, 2, 16]], [true, [2]], [false, new Array(16).fill(1)],
+      [true, new Array(16).fill(2)], [false, [...u32be(1), ...u32be(4), ...text("fail")]]]],
+    [22, [[false, text("SSH-2.0-A\r\n")], [true, text("SSH-2.0-B\r\n")], [true, [...u32be(12), 10, 21, ...new Array(10).fill(0)]]]],
+    [21, [[false, text("220 ok\r\n")], [true, text("USER a\r\n")], [false, text("331 p\r\n")], [true, text("PASS b\r\n")], [false, text("530 no\r\n")]]],
+    [23, [[false, [255, 251, 1, ...text("login: ")]], [true, text("root\r\n")], [false, text("Password: ")], [true, text("x\r\n")], [false, text("Login incorrect\r\n")]]],
+    [80, [[true, text("POST /login HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\nuser=a&p=b")],
+      [false, text("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]]],
+  ];
+  const frames: Uint8Array[] = [];
+  for (let round = 0; round < 120; round++) {
+    for (const [port, steps] of scripts) {
+      const c = conversation(port);
+      const mutated = steps.map(([fromClient, bytes]) => [fromClient, [...bytes]] as Step);
+      const target = mutated[random(mutated.length)][1];
+      const edits = 1 + random(4);
+      for (let e = 0; e < edits; e++) target[random(target.length)] = random(256);
+      if (random(4) === 0) target.length = random(target.length + 1);
+      for (const [fromClient, bytes] of mutated) {
+        if (bytes.length === 0) continue;
+        if (fromClient) c.fromClient(bytes); else c.fromServer(bytes);
+      }
+      frames.push(...close(c).frames);
+    }
+  }
+  const run = await runFramesThroughCore(frames);
+  assert.ok(run.counters["stream.dissector_calls"] <= run.counters["stream.bytes_delivered"], "every dissector call consumed bytes");
+  assert.ok(run.records.length > 0);
+});
+
 test("garbage on access ports never traps", async () => {
   let seed = 7;
   const random = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 24; };
