@@ -57,6 +57,7 @@ import { SshField } from "../../protocols/ssh/fields";
 @inline const B_NAMES: usize = B_HASHES + <usize>MAX_ACCOUNT_HASHES * 4;
 @inline const B_RECORD_LENGTH: usize = B_NAMES + <usize>(MAX_ACCOUNT_NAMES * ACCOUNT_NAME_BYTES);
 @inline const B_RECORD: usize = B_RECORD_LENGTH + 4;
+// 1,700 bytes; estimateCoreBytes (agent/src/core/core.ts) counts the table.
 @inline const BURST_BYTES: u32 = <u32>B_RECORD + MAX_KEPT_RECORD_BYTES;
 
 let bursts: usize = 0;
