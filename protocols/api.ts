@@ -57,6 +57,12 @@ export namespace Protocol {
   @inline export const S7COMM: u8 = 6;
   @inline export const DNP3: u8 = 7;
   @inline export const ENIP: u8 = 8;
+  @inline export const HTTP: u8 = 9;
+  @inline export const FTP: u8 = 10;
+  @inline export const TELNET: u8 = 11;
+  @inline export const VNC: u8 = 12;
+  @inline export const RDP: u8 = 13;
+  @inline export const SSH: u8 = 14;
 }
 
 // Bounds-checked readers for dissectors: check once that [offset, offset+n)

@@ -17,6 +17,12 @@
 //   600-699   S7comm            protocols/s7comm/fields.ts
 //   700-799   DNP3              protocols/dnp3/fields.ts
 //   800-899   EtherNet/IP, CIP  protocols/enip/fields.ts
+//   900-949   HTTP              protocols/http/fields.ts
+//   950-979   FTP               protocols/ftp/fields.ts
+//   980-989   Telnet            protocols/telnet/fields.ts
+//   990-999   VNC (RFB)         protocols/vnc/fields.ts
+//   1000-1019 RDP               protocols/rdp/fields.ts
+//   1020-1039 SSH               protocols/ssh/fields.ts
 //   1100-1149 file objects      protocols/file/fields.ts
 //   1150-1199 connection starts wasm-core/assembly/conn.ts
 //
@@ -34,6 +40,7 @@ import { fileFieldName } from "./file/fields";
 import { modelFieldName } from "../wasm-core/assembly/model-fields";
 import { connFieldName } from "../wasm-core/assembly/conn-fields";
 import { dnp3FieldName } from "./dnp3/fields";
+import { accessFieldName } from "./access-fields";
 
 // Record types. The host maps them to the `type` of a JSON record.
 export namespace RecordType {
@@ -45,6 +52,12 @@ export namespace RecordType {
   @inline export const S7COMM: u16 = 6;
   @inline export const DNP3: u16 = 7;
   @inline export const ENIP: u16 = 8;
+  @inline export const HTTP: u16 = 9;
+  @inline export const FTP: u16 = 10;
+  @inline export const TELNET: u16 = 11;
+  @inline export const VNC: u16 = 12;
+  @inline export const RDP: u16 = 13;
+  @inline export const SSH: u16 = 14;
   @inline export const FILE: u16 = 15;
   // A TCP connection seen starting (wasm-core/assembly/conn.ts).
   @inline export const CONN: u16 = 16;
@@ -63,6 +76,12 @@ export function recordTypeName(type: u16): string {
     case RecordType.S7COMM: return "s7comm";
     case RecordType.DNP3: return "dnp3";
     case RecordType.ENIP: return "enip";
+    case RecordType.HTTP: return "http";
+    case RecordType.FTP: return "ftp";
+    case RecordType.TELNET: return "telnet";
+    case RecordType.VNC: return "vnc";
+    case RecordType.RDP: return "rdp";
+    case RecordType.SSH: return "ssh";
     case RecordType.FILE: return "file";
     case RecordType.CONN: return "conn";
     case RecordType.ALERT: return "alert";
@@ -118,6 +137,7 @@ export function fieldName(id: u16): string {
   if (id >= 600 && id < 700) return s7FieldName(id);
   if (id >= 700 && id < 800) return dnp3FieldName(id);
   if (id >= 800 && id < 900) return enipFieldName(id);
+  if (id >= 900 && id < 1040) return accessFieldName(id);
   if (id >= 1100 && id < 1150) return fileFieldName(id);
   if (id >= 1150 && id < 1200) return connFieldName(id);
   return "";

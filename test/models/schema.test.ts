@@ -65,7 +65,7 @@ test("malformed technique id", async () => {
 });
 
 test("unknown record type lists allowed values", async () => {
-  const error = await loadError({ "a.yaml": modelYaml("a", "http", CONDITION) });
+  const error = await loadError({ "a.yaml": modelYaml("a", "gopher", CONDITION) });
   assert.is(error.key, "record");
   assert.is(error.line, 3);
   assert.match(error.message, /"modbus", "smb", "dcerpc", "ntlm"/);

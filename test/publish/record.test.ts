@@ -40,7 +40,7 @@ test("record truncated flag kept", () => {
 
 test("record schema rejects bad records", () => {
   const good = recordToJson(coreRecord("modbus", { function_code: 16 }));
-  assert.is(validators.record({ ...good, type: "http" }).valid, false);
+  assert.is(validators.record({ ...good, type: "gopher" }).valid, false);
   assert.is(validators.record({ ...good, ts: "yesterday" }).valid, false);
   assert.is(validators.record({ ...good, "Bad-Name": 1 }).valid, false);
   assert.is(validators.record({ ...good, nested: { a: 1 } }).valid, false);

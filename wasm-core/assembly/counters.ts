@@ -6,7 +6,7 @@
 //   0-99 core (link, IP, TCP, UDP, flows, events), 100-199 Modbus,
 //   200-299 SMB, 300-399 DCE-RPC, 400-449 NTLMSSP, 450-499 Kerberos,
 //   500-599 models, 600-699 S7comm, 700-799 DNP3, 800-899 EtherNet/IP and CIP,
-//   1100-1149 file objects.
+//   900-1039 HTTP, FTP, Telnet, VNC, RDP and SSH, 1100-1149 file objects.
 // The host reads the names once through the `anomalyName` export.
 
 import { modbusAnomalyName } from "../../protocols/modbus/fields";
@@ -19,6 +19,7 @@ import { enipAnomalyName } from "../../protocols/enip/fields";
 import { fileAnomalyName } from "../../protocols/file/fields";
 import { modelAnomalyName } from "./model-fields";
 import { dnp3AnomalyName } from "../../protocols/dnp3/fields";
+import { accessAnomalyName } from "../../protocols/access-fields";
 
 // Covers the ranges assigned up to 1199.
 @inline export const ANOMALY_ID_LIMIT: u32 = 1200;
@@ -126,8 +127,9 @@ export function anomalyName(id: u16): string {
   if (id < 500) return kerberosAnomalyName(id);
   if (id >= 500 && id < 600) return modelAnomalyName(id);
   if (id >= 600 && id < 700) return s7AnomalyName(id);
-  if (id >= 800 && id < 900) return enipAnomalyName(id);
   if (id >= 700 && id < 800) return dnp3AnomalyName(id);
+  if (id >= 800 && id < 900) return enipAnomalyName(id);
+  if (id >= 900 && id < 1040) return accessAnomalyName(id);
   if (id >= 1100 && id < 1150) return fileAnomalyName(id);
   return "";
 }

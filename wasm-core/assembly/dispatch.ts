@@ -17,6 +17,9 @@ import { enipProbe, enipOnData, enipOnGap, enipOnClose, PORT_ENIP, ENIP_STATE_BY
 import { dnp3Probe, dnp3ProbeByContent, dnp3OnData, dnp3OnGap, dnp3OnClose, PORT_DNP3 } from "../../protocols/dnp3/dnp3";
 import { DNP3_STATE_BYTES } from "../../protocols/dnp3/state";
 import { count, CoreCounter } from "./stats";
+import {
+  accessOnClose, accessOnData, accessOnGap, accessProbeNeedsMore, isAccessPort, isAccessProtocol, probeAccess, usesSmallState,
+} from "./dispatch-access";
 
 @inline export const PORT_MODBUS: u16 = 502;      // Modbus/TCP implementation guide section 3.1.1
 @inline export const PORT_SMB_DIRECT: u16 = 445;  // MS-SMB2 section 2.1: direct TCP transport
@@ -27,7 +30,7 @@ import { count, CoreCounter } from "./stats";
 // the responder of a flow picked up without its SYN.
 export function isDispatchPort(port: u16): bool {
   return port == PORT_MODBUS || port == PORT_SMB_DIRECT || port == PORT_NETBIOS_SESSION || port == PORT_EPMAP ||
-    port == PORT_KERBEROS || port == PORT_S7COMM || port == PORT_ENIP || port == PORT_DNP3;
+    port == PORT_KERBEROS || port == PORT_S7COMM || port == PORT_ENIP || port == PORT_DNP3 || isAccessPort(port);
 }
 
 // Result of the last `probeProtocols` call that matched nothing: true when
@@ -104,6 +107,13 @@ export function probeProtocols(
     if (r == PROBE_MATCH) return Protocol.DNP3;
     if (r == PROBE_NEED_MORE) probeNeedsMore = true;
   }
+  // The remote-access content probes leave the ports of the other
+  // dissectors alone: other bytes there stay undissected.
+  if (!isDispatchPort(responderPort) || isAccessPort(responderPort)) {
+    const access = probeAccess(responderPort, toServer, ptr, length);
+    if (access != Protocol.NONE) return access;
+    if (accessProbeNeedsMore) probeNeedsMore = true;
+  }
   if (!modbusPort) {
     r = modbusContentProbe(ptr, length, toServer);
     if (r == PROBE_MATCH) {
@@ -127,6 +137,7 @@ export function countProtocolFlow(protocol: u8): void {
 }
 
 export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usize, length: u32): i32 {
+  if (isAccessProtocol(protocol)) return accessOnData(protocol, state, toServer, ptr, length);
   switch (protocol) {
     case Protocol.MODBUS: return modbusOnData(state, toServer, ptr, length);
     case Protocol.SMB: return smbOnData(state, toServer, ptr, length);
@@ -140,6 +151,7 @@ export function callOnData(protocol: u8, state: usize, toServer: bool, ptr: usiz
 }
 
 export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
+  if (isAccessProtocol(protocol)) accessOnGap(protocol, state, toServer);
   switch (protocol) {
     case Protocol.MODBUS: modbusOnGap(state, toServer); break;
     case Protocol.SMB: smbOnGap(state, toServer); break;
@@ -152,6 +164,7 @@ export function callOnGap(protocol: u8, state: usize, toServer: bool): void {
 }
 
 export function callOnClose(protocol: u8, state: usize): void {
+  if (isAccessProtocol(protocol)) accessOnClose(protocol, state);
   switch (protocol) {
     case Protocol.MODBUS: modbusOnClose(state); break;
     case Protocol.SMB: smbOnClose(state); break;
@@ -202,7 +215,7 @@ export function initAppStates(smallSlots: u32, largeSlots: u32): void {
 }
 
 @inline function poolOf(protocol: u8): StatePool {
-  return protocol == Protocol.MODBUS || protocol == Protocol.ENIP ? smallPool : largePool;
+  return protocol == Protocol.MODBUS || protocol == Protocol.ENIP || usesSmallState(protocol) ? smallPool : largePool;
 }
 
 // Returns a zeroed state area for `protocol`, or 0 when every area of its

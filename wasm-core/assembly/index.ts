@@ -12,6 +12,7 @@ import { initFragments, clearFragments } from "./fragments";
 import { initFlows } from "./flows";
 import { initStreams, expireFlows, closeAllFlows, resumePaused } from "./tcp";
 import { initAppStates } from "./dispatch";
+import { sweepModelBursts } from "./models";
 import { PROBE_MAX_BYTES } from "./stream";
 import { SMB_PARSE_WINDOW_BYTES } from "../../protocols/smb/smb";
 import { initFileObjects, setFileDataRecords as setFileDataRecordsFlag } from "../../protocols/file/objects";
@@ -147,6 +148,8 @@ export function processBatch(offset: u32, length: u32, linkType: u32, fracPerSec
     }
     if (tsSec > lastSweepSec) {
       if (!expireFlows(tsSec, idleTimeoutSec)) return at;
+      // Bursts left for the next second when this one wrote its share.
+      sweepModelBursts(tsSec, false);
       lastSweepSec = tsSec;
     }
     recordInProgress = at;
@@ -171,7 +174,8 @@ export function processBatch(offset: u32, length: u32, linkType: u32, fracPerSec
 export function tick(nowSec: u32): i32 {
   if (!configured) return 1;
   if (!resumePaused()) return 0;
-  return expireFlows(nowSec, idleTimeoutSec) ? 1 : 0;
+  if (!expireFlows(nowSec, idleTimeoutSec)) return 0;
+  return sweepModelBursts(nowSec, false) ? 1 : 0;
 }
 
 // End of input: closes every flow (dissector onClose) and drops fragments.
@@ -180,6 +184,7 @@ export function finish(): i32 {
   if (!configured) return 1;
   if (!resumePaused()) return 0;
   if (!closeAllFlows()) return 0;
+  if (!sweepModelBursts(0, true)) return 0;
   clearFragments();
   return 1;
 }

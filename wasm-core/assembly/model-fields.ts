@@ -45,6 +45,15 @@ export namespace ModelField {
   @inline export const OCCURRENCES: u16 = 517;
   // Of those, occurrences within one hour of the usual hour.
   @inline export const USUAL_HOUR_OCCURRENCES: u16 = 518;
+  // login_burst scorer (scorer-access.ts): failed logins in the burst, the
+  // distinct accounts tried (counted up to 32, the first 8 named), whether
+  // a login succeeded at its end, and its first and last failure times.
+  @inline export const LOGIN_FAILURES: u16 = 580;
+  @inline export const LOGIN_ACCOUNT_COUNT: u16 = 581;
+  @inline export const LOGIN_ACCOUNTS: u16 = 582;
+  @inline export const LOGIN_SUCCEEDED: u16 = 583;
+  @inline export const BURST_FIRST_SEEN: u16 = 584;
+  @inline export const BURST_LAST_SEEN: u16 = 585;
 }
 
 // Factors of an alert's score, in the FACTOR field.
@@ -84,6 +93,12 @@ export function modelFieldName(id: u16): string {
     case ModelField.FACTOR_POINTS: return "factor_points";
     case ModelField.OCCURRENCES: return "occurrences";
     case ModelField.USUAL_HOUR_OCCURRENCES: return "usual_hour_occurrences";
+    case ModelField.LOGIN_FAILURES: return "login_failures";
+    case ModelField.LOGIN_ACCOUNT_COUNT: return "login_account_count";
+    case ModelField.LOGIN_ACCOUNTS: return "login_accounts";
+    case ModelField.LOGIN_SUCCEEDED: return "login_succeeded";
+    case ModelField.BURST_FIRST_SEEN: return "burst_first_seen";
+    case ModelField.BURST_LAST_SEEN: return "burst_last_seen";
   }
   return "";
 }
@@ -101,6 +116,8 @@ export namespace ModelAnomaly {
   @inline export const HISTORY_EVICTED: u16 = 505;
   // The Ethernet address table of the asset inventory (host-macs.ts) was full.
   @inline export const HOST_MAC_EVICTED: u16 = 506;
+  // The login_burst table was full: the least recently seen burst was dropped.
+  @inline export const LOGIN_BURST_EVICTED: u16 = 580;
 }
 
 export function modelAnomalyName(id: u16): string {
@@ -111,6 +128,7 @@ export function modelAnomalyName(id: u16): string {
     case ModelAnomaly.ALERT_DROPPED: return "model.alert_dropped";
     case ModelAnomaly.HISTORY_EVICTED: return "model.baseline_evicted";
     case ModelAnomaly.HOST_MAC_EVICTED: return "model.host_mac_evicted";
+    case ModelAnomaly.LOGIN_BURST_EVICTED: return "model.login_burst_evicted";
   }
   return "";
 }

@@ -81,6 +81,10 @@ import { ModbusField } from "../../protocols/modbus/fields";
 import { Dnp3Field } from "../../protocols/dnp3/fields";
 import { SmbField } from "../../protocols/smb/fields";
 import { findFileWrite, noteFileRecord, resetFileWrites, writeFileWriteFields } from "./sequence";
+import {
+  SCORER_LOGIN_BURST, SCORER_REMOTE_ACCESS_NOVELTY, loginBurstObserve, takeExpiredBurst, writeBurstFields, burstModelIndex,
+  burstRecord, releaseBurst, resetLoginBursts, sweepLoginBursts, remoteAccessIsNovel,
+} from "./scorer-access";
 
 @inline export const TABLE_MAGIC: u32 = 0x544d5346;
 // Version 2 added the beaconing scorer and the learning factor's use for the
@@ -238,7 +242,9 @@ function checkModel(p: usize, available: u32): i32 {
   const byFields = <u32>load<u8>(p, 11);
   const frequencyCount = load<u32>(p, 12);
   if (score > 100 || learningFactor > 100) return LOAD_BAD_MODEL_HEADER;
-  if (scorer > SCORER_AFTER_FILE_WRITE) return LOAD_BAD_MODEL_HEADER;
+  if (scorer > SCORER_REMOTE_ACCESS_NOVELTY) return LOAD_BAD_MODEL_HEADER;
+  // login_burst needs a failure count and a window.
+  if (scorer == SCORER_LOGIN_BURST && (frequencyCount == 0 || load<u32>(p, 16) == 0)) return LOAD_BAD_MODEL_HEADER;
   if (byFields > MAX_BY_FIELDS || frequencyCount > MAX_FREQUENCY_COUNT) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 36) != 0 && frequencyCount == 0) return LOAD_BAD_MODEL_HEADER;
   if (load<u16>(p, 4) == RecordType.ALERT) return LOAD_BAD_MODEL_HEADER;
@@ -285,6 +291,7 @@ export function installModelTable(ptr: usize, length: u32): i32 {
   unitIdFieldId = load<u16>(tableBase, 12);
   resetModelBaselines();
   resetFileWrites();
+  resetLoginBursts();
   return <i32>count;
 }
 
@@ -813,6 +820,12 @@ function evaluateInstalled(
       // The first record of a pair has no entry yet; evaluateModels marks
       // the entry once it has learned the record.
       markPairAlerted = true;
+    } else if (scorer == SCORER_LOGIN_BURST) {
+      // The scorer keeps its own window and writes its own alerts.
+      observeLoginBurst(record, i, model, tsSec);
+      continue;
+    } else if (scorer == SCORER_REMOTE_ACCESS_NOVELTY) {
+      if (!remoteAccessIsNovel(serviceEntry, tsSec)) continue;
     }
 
     const frequencyCount = load<u32>(model, 12);
@@ -840,4 +853,68 @@ function evaluateInstalled(
   // Learn from the request only after judging it, so that a new client's
   // first write is judged against the masters seen before it.
   if (masterRequest && unitIdFieldId != 0) masterObserve(device, unitId, client, nowMs);
+}
+
+// ---------------------------------------------------------------------------
+// login_burst scorer (scorer-access.ts): the engine side, which scores and
+// writes its alerts.
+
+function observeLoginBurst(record: usize, modelIndex: u32, model: usize, tsSec: u32): void {
+  const due = loginBurstObserve(modelIndex, frequencyKey(record, model), record, tsSec, load<u32>(model, 12), load<u32>(model, 16));
+  const expired = takeExpiredBurst();
+  if (expired != 0) {
+    writeBurstAlert(burstRecord(expired), expired, false);
+    releaseBurst(expired);
+  }
+  if (due != 0) {
+    writeBurstAlert(record, due, true);
+    releaseBurst(due);
+  }
+}
+
+// Writes the alert of burst `b` on `record` (the success that ended it, or
+// the burst's last failure), scored like any alert of the model.
+function writeBurstAlert(record: usize, b: usize, succeeded: bool): void {
+  const modelIndex = burstModelIndex(b);
+  if (modelIndex >= modelCount) return;
+  const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>modelIndex << 2));
+  const type = load<u16>(record, 4);
+  const tsSec = load<u32>(record, 8);
+  const service = historyFind(LEVEL_SERVICE, record + 28, record + 44, serviceHash(record, type));
+  const pair = historyFind(LEVEL_PAIR, record + 28, record + 44, 0);
+  const base = <u32>load<u8>(model, 6);
+  scoreAlert(base, 0, 0, inLearningPeriod(tsSec), <u32>load<u8>(model, 8), service, pair, tsSec);
+  const serverToClient = (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) != 0;
+  const alert = eventBufferBase() + <usize>eventBufferUsed();
+  if (!beginRecord(RecordType.ALERT, serverToClient)) {
+    countAnomaly(ModelAnomaly.ALERT_DROPPED);
+    return;
+  }
+  memory.copy(alert + 8, record + 8, 14);
+  memory.copy(alert + 24, record + 24, RECORD_HEADER_BYTES - 24);
+  fieldU64(ModelField.MODEL_INDEX, modelIndex);
+  writeScoreFields(base, service, pair, tsSec);
+  writeBurstFields(b, succeeded);
+  copyEvidence(record);
+  endRecord();
+}
+
+function burstWindowOf(modelIndex: u32): u32 {
+  return modelIndex < modelCount ? load<u32>(tableBase + <usize>load<u32>(modelOffsets + (<usize>modelIndex << 2)), 16) : 0;
+}
+
+function burstCountOf(modelIndex: u32): u32 {
+  return modelIndex < modelCount ? load<u32>(tableBase + <usize>load<u32>(modelOffsets + (<usize>modelIndex << 2)), 12) : 0xffffffff;
+}
+
+function reportBurst(b: usize): void {
+  writeBurstAlert(burstRecord(b), b, false);
+}
+
+// Reports login bursts whose window ended by `nowSec` (all of them when
+// `all`, at the end of input). Returns false when it stopped to leave event
+// room; drain the events and call again.
+export function sweepModelBursts(nowSec: u32, all: bool): bool {
+  if (modelCount == 0) return true;
+  return sweepLoginBursts(nowSec, all, burstWindowOf, burstCountOf, reportBurst);
 }

@@ -113,6 +113,14 @@ function describeScorer(model: ModelInfo): string[] {
     return ["ot_outbound: fires once per host pair when a device seen responding to Modbus requests opens a",
       "  connection to an external address or to a host never seen in a Modbus role"];
   }
+  if (s?.name === "login_burst") {
+    return ["login_burst: one alert per burst of failed logins for the frequency's `by` keys, written at a success",
+      "  after at least `count` failures within `within` seconds, or when that window ends"];
+  }
+  if (s?.name === "remote_access_novelty") {
+    return ["remote_access_novelty: fires only when the host pair never used this service before, or at an hour",
+      "  the pair and service was never seen in on 7 or more days"];
+  }
   return ["none"];
 }
 

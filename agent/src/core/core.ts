@@ -44,7 +44,7 @@ export interface CoreStats { counters: Record<string, number>; anomalies: Record
 // flow, for Modbus) and large dissector state 16 MiB (512 x 32 KiB, for SMB,
 // DCE-RPC and Kerberos). The Modbus pending extensions take 2.8 MiB, stream
 // buffers 64 MiB, events 1 MiB, scratch 4 MiB, IP defragmentation 2 MiB, and
-// the baseline and model tables 8.8 MiB. 100,000 concurrent Modbus flows fit
+// the baseline, model and login burst tables 9.6 MiB. 100,000 concurrent Modbus flows fit
 // without eviction.
 export const DEFAULT_LIMITS: Required<CoreLimits> = {
   maxFlows: 131072,
@@ -90,6 +90,8 @@ const BASELINE_HISTORY_ENTRY_BYTES = 224;
 const DEFAULT_BASELINE_HISTORY_ENTRIES = 32768;
 const BASELINE_FIXED_BYTES = 4096 * (24 + 8 * 32) + 2048 * (32 + 40 * 8);
 const MODEL_TABLE_BYTES = 65536;
+// The login_burst table (scorer-access.ts): 512 bursts of 1,700 bytes.
+const LOGIN_BURST_TABLE_BYTES = 512 * 1700;
 
 const CONFIGURE_ERRORS: Record<number, string> = {
   1: "the core was already configured",
@@ -206,7 +208,7 @@ export function estimateCoreBytes(l: Required<CoreLimits>, historyEntries = DEFA
   const appStates = l.maxFlows * (APP_STATE_SMALL_BYTES + STATE_POOL_ENTRY_BYTES) +
     l.appStateSlots * (APP_STATE_BYTES + STATE_POOL_ENTRY_BYTES);
   const streamBuffers = Math.floor(l.reassemblyBytesTotal / l.streamBufferBytes) * (l.streamBufferBytes + STREAM_BUFFER_OVERHEAD_BYTES + 4);
-  const models = historyEntries * BASELINE_HISTORY_ENTRY_BYTES + BASELINE_FIXED_BYTES + MODEL_TABLE_BYTES;
+  const models = historyEntries * BASELINE_HISTORY_ENTRY_BYTES + BASELINE_FIXED_BYTES + MODEL_TABLE_BYTES + LOGIN_BURST_TABLE_BYTES;
   return flowTable + appStates + streamBuffers + l.eventBufferBytes + SCRATCH_BYTES + DEFRAGMENT_BYTES +
     MODBUS_EXTENSION_BYTES + FILE_HEAD_POOL_BYTES + models + 2 ** 20;
 }

@@ -79,7 +79,9 @@ const FIELD_ID_LIMIT = 1200;
 // Field ids each record type owns besides the common ones (0-99).
 const RECORD_FIELD_RANGES: Record<string, [number, number]> = {
   modbus: [100, 199], smb: [200, 299], dcerpc: [300, 399], ntlm: [400, 449], kerberos: [450, 499],
-  s7comm: [600, 699], dnp3: [700, 799], enip: [800, 899], file: [1100, 1149], conn: [1150, 1199],
+  s7comm: [600, 699], dnp3: [700, 799], enip: [800, 899],
+  http: [900, 949], ftp: [950, 979], telnet: [980, 989], vnc: [990, 999], rdp: [1000, 1019], ssh: [1020, 1039],
+  file: [1100, 1149], conn: [1150, 1199],
 };
 
 // Field name -> ids, as the core names them.
@@ -140,10 +142,13 @@ const MAX_BY_FIELDS = 4;
 // Maximum length of a text value in bytes: the core keeps at most this many bytes of a field value.
 const MAX_TEXT_VALUE_BYTES = 1024;
 
-const RECORD_TYPES: Record<string, number> = { modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, dnp3: 7, enip: 8, file: 15, conn: 16 };
+const RECORD_TYPES: Record<string, number> = {
+  modbus: 1, smb: 2, dcerpc: 3, ntlm: 4, kerberos: 5, s7comm: 6, dnp3: 7, enip: 8,
+  http: 9, ftp: 10, telnet: 11, vnc: 12, rdp: 13, ssh: 14, file: 15, conn: 16,
+};
 const SCORERS: Record<string, number> = {
   modbus_master: 1, beaconing: 2, profile_master: 3, profile_write: 4, profile_function: 5, new_device: 6, new_master: 7, ot_outbound: 8,
-  after_file_write: 9,
+  after_file_write: 9, login_burst: 10, remote_access_novelty: 11,
 };
 // Scorers that judge Modbus requests only, so their models must watch modbus records.
 const MODBUS_SCORERS = new Set(["modbus_master", "profile_master", "profile_write", "profile_function", "new_device", "new_master"]);
@@ -661,6 +666,10 @@ function compileModel(w: TableWriter, model: LoadedModel, fieldId: FieldResolver
   });
   if (byFields.length > MAX_BY_FIELDS) {
     throw errorAt(model, ["frequency", "by"], "model.value_invalid", `frequency.by names ${byFields.length} record fields; at most ${MAX_BY_FIELDS} are allowed besides src, dst, src_port and dst_port`, "by");
+  }
+
+  if (scorer?.name === "login_burst" && !frequency) {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", "scorer login_burst counts failed logins within a window; add frequency with count (failures) and within (seconds)", "name");
   }
 
   w.u32(0); // model length, patched below

@@ -27,7 +27,7 @@ export const KEY_EVIDENCE = [
   "share", "file", "named_pipe", "interface", "opnum", "operation", "service_name", "display_name",
   "binary_path", "command", "task_name", "function", "function_code", "unit_id", "start_address",
   "quantity", "sub_function_name", "status", "destination_address", "point_index", "operation_type",
-  "analog_value", "file_name",
+  "analog_value", "login_failures", "login_accounts", "login_succeeded", "login_result", "file_name",
 ];
 
 // Splits alert-record fields into the evidence object and the account.

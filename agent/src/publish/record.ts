@@ -106,6 +106,16 @@ export function isForwardedRecord(record: RecordJson): boolean {
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
         && !POLL_DNP3_FUNCTIONS.has(record.function_code);
+    case "http":
+    case "ftp":
+    case "telnet":
+    case "vnc":
+      // Logins and file transfers name accounts and files; plain page
+      // requests stay on the gateway.
+      return record.login_result !== undefined || record.file_name !== undefined || record.auth_scheme !== undefined;
+    case "rdp":
+    case "ssh":
+      return record.session_event === "start";
     case "modbus":
       return record.pdu_type === "request"
         && typeof record.function_code === "number"
