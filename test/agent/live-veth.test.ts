@@ -52,7 +52,7 @@ function freeBenchmarkSubnet(): string {
 }
 
 // The device: a modbus-serial ServerTCP in the namespace. Holding register N
-// reads as 100 + N until written; each write is printed as a JSON line.
+// reads as 100 + N until written, and each write is printed as a JSON line.
 function serverScript(modbusSerialPath: string, host: string): string {
   return `import { createRequire } from "node:module";
 const require = createRequire(${JSON.stringify(pathToFileURL(modbusSerialPath).href)});
@@ -80,8 +80,16 @@ async function connectClient(host: string, localAddress: string): Promise<Modbus
   return client;
 }
 
+// Closes a client. The 2 s bound keeps cleanup going when the connection is
+// already gone, because close() may then never call back.
 function closeClient(client: ModbusSerialClient): Promise<void> {
-  return new Promise((resolve) => client.close(() => resolve()));
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    client.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 test("agent live on veth pair", async () => {
@@ -98,7 +106,7 @@ test("agent live on veth pair", async () => {
   try {
     ip("netns", "add", namespace);
   } catch (error) {
-    console.log(`  skipped agent live on veth pair: "ip netns add ${namespace}" is not permitted here: ${String((error as { stderr?: string }).stderr ?? error).trim()}`);
+    console.log(`  skipped agent live on veth pair: "ip netns add ${namespace}" is not permitted here (${String((error as { stderr?: string }).stderr ?? error).trim()}); run the tests as root with CAP_SYS_ADMIN to include it`);
     return;
   }
 
@@ -187,7 +195,7 @@ test("agent live on veth pair", async () => {
     assert.is(parsed.agent.gateway, "veth-test");
     assert.is(parsed.capture.interface, hostEnd);
     assert.is(parsed.capture.filter, `host ${deviceAddress} and tcp port 502`);
-    // Each poll is a request and a response; the handshakes add more.
+    // Each poll is a request and a response, and the handshakes add more.
     assert.ok(parsed.capture.packets >= POLLS * 2 + 2, `only ${parsed.capture.packets} packets captured`);
     assert.is(parsed.capture.dropped, 0);
     assert.is(parsed.core.alerts, 1);

@@ -176,6 +176,33 @@ test("data commands take json", async () => {
   }
 });
 
+test("json output parses offline", async () => {
+  // The data commands that need neither a running agent nor a capture.
+  const example = join(repoRoot, "deploy", "agent.example.yaml");
+  const cases: [argv: string[], lines: "one" | "each"][] = [
+    [["models", "list", "--json"], "each"],
+    [["models", "show", "modbus-write-not-master", "--json"], "one"],
+    [["config", "check", example, "--json"], "one"],
+  ];
+  for (const [argv, lines] of cases) {
+    const result = await run(...argv);
+    const label = argv.join(" ");
+    assert.is(result.code, 0, `${label}: ${result.stderr}`);
+    assert.not.match(result.stdout, "\x1b[", `${label} has escape codes`);
+    const texts = lines === "one" ? [result.stdout] : result.stdout.trim().split("\n");
+    assert.ok(result.stdout.trim() !== "", `${label} printed nothing`);
+    for (const text of texts) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (error) {
+        assert.unreachable(`${label} printed invalid JSON (${(error as Error).message}): ${text.slice(0, 200)}`);
+      }
+      assert.type(parsed, "object", label);
+    }
+  }
+});
+
 test("unknown option is a usage error", async () => {
   for (const command of commands) {
     const label = command.join(" ");
