@@ -143,7 +143,7 @@ test("unit capabilities start the agent", async () => {
   try {
     execFileSync("ip", ["netns", "add", namespace], { stdio: ["ignore", "ignore", "pipe"] });
   } catch (error) {
-    console.log(`  skipped unit capabilities start the agent: "ip netns add" is not permitted here: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}`);
+    console.log(`  skipped unit capabilities start the agent: "ip netns add" is not permitted here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()}); run the tests as root with CAP_SYS_ADMIN to include it`);
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-unit-"));
