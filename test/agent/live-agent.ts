@@ -47,6 +47,14 @@ export async function runCli(...argv: string[]): Promise<{ code: number; stdout:
   return { code, stdout, stderr };
 }
 
+// Runs a command whose stdout claims to be a terminal, and returns its stdout.
+export async function runCliOnTerminal(...argv: string[]): Promise<string> {
+  let stdout = "";
+  const code = await main(argv, { stdout: (t) => { stdout += t; }, stderr: () => undefined, stdoutIsTTY: true });
+  if (code !== 0) throw new Error(`fieldsense ${argv.join(" ")} exited with ${code}`);
+  return stdout;
+}
+
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, startAgent, uidOf, waitFor,
+  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, runCliOnTerminal, startAgent, uidOf, waitFor,
 } from "./live-agent.js";
 
 const require = createRequire(import.meta.url);
@@ -228,6 +228,21 @@ test("agent live on veth pair", async () => {
     const rogueAsset = list.find((asset) => asset.ip === rogueAddress);
     assert.equal(rogueAsset?.modbus?.role, ["master"]);
     assert.equal(rogueAsset?.modbus?.function_codes, [6]);
+
+    // Colour only on a terminal, and never with NO_COLOR set.
+    const savedNoColour = process.env.NO_COLOR;
+    try {
+      for (const command of ["status", "alerts", "assets"]) {
+        delete process.env.NO_COLOR;
+        assert.match(await runCliOnTerminal(command, "--socket", socket), "\x1b[", `${command} on a terminal has no colour`);
+        assert.not.match((await run(command, "--socket", socket)).stdout, "\x1b[", `${command} in a pipe has colour`);
+        process.env.NO_COLOR = "1";
+        assert.not.match(await runCliOnTerminal(command, "--socket", socket), "\x1b[", `${command} has colour with NO_COLOR=1`);
+      }
+    } finally {
+      if (savedNoColour === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = savedNoColour;
+    }
 
     agent.kill("SIGTERM");
     assert.is(await running.exited, 0, `${running.stdout()}${running.stderr()}`);
