@@ -107,7 +107,7 @@ function exitCodesParagraph(help: string): string | undefined {
 
 // Words that give a numeric option its unit, or state that the number is an id
 // or a count of things.
-const UNIT = /\b(bytes|milliseconds|seconds|minutes|hours|times|id|alerts|packets|requests)\b/;
+const UNIT = /\b(bytes|milliseconds|seconds|minutes|hours|days|times|id|alerts|packets|requests|records|results|matches|hits|incidents|files|hosts|lines)\b/;
 
 const commands = [...listedCommands().map((name) => [name]), ...SUBCOMMANDS];
 
