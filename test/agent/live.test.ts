@@ -4,34 +4,15 @@
 // agent process serves every check, because starting one loads the core.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "../helpers/captures.js";
-import { loadPcap } from "../../agent/src/capture/live.js";
-import { main } from "../../agent/src/cli/main.js";
 import { ModbusClient, startModbusServer, type ModbusServer } from "./modbus-peers.js";
-
-const RUNNER = join(repoRoot, "test", "cli", "run-cli.mts");
-// The modbus-write-not-master model establishes a master after 10 requests
-// over 5 seconds (models/modbus-write-not-master.yaml); 16 polls 450 ms
-// apart span about 7 seconds.
-const POLLS = 16;
-const POLL_INTERVAL_MS = 450;
-
-// Reasons this machine cannot run the test, or undefined.
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return "live capture needs root (or CAP_NET_RAW) and the privilege drop needs root";
-  try {
-    loadPcap();
-  } catch (error) {
-    return (error as Error).message;
-  }
-  if (!readFileSync("/etc/passwd", "utf8").split("\n").some((line) => line.startsWith("nobody:"))) return "no user nobody in /etc/passwd";
-  return undefined;
-}
+import {
+  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, spawnCli, startAgent, uidOf, waitFor,
+} from "./live-agent.js";
 
 // A loopback address of its own per run, so that parallel runs and other
 // tests using port 502 on 127.0.0.1 do not meet.
@@ -48,30 +29,8 @@ async function freeLoopbackBase(): Promise<string> {
   throw new Error("no free loopback address for port 502 after 20 attempts");
 }
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
-  return { code, stdout, stderr };
-}
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-function uidOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("Uid:"));
-  // Uid: real effective saved filesystem
-  return Number(line?.split(/\s+/)[2]);
-}
-
 test("agent live on loopback", async () => {
-  const missing = missingPrerequisite();
+  const missing = missingLivePrerequisite();
   if (missing) {
     console.log(`  skipped agent live on loopback: ${missing}`);
     return;
@@ -99,19 +58,15 @@ test("agent live on loopback", async () => {
 
   let agent: ChildProcess | undefined;
   let server: ModbusServer | undefined;
-  let stdout = "";
-  let stderr = "";
   try {
     server = await startModbusServer(device);
-    agent = spawn(process.execPath, ["--import", "tsx", RUNNER, "agent", "--config", config], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    agent.stdout!.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
-    agent.stderr!.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
-    const exited = new Promise<number | null>((resolve) => agent!.once("exit", (code) => resolve(code)));
-    await waitFor("the agent to run", () => stdout.includes('"agent running"') || agent!.exitCode !== null);
-    assert.match(stdout, '"agent running"', `agent did not start: ${stdout}${stderr}`);
+    const running = await startAgent(["--config", config]);
+    agent = running.child;
+    const stdout = running.stdout;
+    assert.match(stdout(), '"agent running"', `agent did not start: ${stdout()}${running.stderr()}`);
 
     // Privilege drop: the capture is open, and the process runs as nobody.
-    const nobody = Number(readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("nobody:"))!.split(":")[2]);
+    const nobody = nobodyUid()!;
     assert.is(uidOf(agent.pid!), nobody);
 
     const master = await ModbusClient.connect(device, 502, `${base}.3`);
@@ -126,13 +81,12 @@ test("agent live on loopback", async () => {
     await rogue.close();
 
     await waitFor("the alert", async () => {
-      await waitFor("the broker's acknowledgement", async () => {
+      const status = await run("status", "--socket", socket, "--json");
+      return status.code === 0 && (JSON.parse(status.stdout) as { core: { alerts: number } }).core.alerts >= 1;
+    });
+    await waitFor("the broker's acknowledgement", async () => {
       const status = await run("status", "--socket", socket, "--json");
       return (JSON.parse(status.stdout) as { broker: { alerts_acknowledged: number } }).broker.alerts_acknowledged >= 1;
-    });
-
-    const status = await run("status", "--socket", socket, "--json");
-      return status.code === 0 && (JSON.parse(status.stdout) as { core: { alerts: number } }).core.alerts >= 1;
     });
 
     const status = await run("status", "--socket", socket, "--json");
@@ -182,7 +136,7 @@ test("agent live on loopback", async () => {
     const future = await run("alerts", "--socket", socket, "--json", "--since", "2099-01-01T00:00:00Z");
     assert.is(future.stdout, "");
 
-    const follow = spawn(process.execPath, ["--import", "tsx", RUNNER, "alerts", "--follow", "--json", "--socket", socket], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const follow = spawnCli(["alerts", "--follow", "--json", "--socket", socket]);
     let followed = "";
     follow.stdout!.on("data", (chunk: Buffer) => { followed += chunk.toString(); });
     const followExit = new Promise<number | null>((resolve) => follow.once("exit", (code) => resolve(code)));
@@ -207,23 +161,23 @@ test("agent live on loopback", async () => {
 
     // SIGHUP reloads models and configuration; the agent keeps running.
     agent.kill("SIGHUP");
-    await waitFor("the reload", () => stdout.includes('"configuration and models reloaded"'));
+    await waitFor("the reload", () => stdout().includes('"configuration and models reloaded"'));
     const afterReload = JSON.parse((await run("status", "--socket", socket, "--json")).stdout) as { agent: { reloads: number } };
     assert.is(afterReload.agent.reloads, 1);
 
     // A broken file on SIGHUP is logged, and the agent keeps its configuration.
     writeFileSync(config, "capture:\n  snap_length: 1\n");
     agent.kill("SIGHUP");
-    await waitFor("the failed reload", () => stdout.includes("reload failed: configuration not loaded"));
-    assert.match(stdout, "capture.snap_length: 1 is out of range");
+    await waitFor("the failed reload", () => stdout().includes("reload failed: configuration not loaded"));
+    assert.match(stdout(), "capture.snap_length: 1 is out of range");
     const afterBadReload = await run("status", "--socket", socket, "--json");
     assert.is(afterBadReload.code, 0, afterBadReload.stderr);
     assert.is((JSON.parse(afterBadReload.stdout) as { capture: { snap_length: number } }).capture.snap_length, 65535);
 
     // SIGTERM: flush, snapshot, socket removed, exit code 0.
     agent.kill("SIGTERM");
-    assert.is(await exited, 0, `${stdout}${stderr}`);
-    assert.match(stdout, '"agent stopped"');
+    assert.is(await running.exited, 0, `${stdout()}${running.stderr()}`);
+    assert.match(stdout(), '"agent stopped"');
     assert.ok(existsSync(join(dir, "data", "baselines.snapshot")), "baseline snapshot written at shutdown");
     assert.not.ok(existsSync(socket), "control socket removed");
     const gone = await run("status", "--socket", socket);

@@ -72,8 +72,8 @@ export function loadPcap(): PcapModule {
   }
 }
 
-// Number of capture sessions this process has opened. A closed session may
-// still hold the event loop (see LiveCapture.close).
+// Number of capture sessions this process has opened. A closed session keeps
+// the event loop alive until a matching packet arrives (see LiveCapture.close).
 let sessionsOpened = 0;
 
 export function liveSessionsOpened(): number {
@@ -218,9 +218,16 @@ export class LiveCapture {
   }
 
   // Stops capturing; the pending batch is still handed on.
-  // NOTE: node-pcap 3.1 releases its poll handle only when a packet arrives
-  // after close() (pcap_session.cc: Close only calls pcap_breakloop), so on a
-  // quiet interface the handle keeps the process alive.
+  // NOTE: after close() the process cannot exit by itself until a packet
+  // that passes the filter arrives. In node-pcap 3.1, close() only calls
+  // pcap_breakloop(); the uv_poll_t on the capture socket stays started and
+  // referenced, and the socket open, until the next dispatch finds the break
+  // flag set and calls pcap_close(). That dispatch runs only when the socket becomes
+  // readable. Calling dispatch() once more right after close() does not help:
+  // in non-blocking mode libpcap 1.10.3 returns 0 on an empty ring without
+  // looking at the break flag. The poll handle is native, so neither
+  // process._getActiveHandles() nor process.getActiveResourcesInfo() lists it.
+  // The agent therefore exits on a bounded timer (exitSoon in cli/agent.ts).
   close(): void {
     if (this.closed) return;
     this.stats();

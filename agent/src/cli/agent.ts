@@ -34,7 +34,8 @@ const AGENT_OPTIONS = {
 
 type AgentValues = ReturnType<typeof parseAgentArgs>["values"];
 
-function parseAgentArgs(argv: string[]) {
+// Parses the arguments that follow "fieldsense agent".
+export function parseAgentArgs(argv: string[]) {
   return parseCommand("agent", argv, AGENT_OPTIONS);
 }
 
@@ -142,8 +143,10 @@ export async function agentCommand(argv: string[], output: Output): Promise<numb
 }
 
 // Ends the process shortly after main() has returned, when a live capture was
-// opened: node-pcap may still hold the event loop after close() (see
-// LiveCapture.close). Everything is flushed and closed by then.
+// opened: on a quiet interface node-pcap 3.1 keeps its poll handle
+// referenced after close() (see LiveCapture.close). Everything is flushed
+// and closed by then. The timer is unref'd, so a process whose event loop
+// empties earlier exits at once.
 function exitSoon(code: number): void {
   if (liveSessionsOpened() === 0) return;
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

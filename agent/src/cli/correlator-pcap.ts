@@ -28,7 +28,7 @@ export async function correlatorPcapCommand(argv: string[], output: Output): Pro
   if (values.broker === undefined) throw new UsageError('missing --broker URL for "fieldsense correlator pcap": the broker the gateways publish to');
   const problem = checkBrokerUrl(values.broker);
   if (problem) throw new UsageError(problem);
-  if (positionals.length === 0 && values.incident === undefined) throw new UsageError('"fieldsense correlator pcap" needs ALERT_ID... or --incident N');
+  if (positionals.length === 0 && values.incident === undefined) throw new UsageError('"fieldsense correlator pcap" needs ALERT_ID... or --incident ID');
   const requester = values.requester ?? DEFAULT_REQUESTER;
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(requester)) throw new UsageError(`invalid --requester "${requester}": use 1-64 letters, digits, "_", "." or "-"`);
   const timeoutMs = values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"]) : undefined;

@@ -43,6 +43,11 @@ export const HELP_HELP = `Usage: fieldsense help [COMMAND]
 
 Shows the list of commands, or the help of COMMAND (the same text as
 "fieldsense COMMAND --help").
+
+Options:
+  -h, --help       show this help
+
+Exit codes: 0 help shown, 2 usage error (an unknown COMMAND).
 `;
 
 export const REPLAY_HELP = `Usage: fieldsense replay FILE... [options]
@@ -82,7 +87,10 @@ Options:
   -h, --help        show this help
 
 On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
-When stdout is closed early (replay ... | head), the replay stops with exit code 141.
+
+Exit codes: 0 every file read (a last record cut short is allowed), 1 a file
+could not be read or the broker did not acknowledge an alert, 2 usage error,
+141 stdout closed early (replay ... | head).
 `;
 
 export const CORRELATOR_HELP = `Usage: fieldsense correlator [--config FILE] --broker URL [--db FILE|URL] [options]
@@ -95,23 +103,6 @@ hosts, accounts, files and OT devices, ranks them and writes one report per
 incident (Markdown and HTML). Runs until SIGINT or SIGTERM. Logs go to stderr.
 
 Options:
-  --broker URL          MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
-  --db FILE             SQLite store (default: ${"$"}FIELDSENSE_DATA_DIR/correlator.db,
-                        or .fieldsense/correlator.db)
-  --reports DIR         folder for incident-<id>.md and .html (default: reports/
-                        beside the store)
-  --window-minutes N    alerts sharing a host within N minutes of packet time
-                        join one incident (default 60)
-  --console PORT        serve the web console on this TCP port (0 picks a free
-                        one); see docs/console.md
-  --console-host HOST   address the console binds to (default 127.0.0.1); any
-                        address beyond loopback needs a password hash
-  --console-login       ask for the password on loopback too
-  --hash-password       read a password from stdin, print its hash and exit
-  -h, --help            show this help
-
-"fieldsense correlator pcap ALERT_ID..." fetches alerts' packets from the
-gateways; see "fieldsense correlator pcap --help".
   --config FILE             YAML file with the settings below (keys as in
                             deploy/correlator.example.yaml); options override it
   --broker URL              MQTT broker to subscribe to, e.g. mqtt://127.0.0.1:1883
@@ -135,11 +126,23 @@ gateways; see "fieldsense correlator pcap --help".
   --retention-days N        delete alerts and records stored more than N days ago
   --retention-max-mb N      delete the oldest alerts and records while their JSON
                             exceeds N MiB
+  --console PORT            serve the web console on this TCP port (0 picks a free
+                            one); see docs/console.md
+  --console-host HOST       address the console binds to (default 127.0.0.1); any
+                            address beyond loopback needs a password hash
+  --console-login           ask for the password on loopback too
+  --hash-password           read a password from stdin, print its hash and exit
   -h, --help                show this help
 
 Environment:
   FIELDSENSE_CONSOLE_PASSWORD_HASH   the console password's hash, from
-                        --hash-password; sessions last 8 hours
+                            --hash-password; sessions last 8 hours
+
+"fieldsense correlator pcap ALERT_ID..." fetches alerts' packets from the
+gateways; see "fieldsense correlator pcap --help".
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 failed to start or lost alerts
+the store could not write (the log says which), 2 usage error.
 `;
 
 export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
@@ -153,6 +156,9 @@ Options:
                    ${"$"}FIELDSENSE_DATA_DIR/correlator.db, or .fieldsense/correlator.db)
   --incident ID    print only this incident
   -h, --help       show this help
+
+Exit codes: 0 printed (or no incidents yet), 1 the store or the incident was
+not found, 2 usage error.
 `;
 
 export const SEARCH_HELP = `Usage: fieldsense search QUERY [--db FILE|URL] [--json] [--limit N]
@@ -196,7 +202,13 @@ Options:
   --all          print every alert; otherwise learning alerts scored below
                  ${LEARNING_SUMMARY_SCORE} are summed up in one line per model
   -h, --help     show this help
+
+Exit codes: 0 every file replayed and every alert stored, 1 a file could not
+be read or a step failed (stderr says which), 2 usage error.
 `;
+
+const INSPECT_EXIT_CODES = `Exit codes: 0 success, 1 no agent answers on the control socket or the
+request failed (stderr names the socket), 2 usage error.`;
 
 const SOCKET_HELP = `  --socket PATH    control socket of the agent (default: FIELDSENSE_SOCKET,
                    else control.socket of --config, else ${DEFAULT_CONTROL_SOCKET})
@@ -230,6 +242,10 @@ Options (each overrides the same key of the configuration file):
   --gateway G          gateway name (default: the host name)
   --log-level L        trace, debug, info, warn, error, fatal or silent (default info)
   -h, --help           show this help
+
+Exit codes: 0 stopped cleanly on SIGTERM or SIGINT, 1 failed to start (an
+invalid configuration, a capture that cannot be opened) or the capture
+failed while running (stderr and the log say why), 2 usage error.
 `;
 
 export const STATUS_HELP = `Usage: fieldsense status [--json] [--socket PATH]
@@ -243,6 +259,8 @@ Options:
   --json           print the status as one JSON object
 ${SOCKET_HELP}
   -h, --help       show this help
+
+${INSPECT_EXIT_CODES}
 `;
 
 export const ALERTS_HELP = `Usage: fieldsense alerts [--follow] [--since TIME] [--limit N] [--json] [--socket PATH]
@@ -259,6 +277,8 @@ Options:
   --json           print alerts as NDJSON (one alert object per line)
 ${SOCKET_HELP}
   -h, --help       show this help
+
+${INSPECT_EXIT_CODES}
 `;
 
 export const ASSETS_HELP = `Usage: fieldsense assets [--json] [--ot] [--socket PATH]
@@ -347,6 +367,8 @@ Options:
   --json           print the files as a JSON array
 ${SOCKET_HELP}
   -h, --help       show this help
+
+${INSPECT_EXIT_CODES}
 `;
 
 export const MODBUS_HELP = `Usage: fieldsense modbus identify HOST[:PORT] [options]
@@ -380,12 +402,13 @@ export const CONFIG_HELP = `Usage: fieldsense config check FILE [--json]
 
 Validates an agent configuration file against its JSON Schema and the rules
 between keys, and resolves \${NAME} references to environment variables.
-An error names the file, the line, the key and what is allowed. Exit code 0
-when valid, 1 when not.
+An error names the file, the line, the key and what is allowed.
 
 Options:
   --json           print {"valid": ..., "config" or "error": ...} as JSON
   -h, --help       show this help
+
+Exit codes: 0 valid, 1 invalid or unreadable file, 2 usage error.
 `;
 
 export const MODELS_HELP = `Usage: fieldsense models list [--models DIR] [--json]
@@ -394,11 +417,14 @@ export const MODELS_HELP = `Usage: fieldsense models list [--models DIR] [--json
 Lists the detection models, or explains one in words: its logic, the
 conditions it checks, its frequency, its scorer, how the baselines raise or
 lower its score, and its ATT&CK technique ids. An invalid model file is
-reported with its file, line and key, and the exit code is 1.
+reported with its file, line and key.
 
 Options:
   --models DIR      folder of model files (default: the models shipped with the package)
   --json            print JSON instead of text (one object per line for list)
+  -h, --help        show this help
+
+Exit codes: 0 success, 1 an invalid model file or an unknown ID, 2 usage error.
 `;
 
 export const PCAP_HELP = `Usage: fieldsense pcap (--alert ID | --flow FLOW | --host IP | --from T --to T) -o FILE [options]
@@ -417,8 +443,8 @@ Options:
   --host IP         packets to or from this address
   --from T, --to T  packet time bounds: ISO 8601 ("2026-11-03T10:00:00Z") or
                     seconds since 1970
-  --before S        seconds of the alert's flow kept ahead of the alert (default 600)
-  --after S         seconds kept past the alert (default 60)
+  --before N        seconds of the alert's flow kept ahead of the alert (default 600)
+  --after N         seconds kept past the alert (default 60)
   -o, --output FILE the pcapng to write (an existing file is replaced)
   --ring DIR        the packet ring folder (default: ring.dir of --config, or
                     DATA_DIR/ring, ${DEFAULT_AGENT_DATA_DIR}/ring)
@@ -430,7 +456,7 @@ Exit codes: 0 written, 1 nothing matched or the ring cannot be read (the
 message says which and what the ring holds), 2 usage error.
 `;
 
-export const CORRELATOR_PCAP_HELP = `Usage: fieldsense correlator pcap ALERT_ID... [--incident N] --broker URL [options]
+export const CORRELATOR_PCAP_HELP = `Usage: fieldsense correlator pcap ALERT_ID... [--incident ID] --broker URL [options]
 
 Asks the gateway that raised each alert for its packets, over MQTT (the
 request and answer topics are in docs/ring.md), and stores each capture with
@@ -439,7 +465,7 @@ records the gateway, the size, the SHA-256 and the time of the request. The
 gateway answers only requesters named in its pcap_requests.requesters.
 
 Options:
-  --incident N      every alert of incident N (may be given with alert ids)
+  --incident ID     every alert of this incident (may be given with alert ids)
   --broker URL      the MQTT broker the gateways publish to
   --db FILE         the correlator's store (default: the data directory's)
   --captures DIR    where captures are stored (default: captures/ beside the store)

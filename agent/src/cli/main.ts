@@ -46,10 +46,11 @@ export async function main(argv: string[], output: Output = processOutput): Prom
         return 0;
       case "help": {
         const topic = rest[0];
-        if (topic === "help") {
+        if (topic === "help" || topic === "-h" || topic === "--help") {
           output.stdout(HELP_HELP);
           return 0;
         }
+        if (topic?.startsWith("-")) throw new UsageError(`unknown option ${topic} for "fieldsense help"; see "fieldsense help --help"`);
         if (topic !== undefined && !HELP[topic]) throw new UsageError(`unknown command "${topic}"; commands are ${Object.keys(HELP).join(", ")}, help`);
         output.stdout(topic ? HELP[topic] : MAIN_HELP);
         return 0;
