@@ -180,7 +180,8 @@ Options:
   --limit N        print at most N hits (default 100, at most 10000)
   -h, --help       show this help
 
-An invalid query exits with code 2 and a message that points at the bad token.
+Exit codes: 0 searched (no hits included), 1 the store cannot be opened or
+read, 2 usage error or an invalid query (the message points at the bad token).
 `;
 
 export const DEMO_HELP = `Usage: fieldsense demo [FILE...] [--data DIR] [--models DIR]
@@ -260,7 +261,9 @@ Options:
 ${SOCKET_HELP}
   -h, --help       show this help
 
-${INSPECT_EXIT_CODES}
+Exit codes: 0 success, 1 a capture cannot be read, a file cannot be written
+(it exists and --force is not given) or no agent answers on the control
+socket, 2 usage error.
 `;
 
 export const ALERTS_HELP = `Usage: fieldsense alerts [--follow] [--since TIME] [--limit N] [--json] [--socket PATH]
@@ -310,6 +313,9 @@ Options:
                     --capture the inventory {devices, polling, profiles, dropped}
 ${SOCKET_HELP}
   -h, --help        show this help
+
+Exit codes: 0 success, 1 no agent answers on the control socket or a capture
+file cannot be read, 2 usage error.
 `;
 
 export const PROFILES_HELP = `Usage: fieldsense profiles list [--profiles PATH]... [--json]
@@ -340,6 +346,10 @@ Options:
   --json            print one JSON object per line
 ${SOCKET_HELP}
   -h, --help        show this help
+
+Exit codes: 0 success (validate: every profile valid), 1 an invalid or
+unreadable profile, a capture that cannot be read, or no agent on the
+socket, 2 usage error.
 `;
 
 export const EXTRACT_HELP = `Usage: fieldsense extract CAPTURE... --out DIR [--force] [--max-bytes N] [--json]
@@ -396,6 +406,9 @@ Options:
                      profiles match --identities FILE" read
   --json             print the identification as one JSON object
   -h, --help         show this help
+
+Exit codes: 0 the device answered, 1 no connection, no answer in time or an
+exception to every request, 2 usage error.
 `;
 
 export const CONFIG_HELP = `Usage: fieldsense config check FILE [--json]
