@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { capture, expectedOutput } from "../helpers/captures.js";
 import { TcpConversation, udpFrame } from "../helpers/frames.js";
-import { anomaliesOf, runCaptureWithModels, runFramesWithModels } from "../s7comm/run.js";
+import { anomaliesOf, runCaptureWithModels, runFramesWithModels, runTimedWithModels } from "../s7comm/run.js";
 import {
   Command, encapsulation, forwardOpen, identity, le16, le32, listIdentityReply, logicalPath, multipleServices,
   registerSession, request, response, sendRRData, sendUnitData, unconnectedSend,
@@ -197,6 +197,34 @@ test("enip identity reset fires the model", async () => {
   assert.equal(records.map((r) => [r.fields.service, r.fields.class_id]), [["reset", 1], ["reset", 1], ["reset", 0xf5]]);
   assert.equal(alerts.map((a) => a.model), ["enip-identity-reset"]);
   assert.is(alerts[0].record.fields.pdu_type, "request");
+});
+
+test("enip set attribute judged against established clients", async () => {
+  // The controller 10.4.0.30 reads an attribute of the device once a second
+  // for 12 s, which makes it an established client; its own set is no alert.
+  // A set from 10.4.0.31, which never talked to the device, is one.
+  const controller = device();
+  const frames: { tsSec: number; tsFrac: number; bytes: Uint8Array }[] = [];
+  const add = (c: TcpConversation, from: number, tsSec: number) => {
+    frames.push(...c.frames.slice(from).map((bytes, i) => ({ tsSec, tsFrac: i * 1000, bytes })));
+  };
+  add(controller, 0, 1_700_000_000);
+  for (let i = 1; i <= 12; i++) {
+    const before = controller.frames.length;
+    controller.fromClient(sendRRData(SESSION, request(0x0e, logicalPath(1, 1, 7))));
+    controller.fromServer(sendRRData(SESSION, response(0x0e, 0)));
+    add(controller, before, 1_700_000_000 + i);
+  }
+  const before = controller.frames.length;
+  controller.fromClient(sendRRData(SESSION, request(0x10, logicalPath(0xf5, 1, 3), [1, 0, 0, 0])));
+  add(controller, before, 1_700_000_020);
+  const stranger = new TcpConversation("10.4.0.31", 50999, "10.4.0.5", 44818).handshake()
+    .fromClient(sendRRData(SESSION, request(0x10, logicalPath(0xf5, 1, 3), [2, 0, 0, 0])));
+  add(stranger, 0, 1_700_000_030);
+  const { alerts } = await runTimedWithModels("enip", frames);
+  const sets = alerts.filter((a) => a.model === "enip-set-attribute");
+  assert.is(sets.length, 1);
+  assert.is(sets[0].record.src.ip, "10.4.0.31");
 });
 
 test("enip path segments", async () => {

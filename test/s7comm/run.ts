@@ -4,7 +4,7 @@
 import { Core, type CoreRecord } from "../../agent/src/core/core.js";
 import { readCapture } from "../../agent/src/capture/index.js";
 import { loadModelSet } from "../../agent/src/core/models.js";
-import { batchOf, timed } from "../helpers/frames.js";
+import { batchOf, timed, type TimedFrame } from "../helpers/frames.js";
 
 export interface ModelRun {
   records: CoreRecord[];
@@ -43,7 +43,12 @@ export function runCaptureWithModels(type: string, path: string): Promise<ModelR
 }
 
 export function runFramesWithModels(type: string, frames: Uint8Array[]): Promise<ModelRun> {
-  return run(type, async (core, onRecord) => { core.process(batchOf(timed(frames)), onRecord); });
+  return runTimedWithModels(type, timed(frames));
+}
+
+// The same with the packet times the caller chose.
+export function runTimedWithModels(type: string, frames: TimedFrame[]): Promise<ModelRun> {
+  return run(type, async (core, onRecord) => { core.process(batchOf(frames), onRecord); });
 }
 
 // Anomaly counters above zero whose name starts with `prefix`.

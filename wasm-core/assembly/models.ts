@@ -713,8 +713,9 @@ export function evaluateModels(record: usize): void {
   const client = reversed ? responder : originator;
 
   // DNP3 requests feed the same master baseline, keyed by the outstation's
-  // link address in place of the unit id.
-  const masterRequest = modbusRequest || type == RecordType.DNP3 && isModbusRequest(record);
+  // link address in place of the unit id, and CIP requests by the device's
+  // address alone.
+  const masterRequest = modbusRequest || (type == RecordType.DNP3 || type == RecordType.ENIP) && isModbusRequest(record);
   observeHostMacs(record);
   if (modelCount > 0) evaluateInstalled(record, type, tsSec, nowMs, service, masterRequest, device, client);
   if (type == RecordType.FILE) noteFileRecord(record);
@@ -770,7 +771,8 @@ function evaluateInstalled(
   const modbusRequest = masterRequest && type == RecordType.MODBUS;
   const originator = record + 28;
   const responder = record + 44;
-  const unitField = type == RecordType.DNP3 ? Dnp3Field.DESTINATION_ADDRESS : unitIdFieldId;
+  // A CIP request has no unit: field 0 is never written, so it reads as absent.
+  const unitField = type == RecordType.DNP3 ? Dnp3Field.DESTINATION_ADDRESS : type == RecordType.ENIP ? <u16>0 : unitIdFieldId;
   const unitId = masterRequest && unitIdFieldId != 0 ? numberField(record, unitField, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
   const serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
   const pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);

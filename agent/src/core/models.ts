@@ -621,11 +621,12 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
 }
 
 function scorerUnitField(model: LoadedModel, fieldId: FieldResolver, ids: FieldIds): number {
-  if (model.spec.record !== "modbus" && model.spec.record !== "dnp3") {
-    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus and DNP3 requests, but the model watches "${model.spec.record}" records; set record: modbus or record: dnp3`, "name");
+  if (model.spec.record !== "modbus" && model.spec.record !== "dnp3" && model.spec.record !== "enip") {
+    throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master judges Modbus, DNP3 and CIP requests, but the model watches "${model.spec.record}" records; set record: modbus, dnp3 or enip`, "name");
   }
   // The table header names the Modbus unit id field. For a DNP3 request the
-  // core reads the destination address instead (wasm-core/assembly/models.ts).
+  // core reads the destination address instead, and a CIP request has no
+  // unit (wasm-core/assembly/models.ts).
   const id = model.spec.record === "modbus" ? fieldId(MODBUS_UNIT_FIELD) : idForRecord(ids, "modbus", MODBUS_UNIT_FIELD);
   if (id === undefined) {
     throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer modbus_master needs the Modbus field "${MODBUS_UNIT_FIELD}", which this core does not report; rebuild the core with the Modbus dissector`, "name");
