@@ -172,4 +172,27 @@ test("assets command on a capture", async () => {
   assert.match(stdout, /^141\.81\.0\.10\s+78:e7:d1:e0:02:5e\s+master/m);
 });
 
+
+test("inventory identities from s7comm and enip", async () => {
+  // S7comm SZL 0x0011/0x001c answers (Snap7 capture) and an EtherNet/IP
+  // ListIdentity reply name their devices; the inventory keeps both, each
+  // with the protocol it came from.
+  const s7 = capture("s7comm/icsnpp_s7comm_snap7.pcap");
+  const enip = capture("mixed/suricata_enip_list_identity.pcap");
+  if (!s7 || !enip) return;
+  const { session } = await replayOt([s7, enip]);
+  const devices = session.snapshot().devices;
+  const identityOf = (ip: string) => devices.find((d) => d.ip === ip)?.identities[0];
+  const plc = identityOf("134.217.61.211");
+  assert.is(plc?.source, "s7comm");
+  assert.is(plc?.product_code, "6ES7 315-2EH14-0AB0");
+  assert.is(plc?.vendor_name, "Siemens");
+  assert.is(plc?.revision, "3.2.7");
+  const adapter = identityOf("172.25.23.2");
+  assert.is(adapter?.source, "enip");
+  assert.is(adapter?.product_name, "1756-ENBT/A");
+  assert.is(adapter?.revision, "4.3");
+  assert.is(adapter?.vendor_id, 1);
+});
+
 test.run();
