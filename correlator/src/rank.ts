@@ -82,8 +82,12 @@ export function rankIncident(inputs: RankInputs): Rank {
   return { rank, why, progression };
 }
 
-// One line per factor, for reports.
+// The rank with its factors on one line, for reports.
 export function explainRank(rank: Rank): string {
-  const parts = rank.why.map((factor) => `${factor.points >= 0 ? "+" : ""}${factor.points} ${factor.reason}`);
-  return `${rank.rank} = ${parts.join("; ")}`;
+  return `${rank.rank} = ${explainFactors(rank.why)}`;
+}
+
+// The factors with their signed points, separated by semicolons.
+export function explainFactors(why: RankFactor[]): string {
+  return why.map((factor) => `${factor.points >= 0 ? "+" : ""}${factor.points} ${factor.reason}`).join("; ");
 }

@@ -250,6 +250,12 @@ export class Store {
   // Creates or upgrades the schema and checks that this process can write.
   async prepare(): Promise<void> {
     if (this.sql.dialect === "postgres" && this.readOnly) {
+      // A reader may not create the schema, so an empty database is an error
+      // here and not a failed SELECT.
+      const schema = await this.sql.get<{ found: string | null }>("SELECT to_regclass('schema_version')::text AS found");
+      if (schema?.found === null || schema?.found === undefined) {
+        throw new StoreError(`store ${this.path} has no correlator schema; start "fieldsense correlator --db" on this database once, or give the --db of a correlator's store`, "STORE_NO_SCHEMA");
+      }
       await this.checkVersion(this.sql);
       return;
     }

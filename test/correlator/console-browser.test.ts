@@ -65,10 +65,12 @@ test("browser incident list", async () => {
   if (!s) return;
   await s.page.goto(`${s.web.url}/`);
   assert.is(await s.page.title(), "Incidents - Fieldsense");
-  const incidents = await s.store.incidents();
+  const incidents = await s.store.rankedIncidents();
   const rows = s.page.locator("#incidents tbody tr");
   assert.is(await rows.count(), incidents.length);
-  // Highest score first, as the store ranks them.
+  // Highest rank first, as the store ranks them, with the score beside it.
+  const ranks = await s.page.locator("#incidents tbody .rank").allTextContents();
+  assert.equal(ranks.map(Number), incidents.map((incident) => incident.rank));
   const scores = await s.page.locator("#incidents tbody td.score").allTextContents();
   assert.equal(scores.map(Number), incidents.map((incident) => incident.score));
   const firstLink = await rows.first().locator("a").first().textContent();
@@ -85,7 +87,11 @@ test("browser incident page", async () => {
   assert.is(await s.page.locator("svg.graph g.node").count() > 1, true);
   assert.is(await s.page.locator("svg.graph line.edge").count() > 0, true);
   const headings = await s.page.locator(".report h2").allTextContents();
-  assert.equal(headings, ["1. What fired, and the model's logic", "2. Who did what to which host", "3. Files moved", "4. Is this routine?"]);
+  // The four triage questions, then the timeline, the ATT&CK mapping and the next steps.
+  assert.equal(headings, [
+    "1. What fired, and the model's logic", "2. Who did what to which host", "3. Files moved", "4. Is this routine?",
+    "Timeline", "ATT&CK mapping", "Recommended next steps",
+  ]);
   if (incident.hosts.includes("192.168.10.10")) {
     // The PsExec service binary copied to ADMIN$ shows in the report's file table.
     assert.match(await s.page.locator(".report").textContent() ?? "", "PSEXESVC.exe");

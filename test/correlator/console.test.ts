@@ -6,10 +6,11 @@ import * as assert from "uvu/assert";
 import { correlatorCommand } from "../../agent/src/cli/correlator.js";
 import { Correlator } from "../../correlator/src/service.js";
 import { openStore, type Store } from "../../correlator/src/store.js";
-import { consoleData, derivedGraph, type Entity } from "../../correlator/src/web/adapter.js";
+import { consoleData, TIMELINE_MAX_ENTRIES } from "../../correlator/src/web/adapter.js";
 import { hashConsolePassword, isLoopbackHost } from "../../correlator/src/web/auth.js";
 import { entityGraphSvg } from "../../correlator/src/web/graph.js";
 import { checkConsoleOptions, WebConsole } from "../../correlator/src/web/server.js";
+import { PLC } from "../publish/samples.js";
 import { startMosquitto } from "./mosquitto.js";
 import { insertCraftedRows } from "./search-fixtures.js";
 
@@ -44,11 +45,18 @@ test("console incident list ranked", async () => {
     assert.is(page.status, 200);
     assert.is(page.headers.get("content-type"), "text/html; charset=utf-8");
     assert.match(page.headers.get("content-security-policy") ?? "", "default-src 'none'");
-    // The crafted rows make two incidents: the markup alert with the Modbus
-    // write (score 100 after the bonus), and the low alert two days earlier.
-    const rows = [...page.text.matchAll(/<tr>\n<td>(\d+)<\/td><td><a href="\/incidents\/(\d+)">/g)].map((m) => [Number(m[1]), Number(m[2])]);
-    assert.equal(rows, [[1, 1], [2, 2]]);
+    // The crafted rows make one incident: the markup alert with the Modbus
+    // write (score 100 after the bonus). The alert scored 35 two days earlier
+    // is below the incident threshold of 40 and opens none. The rank is
+    // 100 (score) + 15 (four tactics) + 30 (10.30.0.9 entered over svcctl,
+    // then writing Modbus) + 5 (one OT device) = 150.
+    const rows = [...page.text.matchAll(/<tr>\n<td><span class="rank">(\d+)<\/span>.*\n<td><a href="\/incidents\/(\d+)">/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.equal(rows, [[150, 1]]);
+    assert.match(page.text, '<small class="why">+100 incident score 100; +15 4 ATT&amp;CK tactics (Execution TA0002, ');
+    assert.match(page.text, "+30 a host reached from IT then commanded OT devices; +5 1 OT device(s) touched</small>");
+    assert.match(page.text, '<span class="pivot">IT to OT</span>');
     assert.match(page.text, '<td class="score">100</td>');
+    assert.match(page.text, "<td>Execution, Persistence, Privilege Escalation, Impair Process Control</td>");
     assert.match(page.text, '<a href="/devices/10.10.2.10">10.10.2.10</a>');
   });
 });
@@ -64,8 +72,13 @@ test("console incident page escapes alert values", async () => {
     assert.match(page.text, '<table id="timeline">');
     const timeline = page.text.slice(page.text.indexOf('<table id="timeline">'), page.text.indexOf("</table>", page.text.indexOf('<table id="timeline">')));
     assert.equal([...timeline.matchAll(/<tr><td>(2026-[^<]+)<\/td>/g)].map((m) => m[1]), ["2026-11-02T10:00:00.660000Z", "2026-11-02T10:01:00.006000Z"]);
+    assert.match(timeline, "<td>Execution (TA0002), Persistence (TA0003), Privilege Escalation (TA0004)</td><td>T1569.002, T1543.003</td>");
+    assert.match(timeline, "<td>Impair Process Control (TA0106)</td><td>T0855, T0836</td>");
     assert.match(page.text, '<svg xmlns="http://www.w3.org/2000/svg" class="graph"');
-    assert.is((page.text.match(/<g class="node"/g) ?? []).length, 4, "10.30.0.5, 10.30.0.9, the PLC and account LAB\\eve");
+    // The store's graph adds upd4te.exe, which an SMB WRITE record between
+    // the incident's hosts put on 10.30.0.9 a minute before the alert.
+    assert.is((page.text.match(/<g class="node"/g) ?? []).length, 5, "10.30.0.5, 10.30.0.9, the PLC, account LAB\\eve and upd4te.exe");
+    assert.match(page.text, '<g class="node" data-kind="file">');
     assert.match(page.text, '<g class="node" data-kind="ot_device">');
     assert.match(page.text, "<h2>1. What fired, and the model's logic</h2>");
     assert.match(page.text, '<details id="alert-');
@@ -103,6 +116,28 @@ test("console device page facts", async () => {
     assert.is(unknown.status, 200);
     assert.match(unknown.text, "<h1>Device &quot;&gt;&lt;b&gt;x</h1>");
     assert.match(unknown.text, "The store contains no alert or record with &quot;&gt;&lt;b&gt;x.");
+  });
+});
+
+test("console device profile from graph", async () => {
+  await withConsole({}, async (web, store) => {
+    const before = await get(web.url, `/devices/${PLC}`);
+    assert.match(before.text, "No device profile is stored for this device.");
+    // A Modbus identity response teaches the PLC's vendor, and a DNS answer
+    // its name, which the graph then puts in the node's label.
+    await store.insertRecord("lab", "gw-lab", {
+      type: "modbus", ts: "2026-11-02T10:02:00.000000Z", src: { ip: "10.30.0.9", port: 50201 }, dst: { ip: PLC, port: 502 },
+      flow_id: 11, server_to_client: true, function: 43, vendor_name: "Acme Automation", product_code: "M-340",
+    });
+    await store.insertRecord("lab", "gw-lab", {
+      type: "dns", ts: "2026-11-02T10:02:01.000000Z", src: { ip: "10.30.0.2", port: 53 }, dst: { ip: "10.30.0.9", port: 53001 },
+      flow_id: 12, server_to_client: true, query: "plc01.lab", answers: [PLC],
+    });
+    const page = await get(web.url, `/devices/${PLC}`);
+    assert.is(page.status, 200);
+    assert.match(page.text, "<tr><th>vendor_name</th><td>Acme Automation</td></tr>");
+    assert.match(page.text, "<tr><th>product_code</th><td>M-340</td></tr>");
+    assert.match(page.text, "<tr><th>names</th><td>plc01.lab</td></tr>");
   });
 });
 
@@ -263,16 +298,16 @@ test("console served by the correlator", async () => {
 test("console graph layout deterministic", async () => {
   const store = await craftedStore();
   try {
-    const { entities, edges } = derivedGraph(await store.alertsOfIncident(1));
-    assert.equal(entities.map((e) => `${e.kind} ${e.label}`).sort(), ["account LAB\\eve", "host 10.30.0.5", "host 10.30.0.9", "ot_device 10.10.2.10"]);
-    assert.equal(edges.map((e) => `${e.from} ${e.to} ${e.kind}`).sort(), [
-      "account:LAB\\eve host:10.30.0.5 logon",
-      "host:10.30.0.5 host:10.30.0.9 remote-service-svcctl",
-      "host:10.30.0.9 host:10.10.2.10 modbus-write-not-master",
+    const [entities, edges] = [await store.entities(1), await store.edges(1)];
+    assert.equal(entities.map((e) => `${e.kind} ${e.label}`).sort(), [
+      "account LAB\\eve", "file \\\\10.10.1.20\\ADMIN$\\upd4te.exe", "host 10.30.0.5", "host 10.30.0.9", "ot_device 10.10.2.10",
     ]);
     const svg = entityGraphSvg(entities, edges);
     assert.is(entityGraphSvg([...entities].reverse(), [...edges].reverse()), svg);
-    assert.is((svg.match(/<line class="edge"/g) ?? []).length, 3);
+    // One line per ordered pair of nodes: two alerts, the logon, and the file's write and location.
+    assert.is((svg.match(/<line class="edge"/g) ?? []).length, 5);
+    assert.match(svg, "<title>alert: 1 alert(s)</title>");
+    assert.match(svg, "<title>file_write: from records</title>");
     // Sorted by kind, then label: the account is first, at the top of the circle.
     assert.match(svg, /<g class="node" data-kind="account"><circle cx="280" cy="190"/);
   } finally {
@@ -280,32 +315,42 @@ test("console graph layout deterministic", async () => {
   }
 });
 
-test("console adapter prefers store graph", async () => {
+test("console adapter reads store shapes", async () => {
   const store = await craftedStore();
   try {
-    const device: Entity = { id: "ot:plc", kind: "ot_device", label: "10.10.2.10", facts: { vendor_name: "Acme" } };
-    const [first] = await store.alertsOfIncident(1);
-    Object.assign(store, {
-      entities: async () => [device],
-      rankedIncidents: async () => [{
-        ...(await store.incident(2))!, rank: 87, pivot: true,
-        why: [{ factor: "score", points: 80, reason: "highest alert score 80" }, { factor: "routine", points: -5, reason: "seen daily" }],
-      }],
-      timeline: async () => [{ alert: first, tactics: [{ id: "TA0002", name: "Execution", domain: "enterprise" }, { id: "TA0003", name: "Persistence", domain: "enterprise" }] }],
-    });
     const data = consoleData(store);
-    assert.equal(await data.entities(1), [device]);
     const [ranked] = await data.rankedIncidents();
-    assert.is(ranked.id, 2);
+    assert.is(ranked.id, 1);
+    assert.is(ranked.rank, 150);
     assert.is(ranked.pivot, true);
-    assert.is(ranked.rankReason, "rank 87: highest alert score 80 (+80); seen daily (-5)");
+    assert.equal(ranked.why.map((factor) => factor.factor), ["score", "tactics", "pivot", "ot_devices"]);
     const timeline = await data.timeline(1);
-    assert.is(timeline.length, 1);
-    assert.is(timeline[0].alertId, first.id);
-    assert.is(timeline[0].tactic, "Execution (TA0002), Persistence (TA0003)");
-    assert.equal(timeline[0].techniques, ["T1569.002", "T1543.003"]);
-    // Methods the store lacks still fall back to the alerts.
-    assert.is((await data.edges(1)).length, 3);
+    assert.equal(timeline.map((entry) => entry.alert.model), ["remote-service-svcctl", "modbus-write-not-master"]);
+    assert.equal(timeline[1].tactics.map((tactic) => tactic.id), ["TA0106"]);
+    assert.equal((await data.edges(1)).map((edge) => edge.kind).sort(), ["alert", "alert", "file_on", "file_write", "logon"]);
+    assert.equal(await data.entities(99), []);
+    assert.is(await data.incident(99), undefined);
+  } finally {
+    await store.close();
+  }
+});
+
+test("console timeline capped", async () => {
+  const store = await openStore(":memory:");
+  try {
+    // One alert more than the page lists, all of one incident.
+    const [first] = await insertCraftedRows(store);
+    for (let i = 0; i < TIMELINE_MAX_ENTRIES - 1; i++) {
+      await store.insertAlert({ ...first, id: `capped-${i}`, ts: new Date(Date.parse(first.ts) + 1000 * (i + 1)).toISOString() });
+    }
+    const web = await WebConsole.start(store, { port: 0, host: "127.0.0.1" });
+    try {
+      const page = await get(web.url, "/incidents/1");
+      assert.is(page.status, 200);
+      assert.match(page.text, `<p>The first ${TIMELINE_MAX_ENTRIES} of ${TIMELINE_MAX_ENTRIES + 1} alerts are listed.</p>`);
+    } finally {
+      await web.stop();
+    }
   } finally {
     await store.close();
   }

@@ -1,5 +1,6 @@
-// `fieldsense search` on a store file: human and JSON output, the limit, and
-// a malformed query's error with its caret line.
+// `fieldsense search` on a store file and on PostgreSQL: human and JSON
+// output, the limit, a malformed query's error with its caret line, and a
+// database without the correlator's schema.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -7,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
 import { openStore, type Store } from "../../correlator/src/store.js";
+import { createTestDatabase } from "./postgres.js";
 import { copyStoreToPostgres, insertCraftedRows, SCRIPT_MARKUP } from "./search-fixtures.js";
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -95,6 +97,19 @@ test("search cli on postgres", async () => {
     assert.is(onPostgres.stdout, onSqlite.stdout);
   } finally {
     await copy.drop();
+  }
+});
+
+test("search cli on empty postgres", async () => {
+  const database = await createTestDatabase("search_empty");
+  if (!database) return;
+  try {
+    const result = await run("search", "--db", database.url, "smb");
+    assert.is(result.code, 1);
+    assert.is(result.stdout, "");
+    assert.match(result.stderr, `fieldsense: store ${database.url} has no correlator schema; start "fieldsense correlator --db" on this database once`);
+  } finally {
+    await database.drop();
   }
 });
 

@@ -5,7 +5,7 @@ import { replayFiles } from "../../agent/src/pipeline.js";
 import { AlertIdentity, type Alert } from "../../agent/src/publish/alert.js";
 import { isForwardedRecord, type RecordJson } from "../../agent/src/publish/record.js";
 import pg from "pg";
-import type { Store } from "../../correlator/src/store.js";
+import { openStore, type Store } from "../../correlator/src/store.js";
 import { alertRecord, modbusAlertRecord, PLC, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 
 // Replays captures and stores every alert and the forwarded selection of
@@ -70,9 +70,17 @@ export interface PostgresCopy {
   drop(): Promise<void>;
 }
 
-// Creates a database named `name` on the machine's PostgreSQL with the
-// store's alerts and records tables and copies the SQLite store's rows into
-// it. Returns undefined after printing why the calling test is skipped.
+// Tables of the store copied by copyStoreToPostgres, every one of schema
+// version 3, so that the copy contains the same incidents as the original.
+const STORE_TABLES = [
+  "alerts", "records", "incidents", "incident_hosts", "incident_models", "incident_techniques", "incident_entities", "incident_tactics",
+  "host_names", "device_facts",
+];
+
+// Creates a database named `name` on the machine's PostgreSQL, lets the
+// store create its schema there (a read-only store only checks the schema
+// version), and copies every row of the SQLite store's tables into it.
+// Returns undefined after printing why the calling test is skipped.
 export async function copyStoreToPostgres(store: Store, name: string): Promise<PostgresCopy | undefined> {
   const admin = new pg.Client({ ...POSTGRES, database: "postgres", connectionTimeoutMillis: 3000 });
   try {
@@ -83,6 +91,7 @@ export async function copyStoreToPostgres(store: Store, name: string): Promise<P
   }
   await admin.query(`DROP DATABASE IF EXISTS ${name}`);
   await admin.query(`CREATE DATABASE ${name}`);
+  const url = `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${name}`;
   const client = new pg.Client({ ...POSTGRES, database: name });
   const drop = async () => {
     await client.end().catch(() => undefined);
@@ -90,18 +99,19 @@ export async function copyStoreToPostgres(store: Store, name: string): Promise<P
     await admin.end();
   };
   try {
+    await (await openStore(url)).close();
     await client.connect();
-    await client.query(`CREATE TABLE alerts (id TEXT PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL, ts TEXT NOT NULL, ts_ms BIGINT NOT NULL,
-      model TEXT NOT NULL, score INTEGER NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, incident_id INTEGER, received_at TEXT NOT NULL, body TEXT NOT NULL)`);
-    await client.query(`CREATE TABLE records (key TEXT PRIMARY KEY, site TEXT NOT NULL, gateway TEXT NOT NULL, type TEXT NOT NULL, ts TEXT NOT NULL,
-      ts_ms BIGINT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, body TEXT NOT NULL)`);
-    const alerts = store.db.prepare("SELECT id, site, gateway, ts, ts_ms, model, score, src_ip, dst_ip, incident_id, received_at, body FROM alerts").raw().all() as unknown[][];
-    for (const row of alerts) await client.query("INSERT INTO alerts VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", row);
-    const records = store.db.prepare("SELECT key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body FROM records").raw().all() as unknown[][];
-    for (const row of records) await client.query("INSERT INTO records VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", row);
+    for (const table of STORE_TABLES) {
+      const columns = (store.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).map((column) => column.name);
+      const marks = columns.map((_, i) => `$${i + 1}`).join(", ");
+      const insert = `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${marks})`;
+      for (const row of store.db.prepare(`SELECT ${columns.join(", ")} FROM ${table}`).raw().all() as unknown[][]) await client.query(insert, row);
+    }
+    // Incident ids were copied, so the sequence moves past them.
+    await client.query("SELECT setval(pg_get_serial_sequence('incidents', 'id'), MAX(id)) FROM incidents HAVING MAX(id) IS NOT NULL");
   } catch (error) {
     await drop();
     throw error;
   }
-  return { client, url: `postgres://${POSTGRES.user}@${POSTGRES.host}:${POSTGRES.port}/${name}`, drop };
+  return { client, url, drop };
 }

@@ -3,10 +3,12 @@
 // errors, and the SQL written for SQLite and PostgreSQL.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import pg from "pg";
 import { postgresSearchDatabase, search, searchDatabaseOf, type SearchHit } from "../../correlator/src/search/run.js";
 import { compileSearch } from "../../correlator/src/search/sql.js";
 import { cidrPatterns, parseQuery, SearchSyntaxError } from "../../correlator/src/search/syntax.js";
-import { openStore, type Store } from "../../correlator/src/store.js";
+import { PostgresDatabase } from "../../correlator/src/sql.js";
+import { openStore, Store } from "../../correlator/src/store.js";
 import { capture } from "../helpers/captures.js";
 import { copyStoreToPostgres, insertCraftedRows, replayIntoStore } from "./search-fixtures.js";
 
@@ -64,6 +66,12 @@ const PSEXEC_PIPES = [
 ];
 const PSEXEC_SVCCTL = ["alert remote-service-svcctl 2017-10-09T16:45:00.313373Z", "alert remote-service-svcctl 2017-10-09T16:45:00.302348Z"];
 const PSEXEC_ADMIN_SHARE = "alert it-admin-share-executable 2017-10-09T16:44:39.269246Z";
+// it-write-then-execute fires on the CreateServiceWOW64W request that follows
+// the write of PSEXESVC.exe to ADMIN$ by the same source. It scores 100 and
+// lists T1053.005 beside the service techniques, because the model also
+// covers tasks registered after such a write. Its evidence carries the
+// svcctl request's interface and operation.
+const PSEXEC_WRITE_EXECUTE = "alert it-write-then-execute 2017-10-09T16:45:00.302348Z";
 const PSEXESVC_WRITES = [
   "record smb WRITE PSEXESVC.exe 2017-10-09T16:44:39.272517Z",
   "record smb WRITE PSEXESVC.exe 2017-10-09T16:44:39.272191Z",
@@ -78,11 +86,11 @@ const QUERIES: Array<{ query: string; crafted: string[]; fromCaptures?: string[]
   { query: "*.job", crafted: [AT_JOB_READ] },
   // A word without wildcards matches inside values: NetrJobAdd contains "job".
   { query: "job", crafted: [AT_JOB_READ], fromCaptures: [ATSVC_ALERT, ATSVC_RECORD] },
-  { query: "score>=95", crafted: [], fromCaptures: [ATSVC_ALERT, ...PSEXEC_PIPES, ...PSEXEC_SVCCTL, PSEXEC_ADMIN_SHARE] },
+  { query: "score>=95", crafted: [], fromCaptures: [ATSVC_ALERT, ...PSEXEC_PIPES, ...PSEXEC_SVCCTL, PSEXEC_WRITE_EXECUTE, PSEXEC_ADMIN_SHARE] },
   { query: "score<50", crafted: [LAB_LOW] },
   { query: "score>=70 AND NOT score>=100 AND site:lab", crafted: [LAB_MODBUS, LAB_SVCCTL] },
   { query: "score!=100 AND kind:alert", crafted: [LAB_MODBUS, LAB_SVCCTL, LAB_LOW], fromCaptures: [PSEXEC_ADMIN_SHARE] },
-  { query: "mitre:T1053*", crafted: [], fromCaptures: [ATSVC_ALERT] },
+  { query: "mitre:T1053*", crafted: [], fromCaptures: [ATSVC_ALERT, PSEXEC_WRITE_EXECUTE] },
   { query: "technique:t0855", crafted: [LAB_MODBUS] },
   { query: "model:remote-service-svcctl AND NOT site:lab", crafted: [], fromCaptures: PSEXEC_SVCCTL },
   { query: "(site:lab OR site:plant-a) AND type:modbus", crafted: [LAB_MODBUS] },
@@ -103,12 +111,15 @@ const QUERIES: Array<{ query: string; crafted: string[]; fromCaptures?: string[]
   { query: "src.ip:10.30.0.* AND NOT record.command:CREATE", crafted: [AT_JOB_READ, LAB_MODBUS, LAB_SVCCTL, LAB_COPY[0], LAB_COPY[2], LAB_LOW] },
   // IPC$ ends in C$ too; the backslash keeps only the C$ share.
   { query: "record.share:*\\C$ AND NOT \"At2\"", crafted: [LAB_PERCENT] },
-  { query: "svcctl CreateServiceWOW64W", crafted: [], fromCaptures: ["alert remote-service-svcctl 2017-10-09T16:45:00.302348Z", "record dcerpc CreateServiceWOW64W 2017-10-09T16:45:00.302348Z"] },
+  {
+    query: "svcctl CreateServiceWOW64W", crafted: [],
+    fromCaptures: [PSEXEC_SVCCTL[1], PSEXEC_WRITE_EXECUTE, "record dcerpc CreateServiceWOW64W 2017-10-09T16:45:00.302348Z"],
+  },
   { query: "kind:alert AND kind:record", crafted: [] },
   // 10.30.0.0/29 contains 10.30.0.5 and 10.30.0.7 but not 10.30.0.8 or 10.30.0.9.
   { query: "ip:10.30.0.0/29 AND kind:alert", crafted: [LAB_SVCCTL, LAB_LOW] },
   { query: "src.ip:10.30.0.4/30 AND NOT kind:alert", crafted: [AT_JOB_READ, ...LAB_COPY, LAB_PERCENT] },
-  { query: "ip!=10.0.0.0/8 AND kind:alert", crafted: [], fromCaptures: [ATSVC_ALERT, ...PSEXEC_PIPES, ...PSEXEC_SVCCTL, PSEXEC_ADMIN_SHARE] },
+  { query: "ip!=10.0.0.0/8 AND kind:alert", crafted: [], fromCaptures: [ATSVC_ALERT, ...PSEXEC_PIPES, ...PSEXEC_SVCCTL, PSEXEC_WRITE_EXECUTE, PSEXEC_ADMIN_SHARE] },
 ];
 
 for (const { query, crafted, fromCaptures = [] } of QUERIES) {
@@ -284,16 +295,16 @@ test("search sql drops branches", () => {
 
 test("search database of either store", async () => {
   const store = await filledStore();
-  assert.is(searchDatabaseOf(store).dialect, "sqlite");
-  // A store with two back ends keeps them in `sql`, named by `dialect`.
-  const sqlite = { sql: { dialect: "sqlite", db: store.db } } as unknown as Store;
-  assert.is(searchDatabaseOf(sqlite).dialect, "sqlite");
-  assert.equal((await search(searchDatabaseOf(sqlite), "*.job")).hits.map(hitKey), [AT_JOB_READ]);
+  const sqlite = searchDatabaseOf(store);
+  assert.is(sqlite.dialect, "sqlite");
+  assert.equal((await search(sqlite, "*.job")).hits.map(hitKey), [AT_JOB_READ]);
+  // A store over a pool that records the SQL it is sent, so no server is needed.
   const queries: string[] = [];
   const pool = { query: async (text: string) => { queries.push(text); return { rows: [] }; } };
-  const postgres = { sql: { dialect: "postgres", pool } } as unknown as Store;
-  assert.is(searchDatabaseOf(postgres).dialect, "postgres");
-  await search(searchDatabaseOf(postgres), "score>=70");
+  const postgresStore = new Store(new PostgresDatabase(pool as unknown as pg.Pool), "postgres://127.0.0.1/recorded");
+  const postgres = searchDatabaseOf(postgresStore);
+  assert.is(postgres.dialect, "postgres");
+  await search(postgres, "score>=70");
   assert.match(queries[0], "alerts.score >= $1");
 });
 

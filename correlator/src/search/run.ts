@@ -1,6 +1,7 @@
 // Runs a search on a store's database: parse, compile for the database's
 // dialect, execute, and turn rows into hits.
 import type Database from "better-sqlite3";
+import { PostgresDatabase, SqliteDatabase } from "../sql.js";
 import type { Store } from "../store.js";
 import { compileSearch, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, type Dialect, type RowKind } from "./sql.js";
 import { parseQuery, type Node } from "./syntax.js";
@@ -45,18 +46,15 @@ export interface SearchOptions {
   nowMs?: number;
 }
 
-// The database handle of a store as a SearchDatabase. This is the one place
-// that reaches into the store. A store with two back ends keeps them in
-// `sql`: a better-sqlite3 `db` or a pg `pool`, named by `dialect`. A
-// SQLite-only store has its better-sqlite3 handle in `db`.
+// The database of a store as a SearchDatabase. Search runs its own SQL with
+// the dialect's placeholders on the store's better-sqlite3 handle or pg
+// pool, not through the store's statement cache, which would keep every
+// distinct query prepared.
 export function searchDatabaseOf(store: Store): SearchDatabase {
-  const backend = (store as unknown as { sql?: unknown }).sql;
-  if (backend !== null && typeof backend === "object") {
-    const { dialect, db, pool } = backend as { dialect?: string; db?: Database.Database; pool?: PostgresQueryable };
-    if (dialect === "postgres" && pool) return postgresSearchDatabase(pool);
-    if (dialect === "sqlite" && db) return sqliteSearchDatabase(db);
-  }
-  return sqliteSearchDatabase((store as unknown as { db: Database.Database }).db);
+  const backend = store.sql;
+  if (backend instanceof PostgresDatabase) return postgresSearchDatabase(backend.pool);
+  if (backend instanceof SqliteDatabase) return sqliteSearchDatabase(backend.db);
+  throw new TypeError(`store ${store.path} has a ${backend.dialect} back end that search does not support`);
 }
 
 export function sqliteSearchDatabase(db: Database.Database): SearchDatabase {

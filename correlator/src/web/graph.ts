@@ -1,7 +1,7 @@
 // The entity graph of an incident as inline SVG. The layout is a circle with
 // the nodes sorted by kind and label, so the same incident always draws the
 // same picture and every edge stays visible as a chord.
-import type { Edge, Entity, EntityKind } from "./adapter.js";
+import type { EntityEdge, EntityKind, EntityNode } from "../graph.js";
 import { escapeHtml } from "./markup.js";
 
 const KIND_COLOURS: Record<EntityKind, string> = {
@@ -16,7 +16,7 @@ export const GRAPH_MAX_NODES = 60;
 const NODE_RADIUS = 9;
 const LABEL_CHARS = 28;
 
-export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
+export function entityGraphSvg(entities: EntityNode[], edges: EntityEdge[]): string {
   if (entities.length === 0) return "<p>No entities in this incident.</p>";
   const sorted = [...entities].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareCodePoints(a.label, b.label) || compareCodePoints(a.id, b.id));
   const drawn = sorted.slice(0, GRAPH_MAX_NODES);
@@ -45,7 +45,8 @@ export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
     const length = Math.hypot(dx, dy) || 1;
     const [x1, y1] = [from.x + (dx / length) * NODE_RADIUS, from.y + (dy / length) * NODE_RADIUS];
     const [x2, y2] = [to.x - (dx / length) * (NODE_RADIUS + 2), to.y - (dy / length) * (NODE_RADIUS + 2)];
-    const title = edge.kinds.map(([kind, alerts]) => `${kind}: ${alerts} alert(s)`).join("\n");
+    // An edge that the store learned from records alone has no alerts.
+    const title = edge.kinds.map(([kind, alerts]) => (alerts > 0 ? `${kind}: ${alerts} alert(s)` : `${kind}: from records`)).join("\n");
     parts.push(`<line class="edge" x1="${round(x1)}" y1="${round(y1)}" x2="${round(x2)}" y2="${round(y2)}" stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"><title>${escapeHtml(title)}</title></line>`);
   }
   for (const node of drawn) {
@@ -76,7 +77,7 @@ export function entityGraphSvg(entities: Entity[], edges: Edge[]): string {
 // One line per ordered pair of nodes, titled with each kind of link and its
 // alert count, so that links of several models between two hosts do not
 // hide one another. Sorted, so the drawing does not depend on input order.
-function drawnEdges(edges: Edge[]): Array<{ from: string; to: string; kinds: Array<[string, number]> }> {
+function drawnEdges(edges: EntityEdge[]): Array<{ from: string; to: string; kinds: Array<[string, number]> }> {
   const pairs = new Map<string, { from: string; to: string; kinds: Array<[string, number]> }>();
   for (const edge of edges) {
     const key = `${edge.from}\n${edge.to}`;

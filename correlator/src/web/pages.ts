@@ -3,9 +3,9 @@
 // network: the style sheet is inline and the graph is inline SVG.
 import type { Alert } from "../../../agent/src/publish/alert.js";
 import { reportToHtml } from "../html.js";
-import type { Incident } from "../store.js";
+import { explainFactors } from "../rank.js";
+import type { EntityEdge, EntityNode, Incident, RankedIncident, TimelineEntry } from "../store.js";
 import { describeHit, type SearchHit } from "../search/run.js";
-import type { Edge, Entity, RankedIncident, TimelineEntry } from "./adapter.js";
 import { entityGraphSvg } from "./graph.js";
 import { html, raw, type SafeHtml } from "./markup.js";
 
@@ -20,7 +20,7 @@ const STYLE = [
   "th{background:#edf2f7}",
   "code,pre{background:#edf2f7;padding:0 .2rem;overflow-wrap:anywhere}",
   "pre{padding:.5rem;white-space:pre-wrap}",
-  ".score{font-weight:700}.pivot{color:#c53030;font-weight:700}",
+  ".score,.rank{font-weight:700}.pivot{color:#c53030;font-weight:700}",
   ".error{border-left:4px solid #c53030;background:#fff5f5;padding:.5rem}",
   ".report{background:#fff;padding:0 1rem;border:1px solid #cbd5e0}",
   ".graph{background:#fff;border:1px solid #cbd5e0}",
@@ -57,14 +57,15 @@ function iso(ms: number): string {
 
 export function incidentListPage(incidents: RankedIncident[], context: PageContext): string {
   const rows = incidents.map((incident, i) => html`<tr>
-<td>${i + 1}</td><td><a href="/incidents/${incident.id}">Incident ${incident.id}</a>${incident.pivot ? html` <span class="pivot">IT to OT</span>` : ""}</td>
-<td class="score">${incident.score}${incident.rankReason ? html`<br><small>${incident.rankReason}</small>` : ""}</td><td>${incident.site}</td><td>${iso(incident.firstMs)}<br>${iso(incident.lastMs)}</td>
+<td><span class="rank">${incident.rank}</span><br><small class="why">${explainFactors(incident.why)}</small></td>
+<td><a href="/incidents/${incident.id}">Incident ${incident.id}</a>${incident.pivot ? html` <span class="pivot">IT to OT</span>` : ""}</td>
+<td class="score">${incident.score}</td><td>${incident.site}</td><td>${iso(incident.firstMs)}<br>${iso(incident.lastMs)}</td>
 <td>${incident.hosts.map((host, j) => html`${j > 0 ? ", " : ""}${deviceLink(host)}`)}</td><td>${incident.alertCount}</td>
-<td>${incident.models.join(", ")}</td><td>${incident.techniques.join(", ")}</td></tr>`);
+<td>${incident.models.join(", ")}</td><td>${incident.tactics.map((tactic) => tactic.name).join(", ")}</td><td>${incident.techniques.join(", ")}</td></tr>`);
   const body = incidents.length === 0
     ? html`<h1>Incidents</h1><p>No incidents in the store yet.</p>`
     : html`<h1>Incidents</h1><p>${incidents.length} incident(s), highest rank first.</p>
-<table id="incidents"><thead><tr><th>Rank</th><th>Incident</th><th>Score</th><th>Site</th><th>Packet time (UTC)</th><th>Hosts</th><th>Alerts</th><th>Models</th><th>ATT&amp;CK</th></tr></thead>
+<table id="incidents"><thead><tr><th>Rank</th><th>Incident</th><th>Score</th><th>Site</th><th>Packet time (UTC)</th><th>Hosts</th><th>Alerts</th><th>Models</th><th>Tactics</th><th>ATT&amp;CK</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
   return layout("Incidents", body, context);
 }
@@ -72,8 +73,8 @@ export function incidentListPage(incidents: RankedIncident[], context: PageConte
 export interface IncidentView {
   incident: Incident;
   timeline: TimelineEntry[];
-  entities: Entity[];
-  edges: Edge[];
+  entities: EntityNode[];
+  edges: EntityEdge[];
   reportMarkdown: string;
   alerts: Alert[];
 }
@@ -83,9 +84,10 @@ export const EVIDENCE_MAX_ALERTS = 200;
 
 export function incidentPage(view: IncidentView, context: PageContext): string {
   const { incident } = view;
-  const timeline = view.timeline.map((entry) => html`<tr><td>${entry.ts}</td><td>${entry.tactic ?? ""}</td><td>${entry.techniques.join(", ")}</td>
-<td>${entry.name} (<code>${entry.model}</code>)</td><td class="score">${entry.score}</td><td>${deviceLink(entry.src)} &rarr; ${deviceLink(entry.dst)}</td>
-<td><a href="#alert-${entry.alertId}">evidence</a></td></tr>`);
+  const timeline = view.timeline.map(({ alert, tactics }) => html`<tr><td>${alert.ts}</td><td>${tactics.map((tactic) => `${tactic.name} (${tactic.id})`).join(", ")}</td><td>${alert.mitre.join(", ")}</td>
+<td>${alert.name} (<code>${alert.model}</code>)</td><td class="score">${alert.score}</td><td>${deviceLink(alert.src.ip)} &rarr; ${deviceLink(alert.dst.ip)}</td>
+<td><a href="#alert-${alert.id}">evidence</a></td></tr>`);
+  const timelineMore = incident.alertCount > view.timeline.length ? html`<p>The first ${view.timeline.length} of ${incident.alertCount} alerts are listed.</p>` : "";
   const evidence = view.alerts.map((alert) => html`<details id="alert-${alert.id}"><summary>${alert.ts} ${alert.name} (${alert.src.ip} &rarr; ${alert.dst.ip}, score ${alert.score})</summary>
 <table><tbody>${Object.entries(alert.evidence).map(([name, value]) => html`<tr><th>${name}</th><td>${Array.isArray(value) ? value.join(", ") : String(value)}</td></tr>`)}</tbody></table>
 <pre>${JSON.stringify(alert, null, 2)}</pre></details>`);
@@ -93,7 +95,8 @@ export function incidentPage(view: IncidentView, context: PageContext): string {
   const body = html`<h1>Incident ${incident.id}: score ${incident.score}</h1>
 <p>Site ${incident.site}, packet time ${iso(incident.firstMs)} to ${iso(incident.lastMs)}, ${incident.alertCount} alert(s).</p>
 <h2>Timeline</h2>
-<table id="timeline"><thead><tr><th>Time (UTC)</th><th>Tactic</th><th>ATT&amp;CK</th><th>Model</th><th>Score</th><th>Hosts</th><th></th></tr></thead><tbody>${timeline}</tbody></table>
+<table id="timeline"><thead><tr><th>Time (UTC)</th><th>Tactics</th><th>ATT&amp;CK</th><th>Model</th><th>Score</th><th>Hosts</th><th></th></tr></thead><tbody>${timeline}</tbody></table>
+${timelineMore}
 <h2>Entity graph</h2>
 ${raw(entityGraphSvg(view.entities, view.edges))}
 <h2>Report</h2>
@@ -119,7 +122,8 @@ export interface DeviceView {
   // True when the facts below come from the newest hits only.
   capped: boolean;
   incidents: RankedIncident[];
-  profile?: Entity;
+  // The device's node in the entity graph of one of its incidents.
+  profile?: EntityNode;
 }
 
 // Field names that identify a device, the same in every protocol's records.
@@ -129,7 +133,7 @@ export function devicePage(view: DeviceView, context: PageContext): string {
   const facts = deviceFacts(view.ip, view.hits);
   const factRows = Object.entries(facts).map(([name, value]) => html`<tr><th>${name}</th><td>${value}</td></tr>`);
   const profile = view.profile
-    ? html`<table><tbody>${Object.entries(view.profile.facts).map(([name, value]) => html`<tr><th>${name}</th><td>${typeof value === "string" ? value : JSON.stringify(value)}</td></tr>`)}</tbody></table>`
+    ? html`<table><tbody>${Object.entries(view.profile.facts).map(([name, value]) => html`<tr><th>${name}</th><td>${Array.isArray(value) ? value.join(", ") : String(value)}</td></tr>`)}</tbody></table>`
     : html`<p>No device profile is stored for this device.</p>`;
   const incidents = view.incidents.length === 0
     ? html`<p>No incident involves this device.</p>`

@@ -176,9 +176,11 @@ export class WebConsole {
     const query = `ip:"${ip.replace(/["\\]/g, "\\$&")}"`;
     const { hits, more } = await search(searchDatabaseOf(this.store), query, { limit: DEVICE_HIT_LIMIT });
     const incidents = (await this.data.rankedIncidents()).filter((incident) => incident.hosts.includes(ip));
+    // The store labels a node with its learned name when it has one, so the
+    // node is found by its ip fact. A node whose only fact is its ip is no profile.
     let profile;
     for (const incident of incidents) {
-      profile = (await this.data.entities(incident.id)).find((e) => e.kind === "ot_device" && e.label === ip && Object.keys(e.facts).length > 0);
+      profile = (await this.data.entities(incident.id)).find((e) => e.kind === "ot_device" && e.facts.ip === ip && Object.keys(e.facts).length > 1);
       if (profile) break;
     }
     this.send(response, 200, devicePage({ ip, hits, capped: more, incidents, profile }, context));
