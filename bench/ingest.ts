@@ -51,14 +51,14 @@ export async function collectAlerts(file: CorpusFile): Promise<Alert[]> {
 }
 
 async function storeRate(alerts: Alert[]): Promise<number> {
-  const { Store } = await import("../correlator/src/store.js");
+  const { openStore } = await import("../correlator/src/store.js");
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-bench-ingest-"));
   try {
-    const store = new Store(join(dir, "store.db"));
+    const store = await openStore(join(dir, "store.db"));
     const started = performance.now();
-    for (const alert of alerts) store.insertAlert(alert);
+    for (const alert of alerts) await store.insertAlert(alert);
     const seconds = (performance.now() - started) / 1000;
-    store.close();
+    await store.close();
     return alerts.length / seconds;
   } finally {
     rmSync(dir, { recursive: true, force: true });
