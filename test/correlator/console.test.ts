@@ -251,9 +251,9 @@ test("console login throttled", async () => {
 });
 
 // GET with a chosen Host header, which fetch does not let a caller set.
-function getWithHost(port: number, host: string): Promise<number> {
+function getWithHost(port: number, host: string, path = "/"): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: "127.0.0.1", port, path: "/", headers: { host } }, (response) => {
+    const request = httpRequest({ host: "127.0.0.1", port, path, headers: { host } }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     });
@@ -268,6 +268,8 @@ test("console rejects foreign host header", async () => {
     assert.is(await getWithHost(web.port, "attacker.example"), 421);
     assert.is(await getWithHost(web.port, `attacker.example:${web.port}`), 421);
     assert.is(await getWithHost(web.port, `localhost:${web.port}`), 200);
+    // A target that is no path relative to the console is a bad request.
+    assert.is(await getWithHost(web.port, `localhost:${web.port}`, "//"), 400);
     assert.is(await getWithHost(web.port, `127.0.0.1:${web.port}`), 200);
   });
 });

@@ -84,7 +84,16 @@ function answers(socketPath: string): Promise<boolean> {
 }
 
 function handle(request: IncomingMessage, response: ServerResponse, sources: ControlSources, logger: Logger): void {
-  const url = new URL(request.url ?? "/", "http://agent");
+  // A target such as "//" is no path relative to the base: answer 400
+  // instead of letting the URL parser's error end the agent.
+  let url: URL;
+  try {
+    url = new URL(request.url ?? "/", "http://agent");
+  } catch {
+    logger.warn({ target: request.url }, "control request with an invalid target");
+    sendJson(response, 400, { error: `invalid request target ${JSON.stringify(request.url)}; ask for a path such as /v1/status` });
+    return;
+  }
   if (request.method !== "GET") {
     sendJson(response, 405, { error: `method ${request.method} not allowed; the control interface is read-only (GET)` });
     return;

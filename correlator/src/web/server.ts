@@ -111,7 +111,14 @@ export class WebConsole {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? "/", "http://console.invalid");
+    let url: URL;
+    try {
+      url = new URL(request.url ?? "/", "http://console.invalid");
+    } catch {
+      // A target such as "//" is no path relative to the base.
+      this.send(response, 400, messagePage("Bad request", `The address ${request.url ?? ""} is not a page of this console.`, { loggedIn: false }));
+      return;
+    }
     const path = url.pathname;
     // Without a login, a page from another site could reach the console
     // through DNS rebinding under its own name; only loopback names pass.
