@@ -195,4 +195,18 @@ test("inventory identities from s7comm and enip", async () => {
   assert.is(adapter?.vendor_id, 1);
 });
 
+
+test("inventory text escapes control bytes a device reports", async () => {
+  // A Modbus device on loopback answered FC 43/14 with identification
+  // objects holding escape sequences (clear screen, colours, a window title),
+  // a bell and a carriage return with a fake table line, captured on
+  // loopback (test/fixtures/ot/hostile-identity.pcapng).
+  let stdout = "";
+  const output = { stdout: (t: string) => { stdout += t; }, stderr: () => {} };
+  assert.is(await main(["assets", "--capture", join(repoRoot, "test/fixtures/ot/hostile-identity.pcapng")], output), 0);
+  assert.not.match(stdout, /[\u0000-\u0008\u000b-\u001f\u007f]/, "no control byte reaches the terminal");
+  assert.match(stdout, "\\u001b[2J\\u001b[31mEVIL");
+  assert.match(stdout, "\\u000d\\u000afake line");
+});
+
 test.run();

@@ -63,6 +63,26 @@ export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = p
   return isTTY === true && !(env.NO_COLOR !== undefined && env.NO_COLOR !== "");
 }
 
+// Wraps text in an SGR escape (bold "1", red "31", ...) when `on`.
+export const paint = (on: boolean, code: string) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+// Shows control characters (C0, DEL, C1, line and paragraph separators) as
+// \uXXXX, so that text from the wire, such as a device's identification
+// strings, cannot move the cursor, clear the screen or fake table rows.
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+// Lays rows out in columns under a bold header; every cell goes through
+// `printable` first.
+export function table(header: string[], rows: string[][], colour: boolean): string {
+  const safe = rows.map((row) => row.map(printable));
+  const widths = header.map((title, i) => Math.max(title.length, ...safe.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
+  return [paint(colour, "1")(line(header)), ...safe.map(line)].join("\n") + "\n";
+}
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 // Parses argv for `command`. Unknown options and missing values raise a

@@ -5,7 +5,7 @@ import { loadAgentConfig, DEFAULT_CONTROL_SOCKET } from "../config/agent-config.
 import { followNdjson, getJson } from "../control/client.js";
 import type { Asset, SeenFile, StoredAlert } from "../control/inventory.js";
 import { formatAlertText } from "../publish/alert.js";
-import { parseCommand, positiveInteger, UsageError, useColour, type Output } from "./args.js";
+import { paint, parseCommand, positiveInteger, table, UsageError, useColour, type Output } from "./args.js";
 import { ALERTS_HELP, ASSETS_HELP, EXTRACT_HELP, STATUS_HELP } from "./help.js";
 import { droppedText, formatInventory } from "./assets.js";
 
@@ -28,7 +28,6 @@ function noPositionals(command: string, positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "fieldsense ${command}"; see "fieldsense ${command} --help"`);
 }
 
-const paint = (on: boolean, code: string) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 
 export async function statusCommand(argv: string[], output: Output): Promise<number> {
   const { values, positionals } = parseCommand("status", argv, SOCKET_OPTIONS);
@@ -217,12 +216,6 @@ function duration(seconds: number): string {
   return h > 0 ? `${h} h ${m} min` : `${m} min ${seconds % 60} s`;
 }
 
-function table(header: string[], rows: string[][], colour: boolean): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
-  const head = paint(colour, "1")(line(header));
-  return [head, ...rows.map(line)].join("\n") + "\n";
-}
 
 interface Status {
   agent: { pid: number; uid: number; site: string; gateway: string; uptime_s: number; reloads: number };

@@ -7,16 +7,10 @@ import type { InventorySnapshot } from "../inventory/ot-inventory.js";
 import { readActiveIdentities, type ActiveIdentity } from "../inventory/session.js";
 import { bindProfiles } from "../profiles/bindings.js";
 import { loadProfiles, packageProfilesDir, ProfileError, type Profile } from "../profiles/profiles.js";
-import { parseCommand, UsageError, useColour, type Output } from "./args.js";
+import { paint, parseCommand, table, UsageError, useColour, type Output } from "./args.js";
 import { PROFILES_HELP } from "./help.js";
 
-const paint = (on: boolean, code: string) => (text: string) => (on ? `\x1b[${code}m${text}\x1b[0m` : text);
 
-function table(header: string[], rows: string[][], colour: boolean): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd();
-  return [paint(colour, "1")(line(header)), ...rows.map(line)].join("\n") + "\n";
-}
 
 export async function profilesCommand(argv: string[], output: Output): Promise<number> {
   const { values, positionals } = parseCommand("profiles", argv, {

@@ -6,7 +6,7 @@ import { SearchSyntaxError } from "../../../correlator/src/search/syntax.js";
 import { openStore } from "../../../correlator/src/store.js";
 import { defaultDbPath } from "../config/data-dir.js";
 import { SEARCH_HELP } from "./help.js";
-import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
+import { parseCommand, positiveInteger, printable, UsageError, type Output } from "./args.js";
 
 export async function searchCommand(argv: string[], output: Output): Promise<number> {
   const { values, positionals } = parseCommand("search", argv, {
@@ -69,7 +69,3 @@ function hitLine(hit: SearchHit): string {
   return printable(`${hit.ts}  ${hit.site}/${hit.gateway}  ${what}  ${from} -> ${to}${incident}  ${details}`);
 }
 
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
