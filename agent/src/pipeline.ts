@@ -149,8 +149,9 @@ export class ReplayPacer {
   }
 }
 
-// Batch size while pacing: small batches keep the pacing close to packet time.
-const PACED_BATCH_BYTES = 16 * 1024;
+// Batch size while pacing: the readers' smallest, so that every packet
+// travels alone and is handed over at its own packet time.
+export const PACED_BATCH_BYTES = 64;
 
 export async function replayFiles(files: string[], options: ReplayOptions): Promise<ReplayResult> {
   const logger = options.logger ?? silentLogger;

@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
 import { parseSince } from "../../agent/src/cli/inspect.js";
-import { ReplayPacer } from "../../agent/src/pipeline.js";
+import { PACED_BATCH_BYTES, ReplayPacer } from "../../agent/src/pipeline.js";
+import { readCapture } from "../../agent/src/capture/index.js";
+import { repoRoot } from "../helpers/captures.js";
 import type { PacketBatch } from "../../agent/src/capture/batch.js";
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -137,6 +139,15 @@ test("replay pacing follows packet time", async () => {
   await fast.pace(batchAt(1000, 0));
   await fast.pace(batchAt(2000, 0));
   assert.equal(sleeps, [2000]);
+});
+
+test("paced replays hand the core one packet per batch", async () => {
+  // Pacing waits before each batch, so a packet inside a batch would run
+  // ahead of its packet time.
+  const counts: number[] = [];
+  for await (const batch of readCapture(join(repoRoot, "test/fixtures/demo/plant-scene.pcap"), { batchBytes: PACED_BATCH_BYTES })) counts.push(batch.count);
+  assert.ok(counts.length > 100, `${counts.length} batches`);
+  assert.ok(counts.every((n) => n === 1));
 });
 
 test.run();

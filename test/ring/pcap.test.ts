@@ -80,6 +80,10 @@ test("fieldsense pcap says what the ring holds when nothing matches", async () =
   const usage = await run(["pcap", "--ring", filled.ring, "-o", out]);
   assert.is(usage.code, 2);
   assert.match(usage.stderr, /needs a selection: --alert ID, --flow FLOW, --host IP or --from\/--to/);
+  const intoRing = await run(["pcap", "--ring", filled.ring, "--host", "192.168.10.31", "-o", join(filled.ring, "00000001.seg")]);
+  assert.is(intoRing.code, 2);
+  assert.match(intoRing.stderr, /lies inside the packet ring .*; write the pcapng somewhere else/);
+  assert.is(PacketRing.open(filled.ring, undefined, { readOnly: true }).stats().packetsStored, 20, "the ring is intact");
   const badTime = await run(["pcap", "--ring", filled.ring, "--from", "yesterday", "-o", out]);
   assert.match(badTime.stderr, /invalid --from "yesterday": give an ISO 8601 time/);
 });

@@ -64,6 +64,10 @@ export async function pcapCommand(argv: string[], output: Output): Promise<numbe
   // Read-only: the agent may be writing the ring at the same time.
   const ring = PacketRing.open(resolve(dir), undefined, { readOnly: true });
   const path = resolve(values.output);
+  const ringDir = resolve(dir);
+  if (path === ringDir || path.startsWith(`${ringDir}/`)) {
+    throw new UsageError(`invalid -o ${values.output}: it lies inside the packet ring ${ringDir}, and writing there would destroy ring data; write the pcapng somewhere else`);
+  }
   const written = await exportToFile(ring, request, path);
   if (values.json) output.stdout(JSON.stringify({ file: path, packets: written.packets, comment: written.comment }) + "\n");
   else output.stdout(`wrote ${written.packets} packets to ${path} (${written.comment})\n`);
