@@ -210,6 +210,27 @@ function findOrCreate(level: u8, a: usize, b: usize, service: u64, tsSec: u32): 
   return e;
 }
 
+// Inserts a copy of the entry at `source`, taken from a table of another
+// size (a snapshot), into its set of this table. When the set is full the
+// entry that evictsBefore the others, the copy included, is dropped. Returns
+// false when something was dropped (counted as model.baseline_evicted).
+export function historyReinsert(source: usize): bool {
+  if (table == 0 || load<u8>(source) == 0) return true;
+  const set = setOf(load<u8>(source, 1), source + 16, source + 32, load<u64>(source, 8));
+  let victim: usize = 0;
+  for (let way: u32 = 0; way < WAYS; way++) {
+    const e = set + <usize>(way * ENTRY_BYTES);
+    if (load<u8>(e) == 0) {
+      memory.copy(e, source, <usize>ENTRY_BYTES);
+      return true;
+    }
+    if (victim == 0 || evictsBefore(e, victim)) victim = e;
+  }
+  countAnomaly(ModelAnomaly.HISTORY_EVICTED);
+  if (!evictsBefore(source, victim)) memory.copy(victim, source, <usize>ENTRY_BYTES);
+  return false;
+}
+
 @inline function saturatingU16(value: u32): u16 {
   return value > 0xffff ? 0xffff : <u16>value;
 }

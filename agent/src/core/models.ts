@@ -480,7 +480,11 @@ class LoadedModelSet implements ModelSet {
   install(core: ModelHost, options: BaselineOptions = {}): void {
     configureBaselines(core, options);
     const table = compileModelTable(this.loaded, fieldIdsOf(core));
-    const result = core.callWithScratch("loadModels", table, { replayOnRestart: true });
+    const keys = compileWindowKeys(this.loaded);
+    const bytes = new Uint8Array(table.length + keys.length);
+    bytes.set(table);
+    bytes.set(keys, table.length);
+    const result = core.callWithScratch("loadModels", bytes, { replayOnRestart: true });
     if (result < 0) {
       const reason = LOAD_ERRORS[result] ?? `unknown result ${result}`;
       throw new ModelError("model.table_rejected", `the core rejected the model table (${table.length} bytes): ${reason}; rebuild the core and the agent from the same version`, this.loaded[0]?.info.file ?? "");
@@ -518,7 +522,9 @@ export interface ReloadResult {
 }
 
 // Loads the models of `dir` again and installs them in place of `running`,
-// keeping every learned baseline (they do not depend on the models). When a
+// keeping every learned baseline. Frequency windows move to the model with
+// the same id and frequency settings (windowKeyOf) and are dropped for the
+// others. When a
 // file is invalid, the running set stays installed and the error, with its
 // file, line and key, is returned for the caller to log.
 export function reloadModels(core: ModelHost, running: ModelSet, dir: string = running.dir, options: BaselineOptions = {}): ReloadResult {
@@ -556,6 +562,32 @@ export function watchModels(
   });
   watcher.on("close", () => { if (timer) clearTimeout(timer); });
   return watcher;
+}
+
+const WINDOW_KEYS_MAGIC = 0x4b575346; // bytes "FSWK"
+
+// Returns the window key of a model: an FNV-1a hash of its id, record and
+// frequency settings, or 0 for a model without frequency. The core moves a
+// model's frequency windows across a reload or a snapshot restore only to a
+// model with the same key, so that a window counted under other settings is
+// never read under new ones.
+export function windowKeyOf(spec: Pick<ModelSpec, "id" | "record" | "frequency">): number {
+  const frequency = spec.frequency;
+  if (!frequency) return 0;
+  const text = [spec.id, spec.record, frequency.count, frequency.within, (frequency.by ?? []).join(","), frequency.distinct ?? ""].join("\n");
+  let hash = 0x811c9dc5;
+  for (const byte of utf8.encode(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash === 0 ? 1 : hash;
+}
+
+// Compiles the window key section that follows the model table in the
+// loadModels call (documented at loadModels in model-exports.ts).
+export function compileWindowKeys(models: LoadedModel[]): Uint8Array {
+  const w = new TableWriter();
+  w.u32(WINDOW_KEYS_MAGIC);
+  w.u32(models.length);
+  for (const model of models) w.u32(windowKeyOf(model.spec));
+  return w.result();
 }
 
 // Growable little-endian byte writer for the table.
