@@ -683,7 +683,7 @@ function isExternalAddress(address: usize, ipVersion: u8): bool {
 // IT host (never seen in a Modbus role). Each entry is reported once.
 // NOTE: only connections that a dissector turns into records are seen, so a
 // beacon over a protocol without a dissector (TLS, HTTP) is not found yet.
-function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8): bool {
+function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8, tsSec: u32): bool {
   if (service == 0 || entryAlerted(service)) return false;
   const source = deviceFind(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
@@ -691,7 +691,7 @@ function beaconingFound(service: usize, originator: usize, responder: usize, ipV
     const destination = deviceFind(responder);
     if (destination != 0 && entryRoles(destination) != 0) return false;
   }
-  periodicityOf(service);
+  periodicityOf(service, tsSec);
   return intervalCount + 1 >= BEACON_MIN_OCCURRENCES && periodicityScore >= BEACON_MIN_PERIODICITY;
 }
 
@@ -827,7 +827,7 @@ function evaluateInstalled(
         scorerPoints = <i32>((base * learningPercent + 50) / 100) - <i32>base;
       }
     } else if (scorer == SCORER_BEACONING) {
-      if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
+      if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20), tsSec)) continue;
       scorerFactor = Factor.BEACONING;
       markAlerted(serviceEntry);
     } else if (scorer == SCORER_AFTER_FILE_WRITE) {

@@ -102,7 +102,7 @@ export function scoreAlert(
     score += scorerPoints;
   }
 
-  periodicityOf(service);
+  periodicityOf(service, tsSec);
 
   if (learningPeriod) {
     finalLearning = true;
