@@ -3,6 +3,7 @@
 
 import { installModels, installedModelCount } from "./models";
 import { resetAllBaselines } from "./baseline";
+import { configureTimeOffsets } from "./baseline-time";
 import { configureHistory, setLearningSeconds, resetHistory } from "./baseline-history";
 import {
   snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd, restoredDroppedEntries, restoredDroppedWindows,
@@ -59,6 +60,15 @@ export function configureBaselines(length: u32): i32 {
   const result = configureHistory(load<u32>(scratchPtr()));
   if (result == 0) setLearningSeconds(load<u32>(scratchPtr(), 4));
   return result;
+}
+
+// Installs the schedule of UTC offsets of the plant's time zone, from
+// `length` bytes in scratch laid out as documented in baseline-time.ts
+// (0 bytes: UTC). Returns 0, or a negative OFFSETS_* code from
+// baseline-time.ts; the previous schedule then stays.
+export function configureTimeZone(length: u32): i32 {
+  if (length > scratchCapacity()) return -1;
+  return configureTimeOffsets(scratchPtr(), length);
 }
 
 // Forgets every baseline (traffic baselines, frequency windows, Modbus

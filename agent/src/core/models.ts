@@ -18,6 +18,8 @@
 //   value: u8 kind (1 integer, 2 text, 3 bool) | u8 reserved | u16 length |
 //     bytes (integer: i64; text: UTF-8; bool: 1 byte)
 
+import { offsetScheduleOf, encodeOffsetSchedule, TimeZoneError } from "./timezone.js";
+import { setAlertTimeZone } from "../publish/alert.js";
 import { readFileSync, readdirSync, existsSync, statSync, watch, type FSWatcher } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -59,6 +61,10 @@ export interface BaselineOptions {
   // in it are marked `learning` and scored down. 0 (the default of install)
   // disables it, so a replayed capture is judged with what it contains.
   learningSeconds?: number;
+  // IANA time zone of the plant (such as "Europe/Berlin"): the hour-of-day
+  // profile, the days seen and the routine text follow its local time,
+  // daylight saving time included. Default UTC.
+  timeZone?: string;
 }
 
 // 32,768 entries take 7 MiB of core memory.
@@ -512,6 +518,22 @@ function configureBaselines(core: ModelHost, options: BaselineOptions): void {
   if (result !== 0) {
     throw new ModelError("model.baseline_config_invalid", `the core rejected historyEntries ${entries}: ${CONFIGURE_BASELINE_ERRORS[result] ?? `unknown result ${result}`}`, "");
   }
+  configureTimeZone(core, options.timeZone ?? "UTC");
+}
+
+function configureTimeZone(core: ModelHost, zone: string): void {
+  let schedule: Uint8Array;
+  try {
+    schedule = encodeOffsetSchedule(offsetScheduleOf(zone));
+  } catch (error) {
+    if (!(error instanceof TimeZoneError)) throw error;
+    throw new ModelError("model.baseline_config_invalid", error.message, "");
+  }
+  const result = core.callWithScratch("configureTimeZone", schedule, { replayOnRestart: true });
+  if (result !== 0) {
+    throw new ModelError("model.baseline_config_invalid", `the core rejected the UTC offsets of time zone "${zone}" (result ${result}); rebuild the core and the agent from the same version`, "");
+  }
+  setAlertTimeZone(zone);
 }
 
 export interface ReloadResult {

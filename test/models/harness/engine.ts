@@ -13,6 +13,7 @@ import { FIELD_ID_LIMIT } from "../../../protocols/fields";
 import { ANOMALY_ID_LIMIT } from "../../../wasm-core/assembly/counters";
 import { installModels } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
+import { configureTimeOffsets } from "../../../wasm-core/assembly/baseline-time";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
 import {
   snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd, restoredDroppedEntries, restoredDroppedWindows,
@@ -48,6 +49,10 @@ export function configureBaselines(length: u32): i32 {
   const result = configureHistory(load<u32>(scratchPointer()));
   if (result == 0) setLearningSeconds(load<u32>(scratchPointer(), 4));
   return result;
+}
+
+export function configureTimeZone(length: u32): i32 {
+  return length > SCRATCH_BYTES ? -1 : configureTimeOffsets(scratchPointer(), length);
 }
 
 export function resetBaselines(): void {
