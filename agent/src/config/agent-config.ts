@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { DEFAULT_LIMITS, type CoreLimits } from "../core/core.js";
+import { offsetScheduleOf, TimeZoneError } from "../core/timezone.js";
 import { checkBrokerUrl, DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, defaultGateway } from "./config.js";
 import { AGENT_CONFIG_SCHEMA } from "./agent-schema.js";
 import { checkRingLimits, DEFAULT_RING_LIMITS, type RingLimits } from "../ring/ring.js";
@@ -228,7 +229,16 @@ function resolveConfig(file: string, parsed: ConfigFile, document: Document, lin
   if (parsed.control?.socket !== undefined) config.controlSocket = resolve(parsed.control.socket);
   config.store = { ...config.store, ...parsed.store };
   if (parsed.snapshot_interval_s !== undefined) config.snapshotIntervalSec = parsed.snapshot_interval_s;
-  if (parsed.baselines?.timezone !== undefined) config.baselines = { timeZone: parsed.baselines.timezone };
+  if (parsed.baselines?.timezone !== undefined) {
+    try {
+      offsetScheduleOf(parsed.baselines.timezone);
+    } catch (error) {
+      if (!(error instanceof TimeZoneError)) throw error;
+      const line = lineOf(document, lines, ["baselines", "timezone"]);
+      throw new ConfigError(`${file} line ${line}: baselines.timezone: ${error.message}`, file, line, "baselines.timezone");
+    }
+    config.baselines = { timeZone: parsed.baselines.timezone };
+  }
 
   const core = parsed.core ?? {};
   config.limits = {
