@@ -23,6 +23,11 @@
 
 const changes = memory.data(<i32>(MAX_OFFSET_CHANGES * CHANGE_BYTES));
 let changeCount: u32 = 0;
+// The change found last: packet times mostly stay within one change, so
+// offsetAt searches only when a record leaves [cachedStart, cachedEnd).
+let cachedStart: u32 = 1;
+let cachedEnd: u32 = 0;
+let cachedOffset: i32 = 0;
 
 // Checks and installs the schedule of `length` bytes at `ptr` (0 bytes: UTC).
 // Returns OFFSETS_OK, or a negative OFFSETS_* code and keeps the old one.
@@ -37,12 +42,15 @@ export function configureTimeOffsets(ptr: usize, length: u32): i32 {
   }
   memory.copy(changes, ptr, <usize>length);
   changeCount = count;
+  cachedStart = 1;
+  cachedEnd = 0;
   return OFFSETS_OK;
 }
 
 // UTC offset in seconds at packet time `tsSec`.
 export function offsetAt(tsSec: u32): i32 {
   if (changeCount == 0) return 0;
+  if (tsSec >= cachedStart && tsSec < cachedEnd) return cachedOffset;
   // Binary search for the last change that starts at or before tsSec.
   let low: u32 = 0;
   let high: u32 = changeCount;
@@ -51,7 +59,12 @@ export function offsetAt(tsSec: u32): i32 {
     if (load<u32>(changes + <usize>(middle * CHANGE_BYTES)) <= tsSec) low = middle;
     else high = middle;
   }
-  return load<i32>(changes + <usize>(low * CHANGE_BYTES), 4);
+  const change = changes + <usize>(low * CHANGE_BYTES);
+  // The first change also covers the times before it.
+  cachedStart = low == 0 ? 0 : load<u32>(change);
+  cachedEnd = low + 1 < changeCount ? load<u32>(change + CHANGE_BYTES) : 0xffffffff;
+  cachedOffset = load<i32>(change, 4);
+  return cachedOffset;
 }
 
 // Local seconds since 1970-01-01 00:00 local time (0 for earlier times).
