@@ -10,8 +10,8 @@
 
 @inline export const MAX_OFFSET_CHANGES: u32 = 512;
 @inline const CHANGE_BYTES: u32 = 8;
-// Offsets in the time zone database since 1970 lie within -12:00 and
-// +14:00, so a schedule beyond 18 hours is corrupt.
+// UTC offsets in current use lie within -12:00 and +14:00, so a schedule
+// beyond 18 hours is corrupt.
 @inline const MAX_OFFSET_SEC: i32 = 18 * 3600;
 @inline const SECONDS_PER_DAY: u64 = 86400;
 
