@@ -141,6 +141,16 @@ const BAD_FILES: [name: string, text: string, line: number, expected: string[]][
     ["gateway.yaml line", "invalid YAML"]],
 ];
 
+test("config baselines time zone", () => {
+  assert.is(parseAgentConfig("gateway.yaml", "site: plant-a").baselines.timeZone, "UTC");
+  const config = parseAgentConfig("gateway.yaml", "baselines:\n  timezone: Europe/Berlin");
+  assert.is(config.baselines.timeZone, "Europe/Berlin");
+  const error = errorOf("site: plant-a\nbaselines:\n  timezone: Europe/Atlantis");
+  assert.is(error.line, 3);
+  assert.is(error.key, "baselines.timezone");
+  assert.match(error.message, 'baselines.timezone: invalid time zone "Europe/Atlantis"');
+});
+
 test("config bad files name line and key", () => {
   for (const [name, text, line, expected] of BAD_FILES) {
     const error = errorOf(text);

@@ -111,6 +111,16 @@ test("plc beaconing to an external address", async () => {
   assert.ok((alert.fields.factor as number[]).includes(9), "the beaconing factor is listed");
 });
 
+test("beacon confined to one late hour", async () => {
+  const alerts = await run((process) => {
+    process(polling(30));
+    // Regular, but only for 12 minutes after 10 days of watching.
+    process(beacons(12, T0 + 10 * 86400));
+  });
+  if (!alerts) return;
+  assert.is(alerts.length, 0, "spread over the day and duration keep the periodicity below 80");
+});
+
 test("irregular connections are no beacon", async () => {
   const alerts = await run((process) => {
     process(polling(30));

@@ -125,13 +125,78 @@ test("trap recovery gets the last snapshot", async () => {
   assert.is(engine.alerts()[0].fields.routine, true);
 });
 
-test("snapshot of another table size is rejected", async () => {
+async function engineSized(historyEntries: number): Promise<Engine> {
+  const engine = await Engine.create();
+  (await loadModelSet(modelFolder({ "task.yaml": TASK }))).install(engine, { learningSeconds: 0, historyEntries });
+  return engine;
+}
+
+// One-off calls from `count` hosts on day 0: entries seen on one day each.
+function oneOffHosts(engine: Engine, count: number): void {
+  for (let i = 0; i < count; i++) {
+    engine.record("dcerpc", ctx(`10.1.${i >> 8}.${i & 0xff}`, T0 + 3600 + i * 60), [["opnum", 0]]);
+  }
+}
+
+test("snapshot restores into a larger table", async () => {
+  const before = await engineSized(1024);
+  dailyJob(before, 10);
+  before.drain();
+  const after = await engineSized(4096);
+  const result = restoreSnapshot(after, takeSnapshot(before));
+  assert.is(result.droppedEntries, 0);
+  dailyJob(after, 1, 10);
+  const [alert] = after.alerts();
+  assert.is(alert.fields.routine, true);
+  assert.is(alert.fields.days_seen, 10);
+});
+
+test("snapshot into a smaller table drops the rarest", async () => {
+  const before = await engineSized(1024);
+  dailyJob(before, 10);
+  oneOffHosts(before, 120);
+  before.drain();
+  assert.is(before.anomaly("model.baseline_evicted"), 0, "the large table keeps everything");
+
+  const after = await engineSized(64);
+  const result = restoreSnapshot(after, takeSnapshot(before));
+  // 4 daily entries (admin, server, pair, service) plus 3 per one-off host
+  // (device, pair, service) do not fit 64 entries.
+  assert.ok(result.droppedEntries >= 4 + 3 * 120 - 64, `dropped ${result.droppedEntries}`);
+  assert.is(after.anomaly("model.baseline_evicted"), result.droppedEntries);
+  dailyJob(after, 1, 10);
+  const [alert] = after.alerts();
+  assert.is(alert.fields.routine, true, "entries seen on 10 days outrank one-off ones");
+  assert.is(alert.fields.days_seen, 10);
+});
+
+test("snapshot of an unknown layout is rejected", async () => {
   const before = await engineWith(0);
   dailyJob(before, 2);
-  const snapshot = takeSnapshot(before);
-  const other = await Engine.create();
-  (await loadModelSet(modelFolder({ "task.yaml": TASK }))).install(other, { learningSeconds: 0, historyEntries: 2048 });
-  assert.throws(() => restoreSnapshot(other, snapshot), (e: Error) => e instanceof SnapshotError && /another baseline table size/.test(e.message));
+  const snapshot = takeSnapshot(before).slice();
+  new DataView(snapshot.buffer).setUint32(12, 200, true);
+  const after = await engineWith(0);
+  assert.throws(() => restoreSnapshot(after, snapshot), (e: Error) => e instanceof SnapshotError && /bytes per history entry/.test(e.message));
+});
+
+test("version 1 snapshot restores without windows", async () => {
+  const before = await engineWith(0);
+  dailyJob(before, 10);
+  before.drain();
+  const current = takeSnapshot(before);
+  const view = new DataView(current.buffer, current.byteOffset);
+  const historyBytes = view.getUint32(8, true) * view.getUint32(12, true);
+  const v1Length = 32 + historyBytes + view.getUint32(16, true);
+  const v1 = current.slice(0, v1Length);
+  const v1View = new DataView(v1.buffer);
+  v1View.setUint16(4, 1, true);
+  v1View.setUint32(24, v1Length, true);
+  v1View.setUint32(28, 0, true);
+
+  const after = await engineWith(0);
+  assert.equal(restoreSnapshot(after, v1), { droppedEntries: 0, droppedWindows: 0 });
+  dailyJob(after, 1, 10);
+  assert.is(after.alerts()[0].fields.routine, true);
 });
 
 test("snapshot file of another version is rejected", async () => {

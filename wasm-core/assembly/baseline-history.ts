@@ -15,10 +15,10 @@
 //    16 address a (16)       32 address b (16)
 //    48 u32 first seen (s)   52 u32 last seen (s)
 //    56 u32 records          60 u32 distinct days seen
-//    64 u32 last day seen (days since the epoch)
+//    64 u32 last day seen (local days since the epoch, baseline-time.ts)
 //    68 u32 occurrences      72 u32 last occurrence start (s)
 //    76 u32 unused
-//    80 u16 x 24 occurrences per UTC hour of the day (saturating)
+//    80 u16 x 24 occurrences per local hour of the day (saturating)
 //   128 u32 x RING_SLOTS start times of the last occurrences (s)
 //   192 u16 x RING_SLOTS record bytes of those occurrences (saturating)
 //
@@ -33,6 +33,7 @@
 
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
+import { localDayOf, localHourOf } from "./baseline-time";
 
 @inline export const LEVEL_DEVICE: u8 = 1;
 @inline export const LEVEL_PAIR: u8 = 2;
@@ -46,7 +47,6 @@ import { ModelAnomaly } from "./model-fields";
 @inline export const RING_SLOTS: u32 = 16;
 @inline const WAYS: u32 = 8;
 @inline export const OCCURRENCE_GAP_SEC: u32 = 30;
-@inline const SECONDS_PER_DAY: u32 = 86400;
 
 // Bounds on the configured entry count: a power of two, so that a hash picks
 // a set with a mask.
@@ -210,6 +210,27 @@ function findOrCreate(level: u8, a: usize, b: usize, service: u64, tsSec: u32): 
   return e;
 }
 
+// Inserts a copy of the entry at `source`, taken from a table of another
+// size (a snapshot), into its set of this table. When the set is full the
+// entry that evictsBefore the others, the copy included, is dropped. Returns
+// false when something was dropped (counted as model.baseline_evicted).
+export function historyReinsert(source: usize): bool {
+  if (table == 0 || load<u8>(source) == 0) return true;
+  const set = setOf(load<u8>(source, 1), source + 16, source + 32, load<u64>(source, 8));
+  let victim: usize = 0;
+  for (let way: u32 = 0; way < WAYS; way++) {
+    const e = set + <usize>(way * ENTRY_BYTES);
+    if (load<u8>(e) == 0) {
+      memory.copy(e, source, <usize>ENTRY_BYTES);
+      return true;
+    }
+    if (victim == 0 || evictsBefore(e, victim)) victim = e;
+  }
+  countAnomaly(ModelAnomaly.HISTORY_EVICTED);
+  if (!evictsBefore(source, victim)) memory.copy(victim, source, <usize>ENTRY_BYTES);
+  return false;
+}
+
 @inline function saturatingU16(value: u32): u16 {
   return value > 0xffff ? 0xffff : <u16>value;
 }
@@ -221,7 +242,7 @@ function observeEntry(e: usize, tsSec: u32, recordBytes: u32): void {
   if (tsSec > load<u32>(e, 52)) store<u32>(e, tsSec, 52);
   if (tsSec < load<u32>(e, 48)) store<u32>(e, tsSec, 48);
 
-  const day = tsSec / SECONDS_PER_DAY;
+  const day = localDayOf(tsSec);
   if (records == 0 || day > load<u32>(e, 64)) {
     store<u32>(e, load<u32>(e, 60) + 1, 60);
     store<u32>(e, day, 64);
@@ -235,7 +256,7 @@ function observeEntry(e: usize, tsSec: u32, recordBytes: u32): void {
 
   store<u32>(e, occurrences + 1, 68);
   store<u32>(e, tsSec, 72);
-  const hourSlot = e + 80 + <usize>(((tsSec % SECONDS_PER_DAY) / 3600) << 1);
+  const hourSlot = e + 80 + <usize>(localHourOf(tsSec) << 1);
   store<u16>(hourSlot, saturatingU16(<u32>load<u16>(hourSlot) + 1));
   let next = <u32>load<u8>(e, 3);
   if (next >= RING_SLOTS) next = 0;
@@ -289,7 +310,7 @@ export function entryOccurrenceBytes(e: usize, i: u32): u32 {
   return <u32>load<u16>(e + 192 + (<usize>ringSlot(e, i) << 1));
 }
 
-// Hour of the day (UTC) with the most occurrences, or 24 when none.
+// Local hour of the day with the most occurrences, or 24 when none.
 export function entryUsualHour(e: usize): u32 {
   let best: u32 = 24;
   let bestCount: u32 = 0;

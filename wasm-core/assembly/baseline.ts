@@ -63,18 +63,24 @@ export function initBaselines(): void {
   memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
 }
 
-// Forgets what is keyed by model index (frequency windows), because a new
-// model table may number its models differently. The Modbus master baseline
+// Frequency table region, for snapshots (baseline-snapshot.ts).
+export function frequencyTableBase(): usize { return frequencyTable; }
+export function frequencyTableBytes(): u32 { return FREQUENCY_ENTRIES * FREQUENCY_BYTES; }
+
+// Forgets what is keyed by model index (frequency windows) and the window
+// keys, for a model table installed without keys. The Modbus master baseline
 // and the traffic baselines do not depend on the models and are kept.
 export function resetModelBaselines(): void {
+  windowKeyCount = 0;
   if (frequencyTable == 0) return;
   memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
 }
 
-// Forgets the frequency windows and the Modbus masters.
+// Forgets the frequency windows and the Modbus masters. The window keys of
+// the installed models stay.
 export function resetAllBaselines(): void {
   if (frequencyTable == 0) return;
-  resetModelBaselines();
+  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
   memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
 }
 
@@ -111,7 +117,9 @@ function fnv32U32(hash: u32, value: u32): u32 {
 // NOTE: keys are compared by model index and a 64-bit FNV-1a hash of their
 // values, not in full: two different keys of one model that collide in 64
 // bits would share a window.
-function frequencyEntry(modelIndex: u32, keyHash: u64): usize {
+//
+// With `moving` (moveWindows), a full set yields 0 instead of evicting.
+function frequencyEntry(modelIndex: u32, keyHash: u64, moving: bool = false): usize {
   const setIndex = (<u32>keyHash ^ <u32>(keyHash >> 32) ^ modelIndex) & (FREQUENCY_ENTRIES / WAYS - 1);
   const set = frequencyTable + <usize>(setIndex * WAYS * FREQUENCY_BYTES);
 
@@ -128,8 +136,9 @@ function frequencyEntry(modelIndex: u32, keyHash: u64): usize {
   }
   let entry = free;
   if (entry == 0) {
-    entry = oldest;
     countAnomaly(ModelAnomaly.FREQUENCY_KEY_EVICTED);
+    if (moving) return 0;
+    entry = oldest;
   }
   store<u8>(entry, 1);
   store<u8>(entry, 0, 1);
@@ -221,6 +230,86 @@ export function frequencyObserveDistinct(modelIndex: u32, keyHash: u64, valueHas
   if (live < count) return false;
   store<u8>(entry, 0, 1);
   return true;
+}
+
+// ---------------------------------------------------------------------------
+// Window keys: frequency windows across model reloads and snapshots
+
+// Frequency entries name their model by its index in the installed table, and
+// a reloaded table may number its models differently. The host therefore
+// gives each model a window key, a 32-bit hash of its id and frequency
+// settings (0: the model keeps no windows). When the models change, a window
+// moves to the model with the same key and is dropped when there is none.
+@inline export const WINDOW_KEY_SLOTS: u32 = 256;
+
+const windowKeys = memory.data(<i32>(WINDOW_KEY_SLOTS * 4));
+let windowKeyCount: u32 = 0;
+const previousKeys = memory.data(<i32>(WINDOW_KEY_SLOTS * 4));
+// New model index of each old one, NO_MODEL_INDEX when its windows go.
+const indexMap = memory.data(<i32>(WINDOW_KEY_SLOTS * 4));
+@inline const NO_MODEL_INDEX: u32 = 0xffffffff;
+// Copy of the frequency table that windows move out of, allocated on the
+// first move.
+let frequencySource: usize = 0;
+
+export function windowKeysBase(): usize { return windowKeys; }
+export function installedWindowKeyCount(): u32 { return windowKeyCount; }
+
+// Area of frequencyTableBytes() bytes that a restore writes the snapshot's
+// frequency table into before moveWindows re-keys it.
+export function frequencySourceBase(): usize {
+  initBaselines();
+  if (frequencySource == 0) frequencySource = heap.alloc(<usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  return frequencySource;
+}
+
+// Installs the window keys of a new model table (`count` u32 at `keys`) and
+// moves the frequency windows of the previous table to it.
+export function installWindowKeys(keys: usize, count: u32): void {
+  initBaselines();
+  if (count > WINDOW_KEY_SLOTS) count = WINDOW_KEY_SLOTS;
+  const oldCount = windowKeyCount;
+  memory.copy(previousKeys, windowKeys, <usize>(oldCount * 4));
+  memory.copy(windowKeys, keys, <usize>(count * 4));
+  windowKeyCount = count;
+  const source = frequencySourceBase();
+  memory.copy(source, frequencyTable, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  moveWindows(source, previousKeys, oldCount);
+}
+
+// Empties the frequency table and re-inserts the windows of `source` (a
+// frequency table numbered by `oldKeys`, `oldCount` u32) under the installed
+// window keys. Returns the number of windows dropped: their model is gone or
+// its settings changed, or their new set was full (also counted as
+// model.frequency_key_evicted).
+export function moveWindows(source: usize, oldKeys: usize, oldCount: u32): u32 {
+  if (oldCount > WINDOW_KEY_SLOTS) oldCount = WINDOW_KEY_SLOTS;
+  for (let i: u32 = 0; i < oldCount; i++) {
+    const key = load<u32>(oldKeys + (<usize>i << 2));
+    let mapped = NO_MODEL_INDEX;
+    for (let j: u32 = 0; key != 0 && j < windowKeyCount; j++) {
+      if (load<u32>(windowKeys + (<usize>j << 2)) == key) { mapped = j; break; }
+    }
+    store<u32>(indexMap + (<usize>i << 2), mapped);
+  }
+  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+
+  let dropped: u32 = 0;
+  for (let n: u32 = 0; n < FREQUENCY_ENTRIES; n++) {
+    const e = source + <usize>(n * FREQUENCY_BYTES);
+    if (load<u8>(e) == 0) continue;
+    const oldIndex = <u32>load<u16>(e, 2);
+    const mapped = oldIndex < oldCount ? load<u32>(indexMap + (<usize>oldIndex << 2)) : NO_MODEL_INDEX;
+    if (mapped == NO_MODEL_INDEX) { dropped++; continue; }
+    // frequencyEntry finds or empties the slot the window belongs in now
+    // (the set depends on the model index); the ring is then copied over.
+    const keyHash = load<u64>(e, 8);
+    const target = frequencyEntry(mapped, keyHash, true);
+    if (target == 0) { dropped++; continue; }
+    memory.copy(target, e, <usize>FREQUENCY_BYTES);
+    store<u16>(target, <u16>mapped, 2);
+  }
+  return dropped;
 }
 
 // ---------------------------------------------------------------------------

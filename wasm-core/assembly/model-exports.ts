@@ -1,21 +1,25 @@
 // Exports of the model engine and its baselines, re-exported by the core's
 // entry (index.ts). Tables and snapshot chunks pass through the scratch region.
 
-import { installModelTable, installedModelCount } from "./models";
+import { installModels, installedModelCount } from "./models";
 import { resetAllBaselines } from "./baseline";
+import { configureTimeOffsets } from "./baseline-time";
 import { configureHistory, setLearningSeconds, resetHistory } from "./baseline-history";
-import { snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd } from "./baseline-snapshot";
+import {
+  snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd, restoredDroppedEntries, restoredDroppedWindows,
+} from "./baseline-snapshot";
 import { installProfileTable, installedProfileDevices } from "./scorer-profile";
 import { readHostMac, resetHostMacs, MAX_HOST_MACS } from "./host-macs";
 import { scratchPtr, scratchCapacity } from "./index";
 
 // Installs the model table the host copied into the scratch region (`length`
-// bytes, laid out as documented in models.ts). Returns the number of models
+// bytes: the table laid out as documented in models.ts, optionally followed
+// by the window key section of installModels). Returns the number of models
 // installed, or a negative LOAD_* code from models.ts when the table is
 // rejected; the previous table then stays installed.
 export function loadModels(length: u32): i32 {
   if (length > scratchCapacity()) return -1;
-  return installModelTable(scratchPtr(), length);
+  return installModels(scratchPtr(), length);
 }
 
 // Installs the firmware-profile table the host copied into the scratch region
@@ -58,6 +62,15 @@ export function configureBaselines(length: u32): i32 {
   return result;
 }
 
+// Installs the schedule of UTC offsets of the plant's time zone, from
+// `length` bytes in scratch laid out as documented in baseline-time.ts
+// (0 bytes: UTC). Returns 0, or a negative OFFSETS_* code from
+// baseline-time.ts; the previous schedule then stays.
+export function configureTimeZone(length: u32): i32 {
+  if (length > scratchCapacity()) return -1;
+  return configureTimeOffsets(scratchPtr(), length);
+}
+
 // Forgets every baseline (traffic baselines, frequency windows, Modbus
 // masters) and restarts the learning period.
 export function resetBaselines(): void {
@@ -94,4 +107,16 @@ export function baselineRestoreWrite(length: u32): i32 {
 
 export function baselineRestoreEnd(_length: u32): i32 {
   return restoreEnd();
+}
+
+// History entries the last restore dropped because the snapshot was taken
+// with more historyEntries than this core has.
+export function baselineRestoreDroppedEntries(): u32 {
+  return restoredDroppedEntries();
+}
+
+// Frequency windows the last restore dropped: their model is gone, or its id
+// or frequency settings changed.
+export function baselineRestoreDroppedWindows(): u32 {
+  return restoredDroppedWindows();
 }

@@ -64,7 +64,7 @@ import {
 import { countAnomaly } from "./counters";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
-  initBaselines, resetModelBaselines, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
+  initBaselines, resetModelBaselines, installWindowKeys, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
   MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
 import {
@@ -262,8 +262,10 @@ function checkModel(p: usize, available: u32): i32 {
 
 // Checks the model table at `ptr` and, when it is valid, installs a copy of
 // it in place of the current one. Returns the number of models installed, or
-// a LOAD_* error (the installed table is then unchanged).
-export function installModelTable(ptr: usize, length: u32): i32 {
+// a LOAD_* error (the installed table is then unchanged). With `windowKeys`
+// (one u32 per model, see installWindowKeys in baseline.ts) the frequency
+// windows move to the new table; without, they are forgotten.
+export function installModelTable(ptr: usize, length: u32, windowKeys: usize = 0): i32 {
   if (length > MODEL_TABLE_MAX_BYTES) return LOAD_TOO_LARGE;
   if (length < TABLE_HEADER_BYTES || load<u32>(ptr) != TABLE_MAGIC) return LOAD_BAD_MAGIC;
   if (load<u16>(ptr, 4) != TABLE_VERSION) return LOAD_BAD_VERSION;
@@ -289,10 +291,34 @@ export function installModelTable(ptr: usize, length: u32): i32 {
   }
   modelCount = count;
   unitIdFieldId = load<u16>(tableBase, 12);
-  resetModelBaselines();
+  if (windowKeys != 0) installWindowKeys(windowKeys, count);
+  else resetModelBaselines();
   resetFileWrites();
   resetLoginBursts();
   return <i32>count;
+}
+
+// Magic of the window key section that may follow the model table.
+@inline const WINDOW_KEYS_MAGIC: u32 = 0x4b575346; // bytes "FSWK"
+
+// Installs the model table at `ptr` as installModelTable does. When `length`
+// runs past the table's own length, the window key section follows it, so
+// that frequency windows survive the reload (installWindowKeys in
+// baseline.ts):
+//   0 u32 magic WINDOW_KEYS_MAGIC | 4 u32 model count | 8 u32 key per model
+// A section of another magic, count or length rejects the table with
+// LOAD_LENGTH_MISMATCH.
+export function installModels(ptr: usize, length: u32): i32 {
+  if (length < TABLE_HEADER_BYTES || load<u32>(ptr) != TABLE_MAGIC) return installModelTable(ptr, length);
+  const tableLength = load<u32>(ptr, 8);
+  if (tableLength >= length) return installModelTable(ptr, length);
+  const keys = ptr + <usize>tableLength;
+  const count = length - tableLength >= 8 ? load<u32>(keys, 4) : 0xffffffff;
+  if (load<u32>(keys) != WINDOW_KEYS_MAGIC || count != <u32>load<u16>(ptr, 6) ||
+      <u64>length - <u64>tableLength != 8 + <u64>count * 4) {
+    return LOAD_LENGTH_MISMATCH;
+  }
+  return installModelTable(ptr, tableLength, keys + 8);
 }
 
 // ---------------------------------------------------------------------------
@@ -657,7 +683,7 @@ function isExternalAddress(address: usize, ipVersion: u8): bool {
 // IT host (never seen in a Modbus role). Each entry is reported once.
 // NOTE: only connections that a dissector turns into records are seen, so a
 // beacon over a protocol without a dissector (TLS, HTTP) is not found yet.
-function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8): bool {
+function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8, tsSec: u32): bool {
   if (service == 0 || entryAlerted(service)) return false;
   const source = deviceFind(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
@@ -665,7 +691,7 @@ function beaconingFound(service: usize, originator: usize, responder: usize, ipV
     const destination = deviceFind(responder);
     if (destination != 0 && entryRoles(destination) != 0) return false;
   }
-  periodicityOf(service);
+  periodicityOf(service, tsSec);
   return intervalCount + 1 >= BEACON_MIN_OCCURRENCES && periodicityScore >= BEACON_MIN_PERIODICITY;
 }
 
@@ -801,7 +827,7 @@ function evaluateInstalled(
         scorerPoints = <i32>((base * learningPercent + 50) / 100) - <i32>base;
       }
     } else if (scorer == SCORER_BEACONING) {
-      if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20))) continue;
+      if (!beaconingFound(serviceEntry, originator, responder, load<u8>(record, 20), tsSec)) continue;
       scorerFactor = Factor.BEACONING;
       markAlerted(serviceEntry);
     } else if (scorer == SCORER_AFTER_FILE_WRITE) {

@@ -1,14 +1,19 @@
 // Periodicity of a baseline entry's occurrences, in the manner of RITA's
 // beacon analysis. Regular intervals have a symmetric distribution (Bowley
 // skew near 0) and a small median absolute deviation (MAD) next to their
-// median. Regular sizes have a small MAD next to their median too.
+// median. Regular sizes have a small MAD next to their median too. A beacon
+// also runs around the clock and for as long as the sensor has watched, so
+// the spread of the occurrences over the hours of the day and the duration
+// of the series count as well.
 //
 // All scores are integers from 0 (irregular) to 100 (perfectly regular).
 // periodicityOf() sets the results below; it reads the entry's ring of
-// occurrence start times and sizes (baseline-history.ts).
+// occurrence start times and sizes, its hour-of-day profile and its first
+// and last seen times (baseline-history.ts).
 
 import {
-  RING_SLOTS, entryRingCount, entryOccurrenceTime, entryOccurrenceBytes,
+  RING_SLOTS, entryRingCount, entryOccurrenceTime, entryOccurrenceBytes, entryHourCount, entryFirstSeen,
+  entryLastSeen, learningStartSec,
 } from "./baseline-history";
 
 // Intervals or sizes being ranked; at most RING_SLOTS values.
@@ -21,8 +26,43 @@ export let medianIntervalSec: f64 = 0;
 export let intervalSkewScore: u32 = 0;
 export let intervalMadScore: u32 = 0;
 export let sizeScore: u32 = 0;
-// Mean of the three scores above: the entry's periodicity.
+export let spreadScore: u32 = 0;
+export let durationScore: u32 = 0;
+// Mean of the five scores above: the entry's periodicity.
 export let periodicityScore: u32 = 0;
+
+@inline const SECONDS_PER_HOUR: u32 = 3600;
+
+// 100 x the hours of the day in which the entry's occurrences fell, divided by
+// the hours of the day the observed window (learningStartSec to `nowSec`)
+// spans, at most 24. A job confined to one hour a day scores about 4 after a
+// day of watching; a beacon that runs around the clock scores 100.
+function spreadOf(e: usize, nowSec: u32): u32 {
+  let covered: u32 = 0;
+  for (let hour: u32 = 0; hour < 24; hour++) {
+    if (entryHourCount(e, hour) != 0) covered++;
+  }
+  let windowHours: u32 = 24;
+  if (learningStartSec != 0 && nowSec >= learningStartSec) {
+    const hours = nowSec / SECONDS_PER_HOUR - learningStartSec / SECONDS_PER_HOUR + 1;
+    if (hours < windowHours) windowHours = hours;
+  }
+  if (covered >= windowHours) return 100;
+  return <u32>Math.round(<f64>covered * 100.0 / <f64>windowHours);
+}
+
+// 100 x the time from the entry's first occurrence to `nowSec` (or its last,
+// when later), divided by the observed window (learningStartSec to `nowSec`).
+// A series that started when the sensor did scores 100, one that began an
+// hour ago after ten days of watching about 0.
+function durationOf(e: usize, nowSec: u32): u32 {
+  if (learningStartSec == 0 || nowSec <= learningStartSec) return 100;
+  const last = entryLastSeen(e) > nowSec ? entryLastSeen(e) : nowSec;
+  const first = entryFirstSeen(e);
+  if (first >= last) return 0;
+  const ratio = <f64>(last - first) / <f64>(nowSec - learningStartSec);
+  return ratio >= 1.0 ? 100 : <u32>Math.round(ratio * 100.0);
+}
 
 function sortValues(base: usize, count: u32): void {
   for (let i: u32 = 1; i < count; i++) {
@@ -63,16 +103,18 @@ function madScore(count: u32): u32 {
   return score <= 0 ? 0 : <u32>Math.round(score * 100);
 }
 
-// Scores the occurrences of entry `e`. With fewer than 3 occurrences
-// (2 intervals) every score is 0.
-// `e` may be 0 (no entry): every score is then 0.
-export function periodicityOf(e: usize): void {
+// Scores the occurrences of entry `e` at packet time `nowSec` (the record
+// being judged). With fewer than 3 occurrences (2 intervals) every score
+// is 0. `e` may be 0 (no entry): every score is then 0.
+export function periodicityOf(e: usize, nowSec: u32): void {
   const count = e != 0 ? entryRingCount(e) : 0;
   intervalCount = count > 1 ? count - 1 : 0;
   medianIntervalSec = 0;
   intervalSkewScore = 0;
   intervalMadScore = 0;
   sizeScore = 0;
+  spreadScore = 0;
+  durationScore = 0;
   periodicityScore = 0;
   if (intervalCount < 2) return;
 
@@ -96,5 +138,7 @@ export function periodicityOf(e: usize): void {
   }
   sortValues(values, count);
   sizeScore = madScore(count);
-  periodicityScore = (intervalSkewScore + intervalMadScore + sizeScore + 1) / 3;
+  spreadScore = spreadOf(e, nowSec);
+  durationScore = durationOf(e, nowSec);
+  periodicityScore = (intervalSkewScore + intervalMadScore + sizeScore + spreadScore + durationScore + 2) / 5;
 }

@@ -21,6 +21,7 @@ import {
   entryFirstSeen, entryLastSeen, entryRecords, entryDays, entryOccurrences, entryUsualHour,
   entryOccurrencesNearHour,
 } from "./baseline-history";
+import { localHourOf } from "./baseline-time";
 import { periodicityOf, medianIntervalSec, intervalMadScore, periodicityScore } from "./scorer-periodicity";
 
 // A pair or pair plus service first seen less than NEW_WINDOW_SEC before the
@@ -59,9 +60,9 @@ export let finalScore: u32 = 0;
 export let finalLearning: bool = false;
 export let routineFound: bool = false;
 
-// NOTE: hours are UTC hours of packet time, not the plant's local time, so a
-// routine that follows daylight saving time shifts by an hour twice a year.
-@inline function hourOf(tsSec: u32): u32 { return (tsSec % 86400) / 3600; }
+// Hours are local hours of the configured time zone (baseline-time.ts), as
+// in the hour-of-day profile.
+@inline function hourOf(tsSec: u32): u32 { return localHourOf(tsSec); }
 
 // True when entry `e` (0: never seen) was first seen within NEW_WINDOW_SEC
 // before `tsSec`, or never.
@@ -102,7 +103,7 @@ export function scoreAlert(
     score += scorerPoints;
   }
 
-  periodicityOf(service);
+  periodicityOf(service, tsSec);
 
   if (learningPeriod) {
     finalLearning = true;

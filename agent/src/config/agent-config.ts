@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { DEFAULT_LIMITS, type CoreLimits } from "../core/core.js";
+import { offsetScheduleOf, TimeZoneError } from "../core/timezone.js";
 import { checkBrokerUrl, DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, defaultGateway } from "./config.js";
 import { AGENT_CONFIG_SCHEMA } from "./agent-schema.js";
 import { checkRingLimits, DEFAULT_RING_LIMITS, type RingLimits } from "../ring/ring.js";
@@ -61,6 +62,8 @@ export interface AgentConfig {
   controlSocket: string;
   store: { alerts: number; assets: number; files: number };
   snapshotIntervalSec: number;
+  // Time zone of the baselines' hour-of-day profile (BaselineOptions.timeZone).
+  baselines: { timeZone: string };
   limits: Required<CoreLimits>;
   // The packet ring (agent/src/ring/): on by default, in DATA_DIR/ring unless dir is set.
   ring: { enabled: boolean; dir?: string; limits: RingLimits };
@@ -92,6 +95,7 @@ export function defaultAgentConfig(): AgentConfig {
     controlSocket: DEFAULT_CONTROL_SOCKET,
     store: { alerts: 10_000, assets: 10_000, files: 10_000 },
     snapshotIntervalSec: 300,
+    baselines: { timeZone: "UTC" },
     limits: { ...DEFAULT_LIMITS },
     ring: { enabled: true, limits: { ...DEFAULT_RING_LIMITS } },
     pcapRequests: { requesters: [], maxBytes: DEFAULT_PCAP_RESPONSE_BYTES, chunkBytes: DEFAULT_PCAP_CHUNK_BYTES },
@@ -128,6 +132,7 @@ interface ConfigFile {
   control?: { socket?: string };
   store?: { alerts?: number; assets?: number; files?: number };
   snapshot_interval_s?: number;
+  baselines?: { timezone?: string };
   ring?: { enabled?: boolean; dir?: string; max_bytes?: number; max_age_s?: number; segment_bytes?: number; truncate?: { host?: string; port?: number }[] };
   pcap_requests?: { requesters?: string[]; max_bytes?: number; chunk_bytes?: number };
   core?: {
@@ -224,6 +229,16 @@ function resolveConfig(file: string, parsed: ConfigFile, document: Document, lin
   if (parsed.control?.socket !== undefined) config.controlSocket = resolve(parsed.control.socket);
   config.store = { ...config.store, ...parsed.store };
   if (parsed.snapshot_interval_s !== undefined) config.snapshotIntervalSec = parsed.snapshot_interval_s;
+  if (parsed.baselines?.timezone !== undefined) {
+    try {
+      offsetScheduleOf(parsed.baselines.timezone);
+    } catch (error) {
+      if (!(error instanceof TimeZoneError)) throw error;
+      const line = lineOf(document, lines, ["baselines", "timezone"]);
+      throw new ConfigError(`${file} line ${line}: baselines.timezone: ${error.message}`, file, line, "baselines.timezone");
+    }
+    config.baselines = { timeZone: parsed.baselines.timezone };
+  }
 
   const core = parsed.core ?? {};
   config.limits = {

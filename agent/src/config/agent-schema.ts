@@ -76,6 +76,14 @@ export const AGENT_CONFIG_SCHEMA = {
       },
     },
     snapshot_interval_s: { type: "integer", minimum: 10, maximum: 86400 },
+    baselines: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        // IANA name, checked against Node's time zone database at install.
+        timezone: { type: "string", minLength: 1 },
+      },
+    },
     ring: {
       type: "object",
       additionalProperties: false,

@@ -92,7 +92,7 @@ export class AgentRuntime {
     try {
       const core = await Core.load({ limits: config.limits, wasmPath: options.wasmPath });
       const modelSet = await loadModelSet(config.modelsDir);
-      modelSet.install(core);
+      modelSet.install(core, { timeZone: config.baselines.timeZone });
       mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
       const snapshot = new SnapshotSupport(core, logger);
       const restoredFrom = snapshot.restore(join(config.dataDir, SNAPSHOT_FILE));
@@ -304,7 +304,7 @@ export class AgentRuntime {
     if (next.dataDir !== this.config.dataDir) needRestart.push("data_dir");
     try {
       const modelSet = await loadModelSet(next.modelsDir);
-      modelSet.install(this.core);
+      modelSet.install(this.core, { timeZone: next.baselines.timeZone });
       this.modelSet = modelSet;
       this.router.modelSet = modelSet;
       this.logger.level = next.logLevel;

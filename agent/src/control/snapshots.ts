@@ -19,8 +19,8 @@ export class SnapshotSupport {
   restore(path: string): string | undefined {
     const bytes = readSnapshotFile(path);
     if (bytes === undefined) return undefined;
-    restoreSnapshot(this.core, bytes);
-    this.logger.info({ path, bytes: bytes.length }, "baseline snapshot restored");
+    const { droppedEntries, droppedWindows } = restoreSnapshot(this.core, bytes);
+    this.logger.info({ path, bytes: bytes.length, droppedEntries, droppedWindows }, "baseline snapshot restored");
     return path;
   }
 

@@ -44,7 +44,7 @@ export interface CoreStats { counters: Record<string, number>; anomalies: Record
 // flow, for Modbus) and large dissector state 16 MiB (512 x 32 KiB, for SMB,
 // DCE-RPC and Kerberos). The Modbus pending extensions take 2.8 MiB, stream
 // buffers 64 MiB, events 1 MiB, scratch 4 MiB, IP defragmentation 2 MiB, and
-// the baseline, model and login burst tables 9.6 MiB. 100,000 concurrent Modbus flows fit
+// the baseline, model and login burst tables 10.8 MiB. 100,000 concurrent Modbus flows fit
 // without eviction.
 export const DEFAULT_LIMITS: Required<CoreLimits> = {
   maxFlows: 131072,
@@ -74,7 +74,8 @@ const MAX_CORE_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
 // (stream.ts), the fixed defragmentation pool (fragments.ts) and the Modbus
 // pending extensions (protocols/modbus/state.ts). The model engine allocates
 // the baseline history (224 bytes an entry, baseline-history.ts), the
-// frequency and master tables (baseline.ts) and the model table (models.ts).
+// frequency table and its copy for moving windows, the master table
+// (baseline.ts) and the model table (models.ts).
 const FLOW_ENTRY_BYTES = 104;
 const APP_STATE_BYTES = 32768;
 const APP_STATE_SMALL_BYTES = 128;
@@ -88,7 +89,7 @@ const FILE_HEAD_POOL_BYTES = 16 * 4096 + 16;
 const BASELINE_HISTORY_ENTRY_BYTES = 224;
 // DEFAULT_HISTORY_ENTRIES in agent/src/core/models.ts.
 const DEFAULT_BASELINE_HISTORY_ENTRIES = 32768;
-const BASELINE_FIXED_BYTES = 4096 * (24 + 8 * 32) + 2048 * (32 + 40 * 8);
+const BASELINE_FIXED_BYTES = 2 * 4096 * (24 + 8 * 32) + 2048 * (32 + 40 * 8);
 const MODEL_TABLE_BYTES = 65536;
 // The login_burst table (scorer-access.ts): 512 bursts of 1,700 bytes.
 const LOGIN_BURST_TABLE_BYTES = 512 * 1700;

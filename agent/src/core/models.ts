@@ -18,6 +18,8 @@
 //   value: u8 kind (1 integer, 2 text, 3 bool) | u8 reserved | u16 length |
 //     bytes (integer: i64; text: UTF-8; bool: 1 byte)
 
+import { offsetScheduleOf, encodeOffsetSchedule, TimeZoneError } from "./timezone.js";
+import { setAlertTimeZone } from "../publish/alert.js";
 import { readFileSync, readdirSync, existsSync, statSync, watch, type FSWatcher } from "node:fs";
 import { isIP } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -59,6 +61,10 @@ export interface BaselineOptions {
   // in it are marked `learning` and scored down. 0 (the default of install)
   // disables it, so a replayed capture is judged with what it contains.
   learningSeconds?: number;
+  // IANA time zone of the plant (such as "Europe/Berlin"): the hour-of-day
+  // profile, the days seen and the routine text follow its local time,
+  // daylight saving time included. Default UTC.
+  timeZone?: string;
 }
 
 // 32,768 entries take 7 MiB of core memory.
@@ -480,7 +486,11 @@ class LoadedModelSet implements ModelSet {
   install(core: ModelHost, options: BaselineOptions = {}): void {
     configureBaselines(core, options);
     const table = compileModelTable(this.loaded, fieldIdsOf(core));
-    const result = core.callWithScratch("loadModels", table, { replayOnRestart: true });
+    const keys = compileWindowKeys(this.loaded);
+    const bytes = new Uint8Array(table.length + keys.length);
+    bytes.set(table);
+    bytes.set(keys, table.length);
+    const result = core.callWithScratch("loadModels", bytes, { replayOnRestart: true });
     if (result < 0) {
       const reason = LOAD_ERRORS[result] ?? `unknown result ${result}`;
       throw new ModelError("model.table_rejected", `the core rejected the model table (${table.length} bytes): ${reason}; rebuild the core and the agent from the same version`, this.loaded[0]?.info.file ?? "");
@@ -508,6 +518,22 @@ function configureBaselines(core: ModelHost, options: BaselineOptions): void {
   if (result !== 0) {
     throw new ModelError("model.baseline_config_invalid", `the core rejected historyEntries ${entries}: ${CONFIGURE_BASELINE_ERRORS[result] ?? `unknown result ${result}`}`, "");
   }
+  configureTimeZone(core, options.timeZone ?? "UTC");
+}
+
+function configureTimeZone(core: ModelHost, zone: string): void {
+  let schedule: Uint8Array;
+  try {
+    schedule = encodeOffsetSchedule(offsetScheduleOf(zone));
+  } catch (error) {
+    if (!(error instanceof TimeZoneError)) throw error;
+    throw new ModelError("model.baseline_config_invalid", error.message, "");
+  }
+  const result = core.callWithScratch("configureTimeZone", schedule, { replayOnRestart: true });
+  if (result !== 0) {
+    throw new ModelError("model.baseline_config_invalid", `the core rejected the UTC offsets of time zone "${zone}" (result ${result}); rebuild the core and the agent from the same version`, "");
+  }
+  setAlertTimeZone(zone);
 }
 
 export interface ReloadResult {
@@ -518,7 +544,9 @@ export interface ReloadResult {
 }
 
 // Loads the models of `dir` again and installs them in place of `running`,
-// keeping every learned baseline (they do not depend on the models). When a
+// keeping every learned baseline. Frequency windows move to the model with
+// the same id and frequency settings (windowKeyOf) and are dropped for the
+// others. When a
 // file is invalid, the running set stays installed and the error, with its
 // file, line and key, is returned for the caller to log.
 export function reloadModels(core: ModelHost, running: ModelSet, dir: string = running.dir, options: BaselineOptions = {}): ReloadResult {
@@ -556,6 +584,32 @@ export function watchModels(
   });
   watcher.on("close", () => { if (timer) clearTimeout(timer); });
   return watcher;
+}
+
+const WINDOW_KEYS_MAGIC = 0x4b575346; // bytes "FSWK"
+
+// Returns the window key of a model: an FNV-1a hash of its id, record and
+// frequency settings, or 0 for a model without frequency. The core moves a
+// model's frequency windows across a reload or a snapshot restore only to a
+// model with the same key, so that a window counted under other settings is
+// never read under new ones.
+export function windowKeyOf(spec: Pick<ModelSpec, "id" | "record" | "frequency">): number {
+  const frequency = spec.frequency;
+  if (!frequency) return 0;
+  const text = [spec.id, spec.record, frequency.count, frequency.within, (frequency.by ?? []).join(","), frequency.distinct ?? ""].join("\n");
+  let hash = 0x811c9dc5;
+  for (const byte of utf8.encode(text)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash === 0 ? 1 : hash;
+}
+
+// Compiles the window key section that follows the model table in the
+// loadModels call (documented at loadModels in model-exports.ts).
+export function compileWindowKeys(models: LoadedModel[]): Uint8Array {
+  const w = new TableWriter();
+  w.u32(WINDOW_KEYS_MAGIC);
+  w.u32(models.length);
+  for (const model of models) w.u32(windowKeyOf(model.spec));
+  return w.result();
 }
 
 // Growable little-endian byte writer for the table.

@@ -17,9 +17,11 @@ import { dirname } from "node:path";
 export const SNAPSHOT_FILE_MAGIC = 0x46534e53;
 export const SNAPSHOT_FILE_VERSION = 1;
 const FILE_HEADER_BYTES = 16;
-// Version of the core's snapshot bytes this agent reads (SNAPSHOT_VERSION in
-// baseline-snapshot.ts).
-export const CORE_SNAPSHOT_VERSION = 1;
+// Version of the core's snapshot bytes this agent writes (SNAPSHOT_VERSION in
+// baseline-snapshot.ts). The core also restores version 1, which has no
+// frequency windows: they then start empty.
+export const CORE_SNAPSHOT_VERSION = 2;
+const CORE_SNAPSHOT_VERSIONS_READ = [1, 2];
 const CORE_SNAPSHOT_MAGIC = 0x53425346;
 
 // Core functions that the snapshot functions call (agent/src/core/core.ts).
@@ -41,8 +43,8 @@ export class SnapshotError extends Error {
 const RESTORE_ERRORS: Record<number, string> = {
   [-1]: "the core's baselines are not configured; install the models before restoring",
   [-2]: "the bytes are not a baseline snapshot (wrong magic)",
-  [-3]: `the snapshot has another core snapshot version than ${CORE_SNAPSHOT_VERSION}`,
-  [-4]: "the snapshot was taken with another baseline table size (historyEntries) or core version",
+  [-3]: `the snapshot has a core snapshot version other than ${CORE_SNAPSHOT_VERSIONS_READ.join(" or ")}`,
+  [-4]: "the snapshot's table layout (bytes per history entry, master or frequency table size) belongs to another core version; delete the snapshot file to start learning again",
   [-5]: "the snapshot ended early",
   [-6]: "a snapshot chunk runs past the snapshot's length",
 };
@@ -77,10 +79,22 @@ export function takeSnapshot(core: SnapshotHost): Uint8Array {
   return out;
 }
 
-// Replaces the core's baselines with a snapshot taken by takeSnapshot. On
-// any error the core's baselines are left empty and a SnapshotError states why.
-export function restoreSnapshot(core: SnapshotHost, bytes: Uint8Array): void {
-  if (bytes.length === 0) return;
+// Baselines that a restore could not keep.
+export interface RestoreResult {
+  // History entries dropped because the snapshot was taken with more
+  // historyEntries than the core has: in each full set, those seen on the
+  // fewest days, then least recently (also counted as model.baseline_evicted).
+  droppedEntries: number;
+  // Frequency windows dropped because no installed model has the same id
+  // and frequency settings as the one that counted them.
+  droppedWindows: number;
+}
+
+// Replaces the core's baselines with a snapshot taken by takeSnapshot, also
+// one taken with another historyEntries (its entries are re-inserted). On any
+// error the core's baselines are left empty and a SnapshotError states why.
+export function restoreSnapshot(core: SnapshotHost, bytes: Uint8Array): RestoreResult {
+  if (bytes.length === 0) return { droppedEntries: 0, droppedWindows: 0 };
   const fail = (result: number, step: string) => {
     throw new SnapshotError("snapshot.restore_rejected", `the core rejected the snapshot at ${step}: ${RESTORE_ERRORS[result] ?? `unknown result ${result}`}`);
   };
@@ -97,6 +111,8 @@ export function restoreSnapshot(core: SnapshotHost, bytes: Uint8Array): void {
   result = core.callWithScratch("baselineRestoreEnd", new Uint8Array(0));
   if (result !== 0) fail(result, "the end");
   lastSnapshots.set(core, bytes);
+  const dropped = (name: string) => (typeof core.exportFunction === "function" ? core.exportFunction(name)() : 0);
+  return { droppedEntries: dropped("baselineRestoreDroppedEntries"), droppedWindows: dropped("baselineRestoreDroppedWindows") };
 }
 
 // Registers the snapshots with the Core's trap recovery. A trapped instance
@@ -178,7 +194,7 @@ export function readSnapshotFile(path: string): Uint8Array | undefined {
     const inner = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
     if (inner.getUint32(0, true) !== CORE_SNAPSHOT_MAGIC) reject("the baselines in it do not start with the core snapshot magic");
     const coreVersion = inner.getUint16(4, true);
-    if (coreVersion !== CORE_SNAPSHOT_VERSION) reject(`core snapshot version ${coreVersion}, but this core reads version ${CORE_SNAPSHOT_VERSION}`);
+    if (!CORE_SNAPSHOT_VERSIONS_READ.includes(coreVersion)) reject(`core snapshot version ${coreVersion}, but this core reads versions ${CORE_SNAPSHOT_VERSIONS_READ.join(" and ")}`);
   }
   return snapshot;
 }

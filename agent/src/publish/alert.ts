@@ -154,7 +154,8 @@ export interface BaselineContext {
   written_file_sha256?: string;
   routine: boolean;
   // The baseline context in one sentence, such as "seen daily at about
-  // 06:00 UTC on 30 days between these hosts since 2026-01-01".
+  // 06:00 Europe/Berlin on 30 days between these hosts since 2026-01-01",
+  // in the time zone of the baselines.
   summary: string;
 }
 
@@ -229,8 +230,16 @@ export function explainAlert(record: CoreRecord, model: ModelInfo): AlertExplana
   return { score: alertScore(f.score, model.score), why, context };
 }
 
+// Time zone of the core's hour-of-day profile, named in the routine text
+// (set by the model install, BaselineOptions.timeZone).
+let alertTimeZone = "UTC";
+
+export function setAlertTimeZone(zone: string): void {
+  alertTimeZone = zone;
+}
+
 function contextSummary(c: BaselineContext): string {
-  const hour = c.usual_hour !== undefined ? `${pad2(c.usual_hour)}:00 UTC` : undefined;
+  const hour = c.usual_hour !== undefined ? `${pad2(c.usual_hour)}:00 ${alertTimeZone}` : undefined;
   if (c.routine && hour) {
     return `seen daily at about ${hour} on ${c.days_seen} days between these hosts since ${day(c.first_seen)}`;
   }

@@ -11,10 +11,13 @@ export { anomalyName, anomalyCount } from "../../../wasm-core/assembly/counters"
 export { fieldName } from "../../../protocols/fields";
 import { FIELD_ID_LIMIT } from "../../../protocols/fields";
 import { ANOMALY_ID_LIMIT } from "../../../wasm-core/assembly/counters";
-import { installModelTable } from "../../../wasm-core/assembly/models";
+import { installModels } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
+import { configureTimeOffsets } from "../../../wasm-core/assembly/baseline-time";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
-import { snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd } from "../../../wasm-core/assembly/baseline-snapshot";
+import {
+  snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd, restoredDroppedEntries, restoredDroppedWindows,
+} from "../../../wasm-core/assembly/baseline-snapshot";
 
 // Region where the host writes model tables, addresses, text values and
 // snapshot chunks.
@@ -38,7 +41,7 @@ export function scratchPtr(): usize { return scratchPointer(); }
 export function scratchCapacity(): u32 { return SCRATCH_BYTES; }
 
 export function loadModels(length: u32): i32 {
-  return installModelTable(scratchPointer(), length);
+  return installModels(scratchPointer(), length);
 }
 
 export function configureBaselines(length: u32): i32 {
@@ -46,6 +49,10 @@ export function configureBaselines(length: u32): i32 {
   const result = configureHistory(load<u32>(scratchPointer()));
   if (result == 0) setLearningSeconds(load<u32>(scratchPointer(), 4));
   return result;
+}
+
+export function configureTimeZone(length: u32): i32 {
+  return length > SCRATCH_BYTES ? -1 : configureTimeOffsets(scratchPointer(), length);
 }
 
 export function resetBaselines(): void {
@@ -69,3 +76,5 @@ export function baselineRestoreWrite(length: u32): i32 {
 }
 
 export function baselineRestoreEnd(_length: u32): i32 { return restoreEnd(); }
+export function baselineRestoreDroppedEntries(): u32 { return restoredDroppedEntries(); }
+export function baselineRestoreDroppedWindows(): u32 { return restoredDroppedWindows(); }
