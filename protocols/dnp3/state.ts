@@ -23,6 +23,7 @@
 // when free) | fragment bytes.
 
 import { freeOrOldest, nextStamp, tableEvicted } from "../slot-table";
+import { addSkipped, clearSkipped, resyncing, setResyncing } from "../resync";
 
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
@@ -62,30 +63,27 @@ export function markRejected(state: usize): void { store<u8>(state + FLAGS, load
 export function clearRejected(state: usize): void { store<u8>(state + FLAGS, load<u8>(state + FLAGS) & ~FLAG_REJECTED); }
 
 export function isResyncing(state: usize, toServer: bool): bool {
-  return load<u8>(state + RESYNCING + direction(toServer)) != 0;
+  return resyncing(state + RESYNCING, toServer);
 }
 
 // The bytes skipped count on until a frame with a good header CRC clears
 // them, so junk that repeats the start octets cannot reset the limit.
 export function startResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 1);
+  setResyncing(state + RESYNCING, toServer, true);
 }
 
 export function clearResyncSkipped(state: usize, toServer: bool): void {
-  store<u32>(state + RESYNC_SKIPPED + (direction(toServer) << 2), 0);
+  clearSkipped(state + RESYNC_SKIPPED, toServer);
 }
 
 export function endResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 0);
+  setResyncing(state + RESYNCING, toServer, false);
 }
 
 // Adds `count` to the bytes skipped in the current resynchronisation and
 // returns the new total.
 export function addResyncSkipped(state: usize, toServer: bool, count: u32): u32 {
-  const p = state + RESYNC_SKIPPED + (direction(toServer) << 2);
-  const total = load<u32>(p) + count;
-  store<u32>(p, total);
-  return total;
+  return addSkipped(state + RESYNC_SKIPPED, toServer, count);
 }
 
 export function addDroppedFrame(state: usize, toServer: bool): void {

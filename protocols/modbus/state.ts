@@ -45,6 +45,7 @@
 //   +---------------+---------------+---------------+---------------+
 
 import { freeOrOldest, nextStamp, tableEvicted } from "../slot-table";
+import { addSkipped, clearSkipped, resyncing, setResyncing } from "../resync";
 
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
@@ -145,8 +146,6 @@ export function releaseHoldArea(state: usize): void {
   releaseExtension(area);
 }
 
-@inline function direction(toServer: bool): usize { return toServer ? 0 : 1; }
-
 export function isRejected(state: usize): bool {
   return (load<u8>(state + FLAGS) & FLAG_REJECTED) != 0;
 }
@@ -175,25 +174,22 @@ export function markConfirmed(state: usize): void {
 }
 
 export function isResyncing(state: usize, toServer: bool): bool {
-  return load<u8>(state + RESYNCING + direction(toServer)) != 0;
+  return resyncing(state + RESYNCING, toServer);
 }
 
 export function startResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 1);
-  store<u32>(state + RESYNC_SKIPPED + (direction(toServer) << 2), 0);
+  setResyncing(state + RESYNCING, toServer, true);
+  clearSkipped(state + RESYNC_SKIPPED, toServer);
 }
 
 export function endResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 0);
+  setResyncing(state + RESYNCING, toServer, false);
 }
 
 // Adds `count` to the bytes skipped in the current resynchronisation and
 // returns the new total.
 export function addResyncSkipped(state: usize, toServer: bool, count: u32): u32 {
-  const p = state + RESYNC_SKIPPED + (direction(toServer) << 2);
-  const total = load<u32>(p) + count;
-  store<u32>(p, total);
-  return total;
+  return addSkipped(state + RESYNC_SKIPPED, toServer, count);
 }
 
 export function pendingCount(state: usize): u32 {
