@@ -112,6 +112,25 @@ export function parseHex(ptr: usize, length: u32, at: u32): void {
   decimalOk = digits > 0;
 }
 
+// Set by splitHeaderField: the field name's length (the name starts at the
+// line) and the field value with its leading spaces and tabs skipped.
+export let fieldNameLength: u32 = 0;
+export let fieldValue: usize = 0;
+export let fieldValueLength: u32 = 0;
+
+// Splits a header field line `name ":" OWS value` (RFC 9110 section 5.1)
+// at its first colon. Returns false for a line with no colon or an empty
+// name; the fields are then unchanged.
+export function splitHeaderField(line: usize, length: u32): bool {
+  const colon = indexOfByte(line, length, 0x3a);
+  if (colon <= 0) return false;
+  const valueStart = skipSpaces(line, length, <u32>colon + 1);
+  fieldNameLength = <u32>colon;
+  fieldValue = line + <usize>valueStart;
+  fieldValueLength = length - valueStart;
+  return true;
+}
+
 function base64Value(c: u32): i32 {
   if (c >= 0x41 && c <= 0x5a) return <i32>(c - 0x41);
   if (c >= 0x61 && c <= 0x7a) return <i32>(c - 0x61 + 26);

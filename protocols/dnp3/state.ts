@@ -15,12 +15,15 @@
 //
 // Pending entry (24 bytes): u8 used | u8 application sequence | u8 function
 // code | u8 reserved | u16 master address | u16 outstation address | u32
-// ts_sec | u32 ts_nsec | u32 age | u32 reserved.
+// ts_sec | u32 ts_nsec | u32 age (0 when free) | u32 reserved.
 //
 // Reassembly slot (16 + FRAGMENT_MAX_BYTES): u8 used | u8 direction | u8
 // last transport sequence | u8 status (bit 0 overflowed, bit 1 discarding)
-// | u16 source | u16 destination | u16 length | u16 segments | u32 age |
-// fragment bytes.
+// | u16 source | u16 destination | u16 length | u16 segments | u32 age (0
+// when free) | fragment bytes.
+
+import { freeOrOldest, nextStamp, tableEvicted } from "../slot-table";
+import { addSkipped, clearSkipped, resyncing, setResyncing } from "../resync";
 
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
@@ -53,42 +56,34 @@
 
 @inline function direction(toServer: bool): usize { return toServer ? 0 : 1; }
 
-function tick(state: usize): u32 {
-  let next = load<u32>(state + CLOCK) + 1;
-  if (next == 0) next = 1;
-  store<u32>(state + CLOCK, next);
-  return next;
-}
+@inline function tick(state: usize): u32 { return nextStamp(state + CLOCK); }
 
 export function isRejected(state: usize): bool { return (load<u8>(state + FLAGS) & FLAG_REJECTED) != 0; }
 export function markRejected(state: usize): void { store<u8>(state + FLAGS, load<u8>(state + FLAGS) | FLAG_REJECTED); }
 export function clearRejected(state: usize): void { store<u8>(state + FLAGS, load<u8>(state + FLAGS) & ~FLAG_REJECTED); }
 
 export function isResyncing(state: usize, toServer: bool): bool {
-  return load<u8>(state + RESYNCING + direction(toServer)) != 0;
+  return resyncing(state + RESYNCING, toServer);
 }
 
 // The bytes skipped count on until a frame with a good header CRC clears
 // them, so junk that repeats the start octets cannot reset the limit.
 export function startResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 1);
+  setResyncing(state + RESYNCING, toServer, true);
 }
 
 export function clearResyncSkipped(state: usize, toServer: bool): void {
-  store<u32>(state + RESYNC_SKIPPED + (direction(toServer) << 2), 0);
+  clearSkipped(state + RESYNC_SKIPPED, toServer);
 }
 
 export function endResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 0);
+  setResyncing(state + RESYNCING, toServer, false);
 }
 
 // Adds `count` to the bytes skipped in the current resynchronisation and
 // returns the new total.
 export function addResyncSkipped(state: usize, toServer: bool, count: u32): u32 {
-  const p = state + RESYNC_SKIPPED + (direction(toServer) << 2);
-  const total = load<u32>(p) + count;
-  store<u32>(p, total);
-  return total;
+  return addSkipped(state + RESYNC_SKIPPED, toServer, count);
 }
 
 export function addDroppedFrame(state: usize, toServer: bool): void {
@@ -121,7 +116,11 @@ export function discardSlot(slot: usize, sequence: u8): void {
   store<u8>(slot, load<u8>(slot, 3) | 2, 3);
   store<u8>(slot, sequence, 2);
 }
-export function releaseSlot(slot: usize): void { store<u8>(slot, 0); }
+// Frees a slot: clears its used byte and its age, the stamp of slot-table.ts.
+export function releaseSlot(slot: usize): void {
+  store<u8>(slot, 0);
+  store<u32>(slot, 0, 12);
+}
 
 // The slot reassembling a fragment from `source` to `destination` in this
 // direction, or 0.
@@ -138,18 +137,8 @@ export function findSlot(state: usize, toServer: bool, source: u16, destination:
 // and sets `evicted` when a fragment under way gave way.
 export let evicted: bool = false;
 export function openSlot(state: usize, toServer: bool, source: u16, destination: u16, sequence: u8): usize {
-  evicted = false;
-  let slot: usize = 0;
-  let oldest: usize = 0;
-  for (let i: u32 = 0; i < SLOT_COUNT; i++) {
-    const s = slotAt(state, i);
-    if (load<u8>(s) == 0) { slot = s; break; }
-    if (oldest == 0 || load<u32>(s, 12) < load<u32>(oldest, 12)) oldest = s;
-  }
-  if (slot == 0) {
-    slot = oldest;
-    evicted = true;
-  }
+  const slot = freeOrOldest(state + SLOTS, SLOT_COUNT, SLOT_BYTES, 12);
+  evicted = tableEvicted;
   store<u8>(slot, 1);
   store<u8>(slot, <u8>direction(toServer), 1);
   store<u8>(slot, sequence, 2);
@@ -186,7 +175,7 @@ export function releaseSlots(state: usize, toServer: bool): u32 {
     const slot = slotAt(state, i);
     if (load<u8>(slot) == 0 || load<u8>(slot, 1) != <u8>direction(toServer)) continue;
     if (!slotDiscarding(slot)) released++;
-    store<u8>(slot, 0);
+    releaseSlot(slot);
   }
   return released;
 }
@@ -199,7 +188,11 @@ export function releaseSlots(state: usize, toServer: bool): u32 {
 export function pendingFunctionCode(entry: usize): u8 { return load<u8>(entry, 2); }
 export function pendingTsSec(entry: usize): u32 { return load<u32>(entry, 8); }
 export function pendingTsNsec(entry: usize): u32 { return load<u32>(entry, 12); }
-export function releasePending(entry: usize): void { store<u8>(entry, 0); }
+// Frees an entry: clears its used byte and its age, the stamp of slot-table.ts.
+export function releasePending(entry: usize): void {
+  store<u8>(entry, 0);
+  store<u32>(entry, 0, 16);
+}
 
 // The pending request with this sequence from `master` to `outstation`, or 0.
 export function findPending(state: usize, sequence: u8, master: u16, outstation: u16): usize {
@@ -220,16 +213,8 @@ export function addPending(
   let e = findPending(state, sequence, master, outstation);
   let overflow = false;
   if (e == 0) {
-    let oldest: usize = 0;
-    for (let i: u32 = 0; i < PENDING_MAX; i++) {
-      const c = pendingAt(state, i);
-      if (load<u8>(c) == 0) { e = c; break; }
-      if (oldest == 0 || load<u32>(c, 16) < load<u32>(oldest, 16)) oldest = c;
-    }
-    if (e == 0) {
-      e = oldest;
-      overflow = true;
-    }
+    e = freeOrOldest(state + PENDING_TABLE, PENDING_MAX, PENDING_ENTRY_BYTES, 16);
+    overflow = tableEvicted;
   }
   store<u8>(e, 1);
   store<u8>(e, sequence, 1);

@@ -18,6 +18,7 @@ import { beginRecord, endRecord, fieldBool, fieldBytes, fieldLiteral, fieldText,
 import { writeDecimal } from "../s7comm/szl";
 import { EnipAnomaly, EnipField } from "./fields";
 import { writeEncapsulation } from "./enip";
+import { freeOrOldest } from "../slot-table";
 
 @inline const RESPONSE_BIT: u8 = 0x80;
 // Services embedded in one Multiple Service Packet that get records.
@@ -454,19 +455,8 @@ function multipleServices(pending: usize, toServer: bool, p: usize, length: u32,
 
 function remember(pending: usize, service: u8, flags: u8, classId: u32, instanceId: u32, attribute: u32): void {
   if (pending == 0) return;
-  let target: usize = 0;
-  let oldest: usize = 0;
-  for (let i: u32 = 0; i < PENDING_MAX; i++) {
-    const entry = pending + <usize>(i * PENDING_ENTRY_BYTES);
-    const sequence = load<u32>(entry);
-    if (sequence == 0) {
-      target = entry;
-      break;
-    }
-    if (oldest == 0 || sequence - load<u32>(oldest) > 0x80000000) oldest = entry;
-  }
   // A full table drops its oldest request, whose response then goes unnamed.
-  if (target == 0) target = oldest;
+  const target = freeOrOldest(pending, PENDING_MAX, PENDING_ENTRY_BYTES, 0);
   pendingSequence++;
   if (pendingSequence == 0) pendingSequence = 1;
   store<u32>(target, pendingSequence);

@@ -18,13 +18,13 @@ import { Field, RecordType } from "../fields";
 import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { copyPrintable, indexOfByte, LINE_TOO_LONG, lineLength, matchesAt, skipSpaces, trimmedLength } from "../lines";
+import { setFlagBits, SKIP_REST } from "../session";
 import { FtpAnomaly, FtpField } from "./fields";
 
 @inline export const PORT_FTP: u16 = 21;
 // Maximum length of a command or reply line. RFC 959 sets no limit, and
 // longer paths are rare on device file systems.
 @inline const MAX_LINE_BYTES: u32 = 1024;
-@inline const SKIP_REST: u32 = 1 << 29;
 @inline const VERB_CAPACITY: u32 = 8;
 @inline const ARGUMENT_CAPACITY: u32 = 512;
 @inline const USER_CAPACITY: u32 = 128;
@@ -144,7 +144,7 @@ function commandLine(state: usize, line: usize, length: u32): void {
     const flags = load<u8>(state + S_FLAGS);
     store<u8>(state + S_FLAGS, anonymous ? flags | F_ANONYMOUS : flags & ~F_ANONYMOUS);
   }
-  store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | F_PENDING);
+  setFlagBits(state + S_FLAGS, F_PENDING);
 }
 
 function replyLine(state: usize, line: usize, length: u32): void {
@@ -182,7 +182,7 @@ function finalReply(state: usize, code: u16): void {
   if ((flags & F_PENDING) == 0) return;
   writeCommand(state, code);
   // RFC 4217 4: 234 accepts AUTH TLS; the TLS handshake follows.
-  if (code == 234 && isVerb(state, "AUTH")) store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | F_TLS);
+  if (code == 234 && isVerb(state, "AUTH")) setFlagBits(state + S_FLAGS, F_TLS);
 }
 
 @inline function isDigit(c: u8): bool { return c >= 0x30 && c <= 0x39; }

@@ -11,7 +11,8 @@ import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { contextTsNsec, contextTsSec } from "../../wasm-core/assembly/events";
 import { ntlmInspectBlob, NTLM_IDENTITY_BYTES, identityIsSet, identityUser, identityUserLength, identityDomain, identityDomainLength } from "../ntlm/ntlmssp";
 import {
-  base64Decode, copyPrintable, decimalOk, decimalValue, indexOfByte, indexOfText, matchesAt, parseDecimal, skipSpaces, startsWith,
+  base64Decode, copyPrintable, decimalOk, decimalValue, fieldNameLength, fieldValue, fieldValueLength, indexOfByte, indexOfText, matchesAt,
+  parseDecimal, skipSpaces, splitHeaderField, startsWith,
 } from "../lines";
 import { HttpAnomaly } from "./fields";
 import {
@@ -94,12 +95,10 @@ function keepLastSegment(entry: usize, path: usize, length: u32): void {
 
 // Reads one header field line of a request into the entry.
 export function requestField(entry: usize, line: usize, length: u32): void {
-  const colon = indexOfByte(line, length, 0x3a);
-  if (colon <= 0) return;
-  const valueStart = skipSpaces(line, length, <u32>colon + 1);
-  const value = line + <usize>valueStart;
-  const valueLength = length - valueStart;
-  const nameLength = <u32>colon;
+  if (!splitHeaderField(line, length)) return;
+  const value = fieldValue;
+  const valueLength = fieldValueLength;
+  const nameLength = fieldNameLength;
   if (isName(line, nameLength, "host")) {
     store<u8>(entry + E_HOST_LENGTH, <u8>copyPrintable(value, valueLength, entry + E_HOST, HOST_CAPACITY));
   } else if (isName(line, nameLength, "user-agent")) {

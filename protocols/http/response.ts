@@ -5,7 +5,10 @@
 // Specifications: RFC 9112 section 4 (status line) and 6 (message body
 // length); RFC 9110 section 11.6.1 (WWW-Authenticate) and 10.2.2 (Location).
 
-import { copyPrintable, decimalOk, decimalValue, indexOfByte, indexOfText, matchesAt, parseDecimal, skipSpaces, startsWith } from "../lines";
+import {
+  copyPrintable, decimalOk, decimalValue, fieldNameLength, fieldValue, fieldValueLength, indexOfByte, indexOfText, matchesAt, parseDecimal,
+  skipSpaces, splitHeaderField, startsWith,
+} from "../lines";
 import { ntlmToken } from "./request";
 import {
   AuthScheme, LOCATION_CAPACITY, R_CHUNKED, R_HAS_LENGTH, R_PASSWORD_FIELD, S_CHALLENGE, S_LOCATION, S_LOCATION_LENGTH,
@@ -31,12 +34,10 @@ export function parseStatusLine(state: usize, line: usize, length: u32): bool {
 // Reads one header field line of a response. `entry` is its request (0:
 // none), for NTLM challenges.
 export function responseField(state: usize, entry: usize, line: usize, length: u32): void {
-  const colon = indexOfByte(line, length, 0x3a);
-  if (colon <= 0) return;
-  const valueStart = skipSpaces(line, length, <u32>colon + 1);
-  const value = line + <usize>valueStart;
-  const valueLength = length - valueStart;
-  const nameLength = <u32>colon;
+  if (!splitHeaderField(line, length)) return;
+  const value = fieldValue;
+  const valueLength = fieldValueLength;
+  const nameLength = fieldNameLength;
   if (isName(line, nameLength, "location")) {
     store<u16>(state + S_LOCATION_LENGTH, <u16>copyPrintable(value, valueLength, state + S_LOCATION, LOCATION_CAPACITY));
   } else if (isName(line, nameLength, "server")) {

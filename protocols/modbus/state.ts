@@ -44,6 +44,9 @@
 //   |  has address  | UMAS function |   has UMAS    |   reserved    | 20
 //   +---------------+---------------+---------------+---------------+
 
+import { freeOrOldest, nextStamp, tableEvicted } from "../slot-table";
+import { addSkipped, clearSkipped, resyncing, setResyncing } from "../resync";
+
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
 @inline const PENDING_COUNT: usize = 6;
@@ -143,8 +146,6 @@ export function releaseHoldArea(state: usize): void {
   releaseExtension(area);
 }
 
-@inline function direction(toServer: bool): usize { return toServer ? 0 : 1; }
-
 export function isRejected(state: usize): bool {
   return (load<u8>(state + FLAGS) & FLAG_REJECTED) != 0;
 }
@@ -173,25 +174,22 @@ export function markConfirmed(state: usize): void {
 }
 
 export function isResyncing(state: usize, toServer: bool): bool {
-  return load<u8>(state + RESYNCING + direction(toServer)) != 0;
+  return resyncing(state + RESYNCING, toServer);
 }
 
 export function startResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 1);
-  store<u32>(state + RESYNC_SKIPPED + (direction(toServer) << 2), 0);
+  setResyncing(state + RESYNCING, toServer, true);
+  clearSkipped(state + RESYNC_SKIPPED, toServer);
 }
 
 export function endResync(state: usize, toServer: bool): void {
-  store<u8>(state + RESYNCING + direction(toServer), 0);
+  setResyncing(state + RESYNCING, toServer, false);
 }
 
 // Adds `count` to the bytes skipped in the current resynchronisation and
 // returns the new total.
 export function addResyncSkipped(state: usize, toServer: bool, count: u32): u32 {
-  const p = state + RESYNC_SKIPPED + (direction(toServer) << 2);
-  const total = load<u32>(p) + count;
-  store<u32>(p, total);
-  return total;
+  return addSkipped(state + RESYNC_SKIPPED, toServer, count);
 }
 
 export function pendingCount(state: usize): u32 {
@@ -282,32 +280,27 @@ export function addPending(
   return result;
 }
 
+// Returns the first free entry, inline before the extension, or else the
+// oldest entry. A flow whose inline entries are all in use takes an
+// extension from the pool when one is left.
 function freeOrOldestEntry(state: usize): usize {
-  let oldest = entryAt(state, 0);
-  const capacity = capacityOf(state);
-  for (let i: u32 = 0; i < capacity; i++) {
-    const entry = entryAt(state, i);
-    const sequence = load<u32>(entry);
-    if (sequence == 0) return entry;
-    if (sequence < load<u32>(oldest)) oldest = entry;
-  }
-  if (capacity == INLINE_ENTRIES) {
+  const inlineEntry = freeOrOldest(state + PENDING_TABLE, INLINE_ENTRIES, PENDING_ENTRY_BYTES, 0);
+  if (!tableEvicted) return inlineEntry;
+  const extension = <usize>load<u32>(state + EXTENSION);
+  if (extension == 0) {
     const area = acquireExtension();
-    if (area != 0) {
-      store<u32>(state + EXTENSION, <u32>area);
-      return area;
-    }
+    if (area == 0) return inlineEntry;
+    store<u32>(state + EXTENSION, <u32>area);
+    return area;
   }
-  return oldest;
+  const extensionEntry = freeOrOldest(extension, EXTENSION_ENTRIES, PENDING_ENTRY_BYTES, 0);
+  if (!tableEvicted) return extensionEntry;
+  return load<u32>(extensionEntry) - load<u32>(inlineEntry) > 0x80000000 ? extensionEntry : inlineEntry;
 }
 
 // Returns the next insertion number, starting at 1 so that 0 marks a free
-// entry. NOTE: after 2^32 - 1 requests on one flow the counter wraps, so the
-// entries pending at that moment are no longer evicted oldest first. Matching
-// by transaction id is unaffected.
-function nextSequence(state: usize): u32 {
-  let next = load<u32>(state + SEQUENCE_COUNTER) + 1;
-  if (next == 0) next = 1;
-  store<u32>(state + SEQUENCE_COUNTER, next);
-  return next;
+// entry. Eviction compares insertion numbers modulo 2^32, so it stays oldest
+// first across the counter's wrap.
+@inline function nextSequence(state: usize): u32 {
+  return nextStamp(state + SEQUENCE_COUNTER);
 }

@@ -17,10 +17,10 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, readU16be, STREAM_NEED_MORE } from "../api";
 import { Field, RecordType } from "../fields";
-import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { indexOfByte, startsWith, trimmedLength } from "../lines";
-import { elapsedMs } from "../ssh/ssh";
+import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
 import { RdpAnomaly, RdpField } from "./fields";
 
 @inline export const PORT_RDP: u16 = 3389;
@@ -32,15 +32,13 @@ import { RdpAnomaly, RdpField } from "./fields";
 @inline const TYPE_RDP_NEG_RSP: u8 = 2;
 @inline const TYPE_RDP_NEG_FAILURE: u8 = 3;
 @inline const NEG_BYTES: u32 = 8;
-@inline const SKIP_REST: u32 = 1 << 29;
 @inline const COOKIE_CAPACITY: u32 = 64;
 
 // Flow state (small class, 128 bytes).
 @inline const S_FLAGS: usize = 0;
 @inline const S_COOKIE_LENGTH: usize = 1;
 @inline const S_REQUESTED: usize = 4;
-@inline const S_START_SEC: usize = 8;
-@inline const S_START_NSEC: usize = 12;
+@inline const S_START: usize = 8;  // SESSION_START_BYTES: start time (session.ts)
 @inline const S_SELECTED: usize = 16;
 @inline const S_FAILURE: usize = 20;
 @inline const S_COOKIE: usize = 32;
@@ -66,8 +64,7 @@ export function rdpProbe(ptr: usize, length: u32, toServer: bool): i32 {
 export function rdpOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
   let flags = load<u8>(state + S_FLAGS);
   if ((flags & F_TIME_SET) == 0) {
-    store<u32>(state + S_START_SEC, contextTsSec());
-    store<u32>(state + S_START_NSEC, contextTsNsec());
+    markSessionStart(state + S_START);
     store<u8>(state + S_FLAGS, flags | F_TIME_SET);
   }
   const done = toServer ? F_REQUEST : F_CONFIRM;
@@ -101,12 +98,12 @@ export function rdpOnClose(state: usize): void {
   if (!beginRecord(RecordType.RDP, false)) return;
   fieldLiteral(RdpField.SESSION_EVENT, "end");
   writeCookie(state);
-  fieldU64(RdpField.DURATION_MS, elapsedMs(load<u32>(state + S_START_SEC), load<u32>(state + S_START_NSEC)));
+  fieldU64(RdpField.DURATION_MS, sessionDurationMs(state + S_START));
   endRecord();
 }
 
 function markDone(state: usize, flag: u8): void {
-  store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | flag);
+  setFlagBits(state + S_FLAGS, flag);
 }
 
 // [MS-RDPBCGR] 2.2.1.1: the cookie line ends with CR LF; RDP_NEG_REQ fills

@@ -19,9 +19,10 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, readU32be, STREAM_NEED_MORE, STREAM_REJECT } from "../api";
 import { RecordType } from "../fields";
-import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldBool, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { beginRecord, endRecord, fieldBool, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { copyPrintable, indexOfByte, prefixMatches, startsWith, trimmedLength } from "../lines";
+import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
 import { SshAnomaly, SshField } from "./fields";
 
 @inline export const PORT_SSH: u16 = 22;
@@ -33,13 +34,10 @@ import { SshAnomaly, SshField } from "./fields";
 @inline const MAX_PACKET_BYTES: u32 = 35000;
 // RFC 4253 12: SSH_MSG_NEWKEYS; the sender encrypts everything after it.
 @inline const MSG_NEWKEYS: u8 = 21;
-// Bytes dropped at once after encryption starts; far below the core's cap.
-@inline const SKIP_REST: u32 = 1 << 29;
 
 // Flow state (large class): flags, session start time, both banners.
 @inline const S_FLAGS: usize = 0;
-@inline const S_START_SEC: usize = 4;
-@inline const S_START_NSEC: usize = 8;
+@inline const S_START: usize = 4;  // SESSION_START_BYTES: start time (session.ts)
 @inline const S_CLIENT_LENGTH: usize = 12;
 @inline const S_SERVER_LENGTH: usize = 14;
 @inline const S_CLIENT_LINES: usize = 16;
@@ -70,8 +68,7 @@ export function sshProbe(ptr: usize, length: u32, toServer: bool, onPort: bool):
 export function sshOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
   let flags = load<u8>(state + S_FLAGS);
   if ((flags & F_TIME_SET) == 0) {
-    store<u32>(state + S_START_SEC, contextTsSec());
-    store<u32>(state + S_START_NSEC, contextTsNsec());
+    markSessionStart(state + S_START);
     flags |= F_TIME_SET;
     store<u8>(state + S_FLAGS, flags);
   }
@@ -97,7 +94,7 @@ export function sshOnClose(state: usize): void {
   fieldLiteral(SshField.SESSION_EVENT, "end");
   writeBanners(state);
   fieldBool(SshField.ENCRYPTED, (flags & (F_CLIENT_NEWKEYS | F_SERVER_NEWKEYS)) == (F_CLIENT_NEWKEYS | F_SERVER_NEWKEYS));
-  fieldU64(SshField.DURATION_MS, elapsedMs(load<u32>(state + S_START_SEC), load<u32>(state + S_START_NSEC)));
+  fieldU64(SshField.DURATION_MS, sessionDurationMs(state + S_START));
   endRecord();
 }
 
@@ -154,11 +151,11 @@ function readPackets(state: usize, toServer: bool, ptr: usize, length: u32): i32
 }
 
 function markEncrypted(state: usize, toServer: bool): void {
-  store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | (toServer ? F_CLIENT_NEWKEYS : F_SERVER_NEWKEYS));
+  setFlagBits(state + S_FLAGS, toServer ? F_CLIENT_NEWKEYS : F_SERVER_NEWKEYS);
 }
 
 function writeStart(state: usize): void {
-  store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | F_STARTED);
+  setFlagBits(state + S_FLAGS, F_STARTED);
   if (!beginRecord(RecordType.SSH, false)) return;
   fieldLiteral(SshField.SESSION_EVENT, "start");
   writeBanners(state);
@@ -191,8 +188,3 @@ function writeBanner(banner: usize, length: u32, bannerId: u16, versionId: u16, 
   if (softwareLength > 0) fieldText(softwareId, software, softwareLength);
 }
 
-export function elapsedMs(sec: u32, nsec: u32): u64 {
-  const now = <i64>contextTsSec() * 1_000_000_000 + <i64>contextTsNsec();
-  const then = <i64>sec * 1_000_000_000 + <i64>nsec;
-  return now > then ? <u64>((now - then) / 1_000_000) : 0;
-}

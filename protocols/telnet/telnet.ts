@@ -14,14 +14,13 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE } from "../api";
 import { Field, RecordType } from "../fields";
-import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { endsWith, indexOfText } from "../lines";
-import { elapsedMs } from "../ssh/ssh";
+import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
 import { TelnetAnomaly, TelnetField } from "./fields";
 
 @inline export const PORT_TELNET: u16 = 23;
-@inline const SKIP_REST: u32 = 1 << 29;
 @inline const USER_CAPACITY: u32 = 48;
 @inline const LINE_CAPACITY: u32 = 56;
 
@@ -52,8 +51,7 @@ import { TelnetAnomaly, TelnetField } from "./fields";
 @inline const S_IAC_SERVER: usize = 3;
 @inline const S_USER_LENGTH: usize = 4;
 @inline const S_LINE_LENGTH: usize = 5;
-@inline const S_START_SEC: usize = 8;
-@inline const S_START_NSEC: usize = 12;
+@inline const S_START: usize = 8;  // SESSION_START_BYTES: start time (session.ts)
 @inline const S_USER: usize = 16;
 @inline const S_LINE: usize = 16 + USER_CAPACITY;
 @inline export const TELNET_STATE_BYTES: u32 = <u32>S_LINE + LINE_CAPACITY;
@@ -68,9 +66,8 @@ export function telnetProbe(ptr: usize, length: u32): i32 {
 
 export function telnetOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
   if ((load<u8>(state + S_FLAGS) & F_STARTED) == 0) {
-    store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | F_STARTED);
-    store<u32>(state + S_START_SEC, contextTsSec());
-    store<u32>(state + S_START_NSEC, contextTsNsec());
+    setFlagBits(state + S_FLAGS, F_STARTED);
+    markSessionStart(state + S_START);
     if (beginRecord(RecordType.TELNET, !toServer)) {
       fieldLiteral(TelnetField.SESSION_EVENT, "start");
       endRecord();
@@ -119,7 +116,7 @@ export function telnetOnClose(state: usize): void {
   if (!beginRecord(RecordType.TELNET, false)) return;
   fieldLiteral(TelnetField.SESSION_EVENT, "end");
   writeUser(state);
-  fieldU64(TelnetField.DURATION_MS, elapsedMs(load<u32>(state + S_START_SEC), load<u32>(state + S_START_NSEC)));
+  fieldU64(TelnetField.DURATION_MS, sessionDurationMs(state + S_START));
   endRecord();
 }
 
@@ -138,7 +135,7 @@ function clientByte(state: usize, b: u8): void {
         store<u8>(state + S_USER_LENGTH, <u8>(userLength + 1));
       } else if ((load<u8>(state + S_FLAGS) & F_USER_CUT) == 0) {
         countAnomaly(TelnetAnomaly.USER_TRUNCATED);
-        store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | F_USER_CUT);
+        setFlagBits(state + S_FLAGS, F_USER_CUT);
       }
     }
   } else if (stage == STAGE_PASSWORD_PROMPT && endOfLine) {

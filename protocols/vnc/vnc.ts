@@ -17,18 +17,17 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, readU32be, STREAM_NEED_MORE } from "../api";
 import { RecordType } from "../fields";
-import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { u32ToDecimal } from "../text";
 import { copyPrintable, prefixMatches, startsWith } from "../lines";
-import { elapsedMs } from "../ssh/ssh";
+import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
 import { VncAnomaly, VncField } from "./fields";
 
 @inline export const PORT_VNC_FIRST: u16 = 5900;
 @inline export const PORT_VNC_LAST: u16 = 5910;
 @inline const VERSION_BYTES: u32 = 12;
 @inline const CHALLENGE_BYTES: u32 = 16;
-@inline const SKIP_REST: u32 = 1 << 29;
 @inline const MAX_OFFERED: u32 = 16;
 @inline const REASON_CAPACITY: u32 = 56;
 // A reason-length above this is not a reason string: the bytes are not RFB.
@@ -45,8 +44,7 @@ import { VncAnomaly, VncField } from "./fields";
 @inline const S_CLIENT_STAGE: usize = 2;
 @inline const S_CHOSEN: usize = 3;
 @inline const S_RESULT: usize = 4;
-@inline const S_START_SEC: usize = 8;
-@inline const S_START_NSEC: usize = 12;
+@inline const S_START: usize = 8;  // SESSION_START_BYTES: start time (session.ts)
 @inline const S_OFFERED_COUNT: usize = 16;
 @inline const S_REASON_LENGTH: usize = 17;
 @inline const S_CLIENT_MINOR: usize = 18;
@@ -84,8 +82,7 @@ export function vncProbe(ptr: usize, length: u32): i32 {
 export function vncOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
   const flags = load<u8>(state + S_FLAGS);
   if ((flags & F_TIME_SET) == 0) {
-    store<u32>(state + S_START_SEC, contextTsSec());
-    store<u32>(state + S_START_NSEC, contextTsNsec());
+    markSessionStart(state + S_START);
     store<u8>(state + S_FLAGS, flags | F_TIME_SET);
   }
   return toServer ? clientData(state, ptr, length) : serverData(state, ptr, length);
@@ -102,12 +99,12 @@ export function vncOnClose(state: usize): void {
   if (!beginRecord(RecordType.VNC, false)) return;
   fieldLiteral(VncField.SESSION_EVENT, "end");
   writeVersions(state);
-  fieldU64(VncField.DURATION_MS, elapsedMs(load<u32>(state + S_START_SEC), load<u32>(state + S_START_NSEC)));
+  fieldU64(VncField.DURATION_MS, sessionDurationMs(state + S_START));
   endRecord();
 }
 
 function setFlag(state: usize, flag: u8): void {
-  store<u8>(state + S_FLAGS, load<u8>(state + S_FLAGS) | flag);
+  setFlagBits(state + S_FLAGS, flag);
 }
 
 // Reads "RFB xxx.yyy\n" into the state; returns the minor version or -1.

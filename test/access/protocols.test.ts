@@ -3,8 +3,9 @@
 // the start of encryption, and garbage on their ports that must not trap.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { Core, type CoreRecord } from "../../agent/src/core/core.js";
 import { runFramesThroughCore } from "../helpers/core-run.js";
-import type { CoreRecord } from "../../agent/src/core/core.js";
+import { batchOf, type TcpConversation } from "../helpers/frames.js";
 import { close, conversation, rdpConnectionConfirm, rdpConnectionRequest, rfbVersion, text, u32be } from "./build.js";
 
 async function recordsOf(type: string, frames: Uint8Array[]): Promise<{ records: CoreRecord[]; anomalies: Record<string, number> }> {
@@ -32,6 +33,36 @@ test("rdp cookie and CredSSP negotiation", async () => {
   assert.is(end.fields.session_event, "end");
   assert.is(end.fields.user, "operator");
   assert.ok(typeof end.fields.duration_ms === "number");
+});
+
+// Records of `type` when every frame but the two closing FINs is seen at
+// 1700000000.9 s and the FINs at 1700000002.2 s: any session lasts 1300 ms.
+async function sessionOver1300Ms(type: string, c: TcpConversation): Promise<CoreRecord[]> {
+  const dataFrames = c.frames.length;
+  const frames = close(c).frames.map((bytes, i) => (i < dataFrames
+    ? { tsSec: 1_700_000_000, tsFrac: 900_000, bytes }
+    : { tsSec: 1_700_000_002, tsFrac: 200_000, bytes }));
+  const core = await Core.load();
+  const records: CoreRecord[] = [];
+  core.process(batchOf(frames), (r) => records.push(r));
+  core.finish((r) => records.push(r));
+  return records.filter((r) => r.type === type);
+}
+
+test("session duration across a second boundary", async () => {
+  const rdp = await sessionOver1300Ms("rdp", conversation(3389)
+    .fromClient(rdpConnectionRequest({ cookie: "operator", requestedProtocols: 0 }))
+    .fromServer(rdpConnectionConfirm(2, 0)));
+  const ssh = await sessionOver1300Ms("ssh", conversation(22)
+    .fromServer(text("SSH-2.0-OpenSSH_9.2p1\r\n"))
+    .fromClient(text("SSH-2.0-PuTTY_Release_0.81\r\n")));
+  const vnc = await sessionOver1300Ms("vnc", conversation(5900)
+    .fromServer(rfbVersion(8)).fromClient(rfbVersion(8)));
+  for (const [name, records] of [["rdp", rdp], ["ssh", ssh], ["vnc", vnc]] as const) {
+    const end = records.find((r) => r.fields.session_event === "end");
+    assert.ok(end, `${name} wrote no session end record`);
+    assert.is(end.fields.duration_ms, 1300, `${name} duration_ms`);
+  }
 });
 
 test("rdp negotiation failure code", async () => {

@@ -7,12 +7,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { repoRoot } from "../helpers/captures.js";
 import { agentConfigFrom, parseAgentArgs } from "../../agent/src/cli/agent.js";
-import { missingLivePrerequisite, nobodyUid, runCli, startAgent, uidOf } from "./live-agent.js";
+import { missingLivePrerequisite, nobodyUid, runCli, startAgent, uidOf, writeAgentConfig } from "./live-agent.js";
 
 const UNIT_FILE = join(repoRoot, "deploy", "fieldsense-agent.service");
 // Where the unit expects the package; its paths below this map to the checkout.
@@ -154,19 +154,11 @@ test("unit capabilities start the agent", async () => {
     execFileSync("ip", ["-n", namespace, "link", "add", "mirror0", "type", "veth", "peer", "name", "mirror1"]);
     execFileSync("ip", ["-n", namespace, "link", "set", "mirror0", "up"]);
     execFileSync("ip", ["-n", namespace, "link", "set", "mirror1", "up"]);
-    const socket = join(dir, "run", "agent.sock");
-    const config = join(dir, "agent.yaml");
-    writeFileSync(config, [
+    const { config, socket } = writeAgentConfig(dir, [
       "capture:",
       "  interface: mirror0",
       "  promiscuous: true",
-      "user: nobody",
-      `data_dir: ${join(dir, "data")}`,
-      "control:",
-      `  socket: ${socket}`,
-    ].join("\n") + "\n");
-    chmodSync(dir, 0o755);
-    chmodSync(config, 0o644);
+    ]);
     const bounding = boundingSet.map((name) => `+${name.slice("CAP_".length).toLowerCase()}`).join(",");
     const wrapper = ["ip", "netns", "exec", namespace, "setpriv", `--bounding-set=-all,${bounding}`, "--no-new-privs"];
     const expectedBounding = boundingSet.reduce((mask, name) => mask | (1n << BigInt(CAPABILITY_NUMBERS[name])), 0n);

@@ -1,7 +1,7 @@
 // Helpers shared by the live-capture tests: prerequisites, the CLI run in
 // this process, and the agent run as a child process from its sources.
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../helpers/captures.js";
 import { loadPcap } from "../../agent/src/capture/live.js";
@@ -31,6 +31,25 @@ export function missingLivePrerequisite(): string | undefined {
 export function nobodyUid(): number | undefined {
   const line = readFileSync("/etc/passwd", "utf8").split("\n").find((entry) => entry.startsWith("nobody:"));
   return line === undefined ? undefined : Number(line.split(":")[2]);
+}
+
+// Writes `dir`/agent.yaml: the given lines, then user nobody, a data folder
+// and a control socket inside `dir`. The folder and the file are made
+// readable by all, because the agent rereads its configuration on SIGHUP
+// after it has switched to nobody.
+export function writeAgentConfig(dir: string, lines: string[]): { config: string; socket: string } {
+  const socket = join(dir, "run", "agent.sock");
+  const config = join(dir, "agent.yaml");
+  writeFileSync(config, [
+    ...lines,
+    "user: nobody",
+    `data_dir: ${join(dir, "data")}`,
+    "control:",
+    `  socket: ${socket}`,
+  ].join("\n") + "\n");
+  chmodSync(dir, 0o755);
+  chmodSync(config, 0o644);
+  return { config, socket };
 }
 
 // Effective user id of a running process.

@@ -8,13 +8,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, runCliOnTerminal, startAgent, uidOf, waitFor,
+  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, runCliOnTerminal, startAgent, uidOf, waitFor, writeAgentConfig,
 } from "./live-agent.js";
 
 const require = createRequire(import.meta.url);
@@ -138,22 +138,14 @@ test("agent live on veth pair", async () => {
     await waitFor("the device in the namespace to listen", () => deviceOutput.includes('"listening"') || device!.exitCode !== null);
     assert.match(deviceOutput, '"listening"', `device did not start: ${deviceOutput}`);
 
-    const socket = join(dir, "run", "agent.sock");
-    const config = join(dir, "agent.yaml");
-    writeFileSync(config, [
+    const { config, socket } = writeAgentConfig(dir, [
       "site: lab",
       "gateway: veth-test",
       "capture:",
       `  interface: ${hostEnd}`,
       `  filter: "host ${deviceAddress} and tcp port 502"`,
       "  batch_interval_ms: 50",
-      "user: nobody",
-      `data_dir: ${join(dir, "data")}`,
-      "control:",
-      `  socket: ${socket}`,
-    ].join("\n") + "\n");
-    chmodSync(dir, 0o755);
-    chmodSync(config, 0o644);
+    ]);
 
     const running = await startAgent(["--config", config]);
     agent = running.child;

@@ -5,13 +5,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { type ChildProcess } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModbusClient, startModbusServer, type ModbusServer } from "./modbus-peers.js";
 import {
-  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, spawnCli, startAgent, uidOf, waitFor,
+  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, spawnCli, startAgent, uidOf, waitFor, writeAgentConfig,
 } from "./live-agent.js";
 
 // A loopback address of its own per run, so that parallel runs and other
@@ -38,23 +38,14 @@ test("agent live on loopback", async () => {
   const base = await freeLoopbackBase();
   const device = `${base}.2`;
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-live-"));
-  const socket = join(dir, "run", "agent.sock");
-  const config = join(dir, "agent.yaml");
-  writeFileSync(config, [
+  const { config, socket } = writeAgentConfig(dir, [
     "site: lab",
     "gateway: live-test",
     "capture:",
     "  interface: lo",
     `  filter: "host ${device} and tcp port 502"`,
     "  batch_interval_ms: 50",
-    "user: nobody",
-    `data_dir: ${join(dir, "data")}`,
-    "control:",
-    `  socket: ${socket}`,
-  ].join("\n") + "\n");
-  // The agent rereads its configuration on SIGHUP as nobody.
-  chmodSync(dir, 0o755);
-  chmodSync(config, 0o644);
+  ]);
 
   let agent: ChildProcess | undefined;
   let server: ModbusServer | undefined;

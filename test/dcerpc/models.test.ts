@@ -3,56 +3,23 @@
 // evidence an analyst needs, and stays silent on the benign captures.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Core, type CoreRecord } from "../../agent/src/core/core.js";
-import { readCapture } from "../../agent/src/capture/index.js";
-import { loadModelSet } from "../../agent/src/core/models.js";
-import { batchOf, timed } from "../helpers/frames.js";
+import { readdirSync } from "node:fs";
+import { type CoreRecord } from "../../agent/src/core/core.js";
 import { capture } from "../helpers/captures.js";
+import { captureFeed as fromCapture, framesFeed as fromFrames, PACKAGE_MODELS, runWithModels, type Feed } from "../helpers/core-run.js";
 import {
   bind, bindAck, elfrClearElfwStub, evtRpcClearLogStub, request, response, shutdownStub, taskPathStub, Uuid, winregStub,
 } from "./build.js";
 import { rpcConversation } from "./run.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const PACKAGE_MODELS = join(here, "..", "..", "models");
-
 // The IT models that report a host acting on another host (all but discovery).
 const LATERAL_MOVEMENT_IT = readdirSync(PACKAGE_MODELS).filter((f) => /^it-.*\.yaml$/.test(f) && f !== "it-discovery-burst.yaml");
-
-type Feed = (core: Core, onRecord: (r: CoreRecord) => void) => Promise<void>;
 
 // Installs the models of `files` (from `dir`) in a fresh core, feeds it, and
 // returns the alerts with the id of the model that fired each.
 async function alertsOf(dir: string, files: string[], feed: Feed): Promise<{ id: string; alert: CoreRecord }[]> {
-  const scratch = mkdtempSync(join(tmpdir(), "fieldsense-it-models-"));
-  try {
-    for (const file of files) copyFileSync(join(dir, file), join(scratch, file));
-    const models = await loadModelSet(scratch);
-    const core = await Core.load();
-    // No learning period: the tests check the models' own decisions.
-    models.install(core, { learningSeconds: 0 });
-    const records: CoreRecord[] = [];
-    const onRecord = (r: CoreRecord) => { records.push(r); };
-    await feed(core, onRecord);
-    core.finish(onRecord);
-    return records.filter((r) => r.type === "alert")
-      .map((alert) => ({ id: models.byIndex(alert.fields.model_index as number)?.id ?? "?", alert }));
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  return (await runWithModels(files, feed, dir)).alerts;
 }
-
-const fromCapture = (path: string): Feed => async (core, onRecord) => {
-  for await (const batch of readCapture(path)) core.process(batch, onRecord);
-};
-
-const fromFrames = (frames: Uint8Array[]): Feed => async (core, onRecord) => {
-  core.process(batchOf(timed(frames)), onRecord);
-};
 
 // Alerts of one staged model.
 async function staged(file: string, feed: Feed): Promise<CoreRecord[]> {

@@ -2,13 +2,8 @@
 // object path and method read from a clear stub, and it-wmi-remote-exec.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Core, type CoreRecord } from "../../agent/src/core/core.js";
-import { loadModelSet } from "../../agent/src/core/models.js";
-import { batchOf, timed } from "../helpers/frames.js";
-import { repoRoot } from "../helpers/captures.js";
+import { type CoreRecord } from "../../agent/src/core/core.js";
+import { framesFeed, runWithModels } from "../helpers/core-run.js";
 import { bind, bindAck, le16, le32, request, response, utf16 } from "./build.js";
 import { calls, rpcConversation, runFrames } from "./run.js";
 
@@ -63,19 +58,8 @@ test("wbem exec method cut short", async () => {
 });
 
 async function wmiAlerts(frames: Uint8Array[]): Promise<CoreRecord[]> {
-  const scratch = mkdtempSync(join(tmpdir(), "fieldsense-wmi-"));
-  try {
-    copyFileSync(join(repoRoot, "models", "it-wmi-remote-exec.yaml"), join(scratch, "m.yaml"));
-    const models = await loadModelSet(scratch);
-    const core = await Core.load();
-    models.install(core, { learningSeconds: 0 });
-    const records: CoreRecord[] = [];
-    core.process(batchOf(timed(frames)), (r) => records.push(r));
-    core.finish((r) => records.push(r));
-    return records.filter((r) => r.type === "alert");
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const { alerts } = await runWithModels(["it-wmi-remote-exec.yaml"], framesFeed(frames));
+  return alerts.map((a) => a.alert);
 }
 
 test("wmi exec method raises alert", async () => {

@@ -2,53 +2,18 @@
 // DNP3 models on the behaviour each capture shows.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Core, type CoreRecord } from "../../agent/src/core/core.js";
-import { readCapture } from "../../agent/src/capture/index.js";
-import { loadModelSet } from "../../agent/src/core/models.js";
 import { capture, expectedOutput } from "../helpers/captures.js";
-import { readZeekLog, runCaptureThroughCore } from "../helpers/core-run.js";
+import { captureFeed, readZeekLog, runCaptureThroughCore, runWithModels, type Feed } from "../helpers/core-run.js";
 import { batchOf, TcpConversation, timed } from "../helpers/frames.js";
 import { crob, framesOf, FROM_MASTER, indexed, request } from "./build.js";
 
-const PACKAGE_MODELS = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "models");
 const DNP3_MODELS = [
   "dnp3-restart.yaml", "dnp3-stop-application.yaml", "dnp3-disable-unsolicited.yaml",
   "dnp3-control-not-master.yaml", "dnp3-file-operation.yaml",
 ];
 
-type Feed = (core: Core, onRecord: (r: CoreRecord) => void) => Promise<void>;
-
-// Installs the DNP3 models in a fresh core with no learning period, feeds it,
-// and returns every record plus the alerts with the id of their model.
-async function withModels(feed: Feed): Promise<{ records: CoreRecord[]; alerts: { id: string; score: number; alert: CoreRecord }[] }> {
-  const scratch = mkdtempSync(join(tmpdir(), "fieldsense-dnp3-models-"));
-  try {
-    for (const file of DNP3_MODELS) copyFileSync(join(PACKAGE_MODELS, file), join(scratch, file));
-    const models = await loadModelSet(scratch);
-    const core = await Core.load();
-    models.install(core, { learningSeconds: 0 });
-    const records: CoreRecord[] = [];
-    const onRecord = (r: CoreRecord) => { records.push(r); };
-    await feed(core, onRecord);
-    core.finish(onRecord);
-    const alerts = records.filter((r) => r.type === "alert").map((alert) => ({
-      id: models.byIndex(alert.fields.model_index as number)?.id ?? "?",
-      score: alert.fields.score as number,
-      alert,
-    }));
-    return { records, alerts };
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-const fromCapture = (path: string): Feed => async (core, onRecord) => {
-  for await (const batch of readCapture(path)) core.process(batch, onRecord);
-};
+// Runs the DNP3 models with no learning period on what `feed` gives.
+const withModels = (feed: Feed) => runWithModels(DNP3_MODELS, feed);
 
 test("dnp3 select/operate parity with Zeek dnp3.log", async () => {
   // zeek_dnp3_select_operate.pcap: a master selects then operates one CROB
@@ -105,7 +70,7 @@ test("dnp3 cold restart capture decoded with its IIN", async () => {
 test("dnp3 cold restart fires the restart model", async () => {
   const path = capture("dnp3/iti_dnp3_cold_restart.pcap");
   if (!path) return;
-  const { alerts } = await withModels(fromCapture(path));
+  const { alerts } = await withModels(captureFeed(path));
   assert.equal(alerts.map((a) => a.id), ["dnp3-restart"]);
   assert.ok(alerts[0].score >= 50, `score ${alerts[0].score}`);
   assert.is(alerts[0].alert.fields.function, "COLD_RESTART");
@@ -117,7 +82,7 @@ test("dnp3 select/operate from the only master stays below 50", async () => {
   // no alert may reach 50: the control model is still learning the master.
   const path = capture("dnp3/zeek_dnp3_select_operate.pcap");
   if (!path) return;
-  const { records, alerts } = await withModels(fromCapture(path));
+  const { records, alerts } = await withModels(captureFeed(path));
   assert.is(records.filter((r) => r.type === "dnp3").length, 4);
   assert.equal(alerts.filter((a) => a.score >= 50), []);
   // SELECT and OPERATE each leave a learning alert at 70 x 0.4.

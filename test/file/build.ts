@@ -11,15 +11,9 @@ export const CLIENT = "10.0.0.1";
 export const SERVER = "10.0.0.2";
 const SESSION = 0x4000000001n;
 const TREE = 5;
-// Largest TCP payload per frame; SMB messages longer than this span frames.
-const SEGMENT_BYTES = 1460;
-
+// Sends an SMB message, split into 1460-byte segments when it is longer.
 function send(c: TcpConversation, toServer: boolean, bytes: number[]): void {
-  for (let at = 0; at < bytes.length; at += SEGMENT_BYTES) {
-    const part = bytes.slice(at, at + SEGMENT_BYTES);
-    if (toServer) c.fromClient(part);
-    else c.fromServer(part);
-  }
+  c.segmented(toServer, bytes);
 }
 
 export interface Transfer {

@@ -1,29 +1,13 @@
 // The it-task-file-transfer model on file records of scheduled-task files.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Core, type CoreRecord } from "../../agent/src/core/core.js";
-import { loadModelSet } from "../../agent/src/core/models.js";
-import { batchOf, timed } from "../helpers/frames.js";
-import { repoRoot } from "../helpers/captures.js";
+import { type CoreRecord } from "../../agent/src/core/core.js";
+import { framesFeed, runWithModels } from "../helpers/core-run.js";
 import { ascii, jobFile, taskXml, type Transfer, transferConversation } from "./build.js";
 
 async function alertsFor(t: Transfer): Promise<CoreRecord[]> {
-  const scratch = mkdtempSync(join(tmpdir(), "fieldsense-file-models-"));
-  try {
-    copyFileSync(join(repoRoot, "models", "it-task-file-transfer.yaml"), join(scratch, "it-task-file-transfer.yaml"));
-    const models = await loadModelSet(scratch);
-    const core = await Core.load();
-    models.install(core, { learningSeconds: 0 });
-    const records: CoreRecord[] = [];
-    core.process(batchOf(timed(transferConversation(t).frames)), (r) => records.push(r));
-    core.finish((r) => records.push(r));
-    return records.filter((r) => r.type === "alert");
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const { alerts } = await runWithModels(["it-task-file-transfer.yaml"], framesFeed(transferConversation(t).frames));
+  return alerts.map((a) => a.alert);
 }
 
 test("job file written fires", async () => {

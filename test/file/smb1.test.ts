@@ -11,14 +11,9 @@ import { andX, le16, le32, le64, nbss, smb1Block, smb1Header, smb1String } from 
 const UID = 0x800;
 const TID = 0x801;
 const FID = 0x4007;
-const SEGMENT_BYTES = 1460;
-
+// Sends an SMB message, split into 1460-byte segments when it is longer.
 function send(c: TcpConversation, toServer: boolean, bytes: number[]): void {
-  for (let at = 0; at < bytes.length; at += SEGMENT_BYTES) {
-    const part = bytes.slice(at, at + SEGMENT_BYTES);
-    if (toServer) c.fromClient(part);
-    else c.fromServer(part);
-  }
+  c.segmented(toServer, bytes);
 }
 
 function connect(c: TcpConversation, share: string): void {

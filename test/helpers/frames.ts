@@ -190,4 +190,16 @@ export class TcpConversation {
     this.serverSeq = (this.serverSeq + payload.length) >>> 0;
     return this;
   }
+
+  // Sends `bytes` in one direction as segments of at most `segmentBytes`
+  // (1460: the TCP payload of a 1500-byte Ethernet MTU), as a sender does
+  // with a message longer than one segment.
+  segmented(toServer: boolean, bytes: number[], segmentBytes = 1460): this {
+    for (let at = 0; at < bytes.length; at += segmentBytes) {
+      const part = bytes.slice(at, at + segmentBytes);
+      if (toServer) this.fromClient(part);
+      else this.fromServer(part);
+    }
+    return this;
+  }
 }

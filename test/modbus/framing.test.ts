@@ -235,6 +235,25 @@ test("modbus pending table overflow", async () => {
   assert.is(anomalies["modbus.unanswered_request"], 64);
 });
 
+test("modbus pending overflow evicts oldest", async () => {
+  // Requests 1 to 65 with no answer fill the 64 entries, so request 65 must
+  // evict request 1. A response to request 1 then finds no request, and a
+  // response to request 2 still finds its own.
+  const c = conversation();
+  for (let tid = 1; tid <= 65; tid++) c.fromClient(readRequest(tid, tid, 1));
+  c.fromServer(readResponse(1, 1));
+  c.fromServer(readResponse(2, 1));
+  const { modbus } = await runFrames(c.frames);
+
+  const responses = modbus.slice(65, 67);
+  assert.is(responses.length, 2);
+  assert.is(responses[0].fields.transaction_id, 1);
+  assert.equal(anomaliesOf(responses[0]), ["modbus.unmatched_response"]);
+  assert.is(responses[1].fields.transaction_id, 2);
+  assert.equal(anomaliesOf(responses[1]), []);
+  assert.is(responses[1].fields.start_address, 2);
+});
+
 test("modbus FC8 diagnostics sub-function", async () => {
   const c = conversation();
   c.fromClient(adu(1, 1, [8, ...u16(4), 0, 0]));

@@ -2,44 +2,15 @@
 // executable written to an admin share followed by its execution.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Core, type CoreRecord } from "../../agent/src/core/core.js";
-import { readCapture } from "../../agent/src/capture/index.js";
-import { loadModelSet } from "../../agent/src/core/models.js";
-import { batchOf, TcpConversation, timed } from "../helpers/frames.js";
+import { type CoreRecord } from "../../agent/src/core/core.js";
+import { TcpConversation } from "../helpers/frames.js";
+import { captureFeed as fromCapture, framesFeed as fromFrames, runWithModels as runModels } from "../helpers/core-run.js";
 import { capture, repoRoot } from "../helpers/captures.js";
 import { ntlmAuthenticate } from "../dcerpc/build.js";
 import { Command, errorResponse, le16, le32, le64, nbss, smb2 } from "./build.js";
-
-type Feed = (core: Core, onRecord: (r: CoreRecord) => void) => Promise<void>;
-
-// Installs the package models named in `files` in a fresh core, feeds it,
-// and returns every record with the alerts' model ids.
-async function runModels(files: string[], feed: Feed): Promise<{ records: CoreRecord[]; alerts: { id: string; alert: CoreRecord }[] }> {
-  const scratch = mkdtempSync(join(tmpdir(), "fieldsense-smb-models-"));
-  try {
-    for (const file of files) copyFileSync(join(repoRoot, "models", file), join(scratch, file));
-    const models = await loadModelSet(scratch);
-    const core = await Core.load();
-    models.install(core, { learningSeconds: 0 });
-    const records: CoreRecord[] = [];
-    const onRecord = (r: CoreRecord) => { records.push(r); };
-    await feed(core, onRecord);
-    core.finish(onRecord);
-    const alerts = records.filter((r) => r.type === "alert")
-      .map((alert) => ({ id: models.byIndex(alert.fields.model_index as number)?.id ?? "?", alert }));
-    return { records, alerts };
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-const fromFrames = (frames: Uint8Array[]): Feed => async (core, onRecord) => { core.process(batchOf(timed(frames)), onRecord); };
-const fromCapture = (path: string): Feed => async (core, onRecord) => {
-  for await (const batch of readCapture(path)) core.process(batch, onRecord);
-};
 
 // SESSION_SETUP request (MS-SMB2 2.2.5): security buffer at offset 88.
 function sessionSetupRequest(blob: number[]): number[] {
@@ -142,12 +113,7 @@ test("write then execution outside window stays silent", async () => {
   try {
     const text = readFileSync(join(repoRoot, "models", "it-write-then-execute.yaml"), "utf8").replace("window_seconds: 600", "window_seconds: 1");
     writeFileSync(join(scratch, "m.yaml"), text);
-    const models = await loadModelSet(scratch);
-    const core = await Core.load();
-    models.install(core, { learningSeconds: 0 });
-    const records: CoreRecord[] = [];
-    for await (const batch of readCapture(path)) core.process(batch, (r) => records.push(r));
-    core.finish((r) => records.push(r));
+    const { records } = await runModels(["m.yaml"], fromCapture(path), scratch);
     const file = records.find((r) => r.type === "file" && r.fields.name === "PSEXESVC.exe")!;
     const create = records.find((r) => r.type === "dcerpc" && String(r.fields.operation).startsWith("CreateService"))!;
     // Only meaningful when the capture spaces the two steps more than 1 s apart.

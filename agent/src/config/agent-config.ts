@@ -4,11 +4,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isScalar, type Document, type LineCounter } from "yaml";
 import { DEFAULT_LIMITS, type CoreLimits } from "../core/core.js";
 import { offsetScheduleOf, TimeZoneError } from "../core/timezone.js";
 import { checkBrokerUrl, DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, defaultGateway } from "./config.js";
 import { AGENT_CONFIG_SCHEMA } from "./agent-schema.js";
+import { lineOf, nodeAt, parseYaml, pathOf } from "./yaml-errors.js";
 import { checkRingLimits, DEFAULT_RING_LIMITS, type RingLimits } from "../ring/ring.js";
 import { compileTruncateRules } from "../ring/truncate.js";
 import { DEFAULT_PCAP_RESPONSE_BYTES, DEFAULT_PCAP_CHUNK_BYTES } from "../ring/responder.js";
@@ -161,12 +162,9 @@ export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.e
 }
 
 export function parseAgentConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
-    const line = lines.linePos(first.pos[0]).line;
-    throw new ConfigError(`${file} line ${line}: invalid YAML: ${first.message.split("\n")[0]}`, file, line);
+  const { document, lines, syntaxError } = parseYaml(text);
+  if (syntaxError) {
+    throw new ConfigError(`${file} line ${syntaxError.line}: invalid YAML: ${syntaxError.message}`, file, syntaxError.line);
   }
   const value: unknown = document.toJS() ?? {};
   for (const error of validateSchema(value)) {
@@ -394,35 +392,6 @@ function valueAt(document: Document, path: (string | number)[]): unknown {
 
 function dotted(path: (string | number)[]): string {
   return path.map((step) => (typeof step === "number" ? `[${step}]` : step)).join(".").replace(/\.\[/g, "[");
-}
-
-function pathOf(instancePath: string): (string | number)[] {
-  if (instancePath === "") return [];
-  return instancePath.slice(1).split("/").map((s) => {
-    const text = s.replace(/~1/g, "/").replace(/~0/g, "~");
-    return /^\d+$/.test(text) ? Number(text) : text;
-  });
-}
-
-// Returns the node at `path`, or with `keyOf` the key node of that member.
-function nodeAt(document: Document, path: (string | number)[], keyOf?: string): Node | undefined {
-  let node: unknown = document.contents;
-  for (const step of path) {
-    if (isMap(node)) node = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === step)?.value;
-    else if (isSeq(node) && typeof step === "number") node = node.items[step];
-    else return undefined;
-  }
-  if (keyOf !== undefined && isMap(node)) {
-    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === keyOf);
-    if (pair && isScalar(pair.key)) return pair.key;
-  }
-  return (node as Node | undefined) ?? undefined;
-}
-
-function lineOf(document: Document, lines: LineCounter, path: (string | number)[], keyOf?: string): number {
-  let node = nodeAt(document, path, keyOf);
-  for (let cut = path.length - 1; !node?.range && cut >= 0; cut--) node = nodeAt(document, path.slice(0, cut));
-  return lines.linePos(node?.range?.[0] ?? 0).line;
 }
 
 // Unit id 255 addresses the device at the IP address itself (Modbus/TCP

@@ -22,10 +22,10 @@ import { offsetScheduleOf, encodeOffsetSchedule, TimeZoneError } from "./timezon
 import { setAlertTimeZone } from "../publish/alert.js";
 import { readFileSync, readdirSync, existsSync, statSync, watch, type FSWatcher } from "node:fs";
 import { isIP } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from "yaml";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { join } from "node:path";
+import type { LineCounter, Document } from "yaml";
+import type { ErrorObject } from "ajv/dist/2020.js";
+import { findPackageDir, lazySchemaValidator, lineOf, parseYaml, schemaError, tableHeaderErrors, YamlFileError, type YamlPath } from "../config/yaml-errors.js";
 
 export interface ModelInfo {
   index: number; id: string; name: string; record: string; logic: string; score: number; mitre: string[]; file: string;
@@ -123,19 +123,10 @@ function recordsWithField(ids: FieldIds, name: string): string[] {
     .map(([record]) => record);
 }
 
-export class ModelError extends Error {
-  readonly code: string;
-  readonly file: string;
-  readonly line?: number;
-  readonly key?: string;
-
+export class ModelError extends YamlFileError {
   constructor(code: string, message: string, file: string, line?: number, key?: string) {
-    super(message);
+    super(code, message, file, line, key);
     this.name = "ModelError";
-    this.code = code;
-    this.file = file;
-    this.line = line;
-    this.key = key;
   }
 }
 
@@ -183,10 +174,7 @@ const MODBUS_UNIT_FIELD = "unit_id";
 
 // Messages for the core's negative results of loadModels.
 const LOAD_ERRORS: Record<number, string> = {
-  [-1]: `the table is larger than the core's ${MODEL_TABLE_MAX_BYTES} bytes`,
-  [-2]: "the table does not start with the model table magic",
-  [-3]: `the core expects model table version ${TABLE_VERSION}`,
-  [-4]: "the table length does not match its header",
+  ...tableHeaderErrors("model", MODEL_TABLE_MAX_BYTES, TABLE_VERSION),
   [-5]: `the table has more than ${MAX_MODELS} models`,
   [-6]: "a model runs past the end of the table",
   [-7]: "a model header holds a value out of range",
@@ -230,29 +218,8 @@ export interface LoadedModel {
   lines: LineCounter;
 }
 
-const packageModelsDir = findPackageModelsDir();
-
-function findPackageModelsDir(): string {
-  // agent/src/core when run from source, dist/agent/src/core when built.
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ["../../../models", "../../../../models"]) {
-    const candidate = resolve(here, up);
-    if (existsSync(join(candidate, "model.schema.json"))) return candidate;
-  }
-  return resolve(here, "../../../models");
-}
-
-let validator: ValidateFunction | undefined;
-
-function schemaValidator(): ValidateFunction {
-  if (validator) return validator;
-  const schemaPath = join(packageModelsDir, "model.schema.json");
-  const schema = JSON.parse(readFileSync(schemaPath, "utf8"));
-  const ajv = new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
-  const compiled = ajv.compile(schema);
-  validator = compiled;
-  return compiled;
-}
+const packageModelsDir = findPackageDir(import.meta.url, "models", "model.schema.json");
+const schemaValidator = lazySchemaValidator(join(packageModelsDir, "model.schema.json"));
 
 // Loads and validates every model file (*.yaml, *.yml) of `dir`, in file name
 // order; a model's index is its position in that order. The first invalid
@@ -299,19 +266,16 @@ function loadModelSetSync(dir: string): ModelSet {
 
 // Parses and validates one model file's text. Exported for tests.
 export function parseModelFile(file: string, text: string, index = 0): LoadedModel {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    const first = document.errors[0];
-    const line = lines.linePos(first.pos[0]).line;
-    throw new ModelError("model.yaml_invalid", `invalid YAML in ${file} line ${line}: ${first.message.split("\n")[0]}`, file, line);
+  const { document, lines, syntaxError } = parseYaml(text);
+  if (syntaxError) {
+    throw new ModelError("model.yaml_invalid", `invalid YAML in ${file} line ${syntaxError.line}: ${syntaxError.message}`, file, syntaxError.line);
   }
   const value: unknown = document.toJS();
   if (value === null || value === undefined) throw new ModelError("model.file_empty", `model file ${file} is empty: write a model in it (see the files in models/) or remove it`, file);
   const validate = schemaValidator();
   if (!validate(value)) {
     const error = (validate.errors ?? [])[0];
-    throw schemaError(file, document, lines, error);
+    throw schemaError(file, document, lines, error, MODEL_SCHEMA_ERRORS);
   }
   const spec = value as ModelSpec;
   checkConditions(file, document, lines, spec);
@@ -379,93 +343,18 @@ function normalizeFrequency(file: string, document: Document, lines: LineCounter
   return { ...frequency, count, within };
 }
 
-// Returns the node at `path`, or for a map key the pair's key node.
-export function nodeAt(document: Document, path: (string | number)[], keyOf?: string): Node | undefined {
-  let node: unknown = document.contents;
-  for (const step of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === step);
-      node = pair?.value;
-    } else if (isSeq(node) && typeof step === "number") {
-      node = node.items[step];
-    } else {
-      return undefined;
-    }
-  }
-  if (keyOf !== undefined && isMap(node)) {
-    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === keyOf);
-    if (pair && isScalar(pair.key)) return pair.key;
-  }
-  return (node as Node | undefined) ?? undefined;
-}
-
-export function lineOf(document: Document, lines: LineCounter, path: (string | number)[], keyOf?: string): number {
-  let node = nodeAt(document, path, keyOf);
-  // Fall back to the nearest enclosing node that exists.
-  for (let cut = path.length - 1; !node?.range && cut >= 0; cut--) node = nodeAt(document, path.slice(0, cut));
-  const offset = node?.range?.[0] ?? 0;
-  return lines.linePos(offset).line;
-}
-
-export function pathOf(instancePath: string): (string | number)[] {
-  if (instancePath === "") return [];
-  return instancePath.slice(1).split("/").map((s) => {
-    const text = s.replace(/~1/g, "/").replace(/~0/g, "~");
-    return /^\d+$/.test(text) ? Number(text) : text;
-  });
-}
-
-export function describePath(path: (string | number)[], subject = "the model"): string {
-  let out = "";
-  for (const step of path) {
-    if (typeof step === "number") out += `[${step}]`;
-    else if (out === "") out = step;
-    else out += `.${step}`;
-  }
-  return out === "" ? subject : out;
-}
-
-// Turns the first schema error of a YAML file into an error that names the
-// file, the line and the key. The firmware-profile loader uses it too, with
-// its own error class and code prefix ("profile." in place of "model.").
-export function schemaError<E extends Error>(
-  file: string, document: Document, lines: LineCounter, error: ErrorObject | undefined,
-  create: (code: string, message: string, file: string, line?: number, key?: string) => E = modelErrorOf as never,
-  prefix = "model", subject = "the model",
-): E {
-  if (!error) return create(`${prefix}.schema_invalid`, `${file} does not match the ${prefix} schema`, file);
-  const path = pathOf(error.instancePath);
-  const where = describePath(path, subject);
-  const lastKey = [...path].reverse().find((s): s is string => typeof s === "string");
-  const parent = error.parentSchema as { properties?: Record<string, unknown>; required?: string[] } | undefined;
-  const allowedKeys = parent?.properties ? Object.keys(parent.properties).join(", ") : "";
-
-  switch (error.keyword) {
-    case "additionalProperties": {
-      const key = String((error.params as { additionalProperty: string }).additionalProperty);
-      const line = lineOf(document, lines, path, key);
-      return create(`${prefix}.unknown_key`, `${file} line ${line}: unknown key "${key}" in ${where}; allowed keys: ${allowedKeys}`, file, line, key);
-    }
-    case "required": {
-      const key = String((error.params as { missingProperty: string }).missingProperty);
-      const line = lineOf(document, lines, path);
-      return create(`${prefix}.missing_key`, `${file} line ${line}: ${where} is missing the required key "${key}"; required keys: ${(parent?.required ?? []).join(", ")}`, file, line, key);
-    }
-    default: {
-      const line = lineOf(document, lines, path);
-      const shown = JSON.stringify(error.data);
-      let expected = error.message ?? `does not match the ${prefix} schema`;
-      if (error.keyword === "enum") expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
-      if (error.keyword === "oneOf" && (lastKey === "contains" || lastKey === "ends_with")) expected = "must be a non-empty text or a list of non-empty texts";
-      if (error.keyword === "pattern" && path[0] === "mitre") expected = "must be an ATT&CK technique id such as T1053.005 or T0855";
-      return create(`${prefix}.value_invalid`, `${file} line ${line}: ${where} is ${shown}, but it ${expected}`, file, line, lastKey);
-    }
-  }
-}
-
-function modelErrorOf(code: string, message: string, file: string, line?: number, key?: string): ModelError {
-  return new ModelError(code, message, file, line, key);
-}
+// Schema error messages of model files, with clearer expectations for the
+// text operators and the ATT&CK ids than Ajv's own messages.
+const MODEL_SCHEMA_ERRORS = {
+  create: (code: string, message: string, file: string, line?: number, key?: string) => new ModelError(code, message, file, line, key),
+  prefix: "model",
+  subject: "the model",
+  expectation: (error: ErrorObject, path: YamlPath, lastKey: string | undefined): string | undefined => {
+    if (error.keyword === "oneOf" && (lastKey === "contains" || lastKey === "ends_with")) return "must be a non-empty text or a list of non-empty texts";
+    if (error.keyword === "pattern" && path[0] === "mitre") return "must be an ATT&CK technique id such as T1053.005 or T0855";
+    return undefined;
+  },
+};
 
 function errorAt(model: LoadedModel, path: (string | number)[], code: string, message: string, key?: string): ModelError {
   const line = lineOf(model.document, model.lines, path);

@@ -5,6 +5,7 @@
 // it.
 import { isIP } from "node:net";
 import type { OtDevice, Identity } from "../inventory/ot-inventory.js";
+import { tableHeaderErrors } from "../config/yaml-errors.js";
 import { advisoriesFor, identityMatches, parseDeviceAddress, type AddressRange, type Profile, type Vulnerability } from "./profiles.js";
 
 export interface Binding {
@@ -163,10 +164,7 @@ export interface ProfileHost {
 }
 
 const LOAD_ERRORS: Record<number, string> = {
-  [-1]: `the table is larger than the core's ${PROFILE_TABLE_MAX_BYTES} bytes`,
-  [-2]: "the table does not start with the profile table magic",
-  [-3]: `the core expects profile table version ${PROFILE_TABLE_VERSION}`,
-  [-4]: "the table length does not match its header",
+  ...tableHeaderErrors("profile", PROFILE_TABLE_MAX_BYTES, PROFILE_TABLE_VERSION),
   [-5]: `the table has more than ${MAX_PROFILE_DEVICES} devices`,
   [-6]: "a device entry is malformed",
 };

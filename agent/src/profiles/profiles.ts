@@ -1,14 +1,12 @@
 // Firmware profiles: load the YAML files of a profiles folder, validate them
 // against firmware-profiles/profile.schema.json (errors name the file, the
-// line and the key, with the model loader's helpers), and decide which
+// line and the key, with the helpers of config/yaml-errors.ts), and decide which
 // devices a profile applies to.
 import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { isIP } from "node:net";
-import { LineCounter, parseDocument, type Document } from "yaml";
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
-import { lineOf, schemaError } from "../core/models.js";
+import type { LineCounter, Document } from "yaml";
+import { findPackageDir, lazySchemaValidator, lineOf, parseYaml, schemaError, YamlFileError } from "../config/yaml-errors.js";
 import type { Identity } from "../inventory/ot-inventory.js";
 
 export interface AddressRange { first: number; last: number; name?: string }
@@ -40,19 +38,10 @@ export interface ProfileSpec {
 
 export interface Profile { spec: ProfileSpec; file: string }
 
-export class ProfileError extends Error {
-  readonly code: string;
-  readonly file: string;
-  readonly line?: number;
-  readonly key?: string;
-
+export class ProfileError extends YamlFileError {
   constructor(code: string, message: string, file: string, line?: number, key?: string) {
-    super(message);
+    super(code, message, file, line, key);
     this.name = "ProfileError";
-    this.code = code;
-    this.file = file;
-    this.line = line;
-    this.key = key;
   }
 }
 
@@ -60,28 +49,14 @@ export class ProfileError extends Error {
 // being parsed at all.
 const MAX_PROFILE_FILE_BYTES = 256 * 1024;
 
-export const packageProfilesDir = findPackageProfilesDir();
+export const packageProfilesDir = findPackageDir(import.meta.url, "firmware-profiles", "profile.schema.json");
+const schemaValidator = lazySchemaValidator(join(packageProfilesDir, "profile.schema.json"));
 
-function findPackageProfilesDir(): string {
-  // agent/src/profiles when run from source, dist/agent/src/profiles when built.
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ["../../../firmware-profiles", "../../../../firmware-profiles"]) {
-    const candidate = resolve(here, up);
-    if (existsSync(join(candidate, "profile.schema.json"))) return candidate;
-  }
-  return resolve(here, "../../../firmware-profiles");
-}
-
-let validator: ValidateFunction | undefined;
-
-function schemaValidator(): ValidateFunction {
-  if (validator) return validator;
-  const schema = JSON.parse(readFileSync(join(packageProfilesDir, "profile.schema.json"), "utf8"));
-  validator = new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true }).compile(schema);
-  return validator;
-}
-
-const createError = (code: string, message: string, file: string, line?: number, key?: string) => new ProfileError(code, message, file, line, key);
+const PROFILE_SCHEMA_ERRORS = {
+  create: (code: string, message: string, file: string, line?: number, key?: string) => new ProfileError(code, message, file, line, key),
+  prefix: "profile",
+  subject: "the profile",
+};
 
 // Profile files of `target`: a folder's *.yaml and *.yml files in name
 // order, or the file itself.
@@ -117,18 +92,16 @@ export function loadProfiles(targets: string[] = [packageProfilesDir]): Profile[
 
 // Parses and validates one profile file's text.
 export function parseProfileFile(file: string, text: string): Profile {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length > 0) {
-    const line = lines.linePos(document.errors[0].pos[0]).line;
-    throw new ProfileError("profile.yaml_invalid", `invalid YAML in ${file} line ${line}: ${document.errors[0].message.split("\n")[0]}`, file, line);
+  const { document, lines, syntaxError } = parseYaml(text);
+  if (syntaxError) {
+    throw new ProfileError("profile.yaml_invalid", `invalid YAML in ${file} line ${syntaxError.line}: ${syntaxError.message}`, file, syntaxError.line);
   }
   const value: unknown = document.toJS();
   if (value === null || value === undefined) {
     throw new ProfileError("profile.file_empty", `firmware profile ${file} is empty: write a profile in it (see the files in firmware-profiles/) or remove it`, file);
   }
   const validate = schemaValidator();
-  if (!validate(value)) throw schemaError(file, document, lines, (validate.errors ?? [])[0], createError, "profile", "the profile");
+  if (!validate(value)) throw schemaError(file, document, lines, (validate.errors ?? [])[0], PROFILE_SCHEMA_ERRORS);
   const spec = value as ProfileSpec;
   checkProfile(file, document, lines, spec);
   return { spec, file };

@@ -1,0 +1,32 @@
+// Per-flow helpers shared by the session dissectors (FTP, Telnet, SSH, VNC,
+// RDP): the session's start time and duration, and the skip that drops the
+// rest of a stream.
+import { contextTsNsec, contextTsSec } from "../wasm-core/assembly/events";
+
+// Added to the bytes consumed to drop the rest of a stream that the
+// dissector no longer reads (encrypted, or past the login). It stays below
+// the core's skip cap of 2^30 bytes.
+@inline export const SKIP_REST: u32 = 1 << 29;
+
+// Bytes of a session start time in the flow state: u32 seconds, then u32
+// nanoseconds, of the packet that started the session.
+@inline export const SESSION_START_BYTES: usize = 8;
+
+// Stores the current packet's time as the session start at `at`.
+export function markSessionStart(at: usize): void {
+  store<u32>(at, contextTsSec());
+  store<u32>(at + 4, contextTsNsec());
+}
+
+// Milliseconds from the session start stored at `at` to the current packet,
+// or 0 when the capture's clock went back.
+export function sessionDurationMs(at: usize): u64 {
+  const now = <i64>contextTsSec() * 1_000_000_000 + <i64>contextTsNsec();
+  const then = <i64>load<u32>(at) * 1_000_000_000 + <i64>load<u32>(at + 4);
+  return now > then ? <u64>((now - then) / 1_000_000) : 0;
+}
+
+// Sets the bits of `flag` in the flag byte at `at`.
+@inline export function setFlagBits(at: usize, flag: u8): void {
+  store<u8>(at, load<u8>(at) | flag);
+}
