@@ -176,4 +176,11 @@ test("shipped models load and install", async () => {
   assert.ok(set.models.every((m) => m.file.startsWith(join(process.cwd(), "models")) || m.file.includes("/models/")));
 });
 
+test("long values are shortened in errors", async () => {
+  const list = Array.from({ length: 300 }, (_, i) => i).join(", ");
+  const error = await loadError({ "a.yaml": modelYaml("a", "dcerpc", `  - field: opnum\n    in: [${list}]`) });
+  assert.ok(error.message.length < 400, `${error.message.length} characters`);
+  assert.match(error.message, /conditions\[0\]\.in is \[0,1,2,.*\.\.\. \(a list of 300 items\), but it must not have more than 255 items/);
+});
+
 test.run();

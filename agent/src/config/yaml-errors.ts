@@ -165,11 +165,23 @@ export function schemaError<E extends Error>(
     }
     default: {
       const line = lineOf(document, lines, path);
-      const shown = JSON.stringify(error.data);
-      let expected = error.message ?? `does not match the ${prefix} schema`;
+      const shown = shortValue(error.data);
+      let expected = (error.message ?? `does not match the ${prefix} schema`).replace(/\bmust NOT\b/g, "must not");
       if (error.keyword === "enum") expected = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
       expected = options.expectation?.(error, path, lastKey) ?? expected;
       return create(`${prefix}.value_invalid`, `${file} line ${line}: ${where} is ${shown}, but it ${expected}`, file, line, lastKey);
     }
   }
+}
+
+// Longest value text an error message quotes in full.
+const MAX_SHOWN_CHARS = 120;
+
+// The value as JSON, or for a long one its start and its size, so that a
+// message about a list of 20,000 addresses stays one readable line.
+export function shortValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  if (text.length <= MAX_SHOWN_CHARS) return text;
+  const size = Array.isArray(value) ? `a list of ${value.length} items` : `${text.length} characters`;
+  return `${text.slice(0, MAX_SHOWN_CHARS)}... (${size})`;
 }
