@@ -2,7 +2,8 @@
 // process, batches preloaded), the whole-process comparison on one file, and
 // memory on the many-flows corpora.
 import { spawn } from "node:child_process";
-import { relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import type { CorpusFile } from "./corpus.js";
 import type { CoreThroughputResult } from "./core-throughput.js";
 import { alternate, shellLine, summarise, type Command, type ProcessSample, type Summary } from "./measure.js";
@@ -58,11 +59,22 @@ function display(repoRoot: string, argv: string[]): string {
   return shellLine(argv.map(displayArgument));
 }
 
+// Node flags on the `#!/usr/bin/env -S node ...` line of bin/fieldsense.js,
+// so that the benchmark runs the CLI with the heap settings it is installed
+// with even though it starts `node` itself.
+export function cliNodeFlags(repoRoot: string): string[] {
+  const firstLine = readFileSync(join(repoRoot, "bin", "fieldsense.js"), "utf8").split("\n", 1)[0];
+  const words = firstLine.replace(/^#!/, "").trim().split(/\s+/);
+  const node = words.indexOf("node");
+  return node < 0 ? [] : words.slice(node + 1).filter((word) => word.startsWith("--"));
+}
+
 export function comparisonCommands(file: string, tools: WholeProcessTools, repoRoot: string): Command[] {
   const commands: Command[] = [];
   const add = (label: string, argv: string[]) => commands.push({ label, argv, display: display(repoRoot, argv) });
-  add(FIELDSENSE_LABEL, [process.execPath, "bin/fieldsense.js", "replay", file, "--json"]);
-  add(FIELDSENSE_RECORDS_LABEL, [process.execPath, "bin/fieldsense.js", "replay", file, "--json", "--records"]);
+  const cli = [process.execPath, ...cliNodeFlags(repoRoot), "bin/fieldsense.js"];
+  add(FIELDSENSE_LABEL, [...cli, "replay", file, "--json"]);
+  add(FIELDSENSE_RECORDS_LABEL, [...cli, "replay", file, "--json", "--records"]);
   if (tools.tshark) {
     add("tshark -T fields", [tools.tshark.command, "-r", file, "-n", "-T", "fields", "-E", "separator=,", "-Y", TSHARK_FILTER, ...TSHARK_FIELDS.flatMap((f) => ["-e", f])]);
   }

@@ -59,8 +59,9 @@ import { RecordType, ValueType, Field } from "../../protocols/fields";
 import {
   RECORD_HEADER_BYTES, FIELD_HEADER_BYTES, FLAG_SERVER_TO_CLIENT,
   beginRecord, endRecord, fieldU64, fieldI64, fieldBool, fieldText, fieldBytes,
-  eventBufferBase, eventBufferUsed, findField,
+  eventBufferBase, eventBufferUsed,
 } from "./events";
+import { indexRecord, recordField, recordLastField, forgetIndexedRecord } from "./record-index";
 import { countAnomaly } from "./counters";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
@@ -166,6 +167,39 @@ let modelCount: u32 = 0;
 let unitIdFieldId: u16 = 0;
 // Offset of each model in the table, u32 x MAX_MODELS.
 const modelOffsets = memory.data(<i32>(MAX_MODELS * 4));
+// Model indexes grouped by the record type they watch, each group in table
+// order (u32 x MAX_MODELS), and per record type up to RecordType.MAX the
+// group's start in that list and its length (u32 pairs). Built at install
+// time, so that a record meets only the models of its type.
+const modelsByType = memory.data(<i32>(MAX_MODELS * 4));
+const typeGroups = memory.data(<i32>((<u32>RecordType.MAX + 1) * 8));
+
+@inline function typeModelList(type: u16): usize {
+  if (<u32>type > <u32>RecordType.MAX) return modelsByType;
+  return modelsByType + (<usize>load<u32>(typeGroups + (<usize>type << 3)) << 2);
+}
+
+@inline function typeModelCount(type: u16): u32 {
+  if (<u32>type > <u32>RecordType.MAX) return 0;
+  return load<u32>(typeGroups + (<usize>type << 3), 4);
+}
+
+// Fills modelsByType and typeGroups from the installed table. A model of a
+// type above RecordType.MAX is never evaluated, as no record carries that type.
+function groupModelsByType(): void {
+  memory.fill(typeGroups, 0, <usize>((<u32>RecordType.MAX + 1) * 8));
+  let listed: u32 = 0;
+  for (let type: u32 = 0; type <= <u32>RecordType.MAX; type++) {
+    store<u32>(typeGroups + (<usize>type << 3), listed);
+    for (let i: u32 = 0; i < modelCount; i++) {
+      const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
+      if (<u32>load<u16>(model, 4) != type) continue;
+      store<u32>(modelsByType + (<usize>listed << 2), i);
+      listed++;
+    }
+    store<u32>(typeGroups + (<usize>type << 3), listed - load<u32>(typeGroups + (<usize>type << 3)), 4);
+  }
+}
 
 export function installedModelCount(): u32 { return modelCount; }
 
@@ -290,6 +324,7 @@ export function installModelTable(ptr: usize, length: u32, windowKeys: usize = 0
     at += load<u32>(tableBase + <usize>at);
   }
   modelCount = count;
+  groupModelsByType();
   unitIdFieldId = load<u16>(tableBase, 12);
   if (windowKeys != 0) installWindowKeys(windowKeys, count);
   else resetModelBaselines();
@@ -491,8 +526,12 @@ function addressConditionHolds(record: usize, condition: usize): bool {
 function conditionMatches(record: usize, condition: usize): bool {
   const id = load<u16>(condition);
   if (id == FIELD_ID_SRC || id == FIELD_ID_DST) return addressConditionHolds(record, condition);
-  const end = record + <usize>load<u32>(record);
-  let p = record + RECORD_HEADER_BYTES;
+  const first = recordField(record, id);
+  if (first == 0) return false;
+  // Values of a repeated field lie between its first and last occurrence.
+  const last = recordLastField(record, id);
+  const end = last != 0 ? last + FIELD_HEADER_BYTES + <usize>load<u16>(last, 4) : record + <usize>load<u32>(record);
+  let p = first;
   while (p + FIELD_HEADER_BYTES <= end) {
     const next = p + FIELD_HEADER_BYTES + <usize>load<u16>(p, 4);
     if (next > end) break;
@@ -514,7 +553,7 @@ function conditionsMatch(record: usize, model: usize): bool {
 
 // Reads a numeric field of `record`, or returns `absent`.
 function numberField(record: usize, id: u16, absent: u32): u32 {
-  const f = findField(record, id);
+  const f = recordField(record, id);
   if (f == 0) return absent;
   readNumber(load<u8>(f, 2), f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
   return numberOk ? <u32>numberValue : absent;
@@ -555,7 +594,7 @@ function frequencyKey(record: usize, model: usize): u64 {
   if ((flags & BY_DST_PORT) != 0) hash = fnv64(hash, record + 26, 2);
   const byFields = <u32>load<u8>(model, 11);
   for (let i: u32 = 0; i < byFields; i++) {
-    const f = findField(record, load<u16>(model + 28 + (<usize>i << 1)));
+    const f = recordField(record, load<u16>(model + 28 + (<usize>i << 1)));
     if (f == 0) {
       hash = fnv64Byte(hash, 0xff);
       continue;
@@ -575,7 +614,7 @@ function frequencyKey(record: usize, model: usize): u64 {
 // True for a Modbus record that is a request: its pdu_type is "request", or
 // it has no pdu_type and travelled client to server.
 function isModbusRequest(record: usize): bool {
-  const f = findField(record, Field.PDU_TYPE);
+  const f = recordField(record, Field.PDU_TYPE);
   if (f == 0) return (load<u8>(record, 22) & FLAG_SERVER_TO_CLIENT) == 0;
   const length = <u32>load<u16>(f, 4);
   const v = f + FIELD_HEADER_BYTES;
@@ -628,7 +667,7 @@ function serviceHash(record: usize, type: u16): u64 {
 }
 
 function hashField(hash: u64, record: usize, id: u16): u64 {
-  const f = findField(record, id);
+  const f = recordField(record, id);
   if (f == 0) return fnv64Byte(hash, 0xff);
   hash = fnv64(hash, f + 2, 4);
   return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
@@ -725,6 +764,7 @@ function otOutboundFound(pair: usize, originator: usize, responder: usize, ipVer
 export function evaluateModels(record: usize): void {
   const type = load<u16>(record, 4);
   if (type == RecordType.ALERT) return;
+  indexRecord(record);
 
   const tsSec = load<u32>(record, 8);
   const nowMs = recordTimeMs(record);
@@ -761,6 +801,7 @@ export function evaluateModels(record: usize): void {
     const pair = historyFind(LEVEL_PAIR, originator, responder, 0);
     if (pair != 0) markAlerted(pair);
   }
+  forgetIndexedRecord();
 }
 
 // Set by the ot_outbound scorer: mark the record's host pair as reported
@@ -800,15 +841,26 @@ function evaluateInstalled(
   // A CIP request has no unit: field 0 is never written, so it reads as absent.
   const unitField = type == RecordType.DNP3 ? Dnp3Field.DESTINATION_ADDRESS : type == RecordType.ENIP ? <u16>0 : unitIdFieldId;
   const unitId = masterRequest && unitIdFieldId != 0 ? numberField(record, unitField, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
-  const serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
-  const pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
+  // The history entries are looked up when the first model matches: most
+  // records match none, and nothing changes the history before that point.
+  let historyLooked = false;
+  let serviceEntry: usize = 0;
+  let pairEntry: usize = 0;
   const learningPeriod = inLearningPeriod(tsSec);
   profileLookupDone = false;
 
-  for (let i: u32 = 0; i < modelCount; i++) {
+  // Only the models of the record's type, in table order (typeModelList).
+  const listed = typeModelList(type);
+  const listEnd = listed + (<usize>typeModelCount(type) << 2);
+  for (let entry = listed; entry < listEnd; entry += 4) {
+    const i = load<u32>(entry);
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-    if (load<u16>(model, 4) != type) continue;
     if (!conditionsMatch(record, model)) continue;
+    if (!historyLooked) {
+      serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
+      pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
+      historyLooked = true;
+    }
 
     const base = <u32>load<u8>(model, 6);
     const learningPercent = <u32>load<u8>(model, 8);
@@ -862,7 +914,7 @@ function evaluateInstalled(
       const distinctField = load<u16>(model, 36);
       if (distinctField != 0) {
         // A record without the field brings no value to count.
-        const f = findField(record, distinctField);
+        const f = recordField(record, distinctField);
         if (f == 0) continue;
         const valueHash = fieldHash(FNV64_OFFSET, f);
         if (!frequencyObserveDistinct(i, frequencyKey(record, model), valueHash, nowMs, frequencyCount, windowMs)) continue;
