@@ -199,7 +199,7 @@ test("enormous model value list rejected", async () => {
     assert.unreachable("the enormous value list was accepted");
   } catch (error) {
     assert.match((error as Error).message, "enormous.yaml line 10: conditions[0].in");
-    assert.match((error as Error).message, "must NOT have more than 255 items");
+    assert.match((error as Error).message, "must not have more than 255 items");
   }
 });
 

@@ -319,8 +319,16 @@ export class OtInventory {
       this.dropped.peers++;
       return;
     }
-    list.push(ip);
-    list.sort(compareAddresses);
+    // Inserted in order: re-sorting the whole list on every new peer took
+    // half the replay's CPU time on a capture of 100,000 flows.
+    let low = 0;
+    let high = list.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (compareAddresses(list[middle], ip) < 0) low = middle + 1;
+      else high = middle;
+    }
+    list.splice(low, 0, ip);
     this.revision++;
   }
 
@@ -406,6 +414,10 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+// One collator for every comparison: localeCompare with options builds one
+// per call.
+const addressCollator = new Intl.Collator("en", { numeric: true });
+
 export function compareAddresses(a: string, b: string): number {
-  return a.localeCompare(b, "en", { numeric: true });
+  return addressCollator.compare(a, b);
 }
