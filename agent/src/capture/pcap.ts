@@ -70,7 +70,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
 
   const maxCaptureLength = Math.min(MAX_RECORD_BYTES, Math.max(snapLength, DEFAULT_MAX_SNAP_LENGTH));
   const builder = new BatchBuilder(batchBytes, source.path, stats);
-  while (source.remaining > 0) {
+  while (!(await source.atEnd())) {
     const recordOffset = source.offset;
     if (!(await source.ensure(RECORD_HEADER_BYTES))) {
       stats.truncatedRecords += 1;
