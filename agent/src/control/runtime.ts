@@ -5,8 +5,9 @@
 // Start order matters: everything that needs root (the capture handle, the
 // control socket under /run, the data directory) is opened first, then the
 // process switches to the configured user, and only then is a packet parsed.
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { createFolders } from "../config/folders.js";
 import { LiveCapture } from "../capture/live.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import { Core } from "../core/core.js";
@@ -93,7 +94,7 @@ export class AgentRuntime {
       const core = await Core.load({ limits: config.limits, wasmPath: options.wasmPath });
       const modelSet = await loadModelSet(config.modelsDir);
       modelSet.install(core);
-      mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+      createFolders(config.dataDir, 0o750);
       const snapshot = new SnapshotSupport(core, logger);
       const restoredFrom = snapshot.restore(join(config.dataDir, SNAPSHOT_FILE));
 
