@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Correlator } from "../../../correlator/src/service.js";
 import { renderIncidentReport } from "../../../correlator/src/report.js";
+import { forTerminal } from "./correlator.js";
 import { demoCapturePath } from "../config/paths.js";
 import { createFolders, FolderError } from "../config/folders.js";
 import { checkTopicLevel } from "../config/config.js";
@@ -87,7 +88,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     output.stdout("== Incident reports ==\n\n");
     const incidents = await stored.store.rankedIncidents();
     if (incidents.length === 0) output.stdout("(no incidents)\n");
-    for (const incident of incidents) output.stdout(`${await renderIncidentReport(stored.store, incident.id)}\n`);
+    for (const incident of incidents) output.stdout(`${forTerminal((await renderIncidentReport(stored.store, incident.id))!, output)}\n`);
     if (keepData) output.stdout(`Reports written to ${join(dataDir, "reports")}\n`);
     return run.result.files.some((f) => f.error) ? 1 : 0;
   } finally {
