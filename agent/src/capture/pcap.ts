@@ -28,7 +28,7 @@ import { BatchBuilder } from "./batch-builder.js";
 import { identifyMagic, magicText, MAGIC_BYTES } from "./detect.js";
 import { CaptureError } from "./errors.js";
 import type { FileSource } from "./file-source.js";
-import type { CaptureStats } from "./stats.js";
+import { noteCaplenAboveWirelen, type CaptureStats } from "./stats.js";
 
 const FILE_HEADER_BYTES = 24;
 const SUPPORTED_MAJOR_VERSION = 2;
@@ -89,6 +89,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
         `the snap length ${snapLength} and the ${maxCaptureLength}-byte limit, so the file is corrupt from here on; ` +
         `the packets before this record were read, and \`editcap\` can cut the file before this offset`);
     }
+    if (captureLength > wireLength) noteCaplenAboveWirelen(stats, recordOffset);
     if (!(await source.ensure(RECORD_HEADER_BYTES + captureLength))) {
       stats.truncatedRecords += 1;
       stats.truncatedAt = recordOffset;

@@ -30,7 +30,7 @@ import { BatchBuilder } from "./batch-builder.js";
 import { CaptureError, hex32 } from "./errors.js";
 import type { FileSource } from "./file-source.js";
 import { MAX_RECORD_BYTES } from "./pcap.js";
-import type { CaptureStats } from "./stats.js";
+import { noteCaplenAboveWirelen, type CaptureStats } from "./stats.js";
 
 export const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
 export const BLOCK_INTERFACE_DESCRIPTION = 0x00000001;
@@ -167,6 +167,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
       } else {
         const packet = readPacket(blockType, block, section, lastTime, source, blockOffset);
         lastTime = packet.time;
+        if (packet.captureLength > packet.wireLength) noteCaplenAboveWirelen(stats, blockOffset);
         if (builder.mustFlushBefore(packet.linkType, NANOSECONDS_PER_SECOND, packet.captureLength)) yield builder.take();
         const target = builder.beginRecord(packet.linkType, NANOSECONDS_PER_SECOND, packet.time.tsSec, packet.time.tsNsec,
           packet.captureLength, packet.wireLength, blockOffset, source.remaining);

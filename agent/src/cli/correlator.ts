@@ -173,7 +173,7 @@ export async function reportCommand(argv: string[], output: Output): Promise<num
   const dbPath = (values.db as string | undefined) ?? defaultDbPath();
   const incidentId = values.incident !== undefined ? positiveInteger("--incident", values.incident as string) : undefined;
   if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) {
-    output.stderr(`store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
+    output.stderr(`fieldsense: store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
     return 1;
   }
   const store = await openStore(dbPath, { readOnly: true });
@@ -181,7 +181,7 @@ export async function reportCommand(argv: string[], output: Output): Promise<num
     if (incidentId !== undefined) {
       const report = await renderIncidentReport(store, incidentId);
       if (report === undefined) {
-        output.stderr(`incident ${incidentId} not found in ${redactDbUrl(dbPath)}; run "fieldsense report --db ${redactDbUrl(dbPath)}" to list all incidents\n`);
+        output.stderr(`fieldsense: incident ${incidentId} not found in ${redactDbUrl(dbPath)}; run "fieldsense report --db ${redactDbUrl(dbPath)}" to list all incidents\n`);
         return 1;
       }
       output.stdout(values.html ? reportToHtml(report, `Fieldsense incident ${incidentId}`) : forTerminal(report, output));

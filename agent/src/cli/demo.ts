@@ -12,7 +12,7 @@ import { demoCapturePath } from "../config/paths.js";
 import { createFolders, FolderError } from "../config/folders.js";
 import { checkTopicLevel } from "../config/config.js";
 import { createLogger } from "../log.js";
-import { startBroker } from "../publish/embedded-broker.js";
+import { EMBEDDED_BROKER_MQTT_VERSION, startBroker } from "../publish/embedded-broker.js";
 import { GatewayPublisher } from "../publish/mqtt.js";
 import { DEMO_HELP } from "./help.js";
 import { folderOption, parseCommand, UsageError, type Output } from "./args.js";
@@ -60,7 +60,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     correlator = await Correlator.start({
       url, dbPath: join(dataDir, "correlator.db"), reportsDir: join(dataDir, "reports"), logger,
     });
-    publisher = await GatewayPublisher.connect({ url, site, gateway, logger });
+    publisher = await GatewayPublisher.connect({ url, site, gateway, logger, protocolVersion: EMBEDDED_BROKER_MQTT_VERSION });
     output.stdout(`Fieldsense demo: broker ${url}, store ${join(dataDir, "correlator.db")}\n\n== Alerts ==\n\n`);
     const run = await runReplay({
       files, json: false, records: false, site, gateway, modelsDir: values.models !== undefined ? folderOption("--models", values.models as string, "the model .yaml files") : undefined, all: values.all === true,

@@ -89,7 +89,7 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
   }
   const indexPath = join(out, INDEX_NAME);
   if (existsSync(indexPath) && !settings.force) {
-    throw new UsageError(`${indexPath} already exists: give an empty folder to --out, or add --force to overwrite files of the same name`);
+    throw new Error(`${indexPath} already exists: give an empty folder to --out, or add --force to overwrite files of the same name`);
   }
 
   const core = await Core.load({ limits: { eventBufferBytes: EXTRACT_EVENT_BUFFER_BYTES } });

@@ -15,7 +15,7 @@ import { loadModelSet, type ModelSet } from "../core/models.js";
 import type { Logger } from "../log.js";
 import { RecordRouter } from "../pipeline.js";
 import type { Alert } from "../publish/alert.js";
-import { startBroker, type EmbeddedBroker } from "../publish/embedded-broker.js";
+import { EMBEDDED_BROKER_MQTT_VERSION, startBroker, type EmbeddedBroker } from "../publish/embedded-broker.js";
 import { redactUrl } from "../publish/mqtt.js";
 import { Publisher } from "../publish/publisher.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
@@ -176,6 +176,7 @@ export class AgentRuntime {
         outboxDir,
         logger,
         counters: () => runtime?.captureCounters() ?? {},
+        protocolVersion: broker !== undefined ? EMBEDDED_BROKER_MQTT_VERSION : undefined,
       });
       closers.push(async () => { await publisher!.close(); });
 
@@ -264,6 +265,7 @@ export class AgentRuntime {
       this.responderTimer = undefined;
       PcapResponder.start(this.brokerUrl, brokerClientOptions({ url: this.brokerUrl, ...this.config.broker }), ring, {
         site: this.config.site, gateway: this.config.gateway, logger: this.logger, ...this.config.pcapRequests,
+        protocolVersion: this.broker !== undefined ? EMBEDDED_BROKER_MQTT_VERSION : undefined,
       }).then((responder) => {
         if (this.stopping) void responder.close();
         else this.responder = responder;
