@@ -53,6 +53,8 @@ Exit codes: 0 help shown, 2 usage error (an unknown COMMAND).
 export const REPLAY_HELP = `Usage: fieldsense replay FILE... [options]
 
 Replays pcap or pcapng files through the decoder and the detection models.
+FILE may also be a pipe or FIFO, and "-" reads standard input, as in
+"tcpdump -w - | fieldsense replay -".
 Alerts are printed for people on stdout; a summary (packets, records, alerts,
 anomalies) goes to stderr. Learning alerts scored below ${LEARNING_SUMMARY_SCORE} are
 summed up in one line per model (--all prints each one; --json always does).
