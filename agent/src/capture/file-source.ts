@@ -7,6 +7,7 @@
 import { read as readFd } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { basename } from "node:path";
+import { isatty } from "node:tty";
 import { promisify } from "node:util";
 import { CaptureError, systemCaptureError } from "./errors.js";
 
@@ -85,7 +86,8 @@ export class FileSource {
   }
 
   private static openStdin(chunkBytes: number, path = STDIN_PATH): FileSource {
-    if (process.stdin.isTTY) {
+    // isatty, not process.stdin, which would open a stream on the descriptor.
+    if (isatty(STDIN_FD)) {
       throw new CaptureError("open_failed", STDIN_PATH, 0,
         "capture file - means standard input, but standard input is a terminal; pipe a capture into it (`tcpdump -w - | fieldsense replay -`) or give a file path");
     }

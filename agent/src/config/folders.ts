@@ -52,7 +52,7 @@ function folderError(requested: string, at: string, code: string): FolderError {
   let reason: string;
   switch (code) {
     case "ENOTDIR":
-      reason = `${at} is a file, not a folder`;
+      reason = `${at} is a file, not a folder (ENOTDIR)`;
       break;
     case "ENOENT":
       reason = `${parent} cannot contain new folders (mkdir ${at} failed with ENOENT, as it does under /proc and /sys)`;
