@@ -29,7 +29,7 @@ const readFromFd = promisify(readFd);
 type ReadAt = (buffer: Uint8Array, offset: number, length: number, position: number | null) => Promise<number>;
 
 export class FileSource {
-  // Bytes [start, end) of `buffer` hold the input from offset `fileOffset` on.
+  // Bytes [start, end) of `buffer` contain the input from offset `fileOffset` on.
   private buffer: Uint8Array;
   private start = 0;
   private end = 0;
