@@ -20,6 +20,15 @@ const child = spawn(process.execPath, [uvuBin, "-r", "tsx", testDir, filter], {
   env: { ...process.env, FORCE_COLOR: "0" },
 });
 
+// Passes an interrupt on to the suites, so that their cleanup hooks stop the
+// agents and servers they started. A second signal ends this process at once.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    child.kill(signal);
+    process.once(signal, () => process.exit(1));
+  });
+}
+
 let output = "";
 child.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);

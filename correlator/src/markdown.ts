@@ -33,3 +33,18 @@ export function markdownCode(value: string): string {
 export function unescapeMarkdown(text: string): string {
   return text.replace(ESCAPED_SPECIAL, "$1");
 }
+
+// Rewrites a report for a terminal: code spans lose their backticks and keep
+// their text, and the escapes markdownText adds are removed elsewhere, so
+// `seen\_before` prints as seen_before. Headings, list marks and table pipes
+// stay, because they read well as plain text. The result is for display only:
+// reports saved as .md files keep their Markdown.
+export function markdownToPlainText(markdown: string): string {
+  return markdown.split("\n").map(plainLine).join("\n");
+}
+
+function plainLine(line: string): string {
+  // Odd parts are code span contents, because markdownText and markdownCode
+  // replace every backtick inside a value.
+  return line.split("`").map((part, index) => (index % 2 === 1 ? part.replace(/\\\|/g, "|") : unescapeMarkdown(part))).join("");
+}

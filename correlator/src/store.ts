@@ -8,7 +8,7 @@
 // two processes never assign alerts of one site to incidents at the same
 // time. SQLite has one writer per file, and this process queues its writes.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { createFolders, FolderError } from "../../agent/src/config/folders.js";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Alert } from "../../agent/src/publish/alert.js";
@@ -1091,10 +1091,10 @@ export function incidentScore(alerts: Alert[]): number {
 // Creates a folder and its parents, or throws an error naming it and the fix.
 export function createFolder(path: string, what: string, fix: string): void {
   try {
-    mkdirSync(path, { recursive: true });
+    createFolders(path);
   } catch (error) {
-    const cause = error as NodeJS.ErrnoException;
-    throw new StoreError(`cannot create ${what}, ${path}: ${cause.code ?? cause.message}; ${fix}`, "STORE_FOLDER");
+    if (!(error instanceof FolderError)) throw error;
+    throw new StoreError(`cannot create ${what}, ${path}: ${error.reason}; ${fix}`, "STORE_FOLDER");
   }
 }
 

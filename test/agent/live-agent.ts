@@ -91,12 +91,42 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
+// Child processes still running, stopped when the test process exits or is
+// interrupted, so that an interrupted run leaves no agent behind.
+const runningChildren = new Set<ChildProcess>();
+let cleanupInstalled = false;
+
+function stopRunningChildren(): void {
+  for (const child of runningChildren) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+  runningChildren.clear();
+}
+
+// Registers `child` to be killed with SIGKILL when this process exits or gets
+// SIGINT, SIGTERM or SIGHUP. Returns the child.
+export function trackChild<T extends ChildProcess>(child: T): T {
+  runningChildren.add(child);
+  child.once("exit", () => runningChildren.delete(child));
+  if (!cleanupInstalled) {
+    cleanupInstalled = true;
+    process.on("exit", stopRunningChildren);
+    for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const) {
+      process.on(signal, () => {
+        stopRunningChildren();
+        process.exit(128 + number);
+      });
+    }
+  }
+  return child;
+}
+
 // Starts `fieldsense agent ARGS...` and waits for its "agent running" log
 // line, or for its exit. `wrapper` is a command line that runs node, such as
 // ["ip", "netns", "exec", NAME] or a setpriv(1) call.
 export async function startAgent(args: string[], wrapper: string[] = []): Promise<AgentProcess> {
   const command = [...wrapper, process.execPath, "--import", "tsx", RUNNER, "agent", ...args];
-  const child = spawn(command[0], command.slice(1), { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const child = trackChild(spawn(command[0], command.slice(1), { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }));
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk: Buffer) => { stdout += chunk.toString(); });
@@ -109,5 +139,5 @@ export async function startAgent(args: string[], wrapper: string[] = []): Promis
 // Spawns a `fieldsense` command as its own process (for --follow, which runs
 // until a signal).
 export function spawnCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", RUNNER, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  return trackChild(spawn(process.execPath, ["--import", "tsx", RUNNER, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }));
 }

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
-  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, runCliOnTerminal, startAgent, uidOf, waitFor, writeAgentConfig,
+  missingLivePrerequisite, nobodyUid, POLL_INTERVAL_MS, POLLS, runCli as run, runCliOnTerminal, startAgent, trackChild, uidOf, waitFor, writeAgentConfig,
 } from "./live-agent.js";
 
 const require = createRequire(import.meta.url);
@@ -131,7 +131,7 @@ test("agent live on veth pair", async () => {
     // Port 502 is free in a namespace that this test has just created.
     const script = join(dir, "device.mjs");
     writeFileSync(script, serverScript(require.resolve("modbus-serial"), deviceAddress));
-    device = spawn("ip", ["netns", "exec", namespace, process.execPath, script], { stdio: ["ignore", "pipe", "pipe"] });
+    device = trackChild(spawn("ip", ["netns", "exec", namespace, process.execPath, script], { stdio: ["ignore", "pipe", "pipe"] }));
     let deviceOutput = "";
     device.stdout!.on("data", (chunk: Buffer) => { deviceOutput += chunk.toString(); });
     device.stderr!.on("data", (chunk: Buffer) => { deviceOutput += chunk.toString(); });

@@ -6,7 +6,7 @@
 // useColour() writes colour escapes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../helpers/captures.js";
@@ -180,9 +180,22 @@ test("data commands take json", async () => {
   }
 });
 
+// A copy of the agent example whose CA file exists, because config check
+// requires the broker files it names.
+const exampleDir = mkdtempSync(join(tmpdir(), "fieldsense-conventions-example-"));
+test.after(() => rmSync(exampleDir, { recursive: true, force: true }));
+
+function exampleWithCaFile(): string {
+  const caFile = join(exampleDir, "ca.pem");
+  writeFileSync(caFile, "placeholder CA\n");
+  const example = join(exampleDir, "agent.yaml");
+  writeFileSync(example, readFileSync(join(repoRoot, "deploy", "agent.example.yaml"), "utf8").replace("/etc/fieldsense/ca.pem", caFile));
+  return example;
+}
+
 test("json output parses offline", async () => {
   // The data commands that need neither a running agent nor a capture.
-  const example = join(repoRoot, "deploy", "agent.example.yaml");
+  const example = exampleWithCaFile();
   const cases: [argv: string[], lines: "one" | "each"][] = [
     [["models", "list", "--json"], "each"],
     [["models", "show", "modbus-write-not-master", "--json"], "one"],

@@ -203,7 +203,7 @@ test("store folder that cannot be created", async () => {
     writeFileSync(file, "");
     const folder = join(file, "sub");
     await rejects(() => openStore(join(folder, "c.db")), (error: Error) =>
-      error.message.includes(`cannot create the folder of store ${join(folder, "c.db")}, ${folder}: ENOTDIR`) &&
+      error.message.includes(`cannot create the folder of store ${join(folder, "c.db")}, ${folder}: ${file} is a file, not a folder (ENOTDIR)`) &&
       error.message.includes("give --db a path"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -225,7 +225,7 @@ test("correlator reports folder that cannot be created", async () => {
     const start = Correlator.start({ url: "mqtt://127.0.0.1:1", dbPath: join(dir, "c.db"), reportsDir, connectTimeoutMs: 200 });
     const error = await start.then(() => undefined, (reason: Error) => reason);
     assert.ok(error);
-    assert.match(error!.message, `cannot create the reports folder, ${reportsDir}: ENOTDIR`);
+    assert.match(error!.message, `cannot create the reports folder, ${reportsDir}: ${file} is a file, not a folder (ENOTDIR)`);
     assert.match(error!.message, "give --reports another folder");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -517,7 +517,7 @@ function addressConditionHolds(record: usize, condition: usize): bool {
   let operand = condition + CONDITION_HEADER_BYTES;
   for (let i: u32 = 0; i < values; i++) {
     if (addressInPrefix(version, address, operand + VALUE_HEADER_BYTES)) return op != OP_NOT_IN;
-    operand += VALUE_HEADER_BYTES + <usize>load<u16>(operand, 2);
+    operand += <usize>VALUE_HEADER_BYTES + <usize>load<u16>(operand, 2);
   }
   return op == OP_NOT_IN;
 }

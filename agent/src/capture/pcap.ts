@@ -28,7 +28,7 @@ import { BatchBuilder } from "./batch-builder.js";
 import { identifyMagic, magicText, MAGIC_BYTES } from "./detect.js";
 import { CaptureError } from "./errors.js";
 import type { FileSource } from "./file-source.js";
-import type { CaptureStats } from "./stats.js";
+import { noteCaplenAboveWirelen, type CaptureStats } from "./stats.js";
 
 const FILE_HEADER_BYTES = 24;
 const SUPPORTED_MAJOR_VERSION = 2;
@@ -70,7 +70,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
 
   const maxCaptureLength = Math.min(MAX_RECORD_BYTES, Math.max(snapLength, DEFAULT_MAX_SNAP_LENGTH));
   const builder = new BatchBuilder(batchBytes, source.path, stats);
-  while (source.remaining > 0) {
+  while (!(await source.atEnd())) {
     const recordOffset = source.offset;
     if (!(await source.ensure(RECORD_HEADER_BYTES))) {
       stats.truncatedRecords += 1;
@@ -89,6 +89,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
         `the snap length ${snapLength} and the ${maxCaptureLength}-byte limit, so the file is corrupt from here on; ` +
         `the packets before this record were read, and \`editcap\` can cut the file before this offset`);
     }
+    if (captureLength > wireLength) noteCaplenAboveWirelen(stats, recordOffset);
     if (!(await source.ensure(RECORD_HEADER_BYTES + captureLength))) {
       stats.truncatedRecords += 1;
       stats.truncatedAt = recordOffset;

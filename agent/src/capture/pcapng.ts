@@ -30,7 +30,7 @@ import { BatchBuilder } from "./batch-builder.js";
 import { CaptureError, hex32 } from "./errors.js";
 import type { FileSource } from "./file-source.js";
 import { MAX_RECORD_BYTES } from "./pcap.js";
-import type { CaptureStats } from "./stats.js";
+import { noteCaplenAboveWirelen, type CaptureStats } from "./stats.js";
 
 export const BLOCK_SECTION_HEADER = 0x0a0d0d0a;
 export const BLOCK_INTERFACE_DESCRIPTION = 0x00000001;
@@ -89,7 +89,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
   // A file must open with a whole section header block; one cut inside it is
   // an error like a pcap file cut inside its 24-byte file header.
   const minSectionHeaderBytes = MIN_BLOCK_BYTES.get(BLOCK_SECTION_HEADER)!;
-  if (source.size < minSectionHeaderBytes) {
+  if (!(await source.ensure(minSectionHeaderBytes))) {
     throw new CaptureError("truncated_header", source.path, 0,
       `invalid pcapng section header at byte 0 of ${source.name}: the file has ${source.size} bytes, fewer than the ` +
       `${minSectionHeaderBytes}-byte section header block; the capture was cut short`);
@@ -99,7 +99,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
   // A simple packet block has no timestamp and takes the previous packet's.
   let lastTime: PacketTime = { tsSec: 0, tsNsec: 0 };
 
-  while (source.remaining > 0) {
+  while (!(await source.atEnd())) {
     const blockOffset = source.offset;
     if (!(await source.ensure(BLOCK_FRAME_BYTES))) {
       stats.truncatedRecords += 1;
@@ -134,7 +134,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
         `invalid pcapng block at byte ${blockOffset} of ${source.name}: block type ${hex32(blockType)} has total length ${blockLength}, ` +
         `${lengthProblem}; the file is corrupt from here on and the packets before this block were read`);
     }
-    if (source.remaining < blockLength) {
+    if (source.stream ? !(await source.ensure(blockLength)) : source.remaining < blockLength) {
       stats.truncatedRecords += 1;
       stats.truncatedAt = blockOffset;
       break;
@@ -167,6 +167,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
       } else {
         const packet = readPacket(blockType, block, section, lastTime, source, blockOffset);
         lastTime = packet.time;
+        if (packet.captureLength > packet.wireLength) noteCaplenAboveWirelen(stats, blockOffset);
         if (builder.mustFlushBefore(packet.linkType, NANOSECONDS_PER_SECOND, packet.captureLength)) yield builder.take();
         const target = builder.beginRecord(packet.linkType, NANOSECONDS_PER_SECOND, packet.time.tsSec, packet.time.tsNsec,
           packet.captureLength, packet.wireLength, blockOffset, source.remaining);

@@ -46,9 +46,12 @@ async function* readDetected(path: string, options: ReadCaptureOptions, expected
   const stats = options.stats ?? newCaptureStats();
   const source = await FileSource.open(path);
   try {
-    await source.ensure(Math.min(IDENTIFY_BYTES, source.size));
-    const head = source.bytes(Math.min(IDENTIFY_BYTES, source.size));
+    const head = await source.head(IDENTIFY_BYTES);
     const identity = identifyMagic(head);
+    if (identity.format === "other" && head.length < MAGIC_BYTES && source.stream) {
+      throw new CaptureError("not_a_capture", path, 0,
+        `invalid capture ${source.name}: the stream ended after ${head.length} bytes, before a capture file header; check that the writer (tcpdump -w -, dumpcap -w -) ran and wrote to it`);
+    }
     if (identity.format === "other" && head.length < MAGIC_BYTES) {
       throw new CaptureError("not_a_capture", path, 0, `invalid capture file ${source.name}: ${source.name} is ${identity.description}; ${identity.advice}`);
     }

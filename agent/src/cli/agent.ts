@@ -7,7 +7,7 @@ import pino from "pino";
 import { ConfigError, defaultAgentConfig, loadAgentConfig, type AgentConfig } from "../config/agent-config.js";
 import { checkBrokerUrl, checkTopicLevel } from "../config/config.js";
 import { LOG_LEVELS, type Logger } from "../log.js";
-import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
+import { folderOption, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 import { AGENT_HELP } from "./help.js";
 import { liveSessionsOpened } from "../capture/live.js";
 
@@ -53,7 +53,7 @@ export function agentConfigFrom(values: AgentValues): AgentConfig {
   if (text("group") !== undefined) config.group = text("group");
   if (text("socket") !== undefined) config.controlSocket = resolve(text("socket")!);
   if (text("data-dir") !== undefined) config.dataDir = resolve(text("data-dir")!);
-  if (text("models") !== undefined) config.modelsDir = resolve(text("models")!);
+  if (text("models") !== undefined) config.modelsDir = resolve(folderOption("--models", text("models")!, "the model .yaml files"));
 
   if (text("broker") !== undefined) {
     const problem = checkBrokerUrl(text("broker")!);

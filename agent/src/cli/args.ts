@@ -1,5 +1,6 @@
 // Command-line parsing shared by the sub-commands (node:util parseArgs), with
 // usage errors that name the option and the fix.
+import { statSync } from "node:fs";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 export const USAGE_ERROR_CODE = "FIELDSENSE_USAGE";
@@ -102,11 +103,38 @@ export function parseCommand<T extends Options>(command: string, argv: string[],
       const option = missing[1];
       throw new UsageError(`${option} needs a value: write "${option} VALUE" or "${option}=VALUE"; see "fieldsense ${command} --help"`);
     }
+    const ambiguous = /^Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && ambiguous) {
+      throw new UsageError(dashValueMessage(command, ambiguous[1], argv));
+    }
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
       throw new UsageError(`${message.replace(/\.$/, "")}; see "fieldsense ${command} --help"`);
     }
     throw new UsageError(`${message}; see "fieldsense ${command} --help"`);
   }
+}
+
+// parseArgs reads "--speed -1" as an option followed by another option. A
+// negative number gets a range error. Any other value that starts with a dash
+// gets the "--option=VALUE" form, which passes it.
+function dashValueMessage(command: string, option: string, argv: string[]): string {
+  // A short alias (-o) is not found here and gets the generic message.
+  const index = argv.indexOf(option);
+  const value = index >= 0 ? argv[index + 1] : undefined;
+  if (value !== undefined && /^-[0-9.]/.test(value)) {
+    return `invalid ${option} "${value}": must be 0 or more; see "fieldsense ${command} --help"`;
+  }
+  return `${option} needs a value, but "${value ?? ""}" starts with a dash and reads as an option; write "${option}=${value ?? "VALUE"}" if it is the value`;
+}
+
+// Returns an option value that names a folder, rejecting a path that exists
+// but is a file. `contents` names what the folder must contain, for the fix.
+export function folderOption(option: string, value: string, contents: string): string {
+  const stats = statSync(value, { throwIfNoEntry: false });
+  if (stats !== undefined && !stats.isDirectory()) {
+    throw new UsageError(`invalid ${option} "${value}": it is a file, not a folder; give the folder that contains ${contents}`);
+  }
+  return value;
 }
 
 // Parses a positive integer option value.

@@ -12,11 +12,20 @@ function ranges(list: RegisterRange[], access: "read" | "write"): string {
   return `${parts.slice(0, 4).join(", ")} +${parts.length - 4}`;
 }
 
+// The FC 17 server id, stored as hex, as quoted text when every byte is
+// printable ASCII (many devices send their name there), else as the hex.
+export function serverIdText(hex: string | undefined): string {
+  if (hex === undefined || hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(hex)) return hex ?? "";
+  const bytes = Buffer.from(hex, "hex");
+  if (!bytes.every((byte) => byte >= 0x20 && byte <= 0x7e)) return hex;
+  return `"${bytes.toString("latin1")}"`;
+}
+
 function identityText(device: OtDevice): string {
   const identity = device.identities[0];
   if (!identity) return "-";
   const words = [identity.vendor_name, identity.product_code ?? identity.product_name, identity.revision].filter((w) => w !== undefined);
-  if (words.length === 0 && identity.server_id !== undefined) words.push(`server id ${identity.server_id}`);
+  if (words.length === 0 && identity.server_id !== undefined) words.push(`server id ${serverIdText(identity.server_id)}`);
   const more = device.identities.length > 1 ? ` (+${device.identities.length - 1})` : "";
   return `${words.join(" ")}${more}`;
 }

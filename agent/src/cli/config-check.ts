@@ -1,6 +1,6 @@
 // `fieldsense config check FILE`: validates an agent configuration file and
 // prints the configuration the agent would run with.
-import { ConfigError, loadAgentConfig, type AgentConfig } from "../config/agent-config.js";
+import { checkBrokerFiles, ConfigError, loadAgentConfig, type AgentConfig } from "../config/agent-config.js";
 import { parseCommand, UsageError, type Output } from "./args.js";
 import { CONFIG_HELP } from "./help.js";
 
@@ -21,6 +21,8 @@ export async function configCommand(argv: string[], output: Output): Promise<num
   let config: AgentConfig;
   try {
     config = loadAgentConfig(file);
+    const missing = checkBrokerFiles(file, config);
+    if (missing) throw missing;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     if (values.json) output.stdout(JSON.stringify({ valid: false, file, line: error.line ?? null, key: error.key ?? null, error: error.message }) + "\n");

@@ -6,13 +6,14 @@ import { Correlator } from "../../../correlator/src/service.js";
 import { hashConsolePassword } from "../../../correlator/src/web/auth.js";
 import type { ConsoleOptions } from "../../../correlator/src/web/server.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
+import { markdownToPlainText } from "../../../correlator/src/markdown.js";
 import { renderIncidentIndex, renderIncidentReport } from "../../../correlator/src/report.js";
 import { DEFAULT_MIN_INCIDENT_SCORE, DEFAULT_WINDOW_MS, openStore, redactDbUrl, type RetentionSettings } from "../../../correlator/src/store.js";
 import { checkBrokerUrl } from "../config/config.js";
 import { defaultDbPath } from "../config/data-dir.js";
 import { createLogger } from "../log.js";
 import { CORRELATOR_HELP, REPORT_HELP } from "./help.js";
-import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
+import { parseCommand, positiveInteger, printable, UsageError, type Output } from "./args.js";
 
 export async function correlatorCommand(argv: string[], output: Output): Promise<number> {
   if (argv[0] === "pcap") return (await import("./correlator-pcap.js")).correlatorPcapCommand(argv.slice(1), output);
@@ -172,7 +173,7 @@ export async function reportCommand(argv: string[], output: Output): Promise<num
   const dbPath = (values.db as string | undefined) ?? defaultDbPath();
   const incidentId = values.incident !== undefined ? positiveInteger("--incident", values.incident as string) : undefined;
   if (!isPostgresUrl(dbPath) && !existsSync(dbPath)) {
-    output.stderr(`store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
+    output.stderr(`fieldsense: store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
     return 1;
   }
   const store = await openStore(dbPath, { readOnly: true });
@@ -180,10 +181,10 @@ export async function reportCommand(argv: string[], output: Output): Promise<num
     if (incidentId !== undefined) {
       const report = await renderIncidentReport(store, incidentId);
       if (report === undefined) {
-        output.stderr(`incident ${incidentId} not found in ${redactDbUrl(dbPath)}; run "fieldsense report --db ${redactDbUrl(dbPath)}" to list all incidents\n`);
+        output.stderr(`fieldsense: incident ${incidentId} not found in ${redactDbUrl(dbPath)}; run "fieldsense report --db ${redactDbUrl(dbPath)}" to list all incidents\n`);
         return 1;
       }
-      output.stdout(values.html ? reportToHtml(report, `Fieldsense incident ${incidentId}`) : report);
+      output.stdout(values.html ? reportToHtml(report, `Fieldsense incident ${incidentId}`) : forTerminal(report, output));
       return 0;
     }
     const incidents = await store.rankedIncidents();
@@ -194,9 +195,16 @@ export async function reportCommand(argv: string[], output: Output): Promise<num
     const reports: string[] = [renderIncidentIndex(incidents)];
     for (const incident of incidents) reports.push((await renderIncidentReport(store, incident.id))!);
     const all = reports.join("\n---\n\n");
-    output.stdout(values.html ? reportToHtml(all, "Fieldsense incidents") : all);
+    output.stdout(values.html ? reportToHtml(all, "Fieldsense incidents") : forTerminal(all, output));
     return 0;
   } finally {
     await store.close();
   }
+}
+
+// A Markdown report as plain text when stdout is a terminal, with control
+// characters shown as escapes. Redirected to a file, it stays Markdown.
+export function forTerminal(report: string, output: Output): string {
+  if (output.stdoutIsTTY !== true) return report;
+  return markdownToPlainText(report).split("\n").map(printable).join("\n");
 }

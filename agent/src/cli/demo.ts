@@ -7,13 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Correlator } from "../../../correlator/src/service.js";
 import { renderIncidentReport } from "../../../correlator/src/report.js";
+import { forTerminal } from "./correlator.js";
 import { demoCapturePath } from "../config/paths.js";
+import { createFolders, FolderError } from "../config/folders.js";
 import { checkTopicLevel } from "../config/config.js";
 import { createLogger } from "../log.js";
-import { startBroker } from "../publish/embedded-broker.js";
+import { EMBEDDED_BROKER_MQTT_VERSION, startBroker } from "../publish/embedded-broker.js";
 import { GatewayPublisher } from "../publish/mqtt.js";
 import { DEMO_HELP } from "./help.js";
-import { parseCommand, UsageError, type Output } from "./args.js";
+import { folderOption, parseCommand, UsageError, type Output } from "./args.js";
 import { runReplay } from "./replay.js";
 import { formatSummary } from "./summary.js";
 
@@ -40,6 +42,14 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
   // Created first: an invalid FIELDSENSE_LOG_LEVEL stops the demo before anything starts.
   const logger = createLogger("fieldsense-demo", process.env.FIELDSENSE_LOG_LEVEL ?? "warn");
   const keepData = values.data !== undefined;
+  if (keepData) {
+    try {
+      createFolders(values.data as string);
+    } catch (error) {
+      if (!(error instanceof FolderError)) throw error;
+      throw new UsageError(`invalid --data "${String(values.data)}": ${error.reason}; give a folder path on a writable disk`);
+    }
+  }
   const dataDir = keepData ? (values.data as string) : mkdtempSync(join(tmpdir(), "fieldsense-demo-"));
 
   const broker = await startBroker();
@@ -50,10 +60,10 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     correlator = await Correlator.start({
       url, dbPath: join(dataDir, "correlator.db"), reportsDir: join(dataDir, "reports"), logger,
     });
-    publisher = await GatewayPublisher.connect({ url, site, gateway, logger });
+    publisher = await GatewayPublisher.connect({ url, site, gateway, logger, protocolVersion: EMBEDDED_BROKER_MQTT_VERSION });
     output.stdout(`Fieldsense demo: broker ${url}, store ${join(dataDir, "correlator.db")}\n\n== Alerts ==\n\n`);
     const run = await runReplay({
-      files, json: false, records: false, site, gateway, modelsDir: values.models as string | undefined, all: values.all === true,
+      files, json: false, records: false, site, gateway, modelsDir: values.models !== undefined ? folderOption("--models", values.models as string, "the model .yaml files") : undefined, all: values.all === true,
     }, output, publisher);
     await publisher.flush();
     output.stderr(formatSummary(run.result));
@@ -78,7 +88,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     output.stdout("== Incident reports ==\n\n");
     const incidents = await stored.store.rankedIncidents();
     if (incidents.length === 0) output.stdout("(no incidents)\n");
-    for (const incident of incidents) output.stdout(`${await renderIncidentReport(stored.store, incident.id)}\n`);
+    for (const incident of incidents) output.stdout(`${forTerminal((await renderIncidentReport(stored.store, incident.id))!, output)}\n`);
     if (keepData) output.stdout(`Reports written to ${join(dataDir, "reports")}\n`);
     return run.result.files.some((f) => f.error) ? 1 : 0;
   } finally {

@@ -5,9 +5,10 @@
 // the core's SHA-256 and writes an index. Files seen only in part (a hole,
 // a read of some of the file) are listed in the index but not written.
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { readCapture } from "../capture/index.js";
+import { createFolders, FolderError } from "../config/folders.js";
 import { Core, type CoreRecord } from "../core/core.js";
 import { positiveInteger, UsageError, type Output } from "./args.js";
 
@@ -80,10 +81,15 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
   if (existsSync(out) && !statSync(out).isDirectory()) {
     throw new UsageError(`invalid --out "${settings.out}": it is a file, not a folder; give a folder path`);
   }
-  mkdirSync(out, { recursive: true });
+  try {
+    createFolders(out);
+  } catch (error) {
+    if (!(error instanceof FolderError)) throw error;
+    throw new UsageError(`invalid --out "${settings.out}": ${error.reason}; give a folder path on a writable disk`);
+  }
   const indexPath = join(out, INDEX_NAME);
   if (existsSync(indexPath) && !settings.force) {
-    throw new UsageError(`${indexPath} already exists: give an empty folder to --out, or add --force to overwrite files of the same name`);
+    throw new Error(`${indexPath} already exists: give an empty folder to --out, or add --force to overwrite files of the same name`);
   }
 
   const core = await Core.load({ limits: { eventBufferBytes: EXTRACT_EVENT_BUFFER_BYTES } });

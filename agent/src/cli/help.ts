@@ -53,6 +53,8 @@ Exit codes: 0 help shown, 2 usage error (an unknown COMMAND).
 export const REPLAY_HELP = `Usage: fieldsense replay FILE... [options]
 
 Replays pcap or pcapng files through the decoder and the detection models.
+FILE may also be a pipe or FIFO, and "-" reads standard input, as in
+"tcpdump -w - | fieldsense replay -".
 Alerts are printed for people on stdout; a summary (packets, records, alerts,
 anomalies) goes to stderr. Learning alerts scored below ${LEARNING_SUMMARY_SCORE} are
 summed up in one line per model (--all prints each one; --json always does).
@@ -211,9 +213,15 @@ be read or a step failed (stderr says which), 2 usage error.
 const INSPECT_EXIT_CODES = `Exit codes: 0 success, 1 no agent answers on the control socket or the
 request failed (stderr names the socket), 2 usage error.`;
 
-const SOCKET_HELP = `  --socket PATH    control socket of the agent (default: FIELDSENSE_SOCKET,
-                   else control.socket of --config, else ${DEFAULT_CONTROL_SOCKET})
-  --config FILE    read the socket path from this agent configuration file`;
+// The --socket and --config lines, with descriptions from `column` on, so
+// that they line up with the other options of each help text.
+function socketHelp(column: number): string {
+  const option = (name: string) => `  ${name}`.padEnd(column);
+  const indent = " ".repeat(column);
+  return `${option("--socket PATH")}control socket of the agent (default: FIELDSENSE_SOCKET,
+${indent}else control.socket of --config, else ${DEFAULT_CONTROL_SOCKET})
+${option("--config FILE")}read the socket path from this agent configuration file`;
+}
 
 export const AGENT_HELP = `Usage: fieldsense agent [--config FILE] [options]
 
@@ -258,7 +266,7 @@ baseline snapshots.
 
 Options:
   --json           print the status as one JSON object
-${SOCKET_HELP}
+${socketHelp(19)}
   -h, --help       show this help
 
 Exit codes: 0 success, 1 a capture cannot be read, a file cannot be written
@@ -278,7 +286,7 @@ Options:
                    now (30s, 15m, 2h, 7d)
   --limit N        only the latest N alerts
   --json           print alerts as NDJSON (one alert object per line)
-${SOCKET_HELP}
+${socketHelp(19)}
   -h, --help       show this help
 
 ${INSPECT_EXIT_CODES}
@@ -311,7 +319,7 @@ Options:
   --ot              ask the running agent for its OT inventory
   --json            print JSON: the hosts as an array, or with --ot and
                     --capture the inventory {devices, polling, profiles, dropped}
-${SOCKET_HELP}
+${socketHelp(20)}
   -h, --help        show this help
 
 Exit codes: 0 success, 1 no agent answers on the control socket or a capture
@@ -344,7 +352,7 @@ Options:
                     --update-inventory FILE", added before the replay
   --models DIR      folder of model files for the replay (default: shipped)
   --json            print one JSON object per line
-${SOCKET_HELP}
+${socketHelp(20)}
   -h, --help        show this help
 
 Exit codes: 0 success (validate: every profile valid), 1 an invalid or
@@ -375,7 +383,7 @@ Options:
   --max-bytes N    bytes of file content held on disk at once for files not
                    yet closed (default 1073741824); files past it are skipped
   --json           print the files as a JSON array
-${SOCKET_HELP}
+${socketHelp(19)}
   -h, --help       show this help
 
 ${INSPECT_EXIT_CODES}

@@ -24,7 +24,25 @@ import { identityOf } from "../inventory/active.js";
 import type { ActiveIdentity } from "../inventory/session.js";
 import { connect, isIP, type Socket } from "node:net";
 import { parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
+import { serverIdText } from "./assets.js";
 import { MODBUS_HELP } from "./help.js";
+
+// HOST:PORT, with an IPv6 address in brackets ([::1]:502) as in URLs.
+export function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+const CONNECT_ERROR_WORDS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ECONNRESET: "connection reset",
+  EADDRNOTAVAIL: "address not available",
+};
+
+function requestCount(requests: number): string {
+  return `${requests} ${requests === 1 ? "request" : "requests"}`;
+}
 
 const FUNCTION_CODE = 0x2b;
 const REPORT_SERVER_ID = 0x11;
@@ -110,10 +128,10 @@ export async function modbusCommand(argv: string[], output: Output): Promise<num
     return 0;
   }
   if (result.method === "fc17") {
-    output.stdout(`${host}:${port} unit ${unitId} (Report Server ID after FC 43 was rejected, ${result.requests} requests)\n`);
-    output.stdout(`  ${"server_id".padEnd(22)} ${result.server_id}\n  ${"run_indicator".padEnd(22)} ${result.run_indicator ? "on" : "off"}\n`);
+    output.stdout(`${hostPort(host, port)} unit ${unitId} (Report Server ID after FC 43 was rejected, ${requestCount(result.requests)})\n`);
+    output.stdout(`  ${"server_id".padEnd(22)} ${serverIdText(result.server_id)}\n  ${"run_indicator".padEnd(22)} ${result.run_indicator ? "on" : "off"}\n`);
   } else {
-    output.stdout(`${host}:${port} unit ${unitId} (conformity level 0x${result.conformity_level.toString(16).padStart(2, "0")}, ${result.requests} requests)\n`);
+    output.stdout(`${hostPort(host, port)} unit ${unitId} (conformity level 0x${result.conformity_level.toString(16).padStart(2, "0")}, ${requestCount(result.requests)})\n`);
   }
   for (const [name, value] of Object.entries(result.objects)) output.stdout(`  ${name.padEnd(22)} ${value}\n`);
   return 0;
@@ -253,7 +271,7 @@ class ModbusLink {
   }
 
   static open(host: string, port: number, timeoutMs: number): Promise<ModbusLink> {
-    const where = `${host}:${port}`;
+    const where = hostPort(host, port);
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       const timer = setTimeout(() => {
@@ -266,7 +284,10 @@ class ModbusLink {
       });
       socket.once("error", (error) => {
         clearTimeout(timer);
-        reject(new ModbusIdentifyError(`cannot connect to ${where}: ${error.message}; check the address and that the device listens on Modbus/TCP`));
+        // Node's message repeats the address without brackets ("connect ECONNREFUSED ::1:1").
+        const code = (error as NodeJS.ErrnoException).code;
+        const reason = code !== undefined ? `${CONNECT_ERROR_WORDS[code] ?? "connection failed"} (${code})` : error.message;
+        reject(new ModbusIdentifyError(`cannot connect to ${where}: ${reason}; check the address and that the device listens on Modbus/TCP`));
       });
     });
   }

@@ -2,7 +2,7 @@
 // analyst who should not need to open the YAML files.
 import { loadModelSet, ModelError, DEFAULT_LEARNING_FACTOR, DEFAULT_ESTABLISHED_REQUESTS, DEFAULT_ESTABLISHED_SECONDS, DEFAULT_LEARNING_SECONDS, DEFAULT_NEWCOMER_SETTLE_SECONDS, type ModelInfo } from "../core/models.js";
 import { MODELS_HELP } from "./help.js";
-import { parseCommand, UsageError, type Output } from "./args.js";
+import { folderOption, parseCommand, UsageError, type Output } from "./args.js";
 
 export async function modelsCommand(argv: string[], output: Output): Promise<number> {
   const { values, positionals } = parseCommand("models", argv, { models: { type: "string" }, json: { type: "boolean" } });
@@ -22,7 +22,7 @@ export async function modelsCommand(argv: string[], output: Output): Promise<num
 
   let set;
   try {
-    set = await loadModelSet(values.models);
+    set = await loadModelSet(values.models !== undefined ? folderOption("--models", values.models, "the model .yaml files") : undefined);
   } catch (error) {
     if (error instanceof ModelError) {
       output.stderr(`fieldsense: ${error.message}\n`);

@@ -81,7 +81,7 @@ function validateProfiles(targets: string[], json: boolean, output: Output): num
   try {
     const profiles = loadProfiles(targets);
     if (json) output.stdout(JSON.stringify({ valid: true, profiles: profiles.map((p) => ({ id: p.spec.id, file: p.file })) }) + "\n");
-    else output.stdout(`${profiles.length} firmware profiles valid: ${profiles.map((p) => p.spec.id).join(", ")}\n`);
+    else output.stdout(`${profiles.length} firmware ${profiles.length === 1 ? "profile" : "profiles"} valid: ${profiles.map((p) => p.spec.id).join(", ")}\n`);
     return 0;
   } catch (error) {
     if (!(error instanceof ProfileError)) throw error;

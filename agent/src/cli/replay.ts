@@ -8,7 +8,7 @@ import { formatAlertText, type Alert } from "../publish/alert.js";
 import { DEFAULT_ACK_TIMEOUT_MS, GatewayPublisher, redactUrl } from "../publish/mqtt.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { LEARNING_SUMMARY_SCORE, REPLAY_HELP } from "./help.js";
-import { nonNegativeNumber, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
+import { folderOption, nonNegativeNumber, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
 import { ProgressBar } from "./progress.js";
 import { formatSummary, hasFileErrors } from "./summary.js";
 
@@ -63,7 +63,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     broker: values.broker as string | undefined,
     site,
     gateway,
-    modelsDir: values.models as string | undefined,
+    modelsDir: values.models !== undefined ? folderOption("--models", values.models as string, "the model .yaml files") : undefined,
     profilePaths: values.profiles as string[] | undefined,
     speed: values.speed !== undefined ? nonNegativeNumber("--speed", values.speed as string) : 0,
     all: values.all === true,

@@ -27,7 +27,7 @@ export async function searchCommand(argv: string[], output: Output): Promise<num
 
   const postgres = /^postgres(ql)?:\/\//.test(dbPath);
   if (!postgres && !existsSync(dbPath)) {
-    output.stderr(`store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
+    output.stderr(`fieldsense: store ${dbPath} not found: run "fieldsense correlator" or "fieldsense demo --data DIR" first, or give --db FILE\n`);
     return 1;
   }
   let hits: SearchHit[];

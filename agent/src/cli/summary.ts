@@ -1,4 +1,5 @@
 // The end-of-run summary printed to stderr by `replay` and `demo`.
+import { CAPLEN_ABOVE_WIRELEN } from "../capture/stats.js";
 import type { FileResult, ReplayResult } from "../pipeline.js";
 
 export function formatSummary(result: ReplayResult): string {
@@ -8,6 +9,8 @@ export function formatSummary(result: ReplayResult): string {
   lines.push(`records: ${result.records}${byType ? ` (${byType})` : ""}`);
   lines.push(`alerts: ${result.alerts}${result.alertsWithUnknownModel > 0 ? ` (${result.alertsWithUnknownModel} dropped: unknown model index)` : ""}`);
   const anomalies: [string, number][] = Object.entries(result.core.anomalies);
+  const caplenAboveWirelen = result.files.reduce((n, file) => n + file.capture.caplenAboveWirelen, 0);
+  if (caplenAboveWirelen > 0) anomalies.push([CAPLEN_ABOVE_WIRELEN, caplenAboveWirelen]);
   const anomalyTotal = anomalies.reduce((n, [, count]) => n + count, 0);
   lines.push(`anomalies: ${anomalyTotal}${anomalies.length > 0 ? ` (${anomalies.map(([name, n]) => `${name} ${n}`).join(", ")})` : ""}`);
   return lines.join("\n") + "\n";
@@ -24,6 +27,11 @@ function fileLines(file: FileResult): string[] {
     const at = file.capture.truncatedAt !== undefined ? `, at byte ${file.capture.truncatedAt},` : "";
     lines.push(`  warning: the last ${unit} of ${file.file}${at} is cut short by the end of the file and was not read; ` +
       "the capture was probably stopped or copied while being written");
+  }
+  if (file.capture.caplenAboveWirelen > 0) {
+    const count = file.capture.caplenAboveWirelen;
+    lines.push(`  warning: ${count} ${count === 1 ? "record has" : "records have"} a captured length above the original length, ` +
+      `the first at byte ${file.capture.caplenAboveWirelenAt}; the file was edited or written by a faulty tool (${CAPLEN_ABOVE_WIRELEN})`);
   }
   return lines;
 }

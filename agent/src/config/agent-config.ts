@@ -1,7 +1,7 @@
 // The agent's configuration: one YAML file validated against
 // AGENT_CONFIG_SCHEMA, `${NAME}` references to environment variables for
 // values that differ per gateway, and defaults for a gateway with 1 GB of memory.
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isScalar, type Document, type LineCounter } from "yaml";
@@ -156,17 +156,66 @@ export function loadAgentConfig(path: string, env: NodeJS.ProcessEnv = process.e
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}; check the path given with --config`, path);
+    throw new ConfigError(`cannot read configuration file ${path}: ${readProblem(error)}`, path);
   }
   return parseAgentConfig(path, text, env);
 }
 
+// Plain words for the two ways the yaml package gives up on a hostile or
+// broken document: aliases that expand past its alias count limit (a "billion
+// laughs" file), and nesting deep enough to overflow the call stack.
+
+// The reason a configuration file could not be read, and the fix. Both the
+// agent (--config FILE) and "config check FILE" name the file, so the fix
+// does not name an option.
+function readProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT": return "not found (ENOENT); check the path";
+    case "EISDIR": return "it is a folder, not a file (EISDIR); give the path of the YAML file, such as /etc/fieldsense/agent.yaml";
+    case "EACCES": return "permission denied (EACCES); run as a user that may read it, or change its mode";
+    default: return `${(error as Error).message}; check the path`;
+  }
+}
+
+// Broker files that the agent opens when it connects. Their absence shows
+// only then, so "config check" looks for them before the service starts.
+const BROKER_FILE_KEYS = ["ca_file", "cert_file", "key_file", "password_file"] as const;
+
+// Checks that each broker file named in the configuration at `path` exists
+// and is a readable regular file, and returns an error naming the key and line
+// for the first that is not. `config` is the result of loadAgentConfig(path).
+export function checkBrokerFiles(path: string, config: AgentConfig): ConfigError | undefined {
+  const resolved: Record<(typeof BROKER_FILE_KEYS)[number], string | undefined> = {
+    ca_file: config.broker.caFile, cert_file: config.broker.certFile, key_file: config.broker.keyFile, password_file: config.broker.passwordFile,
+  };
+  let parsed: { document: Document; lines: LineCounter } | undefined;
+  for (const key of BROKER_FILE_KEYS) {
+    const file = resolved[key];
+    if (file === undefined) continue;
+    let problem: string | undefined;
+    try {
+      const stats = statSync(file);
+      if (!stats.isFile()) problem = "is not a regular file";
+      else accessSync(file, constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      problem = code === "ENOENT" || code === "ENOTDIR" ? "not found" : code === "EACCES" ? "cannot be read by this user (EACCES)" : `cannot be read (${code ?? (error as Error).message})`;
+    }
+    if (problem === undefined) continue;
+    parsed ??= parseYaml(readFileSync(path, "utf8"));
+    const line = lineOf(parsed.document, parsed.lines, ["broker", key]);
+    return new ConfigError(`${path} line ${line}: broker.${key}: ${file} ${problem}; give the path of an existing file that the agent's user may read`, path, line, `broker.${key}`);
+  }
+  return undefined;
+}
+
 export function parseAgentConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const { document, lines, syntaxError } = parseYaml(text);
+  const { document, lines, syntaxError, value: parsedValue } = parseYaml(text);
   if (syntaxError) {
     throw new ConfigError(`${file} line ${syntaxError.line}: invalid YAML: ${syntaxError.message}`, file, syntaxError.line);
   }
-  const value: unknown = document.toJS() ?? {};
+  const value = parsedValue ?? {};
   for (const error of validateSchema(value)) {
     throw schemaError(file, document, lines, error);
   }
@@ -338,7 +387,15 @@ function schemaError(file: string, document: Document, lines: LineCounter, error
     case "minimum":
     case "maximum": {
       const node = schemaAt(path);
-      problem = `${String(valueAt(document, path))} is out of range; allowed: ${node?.minimum ?? "-"} to ${node?.maximum ?? "-"}${unitOf(path)}`;
+      const value = String(valueAt(document, path));
+      if (node?.minimum !== undefined && node?.maximum !== undefined) {
+        problem = `${value} is out of range; allowed: ${node.minimum} to ${node.maximum}${unitOf(path)}`;
+      } else {
+        // schemaAt does not follow every schema (array items under a $ref or
+        // oneOf), so the bound comes from the validator's own parameters.
+        const bound = error.keyword === "maximum" ? "at most" : "at least";
+        problem = `${value} is out of range; it must be ${bound} ${String(params.limit)}${unitOf(path)}`;
+      }
       break;
     }
     case "enum":

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from "yaml";
+import { Document, LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from "yaml";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 
 export type YamlPath = (string | number)[];
@@ -15,17 +15,45 @@ export type YamlPath = (string | number)[];
 export interface ParsedYaml {
   document: Document;
   lines: LineCounter;
-  // The first syntax error, if any, with its 1-based line.
+  // The first syntax error, if any, with its 1-based line; a document the
+  // parser gave up on (alias expansion, nesting) is reported on line 1.
   syntaxError?: { line: number; message: string };
+  // The document as plain values, when there is no syntax error.
+  value?: unknown;
 }
 
 // Parses `text` keeping line positions. Duplicate keys count as syntax errors.
+// What a document that the YAML parser gave up on did wrong, and the fix:
+// aliases that expand too far, or nesting deeper than its stack.
+export function yamlLimitProblem(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  if (/alias count/i.test(message)) {
+    return "its aliases (*name) expand to more nodes than the YAML parser allows; write the values out instead of nesting aliases";
+  }
+  if (error instanceof RangeError || /call stack/i.test(message)) {
+    return "its lists or maps are nested too deeply for the YAML parser; a file here needs only a few levels";
+  }
+  return message;
+}
+
 export function parseYaml(text: string): ParsedYaml {
   const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (document.errors.length === 0) return { document, lines };
-  const first = document.errors[0];
-  return { document, lines, syntaxError: { line: lines.linePos(first.pos[0]).line, message: first.message.split("\n")[0] } };
+  let document: Document;
+  try {
+    document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  } catch (error) {
+    return { document: new Document(), lines, syntaxError: { line: 1, message: yamlLimitProblem(error) } };
+  }
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    const message = /call stack/i.test(first.message) ? yamlLimitProblem(new RangeError(first.message)) : first.message.split("\n")[0];
+    return { document, lines, syntaxError: { line: lines.linePos(first.pos[0]).line, message } };
+  }
+  try {
+    return { document, lines, value: document.toJS() };
+  } catch (error) {
+    return { document, lines, syntaxError: { line: 1, message: yamlLimitProblem(error) } };
+  }
 }
 
 // Returns the folder `name` of the package that contains `marker`, looked up

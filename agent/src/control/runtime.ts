@@ -5,8 +5,9 @@
 // Start order matters: everything that needs root (the capture handle, the
 // control socket under /run, the data directory) is opened first, then the
 // process switches to the configured user, and only then is a packet parsed.
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { createFolders } from "../config/folders.js";
 import { LiveCapture } from "../capture/live.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import { Core } from "../core/core.js";
@@ -14,7 +15,7 @@ import { loadModelSet, type ModelSet } from "../core/models.js";
 import type { Logger } from "../log.js";
 import { RecordRouter } from "../pipeline.js";
 import type { Alert } from "../publish/alert.js";
-import { startBroker, type EmbeddedBroker } from "../publish/embedded-broker.js";
+import { EMBEDDED_BROKER_MQTT_VERSION, startBroker, type EmbeddedBroker } from "../publish/embedded-broker.js";
 import { redactUrl } from "../publish/mqtt.js";
 import { Publisher } from "../publish/publisher.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
@@ -93,7 +94,7 @@ export class AgentRuntime {
       const core = await Core.load({ limits: config.limits, wasmPath: options.wasmPath });
       const modelSet = await loadModelSet(config.modelsDir);
       modelSet.install(core, { timeZone: config.baselines.timeZone });
-      mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+      createFolders(config.dataDir, 0o750);
       const snapshot = new SnapshotSupport(core, logger);
       const restoredFrom = snapshot.restore(join(config.dataDir, SNAPSHOT_FILE));
 
@@ -175,6 +176,7 @@ export class AgentRuntime {
         outboxDir,
         logger,
         counters: () => runtime?.captureCounters() ?? {},
+        protocolVersion: broker !== undefined ? EMBEDDED_BROKER_MQTT_VERSION : undefined,
       });
       closers.push(async () => { await publisher!.close(); });
 
@@ -263,6 +265,7 @@ export class AgentRuntime {
       this.responderTimer = undefined;
       PcapResponder.start(this.brokerUrl, brokerClientOptions({ url: this.brokerUrl, ...this.config.broker }), ring, {
         site: this.config.site, gateway: this.config.gateway, logger: this.logger, ...this.config.pcapRequests,
+        protocolVersion: this.broker !== undefined ? EMBEDDED_BROKER_MQTT_VERSION : undefined,
       }).then((responder) => {
         if (this.stopping) void responder.close();
         else this.responder = responder;

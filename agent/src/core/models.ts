@@ -266,11 +266,10 @@ function loadModelSetSync(dir: string): ModelSet {
 
 // Parses and validates one model file's text. Exported for tests.
 export function parseModelFile(file: string, text: string, index = 0): LoadedModel {
-  const { document, lines, syntaxError } = parseYaml(text);
+  const { document, lines, syntaxError, value } = parseYaml(text);
   if (syntaxError) {
     throw new ModelError("model.yaml_invalid", `invalid YAML in ${file} line ${syntaxError.line}: ${syntaxError.message}`, file, syntaxError.line);
   }
-  const value: unknown = document.toJS();
   if (value === null || value === undefined) throw new ModelError("model.file_empty", `model file ${file} is empty: write a model in it (see the files in models/) or remove it`, file);
   const validate = schemaValidator();
   if (!validate(value)) {

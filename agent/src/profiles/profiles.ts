@@ -92,11 +92,10 @@ export function loadProfiles(targets: string[] = [packageProfilesDir]): Profile[
 
 // Parses and validates one profile file's text.
 export function parseProfileFile(file: string, text: string): Profile {
-  const { document, lines, syntaxError } = parseYaml(text);
+  const { document, lines, syntaxError, value } = parseYaml(text);
   if (syntaxError) {
     throw new ProfileError("profile.yaml_invalid", `invalid YAML in ${file} line ${syntaxError.line}: ${syntaxError.message}`, file, syntaxError.line);
   }
-  const value: unknown = document.toJS();
   if (value === null || value === undefined) {
     throw new ProfileError("profile.file_empty", `firmware profile ${file} is empty: write a profile in it (see the files in firmware-profiles/) or remove it`, file);
   }

@@ -3,6 +3,10 @@
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { Aedes } from "aedes";
 
+// The MQTT version clients of the embedded broker use. aedes rejects an MQTT 5
+// CONNECT, so asking for 3.1.1 at once spares a rejected attempt and its log line.
+export const EMBEDDED_BROKER_MQTT_VERSION = 4;
+
 export interface EmbeddedBroker {
   port: number;
   close(): Promise<void>;

@@ -23,7 +23,7 @@
 // requester and the size of the answer.
 import { createHash } from "node:crypto";
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
-import { connectWithFallback } from "../publish/mqtt.js";
+import { connectWithFallback, type MqttVersion } from "../publish/mqtt.js";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
 import { exportToBytes, PcapRequestError, type PcapRequest } from "./export.js";
@@ -65,6 +65,8 @@ export interface ResponderSettings {
   maxBytes?: number;
   chunkBytes?: number;
   logger?: Logger;
+  // Skip the MQTT 5 attempt (4), as for the embedded broker.
+  protocolVersion?: MqttVersion;
 }
 
 // Reads and checks a request. Returns the request or the reason it is bad.
@@ -147,6 +149,7 @@ export class PcapResponder {
     const topic = pcapTopics(settings.site, settings.gateway).request;
     const { client } = await connectWithFallback(url, { ...clientOptions, clientId: `fieldsense-${settings.gateway}-pcap`.slice(0, 64), clean: true }, {
       logger,
+      protocolVersion: settings.protocolVersion,
       prepare: (candidate) => {
         // Answers wait in the queue until the client below is set.
         candidate.on("message", (_topic, payload, packet) => responder.enqueue(payload, packet));

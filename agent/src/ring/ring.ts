@@ -26,10 +26,11 @@
 // Alerts noted in the ring (alerts.jsonl) map an alert id to its flow and
 // time, so that a request can name the alert alone.
 import {
-  closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync,
+  closeSync, existsSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync,
   renameSync, rmSync, writeFileSync, writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { createFolders, FolderError } from "../config/folders.js";
 import type { PacketBatch } from "../capture/batch.js";
 import { RECORD_HEADER_BYTES } from "../capture/batch.js";
 import type { Alert } from "../publish/alert.js";
@@ -120,7 +121,7 @@ export interface SliceQuery {
 }
 
 export class RingError extends Error {
-  constructor(message: string, readonly code: "ring.limits_invalid" | "ring.not_a_ring" | "ring.missing") {
+  constructor(message: string, readonly code: "ring.limits_invalid" | "ring.not_a_ring" | "ring.missing" | "ring.folder_invalid") {
     super(message);
     this.name = "RingError";
   }
@@ -165,7 +166,14 @@ export class PacketRing {
     const readOnly = options.readOnly ?? false;
     if (!existsSync(dir)) {
       if (readOnly) throw new RingError(`no packet ring at ${dir}: the folder does not exist; give the agent's ring folder (ring.dir in its configuration, or DATA_DIR/ring)`, "ring.missing");
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      try {
+        createFolders(dir, 0o700);
+      } catch (error) {
+        if (!(error instanceof FolderError)) throw error;
+        throw new RingError(`cannot create packet ring folder ${dir}: ${error.reason}; give a folder path on a writable disk (--ring or ring.dir)`, "ring.folder_invalid");
+      }
+    } else if (!statSync(dir).isDirectory()) {
+      throw new RingError(`invalid packet ring folder ${dir}: it is a file, not a folder; give a folder path (--ring or ring.dir)`, "ring.folder_invalid");
     }
     const ring = new PacketRing(dir, limits, readOnly);
     ring.load();

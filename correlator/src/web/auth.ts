@@ -39,8 +39,9 @@ export function verifyConsolePassword(password: string, hash: string): boolean {
 }
 
 // Whether `host` is a loopback address or name: 127.0.0.0/8, ::1 or localhost.
+// Host names are case-insensitive, so LOCALHOST passes too.
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, "");
+  const bare = host.replace(/^\[|\]$/g, "").toLowerCase();
   if (bare === "localhost") return true;
   if (isIP(bare) === 4) return bare.startsWith("127.");
   if (isIP(bare) === 6) return bare === "::1" || bare === "0:0:0:0:0:0:0:1" || /^::ffff:127\./i.test(bare);
