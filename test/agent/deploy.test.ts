@@ -99,18 +99,25 @@ test("unit ExecStart parses as an agent command", async () => {
   const example = /example: (deploy\/[\w.-]+\.yaml)/.exec(readFileSync(UNIT_FILE, "utf8"))?.[1];
   assert.ok(example, "the unit's comment names no example configuration");
   const examplePath = join(repoRoot, example!);
-  // config check requires the broker's CA file, which only a real gateway
-  // has: the shipped example fails on it alone, and a copy that names an
-  // existing CA file is valid.
+  // The shipped example is valid as it stands; with its ca_file line turned
+  // on, config check requires that file, and a copy naming an existing one
+  // is valid again.
   const shipped = await runCli("config", "check", examplePath);
-  assert.is(shipped.code, 1, shipped.stderr);
-  assert.match(shipped.stderr, "broker.ca_file: /etc/fieldsense/ca.pem not found");
+  assert.is(shipped.code, 0, shipped.stderr);
   const copyDir = mkdtempSync(join(tmpdir(), "fieldsense-example-"));
   try {
+    const text = readFileSync(examplePath, "utf8");
+    assert.match(text, "# ca_file: /etc/fieldsense/ca.pem");
+    const withCa = text.replace("# ca_file: /etc/fieldsense/ca.pem", "ca_file: /etc/fieldsense/ca.pem");
+    const missing = join(copyDir, "missing-ca.yaml");
+    writeFileSync(missing, withCa);
+    const missingCheck = await runCli("config", "check", missing);
+    assert.is(missingCheck.code, 1, missingCheck.stderr);
+    assert.match(missingCheck.stderr, "broker.ca_file: /etc/fieldsense/ca.pem not found");
     const caFile = join(copyDir, "ca.pem");
     writeFileSync(caFile, "placeholder CA\n");
     const copy = join(copyDir, "agent.yaml");
-    writeFileSync(copy, readFileSync(examplePath, "utf8").replace("/etc/fieldsense/ca.pem", caFile));
+    writeFileSync(copy, withCa.replace("/etc/fieldsense/ca.pem", caFile));
     const check = await runCli("config", "check", copy);
     assert.is(check.code, 0, check.stderr);
     assert.match(check.stdout, "valid");
