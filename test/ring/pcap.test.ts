@@ -54,7 +54,7 @@ test("fieldsense pcap --alert writes exactly the alert's session", async () => {
   assert.ok(original.length > 0);
   assert.equal(written, original);
 
-  // tshark reads the file and sees the same packets as in the original session.
+  // tshark reads the file and lists the same packets as the original session.
   if (existsSync("/usr/bin/tshark")) {
     const filter = `tcp.port == ${filled.alert.src.port} && ip.addr == ${filled.alert.dst.ip}`;
     const fromOriginal = execFileSync("tshark", ["-r", capture(AT_JOB)!, "-Y", filter, "-T", "fields", "-e", "frame.len"], { encoding: "utf8" });
@@ -96,7 +96,7 @@ test("a correlator fetches an alert's packets from the gateway over Mosquitto", 
   const ring = PacketRing.open(filled.ring);
   const site = filled.alert.site;
   const gateway = filled.alert.gateway;
-  // Small chunks, so that the answer comes in several messages.
+  // Small chunks, so that the response comes in several messages.
   const responder = await PcapResponder.start(broker.url, {}, ring, { site, gateway, requesters: ["correlator"], chunkBytes: 4096 });
   try {
     const fetched = await fetchPcap({ url: broker.url, site, gateway, requester: "correlator", request: { alert: filled.alert.id }, timeoutMs: 10_000 });

@@ -97,7 +97,7 @@ test("the ring drops segments older than its age limit, in packet time", () => {
   ring.close();
 });
 
-test("a slice by flow reads only that flow, and by host both of its flows", () => {
+test("slice by flow and host", () => {
   const ring = PacketRing.open(tempDir(), { maxBytes: 64 << 20, maxAgeSeconds: 86400, segmentBytes: 64 * 1024 });
   ring.append(batchOf(frames(400, 500)));
   const one = [...ring.slice({ flows: ["tcp 10.0.0.1:50000 10.0.0.2:445"] })];
@@ -109,7 +109,7 @@ test("a slice by flow reads only that flow, and by host both of its flows", () =
   ring.close();
 });
 
-test("a reopened ring finds its packets, and a torn last packet is cut off", () => {
+test("reopen and torn last packet", () => {
   const dir = tempDir();
   const limits: RingLimits = { maxBytes: 64 << 20, maxAgeSeconds: 86400, segmentBytes: 64 * 1024 };
   const ring = PacketRing.open(dir, limits);

@@ -181,7 +181,7 @@ export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, coun
   return true;
 }
 
-// In `distinct` mode a ring slot holds one distinct value: the low
+// In `distinct` mode a ring slot contains one distinct value: the low
 // DISTINCT_TIME_BITS bits are the time of its last match in milliseconds
 // (enough until the year 2109), the high bits a hash of the value.
 @inline const DISTINCT_TIME_BITS: u64 = 42;
@@ -192,7 +192,7 @@ export function frequencyObserve(modelIndex: u32, keyHash: u64, nowMs: u64, coun
 // `windowMs` carry `count` different values; the window then starts afresh.
 // A value seen again only refreshes its time.
 //
-// NOTE: values are told apart by 22 bits of their hash: two values of one key
+// NOTE: values are distinguished by 22 bits of their hash: two values of one key
 // that collide count once, which can only delay an alert, never raise one.
 export function frequencyObserveDistinct(modelIndex: u32, keyHash: u64, valueHash: u64, nowMs: u64, count: u32, windowMs: u64): bool {
   const entry = frequencyEntry(modelIndex, keyHash);

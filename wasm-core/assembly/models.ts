@@ -838,8 +838,10 @@ function evaluateInstalled(
   const modbusRequest = masterRequest && type == RecordType.MODBUS;
   const originator = record + 28;
   const responder = record + 44;
+  let unitField = unitIdFieldId;
+  if (type == RecordType.DNP3) unitField = Dnp3Field.DESTINATION_ADDRESS;
   // A CIP request has no unit: field 0 is never written, so it reads as absent.
-  const unitField = type == RecordType.DNP3 ? Dnp3Field.DESTINATION_ADDRESS : type == RecordType.ENIP ? <u16>0 : unitIdFieldId;
+  else if (type == RecordType.ENIP) unitField = 0;
   const unitId = masterRequest && unitIdFieldId != 0 ? numberField(record, unitField, UNIT_ID_ABSENT) : UNIT_ID_ABSENT;
   // The history entries are looked up when the first model matches: most
   // records match none, and nothing changes the history before that point.

@@ -62,7 +62,7 @@ export class AgentRuntime {
   private snapshots: { written: number; lastWritten?: string; restoredFrom?: string; lastError?: string } = { written: 0 };
   private reloads = { count: 0, lastError: undefined as string | undefined };
   private loopError: Error | undefined;
-  // The packet ring and the MQTT responder that answers from it, when enabled.
+  // The packet ring and the MQTT responder that serves slices of it, when enabled.
   private ring: PacketRing | undefined;
   private responder: PcapResponder | undefined;
   private responderTimer: NodeJS.Timeout | undefined;
@@ -255,9 +255,9 @@ export class AgentRuntime {
     }
   }
 
-  // Answers pcap requests from the ring over MQTT. Started even when no
-  // requester is configured, so that a request gets a refusal that says how to
-  // allow it instead of silence; retried while the broker cannot be reached.
+  // Serves pcap requests from the ring over MQTT. It starts even when no
+  // requester is configured, so that a request is rejected with the way to
+  // allow it instead of silence. It retries while the broker is unreachable.
   private startResponder(): void {
     const ring = this.ring;
     if (!ring) return;

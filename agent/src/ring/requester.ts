@@ -1,6 +1,6 @@
 // The correlator's side of packets on request (responder.ts has the topics
-// and messages): asks one gateway for a capture and puts the chunks of its
-// answer together, checking their number and the SHA-256 of the whole.
+// and messages): requests a capture from one gateway and joins the chunks of
+// its response, checking their number and the SHA-256 of the whole.
 import { createHash, randomUUID } from "node:crypto";
 import type { IClientOptions } from "mqtt";
 import { connectWithFallback } from "../publish/mqtt.js";
@@ -26,9 +26,9 @@ export interface PcapFetch {
   timeoutMs?: number;
 }
 
-// Sends the request and waits for the whole answer. Resolves with the pcapng
+// Sends the request and waits for the whole response. Resolves with the pcapng
 // bytes; rejects with PcapResponseError for a refusal, packets the gateway no
-// longer has, an answer that does not add up, or no answer in time.
+// longer has, a response that does not add up, or none in time.
 export async function fetchPcap(fetch: PcapFetch): Promise<{ bytes: Buffer; packets: number; sha256: string }> {
   const topics = pcapTopics(fetch.site, fetch.gateway);
   const responseTopic = topics.response(fetch.requester);

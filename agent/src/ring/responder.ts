@@ -1,6 +1,6 @@
-// Packets on request over MQTT: a correlator asks a gateway for the packets
-// of an alert, a flow, a host or a time range, and the gateway answers from
-// its packet ring in chunks.
+// Packets on request over MQTT: a correlator requests the packets of an
+// alert, a flow, a host or a time range, and the gateway responds from its
+// packet ring in chunks.
 //
 //   request   fieldsense/v1/{site}/{gateway}/pcap/request
 //             {"request_id", "requester", "alert" | "flow" | "host" | "from" | "to", "before", "after"}
@@ -102,7 +102,8 @@ export function parsePcapRequest(payload: Buffer): PcapRequestMessage | { error:
   return request;
 }
 
-// Answers one request from the ring: the messages to publish, in order.
+// Builds the response to one request from the ring: the messages to
+// publish, in order.
 export async function respondToPcapRequest(ring: PacketRing, request: PcapRequestMessage, settings: ResponderSettings): Promise<PcapResponse[]> {
   const requestId = request.request_id;
   if (!settings.requesters.includes(request.requester)) {
@@ -127,11 +128,11 @@ export async function respondToPcapRequest(ring: PacketRing, request: PcapReques
   }
 }
 
-// Subscribes to this gateway's request topic and answers from the ring.
+// Subscribes to this gateway's request topic and responds from the ring.
 export class PcapResponder {
   private readonly logger: Logger;
   private readonly topics: ReturnType<typeof pcapTopics>;
-  // Requests are answered one at a time, in arrival order.
+  // Requests are handled one at a time, in arrival order.
   private queue: Promise<void> = Promise.resolve();
 
   private client!: MqttClient;

@@ -34,7 +34,7 @@ import { createFolders, FolderError } from "../config/folders.js";
 import type { PacketBatch } from "../capture/batch.js";
 import { RECORD_HEADER_BYTES } from "../capture/batch.js";
 import type { Alert } from "../publish/alert.js";
-import { flowKey, packetFlow, type Endpoint } from "./flow-key.js";
+import { flowKey, packetFlow, type Endpoint, type PacketFlow } from "./flow-key.js";
 import { compileTruncateRules, type TruncateRule } from "./truncate.js";
 
 export interface RingLimits {
@@ -154,6 +154,10 @@ export class PacketRing {
   private readonly truncateFlow: (a: Endpoint, b: Endpoint) => boolean;
   private readonly counters = { packetsDropped: 0, bytesDropped: 0, segmentsDropped: 0, packetsTruncated: 0, packetsUnindexed: 0 };
   private newestSec = -Infinity;
+  // Bytes of the sealed segments, kept as they come and go.
+  private sealedBytes = 0;
+  // Packet headers and data appended but not yet written (flush).
+  private pending: Uint8Array[] = [];
 
   private constructor(readonly dir: string, readonly limits: RingLimits, private readonly readOnly: boolean) {
     this.truncateFlow = compileTruncateRules(limits.truncate ?? [], `ring.truncate of ${dir}`);
@@ -189,6 +193,7 @@ export class PacketRing {
       const index = this.readIndex(id) ?? this.rebuildIndex(id);
       if (index.packets > 0) this.newestSec = Math.max(this.newestSec, index.lastSec);
       this.sealed.push(index);
+      this.sealedBytes += index.bytes;
     }
     const alertsPath = join(this.dir, "alerts.jsonl");
     if (existsSync(alertsPath)) {
@@ -231,7 +236,7 @@ export class PacketRing {
       const stored = view.getUint32(at + 8, true);
       if (at + PACKET_HEADER_BYTES + stored > bytes.length) break;
       const data = bytes.subarray(at + PACKET_HEADER_BYTES, at + PACKET_HEADER_BYTES + stored);
-      this.indexPacket(index, at, view.getUint32(at, true), view.getUint16(at + 16, true), data);
+      this.indexPacket(index, at, view.getUint32(at, true), packetFlow(view.getUint16(at + 16, true), data));
       at += PACKET_HEADER_BYTES + stored;
     }
     index.bytes = at;
@@ -242,11 +247,12 @@ export class PacketRing {
     return index;
   }
 
-  private indexPacket(index: SegmentIndex, offset: number, tsSec: number, linkType: number, data: Uint8Array): void {
+  // Adds the packet at `offset` of a segment, whose conversation is `flow`
+  // (undefined for a packet that is not IP), to the segment's index.
+  private indexPacket(index: SegmentIndex, offset: number, tsSec: number, flow: PacketFlow | undefined): void {
     index.packets++;
     if (tsSec < index.firstSec) index.firstSec = tsSec;
     if (tsSec > index.lastSec) index.lastSec = tsSec;
-    const flow = packetFlow(linkType, data);
     if (!flow) {
       this.counters.packetsUnindexed++;
       return;
@@ -277,13 +283,14 @@ export class PacketRing {
       at += RECORD_HEADER_BYTES + caplen;
       this.appendPacket(tsSec, tsNsec, batch.linkType, data, wireLength);
     }
+    this.flush();
   }
 
   private appendPacket(tsSec: number, tsNsec: number, linkType: number, data: Uint8Array, wireLength: number): void {
     let stored = data;
     let flags = 0;
+    const flow = packetFlow(linkType, data);
     if (this.limits.truncate && this.limits.truncate.length > 0) {
-      const flow = packetFlow(linkType, data);
       if (flow && flow.headerBytes < data.length && this.truncateFlow(flow.a, flow.b)) {
         stored = data.subarray(0, flow.headerBytes);
         flags |= FLAG_TRUNCATED;
@@ -301,9 +308,8 @@ export class PacketRing {
     header.writeUInt32LE(wireLength, 12);
     header.writeUInt16LE(linkType, 16);
     header.writeUInt16LE(flags, 18);
-    writeSync(this.fd!, header);
-    writeSync(this.fd!, stored);
-    this.indexPacket(active, active.bytes, tsSec, linkType, stored);
+    this.pending.push(header, stored);
+    this.indexPacket(active, active.bytes, tsSec, flow);
     active.bytes += size;
     if (tsSec > this.newestSec) this.newestSec = tsSec;
     this.enforceLimits();
@@ -325,23 +331,33 @@ export class PacketRing {
   // closes it; the next packet starts a new segment.
   private seal(): void {
     if (!this.active || this.fd === undefined) return;
+    this.flush();
     closeSync(this.fd);
     this.fd = undefined;
     const temporary = join(this.dir, `${indexName(this.active.id)}.tmp`);
     writeFileSync(temporary, JSON.stringify(this.active), { mode: 0o600 });
     renameSync(temporary, join(this.dir, indexName(this.active.id)));
     this.sealed.push(this.active);
+    this.sealedBytes += this.active.bytes;
     this.active = undefined;
   }
 
+  // Writes the packets appended since the last flush to the newest segment in
+  // one call: a batch costs one write, not two per packet.
+  private flush(): void {
+    if (this.pending.length === 0 || this.fd === undefined) return;
+    writeSync(this.fd, Buffer.concat(this.pending));
+    this.pending = [];
+  }
+
   private enforceLimits(): void {
-    const total = () => this.sealed.reduce((n, s) => n + s.bytes, 0) + (this.active?.bytes ?? 0);
     let dropped = false;
     while (this.sealed.length > 0) {
       const oldest = this.sealed[0];
       const tooOld = oldest.packets > 0 && this.newestSec - oldest.lastSec > this.limits.maxAgeSeconds;
-      if (!tooOld && total() <= this.limits.maxBytes) break;
+      if (!tooOld && this.sealedBytes + (this.active?.bytes ?? 0) <= this.limits.maxBytes) break;
       this.sealed.shift();
+      this.sealedBytes -= oldest.bytes;
       rmSync(join(this.dir, segmentName(oldest.id)), { force: true });
       rmSync(join(this.dir, indexName(oldest.id)), { force: true });
       this.counters.segmentsDropped++;
