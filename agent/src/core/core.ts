@@ -10,6 +10,7 @@ import type { PacketBatch } from "../capture/batch.js";
 import { RECORD_HEADER_BYTES as PCAP_RECORD_HEADER_BYTES } from "../capture/batch.js";
 import { decodeRecords, type NameTables, type RecordFilter } from "./records.js";
 import { createLogger, type Logger } from "../log.js";
+import { FIELD_TYPES_FILE, readFieldValueTypes, type FieldValueTypes } from "./field-types.js";
 
 export interface Endpoint { ip: string; port: number }
 export interface CoreRecord {
@@ -322,7 +323,13 @@ export class Core {
       throw new CoreConfigError(`cannot read the core module ${path}: ${(error as Error).message}; run \`npm run build:core\` first`);
     }
     const module = await WebAssembly.compile(new Uint8Array(bytes));
-    return new Core(module, instantiate(module, limits), limits, options.logger ?? coreLogger());
+    const logger = options.logger ?? coreLogger();
+    const core = new Core(module, instantiate(module, limits), limits, logger);
+    core.fieldValueTypes = readFieldValueTypes(path);
+    if (!core.fieldValueTypes) {
+      logger.warn({ wasmPath: path }, `no ${FIELD_TYPES_FILE} beside the core module, so model condition values are not checked against their field types; run npm run build:core`);
+    }
+    return core;
   }
 
   // Refreshes the byte view after the core grew its memory (the old
@@ -343,6 +350,9 @@ export class Core {
     }
     return names;
   }
+
+  // Value types the core writes per field id (build/field-types.json).
+  fieldValueTypes: FieldValueTypes | undefined;
 
   // JSON name of a field id, or undefined when the id is unassigned.
   fieldName(id: number): string | undefined {

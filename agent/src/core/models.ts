@@ -26,6 +26,7 @@ import { join } from "node:path";
 import type { LineCounter, Document } from "yaml";
 import type { ErrorObject } from "ajv/dist/2020.js";
 import { findPackageDir, lazySchemaValidator, lineOf, parseYaml, schemaError, tableHeaderErrors, YamlFileError, type YamlPath } from "../config/yaml-errors.js";
+import { operandTypeProblem, type FieldValueTypes } from "./field-types.js";
 
 export interface ModelInfo {
   index: number; id: string; name: string; record: string; logic: string; score: number; mitre: string[]; file: string;
@@ -47,6 +48,9 @@ export interface ModelSet {
 export interface ModelHost {
   // JSON name of a field id (protocols/fields.ts), or undefined/"" when unassigned.
   fieldName(id: number): string | undefined;
+  // Value types the core writes for each field id (field-types.ts); without
+  // them, condition values are not checked against their field.
+  readonly fieldValueTypes?: FieldValueTypes;
   // With `replayOnRestart` the Core repeats the call after it replaced a
   // trapped instance. A Core without trap recovery ignores the option.
   callWithScratch(name: string, bytes: Uint8Array, options?: { replayOnRestart?: boolean }): number;
@@ -373,7 +377,7 @@ class LoadedModelSet implements ModelSet {
 
   install(core: ModelHost, options: BaselineOptions = {}): void {
     configureBaselines(core, options);
-    const table = compileModelTable(this.loaded, fieldIdsOf(core));
+    const table = compileModelTable(this.loaded, fieldIdsOf(core), core.fieldValueTypes);
     const keys = compileWindowKeys(this.loaded);
     const bytes = new Uint8Array(table.length + keys.length);
     bytes.set(table);
@@ -535,7 +539,9 @@ const utf8 = new TextEncoder();
 
 // Compiles loaded models into the core's model table. Field names resolve
 // through `ids` (see fieldIdsOf); unknown names are reported at their line.
-export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Array {
+// With `valueTypes`, a condition value that its field can never hold (text
+// on a numeric field, `range` on text) is an error at its line.
+export function compileModelTable(models: LoadedModel[], ids: FieldIds, valueTypes?: FieldValueTypes): Uint8Array {
   const w = new TableWriter();
   w.u32(TABLE_MAGIC);
   w.u16(TABLE_VERSION);
@@ -548,6 +554,7 @@ export function compileModelTable(models: LoadedModel[], ids: FieldIds): Uint8Ar
   for (const model of models) {
     const fieldId: FieldResolver = (name) => idForRecord(ids, model.spec.record, name);
     fieldId.elsewhere = (name) => recordsWithField(ids, name);
+    fieldId.valueTypes = valueTypes;
     if (model.spec.scorer?.name === "modbus_master") unitField = scorerUnitField(model, fieldId, ids);
     else if (model.spec.scorer && MODBUS_SCORERS.has(model.spec.scorer.name) && model.spec.record !== "modbus") {
       throw errorAt(model, ["scorer", "name"], "model.scorer_invalid", `scorer ${model.spec.scorer.name} judges Modbus requests, but the model watches "${model.spec.record}" records; set record: modbus`, "name");
@@ -578,7 +585,10 @@ function scorerUnitField(model: LoadedModel, fieldId: FieldResolver, ids: FieldI
 
 // Field name -> id for one model's record type; `elsewhere` lists the other
 // record types that have the name, for the error message.
-type FieldResolver = ((name: string) => number | undefined) & { elsewhere?: (name: string) => string[] };
+type FieldResolver = ((name: string) => number | undefined) & {
+  elsewhere?: (name: string) => string[];
+  valueTypes?: FieldValueTypes;
+};
 
 function resolveField(model: LoadedModel, path: (string | number)[], name: string, fieldId: FieldResolver): number {
   const id = fieldId(name);
@@ -656,6 +666,11 @@ function compileCondition(w: TableWriter, model: LoadedModel, index: number, c: 
   else if (c.contains !== undefined) values = typeof c.contains === "string" ? [c.contains] : c.contains;
   else if (c.bits_any !== undefined) values = [c.bits_any];
   else if (c.bits_all !== undefined) values = [c.bits_all];
+  const types = fieldId.valueTypes?.get(id);
+  const problem = types ? operandTypeProblem(operator, values, types) : undefined;
+  if (problem) {
+    throw errorAt(model, ["conditions", index, operator], "model.value_type", `conditions[${index}].${operator} on ${c.field} can never hold in ${model.spec.record} records: ${problem}`, operator);
+  }
 
   const start = w.length;
   w.u16(id);
