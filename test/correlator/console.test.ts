@@ -74,6 +74,9 @@ test("console incident page escapes alert values", async () => {
     assert.equal([...timeline.matchAll(/<tr><td>(2026-[^<]+)<\/td>/g)].map((m) => m[1]), ["2026-11-02T10:00:00.660000Z", "2026-11-02T10:01:00.006000Z"]);
     assert.match(timeline, "<td>Execution (TA0002), Persistence (TA0003), Privilege Escalation (TA0004)</td><td>T1569.002, T1543.003</td>");
     assert.match(timeline, "<td>Impair Process Control (TA0106)</td><td>T0855, T0836</td>");
+    // One timeline: the report's own is left out of the page.
+    assert.is(page.text.match(/>Timeline</g)?.length, 1);
+    assert.match(page.text, "<h2>ATT&amp;CK mapping</h2>");
     assert.match(page.text, '<svg xmlns="http://www.w3.org/2000/svg" class="graph"');
     // The store's graph adds upd4te.exe, which an SMB WRITE record between
     // the incident's hosts put on 10.30.0.9 a minute before the alert.

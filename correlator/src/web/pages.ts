@@ -107,13 +107,26 @@ ${more}${evidence}`;
 }
 
 // The body of the report as reportToHtml renders it (and escapes it), without
-// its document wrapper, so the console shows the very HTML that the
-// correlator writes to incident-<id>.html.
+// its document wrapper, so the console shows the HTML that the correlator
+// writes to incident-<id>.html. The report's timeline is left out: the page's
+// own timeline table above lists the same alerts, with links to evidence.
 function reportBody(markdown: string, id: number): string {
-  const document = reportToHtml(markdown, `Fieldsense incident ${id}`);
+  const document = reportToHtml(withoutSection(markdown, "## Timeline"), `Fieldsense incident ${id}`);
   const start = document.indexOf("<body>");
   const end = document.lastIndexOf("</body>");
   return start >= 0 && end > start ? document.slice(start + "<body>".length, end) : document;
+}
+
+// Removes the section that starts at the line `heading`, up to the next
+// heading of the same level.
+export function withoutSection(markdown: string, heading: string): string {
+  const lines = markdown.split("\n");
+  const start = lines.indexOf(heading);
+  if (start < 0) return markdown;
+  const level = heading.slice(0, heading.indexOf(" ") + 1);
+  let end = start + 1;
+  while (end < lines.length && !lines[end].startsWith(level)) end++;
+  return [...lines.slice(0, start), ...lines.slice(end)].join("\n");
 }
 
 export interface DeviceView {
