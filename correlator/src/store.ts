@@ -458,7 +458,7 @@ export class Store {
   private async insertAlertIn(ctx: IngestContext, alert: Alert, facts: AlertFacts, receivedAt: Date, changed: Set<number>): Promise<AlertInsert> {
     const addRow = (incidentId: number | null) => ctx.pending.addAlertRow([
       alert.id, alert.site, alert.gateway, alert.ts, facts.tsMs, alert.model, alert.score, alert.src.ip, alert.dst.ip,
-      incidentId, receivedAt.toISOString(), JSON.stringify(alert), alert.record ?? "", alert.account ?? null, flag(facts.routine),
+      incidentId, ctx.now, JSON.stringify(alert), alert.record ?? "", alert.account ?? null, flag(facts.routine),
       flag(facts.itEntry), flag(facts.otCommand), receivedAt.getTime()]);
 
     if (facts.otCommand) ctx.commands.add(alert.site, alert.src.ip, facts.tsMs);
@@ -494,6 +494,10 @@ export class Store {
 
   // Writes what is pending and recomputes the rank of every incident the
   // transaction changed.
+  // NOTE: the rank reads critical host names as they are at the end of the
+  // batch. One message at a time, an incident's rank misses names that
+  // records later in the batch teach, so with --critical-hosts the two can
+  // differ until the incident's next alert.
   private async finish(ctx: IngestContext): Promise<void> {
     await ctx.pending.flush(ctx.tx);
     const ids = [...new Set([...ctx.touched].map((id) => resolveMerged(ctx.merged, id)))].sort((a, b) => a - b);
