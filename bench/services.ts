@@ -1,7 +1,9 @@
-// A Mosquitto broker and a correlator process for the latency and ingest
-// benchmarks. Both listen on loopback only and are stopped by the caller.
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// A Mosquitto broker, a PostgreSQL server and a correlator process for the
+// latency and ingest benchmarks. All listen on loopback only and are stopped
+// by the caller.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,10 +87,11 @@ export interface CorrelatorProcess {
 }
 
 // Starts `fieldsense correlator` as its own process, as it runs in production,
-// with a fresh SQLite store in a temporary folder.
-export async function startCorrelator(repoRoot: string, brokerUrl: string): Promise<CorrelatorProcess> {
+// with a fresh SQLite store in a temporary folder, or on the store `db` (a
+// SQLite path or a PostgreSQL URL) when given.
+export async function startCorrelator(repoRoot: string, brokerUrl: string, db?: string): Promise<CorrelatorProcess> {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-bench-correlator-"));
-  const dbPath = join(dir, "correlator.db");
+  const dbPath = db ?? join(dir, "correlator.db");
   const args = ["bin/fieldsense.js", "correlator", "--broker", brokerUrl, "--db", dbPath, "--reports", join(dir, "reports")];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, FIELDSENSE_LOG_LEVEL: "warn" } });
   let stderr = "";
@@ -118,4 +121,115 @@ export async function startCorrelator(repoRoot: string, brokerUrl: string): Prom
     command: `node bin/fieldsense.js correlator --broker ${brokerUrl} --db DB --reports DIR`,
     stop: () => stopChild(child).then(() => rmSync(dir, { recursive: true, force: true })),
   };
+}
+
+export interface PostgresServer {
+  // URL of the server's postgres database, for CREATE and DROP DATABASE.
+  adminUrl: string;
+  // A description of the server for the report.
+  description: string;
+  stop(): Promise<void>;
+}
+
+export interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+const SHARED_POSTGRES_URL = `postgres://postgres@${LOOPBACK}:5432/postgres`;
+
+async function acceptsConnections(url: string): Promise<boolean> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+// The folder of initdb and pg_ctl: on PATH, or Debian's versioned folder.
+function postgresBinDir(): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir !== "" && existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
+  }
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  return versions.map((v) => join(root, v, "bin")).find((dir) => existsSync(join(dir, "initdb")));
+}
+
+// Uses the PostgreSQL server on 127.0.0.1:5432 (trust authentication for
+// user postgres) when it accepts connections. Otherwise starts a private
+// server with initdb and pg_ctl on a free loopback port, in a temporary
+// folder removed at stop(). initdb refuses to run as root, so root runs
+// both as the system user postgres. Throws an error with the reason when
+// neither works.
+export async function startPostgres(): Promise<PostgresServer> {
+  if (await acceptsConnections(SHARED_POSTGRES_URL)) {
+    return { adminUrl: SHARED_POSTGRES_URL, description: `PostgreSQL on ${LOOPBACK}:5432`, stop: async () => undefined };
+  }
+  const bin = postgresBinDir();
+  if (!bin) throw new Error(`no PostgreSQL accepts connections on ${LOOPBACK}:5432 and initdb is not installed to start one; install Debian package postgresql`);
+  const asRoot = process.getuid?.() === 0;
+  const owner = asRoot ? userIds("postgres") : undefined;
+  if (asRoot && !owner) throw new Error(`no PostgreSQL accepts connections on ${LOOPBACK}:5432, and initdb refuses to run as root without a system user postgres to run it as`);
+  const run = (command: string, args: string[]) => {
+    const [file, argv] = asRoot ? ["runuser", ["-u", "postgres", "--", join(bin, command), ...args]] : [join(bin, command), args];
+    const result = spawnSync(file, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    if (result.status !== 0) throw new Error(`${command} failed with code ${result.status}: ${result.stderr.toString().trim().split("\n").slice(-2).join(" ")}`);
+  };
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-bench-postgres-"));
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+  const data = join(dir, "data");
+  const port = await freeLoopbackPort();
+  try {
+    run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
+    run("pg_ctl", ["-D", data, "-l", join(dir, "server.log"), "-w", "-o", `-c listen_addresses=${LOOPBACK} -p ${port} -k ${dir}`, "start"]);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`no PostgreSQL accepts connections on ${LOOPBACK}:5432, and a private server could not start: ${(error as Error).message}`);
+  }
+  return {
+    adminUrl: `postgres://postgres@${LOOPBACK}:${port}/postgres`,
+    description: `a private PostgreSQL (initdb, pg_ctl) on ${LOOPBACK}:${port}`,
+    stop: async () => {
+      try {
+        run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+function userIds(name: string): { uid: number; gid: number } | undefined {
+  const line = readFileSync("/etc/passwd", "utf8").split("\n").find((entry) => entry.startsWith(`${name}:`));
+  if (!line) return undefined;
+  const fields = line.split(":");
+  return { uid: Number(fields[2]), gid: Number(fields[3]) };
+}
+
+// Creates a database with a unique name on the server; drop() removes it
+// and ends the connections still open to it.
+export async function createBenchDatabase(server: PostgresServer, label: string): Promise<BenchDatabase> {
+  const { default: pg } = await import("pg");
+  const name = `fieldsense_bench_${label}_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: server.adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(server.adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

@@ -15,11 +15,19 @@ import { silentLogger } from "../../agent/src/log.js";
 import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
-import { createFolder, openStore, redactDbUrl, type RetentionSettings, type Store } from "./store.js";
+import {
+  createFolder, openStore, redactDbUrl, type AlertInsert, type IngestItem, type IngestOutcome, type RetentionSettings, type Store,
+} from "./store.js";
 import { checkConsoleOptions, WebConsole, type ConsoleOptions } from "./web/server.js";
 
 export const ALERTS_FILTER = "fieldsense/v1/+/+/alerts";
 export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
+
+// Maximum number of messages stored in one transaction. Messages that
+// arrive while a transaction commits wait and go into the next one
+// together, so a burst costs one commit and one set of site locks per this
+// many messages.
+export const DEFAULT_BATCH_MESSAGES = 500;
 
 // Reports of changed incidents are rewritten at most this often.
 const REPORT_FLUSH_MS = 200;
@@ -67,6 +75,8 @@ export interface CorrelatorOptions extends BrokerSettings {
   logger?: Logger;
   // The web console's listener; none when absent.
   console?: ConsoleOptions;
+  // Maximum number of messages stored in one transaction (default DEFAULT_BATCH_MESSAGES).
+  batchMessages?: number;
   // Called after each alert is stored, for callers that wait on the store.
   // `incidentId` is null for an alert below the incident threshold.
   onAlertStored?: (alert: Alert, incidentId: number | null) => void;
@@ -81,7 +91,9 @@ export interface CorrelatorStats {
   recordsDuplicate: number;
   recordsInvalid: number;
   // Valid messages that the store failed to write (disk full, file made
-  // read-only, I/O error): they are lost.
+  // read-only, I/O error). They are not acknowledged, so a broker that keeps
+  // this correlator's session sends them again after a reconnect. Without
+  // the session they are lost.
   alertsLost: number;
   recordsLost: number;
   // Every rejected message, by reason.
@@ -99,8 +111,12 @@ export class Correlator {
   private brokerVersionTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  // Messages are stored one after another, in the order they arrived.
+  // Work on the store runs one task after another: batches of messages in
+  // the order they arrived, report rewrites and retention.
   private processing: Promise<void> = Promise.resolve();
+  // Accepted messages waiting for the next batch.
+  private readonly queue: QueuedMessage[] = [];
+  private batchScheduled = false;
   private webConsole: WebConsole | undefined;
 
   private constructor(
@@ -129,8 +145,8 @@ export class Correlator {
     }
     // A persistent session's queued messages can arrive in the same read as
     // the CONNACK, before start() has built the Correlator, so they wait here.
-    const early: Array<[string, Buffer]> = [];
-    let deliver = (topic: string, payload: Buffer): void => { early.push([topic, payload]); };
+    const early: Array<[string, Buffer, Acknowledge | undefined]> = [];
+    let deliver = (topic: string, payload: Buffer, ack?: Acknowledge): void => { early.push([topic, payload, ack]); };
     let client: MqttClient;
     try {
       ({ client } = await connectWithFallback(options.url, {
@@ -140,7 +156,7 @@ export class Correlator {
         properties: { sessionExpiryInterval: SESSION_EXPIRY_SEC },
       }, {
         protocolVersion: options.protocolVersion, connectTimeoutMs: options.connectTimeoutMs, logger,
-        prepare: (candidate) => candidate.on("message", (topic, payload) => deliver(topic, payload)),
+        prepare: (candidate) => acknowledgeAfterStoring(candidate, (topic, payload, ack) => deliver(topic, payload, ack)),
       }));
     } catch (error) {
       await store.close();
@@ -148,8 +164,8 @@ export class Correlator {
     }
     const correlator = new Correlator(store, client, validators, options, logger);
     store.onIncidentChange((ids) => correlator.markChanged(ids));
-    deliver = (topic, payload) => correlator.handleMessage(topic, payload);
-    for (const [topic, payload] of early.splice(0)) correlator.handleMessage(topic, payload);
+    deliver = (topic, payload, ack) => correlator.handleMessage(topic, payload, ack);
+    for (const [topic, payload, ack] of early.splice(0)) correlator.handleMessage(topic, payload, ack);
     logConnectionEvents(client, options.url, logger);
     // Subscriptions are renewed by mqtt.js after a reconnect (resubscribe defaults to true).
     const subscribeTimeoutMs = options.subscribeTimeoutMs ?? DEFAULT_SUBSCRIBE_TIMEOUT_MS;
@@ -200,32 +216,76 @@ export class Correlator {
   }
 
   // Resolves when every message received so far is stored.
-  idle(): Promise<void> {
-    return this.processing;
+  async idle(): Promise<void> {
+    for (;;) {
+      const processing = this.processing;
+      await processing;
+      if (processing === this.processing && this.queue.length === 0) return;
+    }
   }
 
   // Handles one message; every failure is counted and dropped so that no
   // payload can stop the service. The first rejection of each kind is logged
   // as a warning, later ones at debug level, so a flood of bad messages
-  // cannot flood the log.
-  handleMessage(topic: string, payload: Buffer): void {
+  // cannot flood the log. `ack` sends the message's PUBACK: at once for a
+  // rejected message, after the commit for a stored one.
+  handleMessage(topic: string, payload: Buffer, ack?: Acknowledge): void {
     if (topic === BROKER_VERSION_TOPIC) {
       this.onBrokerVersion(payload.toString("utf8"));
+      ack?.();
       return;
     }
     const result = ingestMessage(topic, payload, this.validators, this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     if (!result.accepted) {
       this.reject(result.kind, result.leaf, topic, result.reason);
+      ack?.();
       return;
     }
+    const item: IngestItem = result.leaf === "alerts"
+      ? { kind: "alert", alert: result.alert }
+      : { kind: "record", site: result.site, gateway: result.gateway, record: result.record };
+    this.queue.push({ topic, item, ack });
+    this.scheduleBatch();
+  }
+
+  // Stores the messages queued so far, at most batchMessages of them, after
+  // the work already scheduled. Messages that arrive meanwhile wait for the
+  // next batch, so an idle correlator stores a lone message at once and a
+  // busy one stores many per transaction.
+  private scheduleBatch(): void {
+    if (this.batchScheduled) return;
+    this.batchScheduled = true;
     this.processing = this.processing.then(async () => {
-      try {
-        if (result.leaf === "alerts") await this.storeAlert(result.alert);
-        else await this.storeRecord(result.site, result.gateway, result.record);
-      } catch (error) {
-        this.storeFailed(result.leaf, topic, error as Error);
-      }
+      this.batchScheduled = false;
+      await this.storeBatch(this.queue.splice(0, this.options.batchMessages ?? DEFAULT_BATCH_MESSAGES));
+      if (this.queue.length > 0) this.scheduleBatch();
     });
+  }
+
+  // Stores a batch in one transaction and acknowledges its messages after
+  // the commit. When the transaction fails, each message is stored alone,
+  // so that one message the store cannot write loses no other. A message
+  // whose store fails is never acknowledged: the broker keeps it for this
+  // session and sends it again after a reconnect.
+  private async storeBatch(batch: QueuedMessage[]): Promise<void> {
+    if (batch.length === 0) return;
+    let outcomes: IngestOutcome[];
+    try {
+      outcomes = await this.store.ingest(batch.map((message) => message.item));
+    } catch (error) {
+      if (batch.length === 1) {
+        this.storeFailed(batch[0].item.kind === "alert" ? "alerts" : "records", batch[0].topic, error as Error);
+        return;
+      }
+      for (const message of batch) await this.storeBatch([message]);
+      return;
+    }
+    for (const [i, message] of batch.entries()) {
+      const outcome = outcomes[i];
+      if (outcome.kind === "alert" && message.item.kind === "alert") this.alertStored(message.item.alert, outcome.result);
+      else if (outcome.kind === "record") this.recordStored(outcome.stored);
+      message.ack?.();
+    }
   }
 
   // Asks the broker for its version, without delaying the start: Mosquitto
@@ -272,8 +332,7 @@ export class Correlator {
     this.logger.error(fields, `storing ${leaf === "alerts" ? "an alert" : "a record"} failed; ${count} ${leaf} lost so far`);
   }
 
-  private async storeAlert(alert: Alert): Promise<void> {
-    const result = await this.store.insertAlert(alert);
+  private alertStored(alert: Alert, result: AlertInsert): void {
     if (!result.stored) {
       this.stats.alertsDuplicate++;
       this.logger.debug({ alertId: alert.id }, "duplicate alert ignored");
@@ -284,8 +343,8 @@ export class Correlator {
     this.options.onAlertStored?.(alert, result.incidentId);
   }
 
-  private async storeRecord(site: string, gateway: string, record: RecordJson): Promise<void> {
-    if (await this.store.insertRecord(site, gateway, record)) this.stats.recordsStored++;
+  private recordStored(stored: boolean): void {
+    if (stored) this.stats.recordsStored++;
     else this.stats.recordsDuplicate++;
   }
 
@@ -348,9 +407,12 @@ export class Correlator {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.brokerVersionTimer) clearTimeout(this.brokerVersionTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    // Stores what was received and acknowledges it before disconnecting,
+    // unless `force` says the broker may not respond.
+    if (!force) await this.idle();
     await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
     await this.webConsole?.stop();
-    await this.processing;
+    await this.idle();
     await this.writeReports();
     await this.store.close();
     if (this.failed) {
@@ -366,6 +428,54 @@ export class Correlator {
 export function subscriptionFilters(shareGroup?: string): string[] {
   if (shareGroup === undefined) return [ALERTS_FILTER, RECORDS_FILTER];
   return [ALERTS_FILTER, RECORDS_FILTER].map((filter) => `$share/${shareGroup}/${filter}`);
+}
+
+// Sends the PUBACK of one received message.
+export type Acknowledge = () => void;
+
+interface QueuedMessage {
+  topic: string;
+  item: IngestItem;
+  ack?: Acknowledge;
+}
+
+// The error that tells mqtt.js's handleMessage to skip its automatic
+// PUBACK. One instance serves every message, because an Error records a
+// stack trace when it is created.
+const ACKNOWLEDGED_LATER = new Error("the correlator sends this PUBACK after storing the message");
+
+// Delivers every message with a function that sends its PUBACK, and stops
+// mqtt.js from sending the PUBACK itself. mqtt.js acknowledges a QoS 1
+// message when handleMessage calls back, and reads no further packet until
+// then, so a handleMessage that waited for the commit would store one
+// message per transaction. Instead it calls back at once with an error,
+// which makes mqtt.js skip the PUBACK and read on, and the correlator sends
+// the PUBACK after the commit.
+// NOTE: mqtt.js 5.16 has no public call that sends a PUBACK, so `ack` uses
+// its internal _sendPacket. The test "correlator acknowledges an alert
+// after storing it" fails if a later mqtt.js changes that.
+// A PUBACK is dropped when the connection that carried the message has
+// closed meanwhile: the broker sends the message again on the next one, and
+// the store ignores it as a duplicate.
+export function acknowledgeAfterStoring(client: MqttClient, deliver: (topic: string, payload: Buffer, ack?: Acknowledge) => void): void {
+  let connection = 0;
+  client.on("close", () => { connection++; });
+  const sender = client as unknown as { _sendPacket(packet: { cmd: "puback"; messageId: number; reasonCode: number }): void };
+  client.on("message", (topic, payload, packet) => {
+    if (packet.qos !== 1 || packet.messageId === undefined) {
+      deliver(topic, payload);
+      return;
+    }
+    const messageId = packet.messageId;
+    const receivedOn = connection;
+    let sent = false;
+    deliver(topic, payload, () => {
+      if (sent || receivedOn !== connection || !client.connected) return;
+      sent = true;
+      sender._sendPacket({ cmd: "puback", messageId, reasonCode: 0 });
+    });
+  });
+  client.handleMessage = (packet, callback) => callback(packet.qos === 1 ? ACKNOWLEDGED_LATER : undefined);
 }
 
 class SubscribeTimeout extends Error {}

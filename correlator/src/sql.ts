@@ -155,11 +155,11 @@ export interface SqlRunner {
 export interface SqlDatabase extends SqlRunner {
   // Runs several statements separated by semicolons, without parameters.
   exec(sql: string): Promise<void>;
-  // Runs `work` in one transaction that holds the write lock for `lockKey`
+  // Runs `work` in one transaction that holds the write locks of `lockKeys`
   // from its first statement. For SQLite the lock covers this process (BEGIN
   // IMMEDIATE, one writer at a time). For PostgreSQL it covers every process
-  // (a transaction-level advisory lock on a hash of the key).
-  transaction<T>(lockKey: string, work: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  // (transaction-level advisory locks on hashes of the keys, see lockKeys).
+  transaction<T>(lockKeys: string | readonly string[], work: (tx: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -209,7 +209,7 @@ export class SqliteDatabase implements SqlDatabase {
     this.db.exec(sql);
   }
 
-  transaction<T>(_lockKey: string, work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+  transaction<T>(_lockKeys: string | readonly string[], work: (tx: SqlRunner) => Promise<T>): Promise<T> {
     return this.writes.run(async () => {
       this.db.exec("BEGIN IMMEDIATE");
       try {
@@ -289,14 +289,15 @@ export class PostgresDatabase extends PgRunner implements SqlDatabase {
     await this.pool.query(sql);
   }
 
-  // The advisory lock serialises writers of one key across every correlator
-  // process on this database, and is released at COMMIT or ROLLBACK.
-  async transaction<T>(lockKey: string, work: (tx: SqlRunner) => Promise<T>): Promise<T> {
+  // The advisory locks serialise writers of one key across every correlator
+  // process on this database, and are released at COMMIT or ROLLBACK.
+  async transaction<T>(keys: string | readonly string[], work: (tx: SqlRunner) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [lockKey]);
-      const result = await work(new PgRunner(client));
+      const tx = new PgRunner(client);
+      await lockKeys(tx, typeof keys === "string" ? [keys] : keys);
+      const result = await work(tx);
       await client.query("COMMIT");
       return result;
     } catch (error) {
@@ -309,5 +310,44 @@ export class PostgresDatabase extends PgRunner implements SqlDatabase {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+// Takes the transaction-level advisory lock of every key, in one statement.
+// The locks are taken in the order of their hash values, the order every
+// transaction uses, so two transactions that lock overlapping sets of keys
+// cannot each hold a lock the other waits for. Keys whose hashes collide
+// share one lock. SQLite needs none: BEGIN IMMEDIATE admits one writer.
+export async function lockKeys(tx: SqlRunner, keys: readonly string[]): Promise<void> {
+  if (tx.dialect !== "postgres" || keys.length === 0) return;
+  await tx.all(
+    `SELECT pg_advisory_xact_lock(h) AS locked
+     FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(CAST(? AS TEXT[])) AS k ORDER BY h) AS hashes`, [[...keys]]);
+}
+
+// Most rows of one multi-row statement. Row counts are powers of two up to
+// this, so that a table has at most nine statement texts and SQLite's cache
+// of prepared statements stays small.
+const MAX_ROWS_PER_STATEMENT = 256;
+
+// Inserts `rows` with multi-row INSERT statements: `head` names the table
+// and columns, `tail` follows the VALUES (an ON CONFLICT clause, or "").
+// Every row has the same number of values, each bound to a `?`.
+export async function insertRows(tx: SqlRunner, head: string, tail: string, rows: readonly unknown[][]): Promise<void> {
+  await forEachChunk(rows, async (chunk) => {
+    const row = `(${chunk[0].map(() => "?").join(", ")})`;
+    await tx.run(`${head} VALUES ${chunk.map(() => row).join(", ")} ${tail}`, chunk.flat());
+  });
+}
+
+// Calls `work` on consecutive chunks of `rows` whose sizes are powers of two
+// no larger than MAX_ROWS_PER_STATEMENT.
+export async function forEachChunk<T>(rows: readonly T[], work: (chunk: T[]) => Promise<void>): Promise<void> {
+  let start = 0;
+  while (start < rows.length) {
+    let size = MAX_ROWS_PER_STATEMENT;
+    while (size > rows.length - start) size >>= 1;
+    await work(rows.slice(start, start + size));
+    start += size;
   }
 }

@@ -3,10 +3,11 @@
 // default) or PostgreSQL (a postgres:// URL). Every method is async on both.
 //
 // Ingest is idempotent and race-free across correlator processes sharing one
-// PostgreSQL database. An alert id is the primary key. Each insert runs in
-// one transaction that first takes an advisory lock on the alert's site, so
-// two processes never assign alerts of one site to incidents at the same
-// time. SQLite has one writer per file, and this process queues its writes.
+// PostgreSQL database. An alert id is the primary key. Each batch of alerts
+// and records runs in one transaction that first takes an advisory lock on
+// every site of the batch, so two processes never assign alerts of one site
+// to incidents at the same time. SQLite has one writer per file, and this
+// process queues its writes.
 import { createHash } from "node:crypto";
 import { createFolders, FolderError } from "../../agent/src/config/folders.js";
 import { dirname } from "node:path";
@@ -23,8 +24,9 @@ import {
   type EntityEdge, type EntityNode, type FactValue,
 } from "./graph.js";
 import { rankIncident, type Rank, type RankFactor } from "./rank.js";
+import { PendingWrites } from "./pending.js";
 import {
-  INCIDENT_SET_TABLES, PostgresDatabase, schemaSql, SqliteDatabase, STORE_SCHEMA_VERSION,
+  forEachChunk, INCIDENT_SET_TABLES, lockKeys, PostgresDatabase, schemaSql, SqliteDatabase, STORE_SCHEMA_VERSION,
   type SqlDatabase, type SqlRunner,
 } from "./sql.js";
 
@@ -125,6 +127,16 @@ export class StoreError extends Error {
 export type AlertInsert =
   | { stored: true; incidentId: number | null; mergedIncidentIds: number[] }
   | { stored: false; reason: "duplicate" };
+
+// One message of an ingest batch.
+export type IngestItem =
+  | { kind: "alert"; alert: Alert }
+  | { kind: "record"; site: string; gateway: string; record: RecordJson };
+
+// The result of storing one item: an alert's AlertInsert, or whether a record was new.
+export type IngestOutcome =
+  | { kind: "alert"; result: AlertInsert }
+  | { kind: "record"; stored: boolean };
 
 export interface RetentionResult {
   alertsDeleted: number;
@@ -377,116 +389,138 @@ export class Store {
   // oldest absorbs the others. Alerts scored below minIncidentScore are
   // stored without an incident.
   async insertAlert(alert: Alert, receivedAt = new Date()): Promise<AlertInsert> {
-    const changed: number[] = [];
-    const result = await this.sql.transaction(`site:${alert.site}`, (tx) => this.insertAlertIn(tx, alert, receivedAt, changed));
-    this.notifyChanged(changed);
-    return result;
+    return (await this.insertAlerts([alert], receivedAt))[0];
   }
 
-  // Stores alerts one after another, for a replay or a bulk load.
+  // Stores alerts in one transaction, each as insertAlert would in turn.
   async insertAlerts(alerts: Alert[], receivedAt = new Date()): Promise<AlertInsert[]> {
-    const results: AlertInsert[] = [];
-    for (const alert of alerts) results.push(await this.insertAlert(alert, receivedAt));
-    return results;
+    const outcomes = await this.ingest(alerts.map((alert) => ({ kind: "alert", alert })), receivedAt);
+    return outcomes.map((outcome) => (outcome.kind === "alert" ? outcome.result : { stored: false, reason: "duplicate" }));
   }
 
-  // Adds to `changed` the incidents other than the alert's own that changed.
-  private async insertAlertIn(tx: SqlRunner, alert: Alert, receivedAt: Date, changed: number[]): Promise<AlertInsert> {
-    if (await tx.get("SELECT 1 AS found FROM alerts WHERE id = ?", [alert.id])) return { stored: false, reason: "duplicate" };
-    const facts = alertFacts(alert);
-    const now = receivedAt.toISOString();
-    const body = JSON.stringify(alert);
-    const insertRow = (incidentId: number | null) => tx.run(
-      `INSERT INTO alerts (id, site, gateway, ts, ts_ms, model, score, src_ip, dst_ip, incident_id, received_at, body,
-         record, account, routine, it_entry, ot_command, received_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [alert.id, alert.site, alert.gateway, alert.ts, facts.tsMs, alert.model, alert.score, alert.src.ip, alert.dst.ip,
-        incidentId, now, body, alert.record ?? "", alert.account ?? null, flag(facts.routine), flag(facts.itEntry),
-        flag(facts.otCommand), receivedAt.getTime()]);
+  // Stores a forwarded record; an identical record from the same gateway
+  // (a resend, or the same capture replayed) is ignored. Learns host names
+  // and device identity from it, and marks a pivot when it is an OT command
+  // from a host that an IT alert entered. Returns whether it was new.
+  async insertRecord(site: string, gateway: string, record: RecordJson, receivedAt = new Date()): Promise<boolean> {
+    const [outcome] = await this.ingest([{ kind: "record", site, gateway, record }], receivedAt);
+    return outcome.kind === "record" && outcome.stored;
+  }
 
+  // Stores alerts and records in one transaction, in their order, with the
+  // result each would have on its own. The transaction locks every site of
+  // the batch once, and writes through PendingWrites, so that a batch costs
+  // a few statements more than its new incidents rather than about ten
+  // statements per alert. Nothing is stored when it throws.
+  async ingest(items: readonly IngestItem[], receivedAt = new Date()): Promise<IngestOutcome[]> {
+    if (items.length === 0) return [];
+    const sites = [...new Set(items.map((item) => (item.kind === "alert" ? item.alert.site : item.site)))].sort();
+    const changed = new Set<number>();
+    const outcomes = await this.sql.transaction(sites.map((site) => `site:${site}`), (tx) => this.ingestIn(tx, items, receivedAt, changed));
+    this.notifyChanged([...changed]);
+    return outcomes;
+  }
+
+  // Adds to `changed` the incidents whose pivot an item completed, other
+  // than the incident of an alert that joined it.
+  private async ingestIn(tx: SqlRunner, items: readonly IngestItem[], receivedAt: Date, changed: Set<number>): Promise<IngestOutcome[]> {
+    const facts = items.map((item) => (item.kind === "alert" ? alertFacts(item.alert) : undefined));
+    const alerts = items.flatMap((item, i) => (item.kind === "alert" ? [{ alert: item.alert, facts: facts[i]! }] : []));
+    const commands: OtCommand[] = items.flatMap((item, i) => {
+      if (item.kind === "alert") return facts[i]!.otCommand ? [{ site: item.alert.site, host: item.alert.src.ip, tsMs: facts[i]!.tsMs }] : [];
+      return isOtCommandRecord(item.record) ? [{ site: item.site, host: item.record.src.ip, tsMs: Date.parse(item.record.ts) }] : [];
+    });
+    const known = await knownAlertIds(tx, alerts.map(({ alert }) => alert.id));
+    const joining = alerts.filter(({ alert }) => alert.score >= this.minIncidentScore);
+    const ctx: IngestContext = {
+      tx, now: receivedAt.toISOString(), pending: new PendingWrites(), touched: new Set(), merged: new Map(),
+      index: await IncidentIndex.load(tx, this.windowMs, joining),
+      entries: await EntryAlerts.load(tx, this.windowMs, commands),
+      commands: await OtCommandTimes.load(tx, this.windowMs, joining),
+    };
+    const outcomes: IngestOutcome[] = [];
+    for (const [i, item] of items.entries()) {
+      if (item.kind === "record") {
+        outcomes.push({ kind: "record", stored: await this.insertRecordIn(ctx, item.site, item.gateway, item.record, receivedAt, changed) });
+        continue;
+      }
+      if (known.has(item.alert.id)) {
+        outcomes.push({ kind: "alert", result: { stored: false, reason: "duplicate" } });
+        continue;
+      }
+      known.add(item.alert.id);
+      outcomes.push({ kind: "alert", result: await this.insertAlertIn(ctx, item.alert, facts[i]!, receivedAt, changed) });
+    }
+    await this.finish(ctx);
+    return outcomes;
+  }
+
+  private async insertAlertIn(ctx: IngestContext, alert: Alert, facts: AlertFacts, receivedAt: Date, changed: Set<number>): Promise<AlertInsert> {
+    const addRow = (incidentId: number | null) => ctx.pending.addAlertRow([
+      alert.id, alert.site, alert.gateway, alert.ts, facts.tsMs, alert.model, alert.score, alert.src.ip, alert.dst.ip,
+      incidentId, ctx.now, JSON.stringify(alert), alert.record ?? "", alert.account ?? null, flag(facts.routine),
+      flag(facts.itEntry), flag(facts.otCommand), receivedAt.getTime()]);
+
+    if (facts.otCommand) ctx.commands.add(alert.site, alert.src.ip, facts.tsMs);
     if (alert.score < this.minIncidentScore) {
-      await insertRow(null);
+      addRow(null);
       // A low-scored OT command can still complete a pivot of an incident.
-      const pivots = facts.otCommand ? await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs) : [];
-      for (const id of pivots) await this.refreshRank(tx, id, now);
-      changed.push(...pivots);
+      if (facts.otCommand) for (const id of this.checkPivotFromCommand(ctx, alert.site, alert.src.ip, facts.tsMs)) changed.add(id);
       return { stored: true, incidentId: null, mergedIncidentIds: [] };
     }
 
-    const candidates = await this.candidateIncidents(tx, alert.site, facts);
+    const candidates = ctx.index.candidates(alert.site, facts, this.windowMs);
     let incidentId: number;
     const merged: number[] = [];
     if (candidates.length === 0) {
-      const row = await tx.get<{ id: number }>(
+      const row = await ctx.tx.get<{ id: number }>(
         "INSERT INTO incidents (site, first_ms, last_ms, score, updated_at, max_score, alert_count) VALUES (?, ?, ?, 0, ?, 0, 0) RETURNING id",
-        [alert.site, facts.tsMs, facts.tsMs, now]);
+        [alert.site, facts.tsMs, facts.tsMs, ctx.now]);
       incidentId = Number(row!.id);
+      ctx.index.add(incidentId, alert.site, facts.tsMs);
     } else {
       incidentId = candidates[0];
       for (const id of candidates.slice(1)) {
-        await this.mergeIncident(tx, id, incidentId);
+        await this.mergeIncident(ctx, id, incidentId);
         merged.push(id);
       }
     }
-    await insertRow(incidentId);
-    await this.addToIncident(tx, incidentId, alert, facts);
-    changed.push(...await this.checkPivotOfAlert(tx, incidentId, alert, facts));
-    await this.refreshRank(tx, incidentId, now);
+    addRow(incidentId);
+    if (facts.itEntry) ctx.entries.add(alert.site, alert.dst.ip, facts.tsMs, incidentId);
+    this.addToIncident(ctx, incidentId, alert, facts);
+    for (const id of await this.checkPivotOfAlert(ctx, incidentId, alert, facts)) changed.add(id);
     return { stored: true, incidentId, mergedIncidentIds: merged };
   }
 
-  // Incidents of the site, oldest first, that share a host or another entity
-  // with the alert and whose time span is within one window of it.
-  private async candidateIncidents(tx: SqlRunner, site: string, facts: AlertFacts): Promise<number[]> {
-    const window = "i.site = ? AND i.first_ms - ? <= ? AND i.last_ms + ? >= ?";
-    const windowArgs = [site, this.windowMs, facts.tsMs, this.windowMs, facts.tsMs];
-    const others = facts.entities.filter((id) => !id.startsWith("host:") && !id.startsWith("ot_device:"));
-    let sql = `SELECT h.incident_id AS id FROM incident_hosts h JOIN incidents i ON i.id = h.incident_id
-      WHERE h.ip IN (${marks(facts.hosts)}) AND ${window}`;
-    const args: unknown[] = [...facts.hosts, ...windowArgs];
-    if (others.length > 0) {
-      sql += ` UNION SELECT e.incident_id AS id FROM incident_entities e JOIN incidents i ON i.id = e.incident_id
-        WHERE e.entity IN (${marks(others)}) AND ${window}`;
-      args.push(...others, ...windowArgs);
-    }
-    const rows = await tx.all<{ id: number }>(`SELECT DISTINCT id FROM (${sql}) candidates ORDER BY id`, args);
-    return rows.map((row) => Number(row.id));
+  // Writes what is pending and recomputes the rank of every incident the
+  // transaction changed.
+  // NOTE: the rank reads critical host names as they are at the end of the
+  // batch. One message at a time, an incident's rank misses names that
+  // records later in the batch teach, so with --critical-hosts the two can
+  // differ until the incident's next alert.
+  private async finish(ctx: IngestContext): Promise<void> {
+    await ctx.pending.flush(ctx.tx);
+    const ids = [...new Set([...ctx.touched].map((id) => resolveMerged(ctx.merged, id)))].sort((a, b) => a - b);
+    await this.refreshRanks(ctx.tx, ids, ctx.now);
   }
 
   // Adds an alert's aggregates, hosts, entities and tactics to an incident.
-  // Each set and the tactic spans take one multi-row statement, because on
-  // PostgreSQL every statement is a round trip to the server.
-  private async addToIncident(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<void> {
-    await addToSet(tx, "incident_hosts", "ip", incidentId, facts.hosts);
-    await addToSet(tx, "incident_models", "model", incidentId, [alert.model]);
-    await addToSet(tx, "incident_techniques", "technique", incidentId, alert.mitre);
-    await addToSet(tx, "incident_entities", "entity", incidentId, facts.entities);
-    await this.addTacticSpans(tx, incidentId, facts.tactics.map((tactic) => ({ tactic: tactic.id, firstMs: facts.tsMs, lastMs: facts.tsMs })));
-    await tx.run(
-      `UPDATE incidents SET
-         first_ms = CASE WHEN ? < first_ms THEN ? ELSE first_ms END,
-         last_ms = CASE WHEN ? > last_ms THEN ? ELSE last_ms END,
-         max_score = CASE WHEN ? > max_score THEN ? ELSE max_score END,
-         alert_count = alert_count + 1,
-         routine_count = routine_count + ?
-       WHERE id = ?`,
-      [facts.tsMs, facts.tsMs, facts.tsMs, facts.tsMs, alert.score, alert.score, flag(facts.routine), incidentId]);
+  private addToIncident(ctx: IngestContext, incidentId: number, alert: Alert, facts: AlertFacts): void {
+    ctx.pending.addToSet("incident_hosts", incidentId, facts.hosts);
+    ctx.pending.addToSet("incident_models", incidentId, [alert.model]);
+    ctx.pending.addToSet("incident_techniques", incidentId, alert.mitre);
+    ctx.pending.addToSet("incident_entities", incidentId, facts.entities);
+    for (const tactic of facts.tactics) ctx.pending.addTacticSpan(incidentId, tactic.id, facts.tsMs, facts.tsMs);
+    ctx.pending.addAlert(incidentId, facts.tsMs, alert.score, facts.routine);
+    ctx.index.addAlert(incidentId, facts);
+    ctx.touched.add(incidentId);
   }
 
-  // Widens the incident's time span of each tactic. `spans` names each
-  // tactic once: PostgreSQL rejects an upsert that updates a row twice.
-  private async addTacticSpans(tx: SqlRunner, incidentId: number, spans: Array<{ tactic: string; firstMs: number; lastMs: number }>): Promise<void> {
-    if (spans.length === 0) return;
-    await tx.run(
-      `INSERT INTO incident_tactics (incident_id, tactic, first_ms, last_ms) VALUES ${spans.map(() => "(?, ?, ?, ?)").join(", ")}
-       ON CONFLICT (incident_id, tactic) DO UPDATE SET
-         first_ms = CASE WHEN excluded.first_ms < incident_tactics.first_ms THEN excluded.first_ms ELSE incident_tactics.first_ms END,
-         last_ms = CASE WHEN excluded.last_ms > incident_tactics.last_ms THEN excluded.last_ms ELSE incident_tactics.last_ms END`,
-      spans.flatMap((span) => [incidentId, span.tactic, span.firstMs, span.lastMs]));
-  }
-
-  // Moves the alerts, sets, tactics and aggregates of incident `from` into `into`.
-  private async mergeIncident(tx: SqlRunner, from: number, into: number): Promise<void> {
+  // Moves the alerts, sets, tactics and aggregates of incident `from` into
+  // `into`. It writes what is pending first, because it moves rows.
+  private async mergeIncident(ctx: IngestContext, from: number, into: number): Promise<void> {
+    const { tx } = ctx;
+    await ctx.pending.flush(tx);
     await tx.run("UPDATE alerts SET incident_id = ? WHERE incident_id = ?", [into, from]);
     for (const [table, column] of INCIDENT_SET_TABLES) {
       await tx.run(`INSERT INTO ${table} (incident_id, ${column}) SELECT ?, ${column} FROM ${table} WHERE incident_id = ? ON CONFLICT DO NOTHING`, [into, from]);
@@ -494,7 +528,7 @@ export class Store {
     }
     const spans = await tx.all<{ tactic: string; first_ms: number; last_ms: number }>(
       "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [from]);
-    await this.addTacticSpans(tx, into, spans.map((span) => ({ tactic: span.tactic, firstMs: Number(span.first_ms), lastMs: Number(span.last_ms) })));
+    for (const span of spans) ctx.pending.addTacticSpan(into, span.tactic, Number(span.first_ms), Number(span.last_ms));
     await tx.run("DELETE FROM incident_tactics WHERE incident_id = ?", [from]);
     const old = (await tx.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [from]))!;
     await tx.run(
@@ -506,8 +540,11 @@ export class Store {
          routine_count = routine_count + ?
        WHERE id = ?`,
       [old.first_ms, old.first_ms, old.last_ms, old.last_ms, old.max_score, old.max_score, old.alert_count, old.routine_count, into]);
-    if (old.pivot_ms !== null) await this.setPivot(tx, into, Number(old.pivot_ms));
+    if (old.pivot_ms !== null) ctx.pending.setPivot(into, Number(old.pivot_ms));
     await tx.run("DELETE FROM incidents WHERE id = ?", [from]);
+    ctx.index.merge(from, into);
+    ctx.merged.set(from, into);
+    ctx.touched.add(into);
   }
 
   // Records a pivot in the incident when the alert completes one. That is an
@@ -515,103 +552,118 @@ export class Store {
   // within the window, or an OT command from a host that an IT alert entered
   // before.
   // Returns the other incidents whose pivot the alert completed.
-  private async checkPivotOfAlert(tx: SqlRunner, incidentId: number, alert: Alert, facts: AlertFacts): Promise<number[]> {
-    const others: number[] = [];
+  private async checkPivotOfAlert(ctx: IngestContext, incidentId: number, alert: Alert, facts: AlertFacts): Promise<number[]> {
     if (facts.itEntry) {
-      const host = alert.dst.ip;
-      const range = [alert.site, host, facts.tsMs, facts.tsMs + this.windowMs];
-      const fromAlert = await tx.get<{ ts: number | null }>(
-        "SELECT MIN(ts_ms) AS ts FROM alerts WHERE site = ? AND src_ip = ? AND ot_command = 1 AND ts_ms BETWEEN ? AND ?", range);
-      const fromRecord = await tx.get<{ ts: number | null }>(
-        "SELECT MIN(ts_ms) AS ts FROM records WHERE site = ? AND src_ip = ? AND ot_command = 1 AND ts_ms BETWEEN ? AND ?", range);
-      const times = [fromAlert?.ts, fromRecord?.ts].filter((t): t is number => t !== null && t !== undefined).map(Number);
-      if (times.length > 0) await this.setPivot(tx, incidentId, Math.min(...times));
+      const first = ctx.commands.first(alert, facts.tsMs, facts.tsMs + this.windowMs);
+      if (first !== undefined) ctx.pending.setPivot(incidentId, first);
     }
-    if (facts.otCommand) {
-      for (const id of await this.checkPivotFromCommand(tx, alert.site, alert.src.ip, facts.tsMs)) {
-        if (id === incidentId) continue;
-        await this.refreshRank(tx, id, new Date().toISOString());
-        others.push(id);
-      }
-    }
-    return others;
+    if (!facts.otCommand) return [];
+    return this.checkPivotFromCommand(ctx, alert.site, alert.src.ip, facts.tsMs).filter((id) => id !== resolveMerged(ctx.merged, incidentId));
   }
 
   // Marks a pivot in every incident with an IT entry into `host` at most one
   // window before an OT command that `host` sent at `tsMs`. Returns those
   // incidents.
-  private async checkPivotFromCommand(tx: SqlRunner, site: string, host: string, tsMs: number): Promise<number[]> {
-    const rows = await tx.all<{ id: number }>(
-      `SELECT DISTINCT incident_id AS id FROM alerts
-       WHERE site = ? AND dst_ip = ? AND it_entry = 1 AND incident_id IS NOT NULL AND ts_ms BETWEEN ? AND ?`,
-      [site, host, tsMs - this.windowMs, tsMs]);
-    const ids = rows.map((row) => Number(row.id));
-    for (const id of ids) await this.setPivot(tx, id, tsMs);
+  private checkPivotFromCommand(ctx: IngestContext, site: string, host: string, tsMs: number): number[] {
+    const ids = ctx.entries.incidentsEntered(site, host, tsMs - this.windowMs, tsMs, ctx.merged);
+    for (const id of ids) {
+      ctx.pending.setPivot(id, tsMs);
+      ctx.touched.add(id);
+    }
     return ids;
   }
 
-  private async setPivot(tx: SqlRunner, incidentId: number, tsMs: number): Promise<void> {
-    await tx.run("UPDATE incidents SET pivot_ms = CASE WHEN pivot_ms IS NULL OR ? < pivot_ms THEN ? ELSE pivot_ms END WHERE id = ?",
-      [tsMs, tsMs, incidentId]);
-  }
-
-  // Recomputes an incident's score and rank from its aggregates.
-  private async refreshRank(tx: SqlRunner, id: number, now: string): Promise<void> {
-    const ranked = await this.computeRank(tx, id);
-    if (!ranked) return;
-    await tx.run("UPDATE incidents SET score = ?, rank = ?, rank_why = ?, rank_tactics = ?, rank_progression = ?, updated_at = ? WHERE id = ?",
-      [ranked.score, ranked.rank.rank, JSON.stringify(ranked.rank.why), JSON.stringify(ranked.tactics.map((tactic) => tactic.id)),
-        JSON.stringify(ranked.rank.progression), now, id]);
-  }
-
-  private async computeRank(runner: SqlRunner, id: number): Promise<{ score: number; rank: Rank; tactics: Tactic[] } | undefined> {
-    const row = await runner.get<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id = ?`, [id]);
-    if (!row) return undefined;
-    const counts = (await runner.get<{ models: number; techniques: number; devices: number }>(
-      `SELECT (SELECT COUNT(*) FROM incident_models WHERE incident_id = ?) AS models,
-         (SELECT COUNT(*) FROM incident_techniques WHERE incident_id = ?) AS techniques,
-         (SELECT COUNT(*) FROM incident_entities WHERE incident_id = ? AND entity LIKE 'ot_device:%') AS devices`, [id, id, id]))!;
-    const models = Number(counts.models);
-    const techniques = Number(counts.techniques);
-    const otDevices = Number(counts.devices);
-    const score = scoreIncident({ maxScore: row.max_score, models, techniques }).score;
-    const spans = await runner.all<{ tactic: string; first_ms: number; last_ms: number }>(
-      "SELECT tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id = ?", [id]);
-    const tactics = Object.values(TACTICS).filter((tactic) => spans.some((span) => span.tactic === tactic.id));
-    const stageSpans = new Map<Stage, StageSpan>();
-    for (const span of spans) {
-      for (const stage of stagesOf([span.tactic])) {
-        const known = stageSpans.get(stage);
-        const firstMs = Number(span.first_ms);
-        const lastMs = Number(span.last_ms);
-        stageSpans.set(stage, known ? { firstMs: Math.min(known.firstMs, firstMs), lastMs: Math.max(known.lastMs, lastMs) } : { firstMs, lastMs });
-      }
-    }
-    const rank = rankIncident({
-      score,
-      tactics: tactics.map((tactic) => `${tactic.name} ${tactic.id}`),
-      stageSpans,
-      pivot: row.pivot_ms !== null,
-      criticalHosts: await this.criticalHostsOf(runner, row.site, id),
-      otDevices,
-      alerts: Number(row.alert_count),
-      routineAlerts: Number(row.routine_count),
+  // Recomputes the score and rank of incidents from their aggregates, one
+  // statement per chunk of incidents.
+  private async refreshRanks(tx: SqlRunner, ids: readonly number[], now: string): Promise<void> {
+    await forEachChunk(ids, async (chunk) => {
+      const ranked = await this.computeRanks(tx, chunk);
+      if (ranked.size === 0) return;
+      const row = "(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))";
+      await tx.run(
+        `WITH ranked (id, score, rank, rank_why, rank_tactics, rank_progression) AS (VALUES ${[...ranked.keys()].map(() => row).join(", ")})
+         UPDATE incidents SET score = ranked.score, rank = ranked.rank, rank_why = ranked.rank_why, rank_tactics = ranked.rank_tactics,
+           rank_progression = ranked.rank_progression, updated_at = ?
+         FROM ranked WHERE incidents.id = ranked.id`,
+        [...[...ranked].flatMap(([id, r]) => [id, r.score, r.rank.rank, JSON.stringify(r.rank.why),
+          JSON.stringify(r.tactics.map((tactic) => tactic.id)), JSON.stringify(r.rank.progression)]), now]);
     });
-    return { score, rank, tactics };
+  }
+
+  // Score, rank and tactics of each of `ids` that exists, from a few
+  // statements for all of them.
+  private async computeRanks(runner: SqlRunner, ids: readonly number[]): Promise<Map<number, { score: number; rank: Rank; tactics: Tactic[] }>> {
+    const ranked = new Map<number, { score: number; rank: Rank; tactics: Tactic[] }>();
+    if (ids.length === 0) return ranked;
+    const list = marks(ids);
+    const rows = await runner.all<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE id IN (${list})`, ids);
+    if (rows.length === 0) return ranked;
+    const counts = new Map<string, number>();
+    for (const row of await runner.all<{ id: number; kind: string; n: number }>(
+      `SELECT incident_id AS id, 'models' AS kind, COUNT(*) AS n FROM incident_models WHERE incident_id IN (${list}) GROUP BY incident_id
+       UNION ALL SELECT incident_id, 'techniques', COUNT(*) FROM incident_techniques WHERE incident_id IN (${list}) GROUP BY incident_id
+       UNION ALL SELECT incident_id, 'devices', COUNT(*) FROM incident_entities WHERE incident_id IN (${list}) AND entity LIKE 'ot_device:%' GROUP BY incident_id`,
+      [...ids, ...ids, ...ids])) {
+      counts.set(`${Number(row.id)}/${row.kind}`, Number(row.n));
+    }
+    const spansOf = new Map<number, Array<{ tactic: string; firstMs: number; lastMs: number }>>();
+    for (const span of await runner.all<{ id: number; tactic: string; first_ms: number; last_ms: number }>(
+      `SELECT incident_id AS id, tactic, first_ms, last_ms FROM incident_tactics WHERE incident_id IN (${list})`, ids)) {
+      const list = spansOf.get(Number(span.id)) ?? [];
+      list.push({ tactic: span.tactic, firstMs: Number(span.first_ms), lastMs: Number(span.last_ms) });
+      spansOf.set(Number(span.id), list);
+    }
+    const critical = await this.criticalHostsOfMany(runner, ids);
+    for (const row of rows) {
+      const id = Number(row.id);
+      const score = scoreIncident({ maxScore: row.max_score, models: counts.get(`${id}/models`) ?? 0, techniques: counts.get(`${id}/techniques`) ?? 0 }).score;
+      const spans = spansOf.get(id) ?? [];
+      const tactics = Object.values(TACTICS).filter((tactic) => spans.some((span) => span.tactic === tactic.id));
+      const stageSpans = new Map<Stage, StageSpan>();
+      for (const span of spans) {
+        for (const stage of stagesOf([span.tactic])) {
+          const known = stageSpans.get(stage);
+          stageSpans.set(stage, known
+            ? { firstMs: Math.min(known.firstMs, span.firstMs), lastMs: Math.max(known.lastMs, span.lastMs) }
+            : { firstMs: span.firstMs, lastMs: span.lastMs });
+        }
+      }
+      const rank = rankIncident({
+        score,
+        tactics: tactics.map((tactic) => `${tactic.name} ${tactic.id}`),
+        stageSpans,
+        pivot: row.pivot_ms !== null,
+        criticalHosts: critical.get(id) ?? [],
+        otDevices: counts.get(`${id}/devices`) ?? 0,
+        alerts: Number(row.alert_count),
+        routineAlerts: Number(row.routine_count),
+      });
+      ranked.set(id, { score, rank, tactics });
+    }
+    return ranked;
   }
 
   // Configured critical hosts the incident touches, by IP or learned name.
-  private async criticalHostsOf(runner: SqlRunner, site: string, id: number): Promise<string[]> {
-    if (this.criticalHosts.length === 0) return [];
-    const rows = await runner.all<{ ip: string; name: string | null }>(
-      "SELECT h.ip AS ip, n.name AS name FROM incident_hosts h LEFT JOIN host_names n ON n.site = ? AND n.ip = h.ip WHERE h.incident_id = ?",
-      [site, id]);
-    const hits = new Set<string>();
+  private async criticalHostsOf(runner: SqlRunner, id: number): Promise<string[]> {
+    return (await this.criticalHostsOfMany(runner, [id])).get(id) ?? [];
+  }
+
+  private async criticalHostsOfMany(runner: SqlRunner, ids: readonly number[]): Promise<Map<number, string[]>> {
+    const found = new Map<number, string[]>();
+    if (this.criticalHosts.length === 0 || ids.length === 0) return found;
+    const rows = await runner.all<{ id: number; ip: string; name: string | null }>(
+      `SELECT h.incident_id AS id, h.ip AS ip, n.name AS name FROM incident_hosts h JOIN incidents i ON i.id = h.incident_id
+         LEFT JOIN host_names n ON n.site = i.site AND n.ip = h.ip WHERE h.incident_id IN (${marks(ids)})`, ids);
+    const hits = new Map<number, Set<string>>();
     for (const row of rows) {
-      if (this.criticalHosts.includes(row.ip.toLowerCase())) hits.add(row.ip);
-      else if (row.name !== null && this.criticalHosts.includes(row.name.toLowerCase())) hits.add(`${row.name} (${row.ip})`);
+      const id = Number(row.id);
+      const set = hits.get(id) ?? new Set<string>();
+      hits.set(id, set);
+      if (this.criticalHosts.includes(row.ip.toLowerCase())) set.add(row.ip);
+      else if (row.name !== null && this.criticalHosts.includes(row.name.toLowerCase())) set.add(`${row.name} (${row.ip})`);
     }
-    return [...hits].sort();
+    for (const [id, set] of hits) found.set(id, [...set].sort());
+    return found;
   }
 
   // Rebuilds an incident's aggregates, sets, tactics and pivot from its
@@ -626,63 +678,56 @@ export class Store {
       return false;
     }
     const alerts = bodies.map((row) => JSON.parse(row.body) as Alert);
-    const firstMs = Date.parse(alerts[0].ts);
+    const facts = alerts.map(alertFacts);
     await tx.run("UPDATE incidents SET first_ms = ?, last_ms = ?, max_score = 0, alert_count = 0, routine_count = 0, pivot_ms = NULL WHERE id = ?",
-      [firstMs, firstMs, id]);
-    for (const alert of alerts) {
-      const facts = alertFacts(alert);
-      await this.addToIncident(tx, id, alert, facts);
-      if (facts.itEntry || facts.otCommand) await this.checkPivotOfAlert(tx, id, alert, facts);
+      [facts[0].tsMs, facts[0].tsMs, id]);
+    const commands = alerts.flatMap((alert, i) => (facts[i].otCommand ? [{ site: alert.site, host: alert.src.ip, tsMs: facts[i].tsMs }] : []));
+    const ctx: IngestContext = {
+      tx, now: new Date().toISOString(), pending: new PendingWrites(), touched: new Set([id]), merged: new Map(),
+      index: new IncidentIndex(), entries: await EntryAlerts.load(tx, this.windowMs, commands),
+      commands: await OtCommandTimes.load(tx, this.windowMs, alerts.map((alert, i) => ({ alert, facts: facts[i] }))),
+    };
+    for (const [i, alert] of alerts.entries()) {
+      this.addToIncident(ctx, id, alert, facts[i]);
+      if (facts[i].itEntry || facts[i].otCommand) await this.checkPivotOfAlert(ctx, id, alert, facts[i]);
     }
-    await this.refreshRank(tx, id, new Date().toISOString());
+    await this.finish(ctx);
     return true;
   }
 
-  // Stores a forwarded record; an identical record from the same gateway
-  // (a resend, or the same capture replayed) is ignored. Learns host names
-  // and device identity from it, and marks a pivot when it is an OT command
-  // from a host that an IT alert entered. Returns whether it was new.
-  // On PostgreSQL a record that is no OT command is written without the
-  // site lock: its statements are single-row upserts that need no order.
-  async insertRecord(site: string, gateway: string, record: RecordJson, receivedAt = new Date()): Promise<boolean> {
+  // Writes a record unless the same gateway sent it before, learns names and
+  // device facts from it, and marks the pivots an OT command completes.
+  private async insertRecordIn(ctx: IngestContext, site: string, gateway: string, record: RecordJson, receivedAt: Date,
+    changed: Set<number>): Promise<boolean> {
+    const { tx } = ctx;
     const otCommand = isOtCommandRecord(record);
-    const changed: number[] = [];
-    const work = async (tx: SqlRunner): Promise<boolean> => {
-      const body = canonicalJson(record);
-      const key = createHash("sha256").update(`${site}\n${gateway}\n${body}`).digest("hex");
-      const tsMs = Date.parse(record.ts);
-      const result = await tx.run(
-        `INSERT INTO records (key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body, ot_command, received_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        [key, site, gateway, record.type, record.ts, tsMs, record.src.ip, record.dst.ip, body, flag(otCommand), receivedAt.getTime()]);
-      if (result.changes !== 1) return false;
-      for (const [ip, name, source] of learnedNames(record)) {
-        await tx.run(
-          `INSERT INTO host_names (site, ip, name, source, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (site, ip, name, source) DO UPDATE SET
-             first_ms = CASE WHEN excluded.first_ms < host_names.first_ms THEN excluded.first_ms ELSE host_names.first_ms END,
-             last_ms = CASE WHEN excluded.last_ms > host_names.last_ms THEN excluded.last_ms ELSE host_names.last_ms END`,
-          [site, ip, name, source, tsMs, tsMs]);
-      }
-      for (const [name, value] of deviceFacts(record)) {
-        await tx.run(
-          `INSERT INTO device_facts (site, ip, name, value, last_ms) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (site, ip, name) DO UPDATE SET value = excluded.value, last_ms = excluded.last_ms`,
-          [site, record.dst.ip, name, value, tsMs]);
-      }
-      if (otCommand) {
-        const now = receivedAt.toISOString();
-        for (const id of await this.checkPivotFromCommand(tx, site, record.src.ip, tsMs)) {
-          await this.refreshRank(tx, id, now);
-          changed.push(id);
-        }
-      }
-      return true;
-    };
-    if (!otCommand && this.sql.dialect === "postgres") return work(this.sql);
-    const stored = await this.sql.transaction(`site:${site}`, work);
-    this.notifyChanged(changed);
-    return stored;
+    const body = canonicalJson(record);
+    const key = createHash("sha256").update(`${site}\n${gateway}\n${body}`).digest("hex");
+    const tsMs = Date.parse(record.ts);
+    const result = await tx.run(
+      `INSERT INTO records (key, site, gateway, type, ts, ts_ms, src_ip, dst_ip, body, ot_command, received_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [key, site, gateway, record.type, record.ts, tsMs, record.src.ip, record.dst.ip, body, flag(otCommand), receivedAt.getTime()]);
+    if (result.changes !== 1) return false;
+    for (const [ip, name, source] of learnedNames(record)) {
+      await tx.run(
+        `INSERT INTO host_names (site, ip, name, source, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (site, ip, name, source) DO UPDATE SET
+           first_ms = CASE WHEN excluded.first_ms < host_names.first_ms THEN excluded.first_ms ELSE host_names.first_ms END,
+           last_ms = CASE WHEN excluded.last_ms > host_names.last_ms THEN excluded.last_ms ELSE host_names.last_ms END`,
+        [site, ip, name, source, tsMs, tsMs]);
+    }
+    for (const [name, value] of deviceFacts(record)) {
+      await tx.run(
+        `INSERT INTO device_facts (site, ip, name, value, last_ms) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (site, ip, name) DO UPDATE SET value = excluded.value, last_ms = excluded.last_ms`,
+        [site, record.dst.ip, name, value, tsMs]);
+    }
+    if (otCommand) {
+      ctx.commands.add(site, record.src.ip, tsMs);
+      for (const id of this.checkPivotFromCommand(ctx, site, record.src.ip, tsMs)) changed.add(id);
+    }
+    return true;
   }
 
   async incident(id: number): Promise<Incident | undefined> {
@@ -926,7 +971,7 @@ export class Store {
 
     const ips = [...nodes.values()].filter((n) => n.kind === "host" || n.kind === "ot_device").map((n) => n.label);
     const names = await this.hostNames(incident.site, ips);
-    const critical = new Set(await this.criticalHostsOf(this.sql, incident.site, incidentId));
+    const critical = new Set(await this.criticalHostsOf(this.sql, incidentId));
     for (const node of nodes.values()) {
       if (node.kind !== "host" && node.kind !== "ot_device") continue;
       const ip = node.label;
@@ -959,11 +1004,11 @@ export class Store {
     if (maxAgeMs === undefined && maxBytes === undefined) return result;
     return this.sql.transaction("retention", async (tx) => {
       // Retention may rebuild incidents of any site, so it also takes the
-      // lock of every site, in sorted order. An insert takes one site lock
-      // only, so the two cannot wait on each other in a cycle.
+      // lock of every site, in the order lockKeys gives every transaction,
+      // so that it and an ingest batch cannot wait on each other in a cycle.
       if (tx.dialect === "postgres") {
-        const sites = await tx.all<{ site: string }>("SELECT DISTINCT site FROM incidents ORDER BY site");
-        for (const { site } of sites) await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [`site:${site}`]);
+        const sites = await tx.all<{ site: string }>("SELECT DISTINCT site FROM incidents");
+        await lockKeys(tx, sites.map(({ site }) => `site:${site}`));
       }
       const touched = new Set<number>();
       const noteIncidents = async (where: string, args: unknown[]) => {
@@ -1010,6 +1055,249 @@ export class Store {
   }
 }
 
+// State of one ingest transaction.
+interface IngestContext {
+  tx: SqlRunner;
+  // Time of the transaction, for updated_at.
+  now: string;
+  pending: PendingWrites;
+  // Incidents whose rank is recomputed at the end.
+  touched: Set<number>;
+  // Incidents merged away in this transaction -> the incident that absorbed them.
+  merged: Map<number, number>;
+  index: IncidentIndex;
+  entries: EntryAlerts;
+  commands: OtCommandTimes;
+}
+
+// An OT command from `host` at `tsMs`: an alert or a record.
+interface OtCommand {
+  site: string;
+  host: string;
+  tsMs: number;
+}
+
+// The incident that absorbed `id`, following merges, or `id` itself.
+function resolveMerged(merged: ReadonlyMap<number, number>, id: number): number {
+  let current = id;
+  for (let next = merged.get(current); next !== undefined; next = merged.get(current)) current = next;
+  return current;
+}
+
+// Keys of each IN list, so that a batch with many hosts stays within the
+// parameter limits of both databases.
+const KEYS_PER_QUERY = 256;
+
+// The ids among `ids` that the alerts table holds, in a few statements.
+async function knownAlertIds(tx: SqlRunner, ids: readonly string[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += KEYS_PER_QUERY) {
+    const chunk = unique.slice(i, i + KEYS_PER_QUERY);
+    for (const row of await tx.all<{ id: string }>(`SELECT id FROM alerts WHERE id IN (${marks(chunk)})`, chunk)) known.add(row.id);
+  }
+  return known;
+}
+
+// Groups items by site.
+function bySite<T extends { site: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.site) ?? [];
+    group.push(item);
+    groups.set(item.site, group);
+  }
+  return groups;
+}
+
+// The incidents a batch of alerts may join, with their time spans and the
+// batch's hosts and entities they share, loaded once and then kept up to
+// date as the batch adds alerts, creates incidents and merges them. It
+// answers the question the store used to ask the database for each alert:
+// which incidents of the site share a host or another entity (not a host
+// or an OT device) with the alert and span a time within one window of it.
+class IncidentIndex {
+  private readonly incidents = new Map<number, { site: string; firstMs: number; lastMs: number; keys: Set<string> }>();
+  private readonly byKey = new Map<string, Set<number>>();
+
+  // Loads every incident of the batch's sites within one window of the
+  // batch's time range that shares a host or entity with one of `alerts`.
+  // An incident outside the range can join no alert of the batch.
+  static async load(tx: SqlRunner, windowMs: number, alerts: ReadonlyArray<{ alert: Alert; facts: AlertFacts }>): Promise<IncidentIndex> {
+    const index = new IncidentIndex();
+    for (const [site, group] of bySite(alerts.map(({ alert, facts }) => ({ site: alert.site, facts })))) {
+      const times = group.map(({ facts }) => facts.tsMs);
+      const window = [site, windowMs, Math.max(...times), windowMs, Math.min(...times)];
+      const hosts = [...new Set(group.flatMap(({ facts }) => facts.hosts))];
+      const others = [...new Set(group.flatMap(({ facts }) => matchedEntities(facts)))];
+      const queries: Array<[string, string[], string]> = [
+        ["SELECT i.id AS id, i.first_ms AS first_ms, i.last_ms AS last_ms, h.ip AS value FROM incident_hosts h JOIN incidents i ON i.id = h.incident_id WHERE h.ip", hosts, "host"],
+        ["SELECT i.id AS id, i.first_ms AS first_ms, i.last_ms AS last_ms, e.entity AS value FROM incident_entities e JOIN incidents i ON i.id = e.incident_id WHERE e.entity", others, "entity"],
+      ];
+      for (const [select, keys, kind] of queries) {
+        for (let i = 0; i < keys.length; i += KEYS_PER_QUERY) {
+          const chunk = keys.slice(i, i + KEYS_PER_QUERY);
+          const rows = await tx.all<{ id: number; first_ms: number; last_ms: number; value: string }>(
+            `${select} IN (${marks(chunk)}) AND i.site = ? AND i.first_ms - ? <= ? AND i.last_ms + ? >= ?`, [...chunk, ...window]);
+          for (const row of rows) {
+            const id = Number(row.id);
+            if (!index.incidents.has(id)) index.incidents.set(id, { site, firstMs: Number(row.first_ms), lastMs: Number(row.last_ms), keys: new Set() });
+            index.addKey(id, `${kind}:${row.value}`);
+          }
+        }
+      }
+    }
+    return index;
+  }
+
+  private addKey(id: number, key: string): void {
+    this.incidents.get(id)!.keys.add(key);
+    const ids = this.byKey.get(key) ?? new Set<number>();
+    ids.add(id);
+    this.byKey.set(key, ids);
+  }
+
+  // Incidents the alert joins, oldest (lowest id) first.
+  candidates(site: string, facts: AlertFacts, windowMs: number): number[] {
+    const found = new Set<number>();
+    for (const key of keysOf(facts)) {
+      for (const id of this.byKey.get(key) ?? []) {
+        const incident = this.incidents.get(id)!;
+        if (incident.site === site && incident.firstMs - windowMs <= facts.tsMs && incident.lastMs + windowMs >= facts.tsMs) found.add(id);
+      }
+    }
+    return [...found].sort((a, b) => a - b);
+  }
+
+  add(id: number, site: string, tsMs: number): void {
+    this.incidents.set(id, { site, firstMs: tsMs, lastMs: tsMs, keys: new Set() });
+  }
+
+  addAlert(id: number, facts: AlertFacts): void {
+    const incident = this.incidents.get(id);
+    // An incident rebuilt after retention is not indexed: nothing joins it.
+    if (!incident) return;
+    incident.firstMs = Math.min(incident.firstMs, facts.tsMs);
+    incident.lastMs = Math.max(incident.lastMs, facts.tsMs);
+    for (const key of keysOf(facts)) this.addKey(id, key);
+  }
+
+  merge(from: number, into: number): void {
+    const source = this.incidents.get(from)!;
+    const target = this.incidents.get(into)!;
+    target.firstMs = Math.min(target.firstMs, source.firstMs);
+    target.lastMs = Math.max(target.lastMs, source.lastMs);
+    for (const key of source.keys) {
+      this.byKey.get(key)!.delete(from);
+      this.addKey(into, key);
+    }
+    this.incidents.delete(from);
+  }
+}
+
+// The entities other than hosts and OT devices by which an alert joins an
+// incident; hosts join through incident_hosts.
+function matchedEntities(facts: AlertFacts): string[] {
+  return facts.entities.filter((id) => !id.startsWith("host:") && !id.startsWith("ot_device:"));
+}
+
+function keysOf(facts: AlertFacts): string[] {
+  return [...facts.hosts.map((ip) => `host:${ip}`), ...matchedEntities(facts).map((entity) => `entity:${entity}`)];
+}
+
+// IT-entry alerts with an incident into the hosts that send the batch's OT
+// commands, loaded once and kept up to date as the batch stores alerts. It
+// answers which incidents an OT command completes a pivot of.
+class EntryAlerts {
+  // "site\nhost" -> the alerts that entered the host.
+  private readonly byHost = new Map<string, Array<{ tsMs: number; incidentId: number }>>();
+
+  // Loads the entries at most one window before each command of `commands`.
+  static async load(tx: SqlRunner, windowMs: number, commands: readonly OtCommand[]): Promise<EntryAlerts> {
+    const entries = new EntryAlerts();
+    for (const [site, group] of bySite(commands)) {
+      const times = group.map((command) => command.tsMs);
+      const hosts = [...new Set(group.map((command) => command.host))];
+      for (let i = 0; i < hosts.length; i += KEYS_PER_QUERY) {
+        const chunk = hosts.slice(i, i + KEYS_PER_QUERY);
+        const rows = await tx.all<{ incident_id: number; dst_ip: string; ts_ms: number }>(
+          `SELECT incident_id, dst_ip, ts_ms FROM alerts WHERE site = ? AND it_entry = 1 AND incident_id IS NOT NULL
+             AND dst_ip IN (${marks(chunk)}) AND ts_ms BETWEEN ? AND ?`,
+          [site, ...chunk, Math.min(...times) - windowMs, Math.max(...times)]);
+        for (const row of rows) entries.add(site, row.dst_ip, Number(row.ts_ms), Number(row.incident_id));
+      }
+    }
+    return entries;
+  }
+
+  add(site: string, host: string, tsMs: number, incidentId: number): void {
+    const key = `${site}\n${host}`;
+    const list = this.byHost.get(key) ?? [];
+    list.push({ tsMs, incidentId });
+    this.byHost.set(key, list);
+  }
+
+  // Incidents, after merges, of the alerts that entered `host` within
+  // [fromMs, toMs], in ascending order.
+  incidentsEntered(site: string, host: string, fromMs: number, toMs: number, merged: ReadonlyMap<number, number>): number[] {
+    const ids = new Set<number>();
+    for (const entry of this.byHost.get(`${site}\n${host}`) ?? []) {
+      if (entry.tsMs >= fromMs && entry.tsMs <= toMs) ids.add(resolveMerged(merged, entry.incidentId));
+    }
+    return [...ids].sort((a, b) => a - b);
+  }
+}
+
+// When the hosts that IT-entry alerts entered sent OT commands (alerts or
+// records): for each such alert of a batch, the first command stored before
+// the batch within one window after it, read in one statement per site and
+// table, and the commands the batch stores, kept as it stores them.
+class OtCommandTimes {
+  // Alert id -> time of the first command before the batch.
+  private readonly before = new Map<string, number>();
+  // "site\nhost" -> times of the batch's commands.
+  private readonly inBatch = new Map<string, number[]>();
+
+  static async load(tx: SqlRunner, windowMs: number, alerts: ReadonlyArray<{ alert: Alert; facts: AlertFacts }>): Promise<OtCommandTimes> {
+    const times = new OtCommandTimes();
+    const entries = alerts.filter(({ facts }) => facts.itEntry).map(({ alert, facts }) => ({ site: alert.site, alert, facts }));
+    for (const [site, group] of bySite(entries)) {
+      await forEachChunk(group, async (chunk) => {
+        const row = "(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT))";
+        const query = (table: string) => `SELECT q.id AS id, MIN(c.ts_ms) AS ts FROM q JOIN ${table} c
+          ON c.site = ? AND c.src_ip = q.host AND c.ot_command = 1 AND c.ts_ms BETWEEN q.lo AND q.hi GROUP BY q.id`;
+        const rows = await tx.all<{ id: string; ts: number }>(
+          `WITH q (id, host, lo, hi) AS (VALUES ${chunk.map(() => row).join(", ")})
+           ${query("alerts")} UNION ALL ${query("records")}`,
+          [...chunk.flatMap(({ alert, facts }) => [alert.id, alert.dst.ip, facts.tsMs, facts.tsMs + windowMs]), site, site]);
+        for (const { id, ts } of rows) {
+          const known = times.before.get(id);
+          times.before.set(id, known === undefined ? Number(ts) : Math.min(known, Number(ts)));
+        }
+      });
+    }
+    return times;
+  }
+
+  add(site: string, host: string, tsMs: number): void {
+    const key = `${site}\n${host}`;
+    const list = this.inBatch.get(key) ?? [];
+    list.push(tsMs);
+    this.inBatch.set(key, list);
+  }
+
+  // The first OT command that the host `alert` entered sent within
+  // [fromMs, toMs], among those stored before the batch and those the
+  // batch stored so far.
+  first(alert: Alert, fromMs: number, toMs: number): number | undefined {
+    let first = this.before.get(alert.id);
+    for (const tsMs of this.inBatch.get(`${alert.site}\n${alert.dst.ip}`) ?? []) {
+      if (tsMs >= fromMs && tsMs <= toMs && (first === undefined || tsMs < first)) first = tsMs;
+    }
+    return first;
+  }
+}
+
 // The graph of an incident reads at most this many alerts and records per
 // type, so that one huge incident cannot stall a console page.
 const GRAPH_MAX_ALERTS = 2000;
@@ -1020,13 +1308,6 @@ async function storedBytes(runner: SqlRunner): Promise<number> {
   const row = await runner.get<{ a: number | null; r: number | null }>(
     `SELECT (SELECT SUM(${lengthOf}) FROM alerts) AS a, (SELECT SUM(${lengthOf}) FROM records) AS r`);
   return Number(row?.a ?? 0) + Number(row?.r ?? 0);
-}
-
-// Adds values to one of the per-incident set tables in one statement.
-async function addToSet(tx: SqlRunner, table: string, column: string, incidentId: number, values: readonly string[]): Promise<void> {
-  if (values.length === 0) return;
-  await tx.run(`INSERT INTO ${table} (incident_id, ${column}) VALUES ${values.map(() => "(?, ?)").join(", ")} ON CONFLICT DO NOTHING`,
-    values.flatMap((value) => [incidentId, value]));
 }
 
 function compareText(a: string, b: string): number {

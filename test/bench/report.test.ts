@@ -2,6 +2,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CoreResult, WholeProcessResult } from "../../bench/comparisons.js";
+import type { BackendIngest, IngestResult } from "../../bench/ingest.js";
 import { renderReport, type BenchResults } from "../../bench/report.js";
 
 const summary = (median: number) => ({ median, min: median * 0.9, max: median * 1.1, runs: 3 });
@@ -71,6 +72,39 @@ test("report failure reason stays one table row", () => {
   const row = targetRow(report, "peak RSS < 120 MB");
   assert.ok(row.includes("memory failed with a second line \\| and a pipe"), row);
   assert.ok(report.includes("## Memory with many concurrent flows\n\nNot measured: memory failed with a second line"));
+});
+
+function ingest(postgres: { server: string } | { notMeasured: string }): IngestResult {
+  const rates = (store: number, endToEnd: number | null): BackendIngest => ({
+    asRaised: { storeAlertsPerSecond: store, endToEndAlertsPerSecond: endToEnd, endToEndStored: endToEnd === null ? 1500 : 2000 },
+    oneIncidentEach: { storeAlertsPerSecond: store / 2 },
+  });
+  return {
+    distinctModelAlerts: 2806, asRaised: { alerts: 2000 }, oneIncidentEach: { alerts: 2000 }, batchMessages: 500,
+    sqlite: rates(7000, 1200), postgres: "notMeasured" in postgres ? postgres : { ...postgres, ...rates(3000, null) },
+    storeCommand: "Store.insertAlerts", endToEndCommand: "publisher -> mosquitto -> correlator",
+  };
+}
+
+function ingestRows(result: IngestResult): string[] {
+  const report = renderReport({ ...results(12_000_000, 60), ingest: { ok: true, value: result, seconds: 1 } });
+  return report.split("\n").filter((line) => /^\| (as raised|one incident each|–) \|/.test(line));
+}
+
+test("report ingest rows for both databases", () => {
+  const rows = ingestRows(ingest({ server: "PostgreSQL on 127.0.0.1:5432" }));
+  assert.is(rows.length, 6);
+  assert.ok(rows[0].startsWith("| as raised | SQLite, store only | 7,000 |"), rows[0]);
+  assert.ok(rows[3].startsWith("| as raised | PostgreSQL, store only | 3,000 |"), rows[3]);
+  assert.ok(rows[3].includes("PostgreSQL on 127.0.0.1:5432"), rows[3]);
+  assert.ok(rows[4].includes("not all stored within the time limit (1,500 of 2,000)"), rows[4]);
+  assert.ok(rows[5].startsWith("| one incident each | PostgreSQL, store only | 1,500 |"), rows[5]);
+});
+
+test("report ingest PostgreSQL not measured", () => {
+  const rows = ingestRows(ingest({ notMeasured: "no PostgreSQL accepts connections on 127.0.0.1:5432" }));
+  assert.is(rows.length, 4);
+  assert.is(rows[3], "| – | PostgreSQL | – | not measured: no PostgreSQL accepts connections on 127.0.0.1:5432 |");
 });
 
 test.run();

@@ -167,6 +167,45 @@ test("correlator counts alerts the store fails to write", async () => {
   }
 });
 
+// An alert is acknowledged to the broker only once it is committed: the
+// broker sends the alert the store failed to write again when the same
+// session reconnects, and not the alert that was stored.
+test("correlator acknowledges an alert after storing it", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const options = { url: broker.url, dbPath: join(dir, "c.db"), clientId: "fieldsense-correlator-ack", protocolVersion: 5 as const };
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start(options);
+    const first = correlator;
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    const stored = sampleAlert("plant-a", "gw-1");
+    await publisher.publishAlert(stored);
+    await until(() => first.stats.alertsStored === 1, "the first alert stored");
+    first.store.db.exec("CREATE TRIGGER fail_inserts BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    const failed = sampleAlert("plant-a", "gw-1", modbusAlertRecord());
+    await publisher.publishAlert(failed);
+    await publisher.close();
+    await until(() => first.stats.alertsLost === 1, "the second alert lost");
+    first.store.db.exec("DROP TRIGGER fail_inserts");
+    await first.stop();
+
+    correlator = await Correlator.start(options);
+    const second = correlator;
+    await until(async () => await second.store.hasAlert(failed.id), "the unacknowledged alert sent again");
+    await second.idle();
+    assert.is(second.stats.alertsStored, 1);
+    // The stored alert was acknowledged, so the broker did not send it again.
+    assert.is(second.stats.alertsDuplicate, 0);
+    assert.is(await second.store.countAlerts(), 2);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("correlator warns about the mosquitto queue", async () => {
   const broker = await startMosquitto();
   if (!broker) return;
