@@ -23,10 +23,18 @@ export interface ReplayOptions {
   modelsDir?: string;
   wasmPath?: string;
   limits?: CoreLimits;
-  // Also hand protocol records to onRecord (alerts are always produced).
+  // Also decode protocol records for observeRecord and onRecord (alerts are
+  // always produced).
   keepRecords?: boolean;
   onAlert?: (alert: Alert) => void | Promise<void>;
+  // Receives protocol records as JSON, after their batch. Without it no
+  // record is turned into JSON.
   onRecord?: (record: RecordJson) => void | Promise<void>;
+  // Sees each protocol record as the core decoded it, synchronously while
+  // the core processes the batch, in the core's order: for consumers that
+  // only read records and need no JSON (the OT inventory). The record must
+  // not be changed, because onRecord's JSON is built from it afterwards.
+  observeRecord?: (record: CoreRecord) => void;
   // Sees every batch before the core does (the packet ring keeps them).
   onBatch?: (batch: PacketBatch) => void;
   // Replay pacing: 1 is the captured rate, 2 twice as fast, 0 as fast as possible.
@@ -79,7 +87,7 @@ export class RecordRouter {
     // Replaced on a model reload; alerts name models by index into this set.
     public modelSet: ModelSet,
     private readonly origin: AlertOrigin,
-    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord"> & { logger: Logger },
+    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "observeRecord"> & { logger: Logger },
   ) {}
 
   // For Core.setRecordFilter: without keepRecords, only alerts need
@@ -108,7 +116,9 @@ export class RecordRouter {
       return;
     }
     this.countRecord(record.type);
-    if (this.options.keepRecords) this.pending.push({ kind: "record", record: recordToJson(record) });
+    if (!this.options.keepRecords) return;
+    this.options.observeRecord?.(record);
+    if (this.options.onRecord) this.pending.push({ kind: "record", record: recordToJson(record) });
   };
 
   async drain(): Promise<void> {

@@ -75,6 +75,29 @@ test("repeated field becomes an array", () => {
   assert.is(r.fields.offset, 2 ** 53 - 1);
 });
 
+// Short ASCII strings come from a cache of recent ones: every string must
+// still come out as its own bytes, whatever the cache held before.
+test("repeated short strings decode to their bytes", () => {
+  const words = ["request", "response", "READ_HOLDING_REGISTERS", "", "a", "b", "x".repeat(32), "y".repeat(33), "caf\u00e9", "request"];
+  for (let round = 0; round < 3; round++) {
+    for (const word of words) {
+      const [r] = decodeAll(record(1, [{ id: 1, type: 2, value: text(word) }]));
+      assert.is(r.fields.pdu_type, word);
+    }
+  }
+  // 2,000 distinct names, about twice the 1,024 cache slots, make names share slots.
+  for (let i = 0; i < 2000; i++) {
+    const [r] = decodeAll(record(1, [{ id: 1, type: 2, value: text(`name_${i}`) }]));
+    assert.is(r.fields.pdu_type, `name_${i}`);
+  }
+});
+
+test("long byte fields decode to hex", () => {
+  const bytes = Array.from({ length: 40 }, (_, i) => (i * 37) & 0xff);
+  const [r] = decodeAll(record(3, [{ id: 301, type: 3, value: bytes }]));
+  assert.is(r.fields.stub, bytes.map((b) => b.toString(16).padStart(2, "0")).join(""));
+});
+
 test("two records back to back", () => {
   const a = record(1, [{ id: 100, type: 1, value: u64(1) }]);
   const b = record(1, [{ id: 100, type: 1, value: u64(2) }], { flags: 2, transport: 17 });

@@ -8,7 +8,8 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { capture, repoRoot } from "../helpers/captures.js";
 import { main } from "../../agent/src/cli/main.js";
 import { OtInventory, rolesOf } from "../../agent/src/inventory/ot-inventory.js";
-import type { RecordJson } from "../../agent/src/publish/record.js";
+import { recordToJson, type RecordJson } from "../../agent/src/publish/record.js";
+import { runCaptureThroughCore } from "../helpers/core-run.js";
 import { replayOt } from "../ot/run.js";
 
 const PLANT_SERVERS = [
@@ -54,7 +55,7 @@ test("inventory of the plant capture", async () => {
   assert.ok(Math.abs(period("141.81.0.66") - 1.0) < 0.05, `141.81.0.66 period ${period("141.81.0.66")}`);
   assert.ok(Math.abs(period("141.81.0.24") - 1.5) < 0.05, `141.81.0.24 period ${period("141.81.0.24")}`);
   assert.ok(Math.abs(period("141.81.0.104") - 2.0) < 0.05, `141.81.0.104 period ${period("141.81.0.104")}`);
-  assert.equal(session.inventory.dropped, { devices: 0, poll_keys: 0, registers: 0, peers: 0, identities: 0 });
+  assert.equal(session.inventory.dropped, { devices: 0, poll_keys: 0, pairs: 0, registers: 0, peers: 0, identities: 0 });
 
   const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(JSON.parse(readFileSync(join(repoRoot, "schemas/inventory.schema.json"), "utf8")));
   assert.ok(validate(session.snapshot()), JSON.stringify(validate.errors?.[0]));
@@ -143,6 +144,51 @@ test("inventory tables stay bounded", () => {
   assert.is(inventory.listDevices().length, 2);
   assert.is(inventory.dropped.devices, 1);
   assert.is(inventory.dropped.poll_keys, 1);
+});
+
+test("inventory pair table stays bounded", () => {
+  const inventory = new OtInventory({ devices: 10, pollKeys: 10, pairs: 2 });
+  for (const server of ["10.1.0.2", "10.1.0.3", "10.1.0.4"]) {
+    inventory.addRecord(record({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 1, dst: { ip: server, port: 502 } }));
+  }
+  assert.equal(inventory.listPolling().map((p) => p.server), ["10.1.0.2", "10.1.0.3"]);
+  assert.is(inventory.dropped.pairs, 1);
+  // The third server is still a device; only its polling statistics are gone.
+  assert.equal(inventory.find("10.1.0.4")?.roles, ["server"]);
+});
+
+test("inventory request kinds outside the Modbus ranges stay apart", () => {
+  const inventory = new OtInventory();
+  const request = (fields: Partial<RecordJson>) => inventory.addRecord(record({ pdu_type: "request", function_code: 3, ...fields }));
+  request({ unit_id: 1, start_address: 0, quantity: 4 });
+  request({ unit_id: 1, start_address: 0, quantity: 4 });
+  request({ unit_id: 300, start_address: 0, quantity: 4 });
+  request({ unit_id: 1, start_address: 70000, quantity: 4 });
+  request({ unit_id: 1, sub_function: 0 });
+  request({ unit_id: 1, sub_function: 0, start_address: 0 });
+  request({ unit_id: 1 });
+  assert.is(inventory.listPolling()[0].request_kinds, 6);
+});
+
+// Replay and the agent feed the inventory differently: decoded core records
+// and their JSON. Both must give the same inventory. The captures hold
+// Modbus polls with FC 43 identities, and S7comm and EtherNet/IP identities.
+test("inventory same from core records and JSON", async () => {
+  const files = ["modbus/iti_plant1_modbus_normal_polling.pcap", "modbus/zeek_modbus-eit_fc43_device_id.pcap",
+    "modbus/suricata_modbus_fc8_diag_fc43.pcap", "s7comm/icsnpp_s7comm_snap7.pcap", "mixed/suricata_enip_list_identity.pcap"];
+  for (const name of files) {
+    const file = capture(name);
+    if (!file) continue;
+    const fromCore = new OtInventory();
+    const fromJson = new OtInventory();
+    const run = await runCaptureThroughCore(file);
+    for (const r of run.records) {
+      fromCore.addCoreRecord(r);
+      fromJson.addRecord(recordToJson(r));
+    }
+    assert.ok(fromCore.listDevices().length > 0, name);
+    assert.equal(fromCore.snapshot(), fromJson.snapshot(), name);
+  }
 });
 
 test("inventory revision ignores repeats", () => {

@@ -30,13 +30,13 @@ export class BatchBuilder {
   }
 
   // Reserves room for one record and writes its header. The caller copies the
-  // captured bytes to the returned offset. `remainingFileBytes` keeps batches
-  // of small files small.
+  // captured bytes into `buffer` at the returned offset. `remainingFileBytes`
+  // keeps batches of small files small.
   beginRecord(
     linkType: number, fracPerSecond: number,
     tsSec: number, tsFrac: number, captureLength: number, wireLength: number,
     fileOffset: number, remainingFileBytes: number,
-  ): { bytes: Uint8Array; dataOffset: number } {
+  ): number {
     const recordBytes = RECORD_HEADER_BYTES + captureLength;
     if (this.count === 0) {
       const capacity = Math.max(recordBytes, Math.min(this.batchBytes, remainingFileBytes + RECORD_HEADER_BYTES));
@@ -55,7 +55,12 @@ export class BatchBuilder {
     this.count += 1;
     this.stats.packets += 1;
     this.stats.bytes += captureLength;
-    return { bytes: this.bytes, dataOffset: at + RECORD_HEADER_BYTES };
+    return at + RECORD_HEADER_BYTES;
+  }
+
+  // The pending batch's bytes, which beginRecord() sizes for its records.
+  get buffer(): Uint8Array {
+    return this.bytes;
   }
 
   get pending(): boolean {

@@ -219,6 +219,12 @@ export class FileSource {
     return this.buffer.subarray(this.start, this.start + length);
   }
 
+  // Every buffered byte from the current offset on, valid until the next
+  // ensure() or skip().
+  buffered(): Uint8Array {
+    return this.buffer.subarray(this.start, this.end);
+  }
+
   view(length: number): DataView {
     return new DataView(this.buffer.buffer, this.buffer.byteOffset + this.start, length);
   }

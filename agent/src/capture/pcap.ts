@@ -70,7 +70,15 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
 
   const maxCaptureLength = Math.min(MAX_RECORD_BYTES, Math.max(snapLength, DEFAULT_MAX_SNAP_LENGTH));
   const builder = new BatchBuilder(batchBytes, source.path, stats);
-  while (!(await source.atEnd())) {
+  for (;;) {
+    // Records that lie whole in the buffered window are copied without an
+    // await each. The code below handles the record that crosses the
+    // window's end, a corrupt length and the end of the file.
+    if (copyBufferedRecords(source, builder, little, linkType, fracPerSecond, maxCaptureLength, stats)) {
+      yield builder.take();
+      continue;
+    }
+    if (await source.atEnd()) break;
     const recordOffset = source.offset;
     if (!(await source.ensure(RECORD_HEADER_BYTES))) {
       stats.truncatedRecords += 1;
@@ -96,9 +104,45 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
       break;
     }
     if (builder.mustFlushBefore(linkType, fracPerSecond, captureLength)) yield builder.take();
-    const target = builder.beginRecord(linkType, fracPerSecond, tsSec, tsFrac, captureLength, wireLength, recordOffset, source.remaining);
-    target.bytes.set(source.bytes(RECORD_HEADER_BYTES + captureLength).subarray(RECORD_HEADER_BYTES), target.dataOffset);
+    const dataOffset = builder.beginRecord(linkType, fracPerSecond, tsSec, tsFrac, captureLength, wireLength, recordOffset, source.remaining);
+    builder.buffer.set(source.bytes(RECORD_HEADER_BYTES + captureLength).subarray(RECORD_HEADER_BYTES), dataOffset);
     source.skip(RECORD_HEADER_BYTES + captureLength);
   }
   if (builder.pending) yield builder.take();
+}
+
+// Adds the records that lie whole in the source's buffered window to the
+// batch and consumes them. Stops at a record that the window's end cuts or
+// whose captured length is above `maxCaptureLength`, which the caller reads
+// or rejects. Returns true when the next record does not fit in the batch,
+// so the caller must take the batch first.
+function copyBufferedRecords(
+  source: FileSource, builder: BatchBuilder, little: boolean, linkType: number, fracPerSecond: number,
+  maxCaptureLength: number, stats: CaptureStats,
+): boolean {
+  const window = source.buffered();
+  const view = new DataView(window.buffer, window.byteOffset, window.byteLength);
+  const firstOffset = source.offset;
+  const remaining = source.remaining;
+  let at = 0;
+  let full = false;
+  while (window.length - at >= RECORD_HEADER_BYTES) {
+    const captureLength = view.getUint32(at + 8, little);
+    if (captureLength > maxCaptureLength || window.length - at - RECORD_HEADER_BYTES < captureLength) break;
+    if (builder.mustFlushBefore(linkType, fracPerSecond, captureLength)) {
+      full = true;
+      break;
+    }
+    const wireLength = view.getUint32(at + 12, little);
+    if (captureLength > wireLength) noteCaplenAboveWirelen(stats, firstOffset + at);
+    // `remaining` is Number.MAX_SAFE_INTEGER for a stream that has not ended.
+    const remainingHere = remaining === Number.MAX_SAFE_INTEGER ? remaining : remaining - at;
+    const dataOffset = builder.beginRecord(linkType, fracPerSecond, view.getUint32(at, little), view.getUint32(at + 4, little),
+      captureLength, wireLength, firstOffset + at, remainingHere);
+    const dataStart = at + RECORD_HEADER_BYTES;
+    builder.buffer.set(window.subarray(dataStart, dataStart + captureLength), dataOffset);
+    at = dataStart + captureLength;
+  }
+  source.skip(at);
+  return full;
 }

@@ -169,9 +169,9 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
         lastTime = packet.time;
         if (packet.captureLength > packet.wireLength) noteCaplenAboveWirelen(stats, blockOffset);
         if (builder.mustFlushBefore(packet.linkType, NANOSECONDS_PER_SECOND, packet.captureLength)) yield builder.take();
-        const target = builder.beginRecord(packet.linkType, NANOSECONDS_PER_SECOND, packet.time.tsSec, packet.time.tsNsec,
+        const dataOffset = builder.beginRecord(packet.linkType, NANOSECONDS_PER_SECOND, packet.time.tsSec, packet.time.tsNsec,
           packet.captureLength, packet.wireLength, blockOffset, source.remaining);
-        target.bytes.set(source.bytes(blockLength).subarray(packet.dataOffset, packet.dataOffset + packet.captureLength), target.dataOffset);
+        builder.buffer.set(source.bytes(blockLength).subarray(packet.dataOffset, packet.dataOffset + packet.captureLength), dataOffset);
       }
     } catch (error) {
       if (error instanceof CaptureError && builder.pending) yield builder.take();

@@ -122,12 +122,14 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
       if (publisher) track(publisher.publishAlert(alert));
       await settle(pendingAcks);
     },
-    onRecord: async (record: RecordJson) => {
-      inventory.addRecord(record);
+    // The inventory reads the decoded records; JSON is built only for
+    // --records and the broker.
+    observeRecord: (record) => inventory.addCoreRecord(record),
+    onRecord: settings.records || publisher ? async (record: RecordJson) => {
       if (settings.records) output.stdout(JSON.stringify(record) + "\n");
       if (publisher && isForwardedRecord(record)) track(publisher.publishRecord(record));
       await settle(pendingAcks);
-    },
+    } : undefined,
   }).finally(() => ring?.close());
   progress?.bar.finish();
   for (const line of learning.lines()) output.stdout(line + "\n");

@@ -37,16 +37,49 @@ const utf8 = new TextDecoder("utf-8");
 // TextDecoder, whose call cost more than the copy for short values in the
 // core benchmark's profile.
 const SHORT_STRING_BYTES = 64;
+// ASCII strings up to this length are looked up in a direct-mapped cache
+// first: most are names that repeat in every record (pdu_type "request",
+// Modbus function names, SMB commands), and a hit builds no string.
+const CACHED_STRING_BYTES = 32;
+const STRING_CACHE_SLOTS = 1024;
+const stringCache: string[] = new Array<string>(STRING_CACHE_SLOTS).fill("");
 
 function decodeText(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start > SHORT_STRING_BYTES) return utf8.decode(bytes.subarray(start, end));
-  let text = "";
+  const length = end - start;
+  if (length > SHORT_STRING_BYTES) return utf8.decode(bytes.subarray(start, end));
+  if (length > CACHED_STRING_BYTES) return asciiText(bytes, start, end) ?? utf8.decode(bytes.subarray(start, end));
+  // FNV-1a over the bytes; a byte of 0x80 or above is UTF-8, which the
+  // TextDecoder handles.
+  let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) {
     const b = bytes[i];
     if (b >= 0x80) return utf8.decode(bytes.subarray(start, end));
+    hash = Math.imul(hash ^ b, 0x01000193);
+  }
+  const slot = (hash ^ (hash >>> 16)) & (STRING_CACHE_SLOTS - 1);
+  const cached = stringCache[slot];
+  if (cached.length === length && sameText(cached, bytes, start)) return cached;
+  const text = asciiText(bytes, start, end)!;
+  stringCache[slot] = text;
+  return text;
+}
+
+// The bytes as text when all are ASCII, else undefined.
+function asciiText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  let text = "";
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b >= 0x80) return undefined;
     text += String.fromCharCode(b);
   }
   return text;
+}
+
+function sameText(text: string, bytes: Uint8Array, start: number): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== bytes[start + i]) return false;
+  }
+  return true;
 }
 
 // IPv4 address text by the address as a 32-bit number. A record carries its
@@ -110,7 +143,12 @@ export function isoTimestamp(tsSec: number, tsNsec: number): string {
 
 const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
+// Byte fields longer than this (Modbus register values, hashes) are turned
+// into hex by Buffer's native encoder, which builds no string per byte.
+const NATIVE_HEX_BYTES = 16;
+
 function toHex(bytes: Uint8Array): string {
+  if (bytes.length > NATIVE_HEX_BYTES) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("hex");
   let out = "";
   for (let i = 0; i < bytes.length; i++) out += HEX_PAIRS[bytes[i]];
   return out;
@@ -177,6 +215,7 @@ export function decodeRecords(
   filter?: RecordFilter,
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const slots = slotsOf(names.fieldNames);
   let at = start;
   while (at < end) {
     if (end - at < RECORD_HEADER_BYTES) {
@@ -195,12 +234,12 @@ export function decodeRecords(
         continue;
       }
     }
-    onRecord(decodeRecord(bytes, view, at, length, names));
+    onRecord(decodeRecord(bytes, view, at, length, names, slots));
     at += length;
   }
 }
 
-function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables): CoreRecord {
+function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables, slots: Uint32Array): CoreRecord {
   const type = view.getUint16(at + 4, true);
   const fieldCount = view.getUint16(at + 6, true);
   const tsSec = view.getUint32(at + 8, true);
@@ -218,7 +257,6 @@ function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: num
   }
 
   const fields: Record<string, FieldValue> = {};
-  const slots = slotsOf(names.fieldNames);
   recordNumber = (recordNumber + 1) >>> 0;
   if (recordNumber === 0) {
     fieldSeen.fill(0);

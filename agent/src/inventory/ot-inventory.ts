@@ -9,6 +9,7 @@
 // the host, so the core would only duplicate the work, and the host can
 // size the tables from configuration without recompiling the core. Every
 // table is bounded and counts what it could not keep (`dropped`).
+import type { CoreRecord, Endpoint } from "../core/core.js";
 import type { RecordJson } from "../publish/record.js";
 
 export type AddressSpace = "coils" | "discrete_inputs" | "input_registers" | "holding_registers";
@@ -87,6 +88,9 @@ export interface OtDevice {
 export interface OtInventoryLimits {
   devices: number;
   pollKeys: number;
+  // Master and server pairs with polling statistics; pollKeys when not set,
+  // since every pair normally has at least one request kind.
+  pairs?: number;
 }
 
 // Per-device caps: a scanner that sweeps registers or talks to every host
@@ -104,7 +108,6 @@ const MAX_PERIOD_S = 3600;
 export const OT_RECORD_TYPES = new Set(["modbus", "s7comm", "enip", "dnp3"]);
 
 interface PollKey {
-  pair: string;
   lastMs: number;
   intervals: number[];
 }
@@ -112,47 +115,89 @@ interface PollKey {
 interface PairStats {
   master: string;
   server: string;
-  unitIds: Set<number>;
+  // The unit id of the requests, while they all carried the same one;
+  // null once two differed.
+  unitId: number | undefined | null;
   requests: number;
-  kinds: Set<string>;
+  // Request kinds (pollKindKey) of this pair; their number is request_kinds.
+  polls: Map<number | string, PollKey>;
 }
+
+// The fields of a record that the inventory reads: a CoreRecord's `fields`,
+// or a RecordJson itself, whose fields are members of the record.
+type RecordFields = Readonly<Record<string, unknown>>;
 
 const READ_SPACE: Record<number, AddressSpace> = { 1: "coils", 2: "discrete_inputs", 3: "holding_registers", 4: "input_registers" };
 const WRITE_SPACE: Record<number, AddressSpace> = { 5: "coils", 15: "coils", 6: "holding_registers", 16: "holding_registers", 22: "holding_registers" };
 
 export class OtInventory {
   private readonly devices = new Map<string, OtDevice>();
-  private readonly pollKeys = new Map<string, PollKey>();
-  private readonly pairs = new Map<string, PairStats>();
+  // Polling statistics by master, then by server.
+  private readonly pairs = new Map<string, Map<string, PairStats>>();
+  private pairCount = 0;
+  private readonly pairLimit: number;
+  // Request kinds of all pairs, bounded by limits.pollKeys.
+  private pollKeyCount = 0;
   // Counts of what a full table could not keep.
-  readonly dropped = { devices: 0, poll_keys: 0, registers: 0, peers: 0, identities: 0 };
+  readonly dropped = { devices: 0, poll_keys: 0, pairs: 0, registers: 0, peers: 0, identities: 0 };
   // Raised on every change a subscriber needs: a new device, role, unit id,
   // function code, peer, register range or identity. last_seen and counters
   // do not raise it, so the retained message goes out when the inventory
   // changes and not on every poll.
   revision = 0;
 
-  constructor(private readonly limits: OtInventoryLimits = { devices: 10_000, pollKeys: 16_384 }) {}
+  constructor(private readonly limits: OtInventoryLimits = { devices: 10_000, pollKeys: 16_384 }) {
+    this.pairLimit = limits.pairs ?? limits.pollKeys;
+  }
 
+  // Adds a protocol record in JSON form (the agent, tests).
   addRecord(record: RecordJson): void {
-    const hasIdentity = IDENTITY_FIELDS.some((name) => record[name] !== undefined);
-    if (!OT_RECORD_TYPES.has(record.type) && !hasIdentity) return;
-    const roles = rolesOf(record);
-    const server = this.device(roles.server, record.ts);
-    const master = this.device(roles.master, record.ts);
-    if (hasIdentity && server) this.addIdentity(server, record);
-    if (!OT_RECORD_TYPES.has(record.type)) return;
+    this.add(record.type, record.ts, NaN, record.src, record.dst, record.server_to_client, record);
+  }
 
-    for (const device of [server, master]) {
-      if (device && !device.protocols.includes(record.type)) this.insertSorted(device.protocols, record.type);
+  // Adds a record as the core decoded it, without building its JSON form.
+  // Replays take this path for every Modbus poll.
+  addCoreRecord(record: CoreRecord): void {
+    this.add(record.type, record.ts, packetTimeMs(record.tsSec, record.tsNsec), record.src, record.dst, record.serverToClient, record.fields);
+  }
+
+  // `timeMs` is the packet time in milliseconds, or NaN when only `ts` has it.
+  private add(type: string, ts: string, timeMs: number, src: Endpoint, dst: Endpoint, serverToClient: boolean, fields: RecordFields): void {
+    let hasIdentity = false;
+    for (let i = 0; i < IDENTITY_FIELDS.length; i++) {
+      if (fields[IDENTITY_FIELDS[i]] !== undefined) {
+        hasIdentity = true;
+        break;
+      }
     }
+    const isOt = OT_RECORD_TYPES.has(type);
+    if (!isOt && !hasIdentity) return;
+    // The roles as rolesOf() gives them, without an object per record.
+    const sender = serverToClient ? dst.ip : src.ip;
+    const receiver = serverToClient ? src.ip : dst.ip;
+    let masterIp = src.ip;
+    let serverIp = dst.ip;
+    if (fields.pdu_type === "request") {
+      masterIp = sender;
+      serverIp = receiver;
+    } else if (fields.pdu_type === "response") {
+      masterIp = receiver;
+      serverIp = sender;
+    }
+    const server = this.device(serverIp, ts);
+    const master = this.device(masterIp, ts);
+    if (hasIdentity && server) this.addIdentityFields(server, type, ts, fields);
+    if (!isOt) return;
+
+    if (server && !server.protocols.includes(type)) this.insertSorted(server.protocols, type);
+    if (master && !master.protocols.includes(type)) this.insertSorted(master.protocols, type);
     if (server) this.addRole(server, "server");
     if (master) this.addRole(master, "master");
     if (server && master) {
       this.addPeer(server.masters, master.ip);
       this.addPeer(master.servers, server.ip);
     }
-    if (record.type === "modbus") this.addModbus(record, server, master);
+    if (type === "modbus") this.addModbus(fields, ts, timeMs, server, master);
   }
 
   // Applies the Ethernet addresses the core learned (ip -> MAC).
@@ -171,10 +216,14 @@ export class OtInventory {
   addIdentity(device: OtDevice | string, record: Partial<RecordJson> & { ts: string; type: string }): void {
     const target = typeof device === "string" ? this.device(device, record.ts) : device;
     if (!target) return;
-    const identity: Identity = { source: record.type, seen: record.ts };
-    if (typeof record.unit_id === "number") identity.unit_id = record.unit_id;
+    this.addIdentityFields(target, record.type, record.ts, record);
+  }
+
+  private addIdentityFields(target: OtDevice, type: string, ts: string, fields: RecordFields): void {
+    const identity: Identity = { source: type, seen: ts };
+    if (typeof fields.unit_id === "number") identity.unit_id = fields.unit_id;
     for (const name of IDENTITY_FIELDS) {
-      const value = record[name];
+      const value = fields[name];
       if (value === undefined || value === null) continue;
       if (name === "vendor_id" && typeof value === "number") identity.vendor_id = value;
       else if (name === "run_indicator" && typeof value === "boolean") identity.run_indicator = value;
@@ -196,24 +245,26 @@ export class OtInventory {
     this.revision++;
   }
 
-  private addModbus(record: RecordJson, server: OtDevice | undefined, master: OtDevice | undefined): void {
-    const unitId = typeof record.unit_id === "number" ? record.unit_id : undefined;
-    const rawCode = typeof record.function_code === "number" ? record.function_code : undefined;
+  private addModbus(fields: RecordFields, ts: string, timeMs: number, server: OtDevice | undefined, master: OtDevice | undefined): void {
+    const unitId = typeof fields.unit_id === "number" ? fields.unit_id : undefined;
+    const rawCode = typeof fields.function_code === "number" ? fields.function_code : undefined;
     const functionCode = rawCode !== undefined ? rawCode & 0x7f : undefined;
-    const isRequest = record.pdu_type === "request";
-    if (record.pdu_type === "response" && rawCode !== undefined && rawCode >= 0x80 && server) server.exceptions++;
+    const isRequest = fields.pdu_type === "request";
+    if (fields.pdu_type === "response" && rawCode !== undefined && rawCode >= 0x80 && server) server.exceptions++;
 
-    for (const device of [server, master]) {
-      if (!device) continue;
-      if (unitId !== undefined) this.addNumber(device.unit_ids, unitId);
-      if (functionCode !== undefined) this.addNumber(device.function_codes, functionCode);
-    }
+    if (server) this.addUnitAndFunction(server, unitId, functionCode);
+    if (master) this.addUnitAndFunction(master, unitId, functionCode);
     if (!isRequest || functionCode === undefined) return;
-    if (server) this.addRegisters(server, record, functionCode);
-    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, record);
+    if (server) this.addRegisters(server, fields, functionCode);
+    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, fields, Number.isNaN(timeMs) ? Date.parse(ts) : timeMs);
   }
 
-  private addRegisters(device: OtDevice, record: RecordJson, functionCode: number): void {
+  private addUnitAndFunction(device: OtDevice, unitId: number | undefined, functionCode: number | undefined): void {
+    if (unitId !== undefined) this.addNumber(device.unit_ids, unitId);
+    if (functionCode !== undefined) this.addNumber(device.function_codes, functionCode);
+  }
+
+  private addRegisters(device: OtDevice, record: RecordFields, functionCode: number): void {
     const start = typeof record.start_address === "number" ? record.start_address : undefined;
     const quantity = typeof record.quantity === "number" ? record.quantity : 1;
     if (READ_SPACE[functionCode] && start !== undefined) this.addRange(device, READ_SPACE[functionCode], "read", start, quantity);
@@ -236,9 +287,11 @@ export class OtInventory {
   private addRange(device: OtDevice, space: AddressSpace, access: "read" | "write", start: number, quantity: number): void {
     const first = start;
     const last = Math.min(0xffff, start + Math.max(quantity, 1) - 1);
+    // Most requests repeat a range already kept: found without allocating.
+    for (const r of device.registers) {
+      if (r.space === space && r.access === access && r.first <= first && r.last >= last) return;
+    }
     const same = device.registers.filter((r) => r.space === space && r.access === access);
-    const covering = same.find((r) => r.first <= first && r.last >= last);
-    if (covering) return;
     const touching = same.filter((r) => r.first <= last + 1 && r.last + 1 >= first);
     if (touching.length === 0 && device.registers.length >= MAX_RANGES_PER_DEVICE) {
       this.dropped.registers++;
@@ -258,28 +311,38 @@ export class OtInventory {
   // Records one request for the polling period: repeats of the same request
   // (function code, unit id, start address, quantity) from one master to one
   // server are a poll, and the median of their intervals is its period.
-  private observePoll(master: string, server: string, unitId: number | undefined, functionCode: number, record: RecordJson): void {
-    const pairKey = `${master}>${server}`;
-    let pair = this.pairs.get(pairKey);
+  private observePoll(master: string, server: string, unitId: number | undefined, functionCode: number, fields: RecordFields, nowMs: number): void {
+    let servers = this.pairs.get(master);
+    let pair = servers?.get(server);
     if (!pair) {
-      pair = { master, server, unitIds: new Set(), requests: 0, kinds: new Set() };
-      this.pairs.set(pairKey, pair);
+      if (this.pairCount >= this.pairLimit) {
+        this.dropped.pairs++;
+        return;
+      }
+      if (!servers) {
+        servers = new Map();
+        this.pairs.set(master, servers);
+      }
+      pair = { master, server, unitId: undefined, requests: 0, polls: new Map() };
+      servers.set(server, pair);
+      this.pairCount++;
     }
     pair.requests++;
-    if (unitId !== undefined) pair.unitIds.add(unitId);
+    if (unitId !== undefined) {
+      if (pair.unitId === undefined) pair.unitId = unitId;
+      else if (pair.unitId !== unitId) pair.unitId = null;
+    }
 
-    const kind = `${unitId ?? "-"}/${functionCode}/${record.start_address ?? "-"}/${record.quantity ?? "-"}/${record.sub_function ?? "-"}`;
-    const key = `${pairKey}|${kind}`;
-    const nowMs = Date.parse(record.ts);
-    let poll = this.pollKeys.get(key);
+    const kind = pollKindKey(unitId, functionCode, fields.start_address, fields.quantity, fields.sub_function);
+    let poll = pair.polls.get(kind);
     if (!poll) {
-      if (this.pollKeys.size >= this.limits.pollKeys) {
+      if (this.pollKeyCount >= this.limits.pollKeys) {
         this.dropped.poll_keys++;
         return;
       }
-      pair.kinds.add(kind);
-      poll = { pair: pairKey, lastMs: nowMs, intervals: [] };
-      this.pollKeys.set(key, poll);
+      poll = { lastMs: nowMs, intervals: [] };
+      pair.polls.set(kind, poll);
+      this.pollKeyCount++;
       return;
     }
     const intervalS = (nowMs - poll.lastMs) / 1000;
@@ -358,15 +421,17 @@ export class OtInventory {
 
   listPolling(): PollingPeriod[] {
     const periods: PollingPeriod[] = [];
-    for (const [pairKey, pair] of this.pairs) {
-      const kindPeriods: number[] = [];
-      for (const poll of this.pollKeys.values()) {
-        if (poll.pair === pairKey && poll.intervals.length > 0) kindPeriods.push(median(poll.intervals));
+    for (const servers of this.pairs.values()) {
+      for (const pair of servers.values()) {
+        const kindPeriods: number[] = [];
+        for (const poll of pair.polls.values()) {
+          if (poll.intervals.length > 0) kindPeriods.push(median(poll.intervals));
+        }
+        const entry: PollingPeriod = { master: pair.master, server: pair.server, requests: pair.requests, request_kinds: pair.polls.size };
+        if (typeof pair.unitId === "number") entry.unit_id = pair.unitId;
+        if (kindPeriods.length > 0) entry.period_s = Math.round(median(kindPeriods) * 1000) / 1000;
+        periods.push(entry);
       }
-      const entry: PollingPeriod = { master: pair.master, server: pair.server, requests: pair.requests, request_kinds: pair.kinds.size };
-      if (pair.unitIds.size === 1) entry.unit_id = [...pair.unitIds][0];
-      if (kindPeriods.length > 0) entry.period_s = Math.round(median(kindPeriods) * 1000) / 1000;
-      periods.push(entry);
     }
     return periods.sort((a, b) => compareAddresses(a.master, b.master) || compareAddresses(a.server, b.server));
   }
@@ -406,6 +471,33 @@ export function rolesOf(record: RecordJson): { master: string; server: string } 
   if (record.pdu_type === "request") return { master: sender, server: receiver };
   if (record.pdu_type === "response") return { master: receiver, server: sender };
   return { master: record.src.ip, server: record.dst.ip };
+}
+
+// Packet time in milliseconds, truncated as Date.parse truncates the
+// microseconds of a record's `ts`, so that both paths give the same periods.
+function packetTimeMs(tsSec: number, tsNsec: number): number {
+  return tsSec * 1000 + Math.floor(tsNsec / 1_000_000);
+}
+
+// Returns the key of a request kind (unit id, function code, start address,
+// quantity, sub-function). Values in their Modbus ranges give a number, so
+// that a poll builds no key text; other values give text. The number for a
+// sub-function is below 0 and the other number at least 0, so they never meet.
+function pollKindKey(unitId: number | undefined, functionCode: number, start: unknown, quantity: unknown, subFunction: unknown): number | string {
+  const unit = unitId === undefined ? 0 : isInRange(unitId, 0xff) ? unitId + 1 : -1;
+  if (unit >= 0) {
+    const head = functionCode * 257 + unit;
+    if (subFunction === undefined && (start === undefined || isInRange(start, 0xffff)) && (quantity === undefined || isInRange(quantity, 0xffff))) {
+      // Below 128 * 257 * 65537 * 65537, about 2^47: exact in a double.
+      return (head * 65537 + (start === undefined ? 0 : start + 1)) * 65537 + (quantity === undefined ? 0 : quantity + 1);
+    }
+    if (start === undefined && quantity === undefined && isInRange(subFunction, 0xffff)) return -1 - (head * 65536 + subFunction);
+  }
+  return `${unitId ?? "-"}/${functionCode}/${start ?? "-"}/${quantity ?? "-"}/${subFunction ?? "-"}`;
+}
+
+function isInRange(value: unknown, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
 }
 
 export function median(values: number[]): number {

@@ -4,7 +4,7 @@
 // reinstalled. A device identified by FC 43/14 in the middle of a capture is
 // judged against its profile from the next batch on.
 import { readFileSync } from "node:fs";
-import type { Core } from "../core/core.js";
+import type { Core, CoreRecord } from "../core/core.js";
 import type { Alert } from "../publish/alert.js";
 import type { RecordJson } from "../publish/record.js";
 import { replayFiles, type ReplayOptions, type ReplayResult } from "../pipeline.js";
@@ -71,9 +71,14 @@ export class InventorySession {
     }
   }
 
-  readonly addRecord = (record: RecordJson): void => {
+  addRecord(record: RecordJson): void {
     this.inventory.addRecord(record);
-  };
+  }
+
+  // The replay's path: the record as the core decoded it, with no JSON.
+  addCoreRecord(record: CoreRecord): void {
+    this.inventory.addCoreRecord(record);
+  }
 
   // Works the bindings out again when the inventory changed, and reinstalls
   // the core table when they differ from the installed ones.
@@ -148,7 +153,7 @@ export async function replayWithInventory(
     site: "replay", gateway: "replay", ...options,
     keepRecords: true,
     onCoreReady: (core) => { session.attach(core); options.onCoreReady?.(core); },
-    onRecord: async (record) => { session.addRecord(record); await options.onRecord?.(record); },
+    observeRecord: (record) => { session.addCoreRecord(record); options.observeRecord?.(record); },
     onAlert: async (alert) => { alerts.push(alert); await options.onAlert?.(alert); },
     onProgress: (file, offset) => { session.refresh(); options.onProgress?.(file, offset); },
   });
