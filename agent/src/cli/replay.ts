@@ -33,6 +33,10 @@ export interface ReplaySettings {
   timeoutMs?: number;
   // Keep the packets and alerts in a packet ring in this folder, for `fieldsense pcap`.
   ring?: string;
+  // Collect every alert in ReplayRun.alerts, for a caller that reads them
+  // after the replay (the demo). Off for `fieldsense replay`, whose memory
+  // would otherwise grow with every alert.
+  keepAlerts?: boolean;
 }
 
 export function parseReplay(argv: string[]): ReplaySettings | "help" {
@@ -76,6 +80,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
 
 export interface ReplayRun {
   result: ReplayResult;
+  // Every alert with ReplaySettings.keepAlerts, else empty.
   alerts: Alert[];
   // Messages (alerts and records) handed to the publisher.
   published: number;
@@ -117,7 +122,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     // The summary reports unreadable files, so the log stays quiet unless asked.
     logger: createLogger("fieldsense-replay", process.env.FIELDSENSE_LOG_LEVEL ?? "error"),
     onAlert: async (alert) => {
-      alerts.push(alert);
+      if (settings.keepAlerts) alerts.push(alert);
       ring?.noteAlert(alert);
       if (settings.json) output.stdout(JSON.stringify(alert) + "\n");
       else if (!settings.records && (settings.all || !learning.absorb(alert))) output.stdout(formatAlertText(alert) + "\n\n");
