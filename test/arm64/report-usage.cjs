@@ -8,17 +8,30 @@
 const memories = [];
 const originalInstantiate = WebAssembly.instantiate;
 
+function recordMemories(instance) {
+  for (const value of Object.values(instance.exports)) {
+    if (value instanceof WebAssembly.Memory) memories.push(value);
+  }
+}
+
 // Records the exported memories of each instance. Called with bytes it
 // resolves to { module, instance }, and called with a module it resolves to
 // the instance.
 WebAssembly.instantiate = async function instantiateAndRecord(...args) {
   const result = await originalInstantiate.apply(this, args);
-  const instance = result instanceof WebAssembly.Instance ? result : result.instance;
-  for (const value of Object.values(instance.exports)) {
-    if (value instanceof WebAssembly.Memory) memories.push(value);
-  }
+  recordMemories(result instanceof WebAssembly.Instance ? result : result.instance);
   return result;
 };
+
+// The agent instantiates the core synchronously (`new WebAssembly.Instance`
+// in agent/src/core/core.ts), so the constructor is recorded as well.
+WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+  construct(target, args, newTarget) {
+    const instance = Reflect.construct(target, args, newTarget);
+    recordMemories(instance);
+    return instance;
+  },
+});
 
 process.on("exit", () => {
   const memory = process.memoryUsage();

@@ -209,6 +209,25 @@ test("large dissector state exhausted", async () => {
   assert.is(run.anomalies["flow.app_state_exhausted"], 1);
 });
 
+test("large dissector state reused after reset", async () => {
+  // With one 32 KiB area, the first SMB flow's reset returns it to the pool
+  // and the second SMB flow takes it, cleared: its records name only its
+  // own share.
+  const frames = [1, 2].flatMap((i) => {
+    const c = new TcpConversation(`10.7.3.${i}`, 42200 + i, "10.7.3.100", 445).handshake();
+    c.fromClient(nbss(smb2({ command: Command.TREE_CONNECT, messageId: i }, treeConnectRequest(`\\\\server\\share${i}`))));
+    c.frames.push(tcpFrame({ src: c.client, dst: c.server, srcPort: c.clientPort, dstPort: c.serverPort, seq: c.clientSeq, flags: "R" }));
+    return c.frames;
+  });
+  const run = await runFrames(frames, { limits: { maxFlows: 4, appStateSlots: 1 } });
+  const shares = run.records.filter((r) => r.type === "smb" && r.fields.share !== undefined);
+
+  assert.is(run.anomalies["flow.app_state_exhausted"], undefined);
+  assert.equal(shares.map((r) => r.src.ip), ["10.7.3.1", "10.7.3.2"]);
+  assert.equal(shares.map((r) => r.fields.share), ["\\\\server\\share1", "\\\\server\\share2"]);
+  assert.is(run.counters["flows.closed"], 2);
+});
+
 test("modbus flows ignore appStateSlots", async () => {
   // Modbus takes a small state area, one per flow of the flow table, so
   // appStateSlots does not limit it.

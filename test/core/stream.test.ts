@@ -261,6 +261,28 @@ test("RST closes the flow after its data", async () => {
   assert.is(run.counters["flows.closed"], 1);
 });
 
+test("stream buffer reused after reset", async () => {
+  // One stream buffer in all: the first flow keeps ADU 1 in it until ADU 0
+  // arrives, and its reset returns the buffer for the second flow.
+  const frames = [40001, 40002].flatMap((port, i) => {
+    const isn = 21001 + i * 1000;
+    const segment = (seq: number, payload: number[], flags = "AP") =>
+      tcpFrame({ src: CLIENT, dst: SERVER, srcPort: port, dstPort: 502, seq, payload, flags });
+    return [
+      segment(isn - 1, [], "S"),
+      segment(isn + 12, readHoldingRequest(10 * i + 2, 2, 1)),
+      segment(isn, readHoldingRequest(10 * i + 1, 1, 1)),
+      segment(isn + 24, [], "R"),
+    ];
+  });
+  const run = await runFrames(frames, { limits: { streamBufferBytes: 16388, reassemblyBytesTotal: 16388 } });
+
+  assert.equal(requestIds(modbusRecords(run)), [1, 2, 11, 12]);
+  assert.is(run.anomalies["tcp.out_of_order_limit"], undefined);
+  assert.is(run.anomalies["tcp.stream_buffer_full"], undefined);
+  assert.is(run.counters["flows.closed"], 2);
+});
+
 test("non-modbus bytes on port 502", async () => {
   const c = new TcpConversation(CLIENT, CLIENT_PORT, SERVER, 502).handshake();
   const http = Array.from(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: plc\r\n\r\n"));

@@ -17,6 +17,7 @@ import { enipProbe, enipOnData, enipOnGap, enipOnClose, PORT_ENIP, ENIP_STATE_BY
 import { dnp3Probe, dnp3ProbeByContent, dnp3OnData, dnp3OnGap, dnp3OnClose, PORT_DNP3 } from "../../protocols/dnp3/dnp3";
 import { DNP3_STATE_BYTES } from "../../protocols/dnp3/state";
 import { count, CoreCounter } from "./stats";
+import { AreaPool, acquireArea, initAreaPool, releaseArea } from "./area-pool";
 import {
   accessOnClose, accessOnData, accessOnGap, accessProbeNeedsMore, isAccessPort, isAccessProtocol, probeAccess, usesSmallState,
 } from "./dispatch-access";
@@ -177,44 +178,28 @@ export function callOnClose(protocol: u8, state: usize): void {
 }
 
 // Per-flow dissector state areas in two pools, one per size class of
-// protocols/api.ts, each allocated once by `initAppStates`. The free areas of
-// a pool form a stack. Modbus and EtherNet/IP take the small class, and SMB,
-// DCE-RPC, Kerberos, S7comm and DNP3 take the large one.
+// protocols/api.ts, each allocated once by `initAppStates` (area-pool.ts:
+// an area becomes resident when a flow first takes it). Modbus and
+// EtherNet/IP take the small class, and SMB, DCE-RPC, Kerberos, S7comm and
+// DNP3 take the large one.
 if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 if (ENIP_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/enip/enip.ts: ENIP_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 if (S7_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/s7comm/s7comm.ts: S7_STATE_BYTES is above APP_STATE_BYTES");
 if (DNP3_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/dnp3/state.ts: DNP3_STATE_BYTES is above APP_STATE_BYTES");
 
-@unmanaged class StatePool {
-  areas: usize = 0;
-  freeStack: usize = 0;
-  freeCount: u32 = 0;
-  areaBytes: u32 = 0;
-}
-
 // Both pools live in static memory: nothing is allocated per flow.
-const smallPool = changetype<StatePool>(memory.data(offsetof<StatePool>()));
-const largePool = changetype<StatePool>(memory.data(offsetof<StatePool>()));
-
-function initPool(pool: StatePool, slots: u32, areaBytes: u32): void {
-  pool.areaBytes = areaBytes;
-  pool.areas = heap.alloc(<usize>slots * <usize>areaBytes);
-  pool.freeStack = heap.alloc(<usize>slots * 4);
-  for (let i: u32 = 0; i < slots; i++) {
-    store<u32>(pool.freeStack + (<usize>i << 2), <u32>(pool.areas + <usize>(slots - 1 - i) * <usize>areaBytes));
-  }
-  pool.freeCount = slots;
-}
+const smallPool = changetype<AreaPool>(memory.data(offsetof<AreaPool>()));
+const largePool = changetype<AreaPool>(memory.data(offsetof<AreaPool>()));
 
 // `smallSlots` areas of APP_STATE_SMALL_BYTES and `largeSlots` areas of
 // APP_STATE_BYTES.
 export function initAppStates(smallSlots: u32, largeSlots: u32): void {
   if (smallPool.areas != 0) return;
-  initPool(smallPool, smallSlots, APP_STATE_SMALL_BYTES);
-  initPool(largePool, largeSlots, APP_STATE_BYTES);
+  initAreaPool(smallPool, smallSlots, <usize>APP_STATE_SMALL_BYTES);
+  initAreaPool(largePool, largeSlots, <usize>APP_STATE_BYTES);
 }
 
-@inline function poolOf(protocol: u8): StatePool {
+@inline function poolOf(protocol: u8): AreaPool {
   return protocol == Protocol.MODBUS || protocol == Protocol.ENIP || usesSmallState(protocol) ? smallPool : largePool;
 }
 
@@ -222,17 +207,13 @@ export function initAppStates(smallSlots: u32, largeSlots: u32): void {
 // size class is in use.
 export function acquireAppState(protocol: u8): usize {
   const pool = poolOf(protocol);
-  if (pool.freeCount == 0) return 0;
-  pool.freeCount--;
-  const state = <usize>load<u32>(pool.freeStack + (<usize>pool.freeCount << 2));
-  memory.fill(state, 0, <usize>pool.areaBytes);
+  const state = acquireArea(pool);
+  if (state != 0) memory.fill(state, 0, pool.areaBytes);
   return state;
 }
 
 // Returns the state area of a flow dissected as `protocol` to its pool.
 export function releaseAppState(protocol: u8, state: usize): void {
   if (state == 0) return;
-  const pool = poolOf(protocol);
-  store<u32>(pool.freeStack + (<usize>pool.freeCount << 2), <u32>state);
-  pool.freeCount++;
+  releaseArea(poolOf(protocol), state);
 }

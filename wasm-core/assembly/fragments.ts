@@ -47,8 +47,10 @@ export function initFragments(): void {
   if (pool != 0) return;
   dataOffset = (CTX_RANGES + <usize>rangeListBytes(MAX_FRAGMENT_RANGES) + 7) & ~(<usize>7);
   contextBytes = (dataOffset + <usize>MAX_DATAGRAM_BYTES + 7) & ~(<usize>7);
+  // Fresh memory from the stub runtime is zero, so every context starts
+  // free without a fill, and a context becomes resident only when a
+  // fragment first uses it.
   pool = heap.alloc(contextBytes * <usize>MAX_DATAGRAMS_IN_PROGRESS);
-  memory.fill(pool, 0, contextBytes * <usize>MAX_DATAGRAMS_IN_PROGRESS);
 }
 
 @inline function context(i: u32): usize { return pool + contextBytes * <usize>i; }

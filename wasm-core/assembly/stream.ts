@@ -12,6 +12,7 @@
 import { Protocol } from "../../protocols/api";
 import { setRecordContext, eventBufferFree, EVENT_RESERVE_BYTES } from "./events";
 import { countAnomaly, CoreAnomaly } from "./counters";
+import { AreaPool, acquireArea, areasAvailable, initAreaPool, releaseArea } from "./area-pool";
 import { count, countBy, CoreCounter } from "./stats";
 import {
   flowId, flowLastSec, flowLastNsec, flowIpVersion, flowProtocol, setFlowProtocol, flowFlags, setFlowFlag,
@@ -54,40 +55,29 @@ import {
 // or drops a hole, so a segment needs at most about 2 * MAX_STREAM_RANGES.
 @inline const MAX_ACCEPT_STEPS: u32 = 64;
 
-// Stream buffers: | range list | data (bufferBytes) |, allocated once.
-let buffers: usize = 0;
+// Stream buffers: | range list | data (bufferBytes) |, allocated once. A
+// buffer becomes resident when a flow first keeps bytes in it.
+const bufferPool = changetype<AreaPool>(memory.data(offsetof<AreaPool>()));
 let bufferBytes: u32 = 0;
-let bufferStride: usize = 0;
 let dataOffset: usize = 0;
-let freeStack: usize = 0;
-let freeCount: u32 = 0;
 
 export function initStreams(streamBufferBytes: u32, bufferCount: u32): void {
-  if (buffers != 0) return;
+  if (bufferPool.areas != 0) return;
   bufferBytes = streamBufferBytes;
   dataOffset = (<usize>rangeListBytes(MAX_STREAM_RANGES) + 7) & ~(<usize>7);
-  bufferStride = (dataOffset + <usize>streamBufferBytes + 7) & ~(<usize>7);
-  buffers = heap.alloc(bufferStride * <usize>bufferCount);
-  freeStack = heap.alloc(<usize>bufferCount * 4);
-  for (let i: u32 = 0; i < bufferCount; i++) {
-    store<u32>(freeStack + (<usize>i << 2), <u32>(buffers + bufferStride * <usize>(bufferCount - 1 - i)));
-  }
-  freeCount = bufferCount;
+  initAreaPool(bufferPool, bufferCount, (dataOffset + <usize>streamBufferBytes + 7) & ~(<usize>7));
 }
 
 function acquireBuffer(): usize {
-  if (freeCount == 0) return 0;
-  freeCount--;
-  const buffer = <usize>load<u32>(freeStack + (<usize>freeCount << 2));
-  clearRanges(buffer);
+  const buffer = acquireArea(bufferPool);
+  if (buffer != 0) clearRanges(buffer);
   return buffer;
 }
 
 export function releaseBuffer(flow: usize, d: u32): void {
   const buffer = streamBuffer(flow, d);
   if (buffer == 0) return;
-  store<u32>(freeStack + (<usize>freeCount << 2), <u32>buffer);
-  freeCount++;
+  releaseArea(bufferPool, buffer);
   setStreamBuffer(flow, d, 0);
 }
 
@@ -300,7 +290,7 @@ export function acceptSegment(flow: usize, d: u32, seq: u32, ptr: usize, length:
     if (buffer == 0 && at == 0) {
       // In order with nothing held: straight from the packet. The delivery
       // may pause only when a stream buffer can hold the rest.
-      const consumed = deliver(flow, d, ptr, length, length <= bufferBytes && freeCount > 0);
+      const consumed = deliver(flow, d, ptr, length, length <= bufferBytes && areasAvailable(bufferPool) > 0);
       advance(flow, d, consumed);
       if (consumed >= length) return;
       ptr += <usize>consumed;
@@ -309,10 +299,7 @@ export function acceptSegment(flow: usize, d: u32, seq: u32, ptr: usize, length:
       if (flowFlags(flow) & FLOW_UNDISSECTED) return;
       buffer = acquireBuffer();
       if (buffer == 0 || length > bufferBytes) {
-        if (buffer != 0) {
-          store<u32>(freeStack + (<usize>freeCount << 2), <u32>buffer);
-          freeCount++;
-        }
+        if (buffer != 0) releaseArea(bufferPool, buffer);
         countAnomaly(CoreAnomaly.TCP_STREAM_BUFFER_FULL);
         skipHole(flow, d, length);
         return;

@@ -64,6 +64,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     output.stdout(`Fieldsense demo: broker ${url}, store ${join(dataDir, "correlator.db")}\n\n== Alerts ==\n\n`);
     const run = await runReplay({
       files, json: false, records: false, site, gateway, modelsDir: values.models !== undefined ? folderOption("--models", values.models as string, "the model .yaml files") : undefined, all: values.all === true,
+      keepAlerts: true,
     }, output, publisher);
     await publisher.flush();
     output.stderr(formatSummary(run.result));

@@ -5,7 +5,9 @@ import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway } from ".
 import { createLogger } from "../log.js";
 import type { ReplayResult } from "../pipeline.js";
 import { formatAlertText, type Alert } from "../publish/alert.js";
-import { DEFAULT_ACK_TIMEOUT_MS, GatewayPublisher, redactUrl } from "../publish/mqtt.js";
+// Type only: the MQTT client (about 20 MiB of resident memory once loaded)
+// is imported only when --broker is given.
+import type { GatewayPublisher } from "../publish/mqtt.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { LEARNING_SUMMARY_SCORE, REPLAY_HELP } from "./help.js";
 import { folderOption, nonNegativeNumber, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
@@ -31,6 +33,10 @@ export interface ReplaySettings {
   timeoutMs?: number;
   // Keep the packets and alerts in a packet ring in this folder, for `fieldsense pcap`.
   ring?: string;
+  // Collect every alert in ReplayRun.alerts, for a caller that reads them
+  // after the replay (the demo). Off for `fieldsense replay`, whose memory
+  // would otherwise grow with every alert.
+  keepAlerts?: boolean;
 }
 
 export function parseReplay(argv: string[]): ReplaySettings | "help" {
@@ -74,6 +80,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
 
 export interface ReplayRun {
   result: ReplayResult;
+  // Every alert with ReplaySettings.keepAlerts, else empty.
   alerts: Alert[];
   // Messages (alerts and records) handed to the publisher.
   published: number;
@@ -115,7 +122,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     // The summary reports unreadable files, so the log stays quiet unless asked.
     logger: createLogger("fieldsense-replay", process.env.FIELDSENSE_LOG_LEVEL ?? "error"),
     onAlert: async (alert) => {
-      alerts.push(alert);
+      if (settings.keepAlerts) alerts.push(alert);
       ring?.noteAlert(alert);
       if (settings.json) output.stdout(JSON.stringify(alert) + "\n");
       else if (!settings.records && (settings.all || !learning.absorb(alert))) output.stdout(formatAlertText(alert) + "\n\n");
@@ -202,6 +209,7 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
   }
   let publisher: GatewayPublisher | undefined;
   if (settings.broker) {
+    const { GatewayPublisher } = await import("../publish/mqtt.js");
     publisher = await GatewayPublisher.connect({
       url: settings.broker, site: settings.site, gateway: settings.gateway,
       connectTimeoutMs: settings.timeoutMs, ackTimeoutMs: settings.timeoutMs,
@@ -218,7 +226,7 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
       // PUBACK timed out earlier are in stats.unacknowledged.
       unacknowledged = (await publisher.close()) + publisher.stats.unacknowledged;
       closed = true;
-      output.stderr(publishedLine(settings, publisher, unacknowledged));
+      output.stderr(await publishedLine(settings, publisher, unacknowledged));
     }
     return hasFileErrors(result) || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
   } finally {
@@ -226,7 +234,8 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
   }
 }
 
-function publishedLine(settings: ReplaySettings, publisher: GatewayPublisher, unacknowledged: number): string {
+async function publishedLine(settings: ReplaySettings, publisher: GatewayPublisher, unacknowledged: number): Promise<string> {
+  const { DEFAULT_ACK_TIMEOUT_MS, redactUrl } = await import("../publish/mqtt.js");
   const { alertsPublished, recordsPublished, failed, alertsUnacknowledged } = publisher.stats;
   const broker = redactUrl(settings.broker!);
   let line = `published to ${broker}: ${alertsPublished} alerts and ${recordsPublished} records acknowledged, ${failed} failed, ${unacknowledged} unacknowledged\n`;

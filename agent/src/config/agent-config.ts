@@ -76,8 +76,9 @@ export interface AgentConfig {
 export { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET };
 
 // Defaults for a 1 GB gateway: the core's own limits (DEFAULT_LIMITS), a 16 MiB
-// kernel buffer, batches of up to 256 KiB or 200 ms, and bounded local stores
-// of alerts, assets and files for the CLI.
+// kernel buffer (resident from the start, as a 32 MiB ring that libpcap maps
+// into the process), batches of up to 256 KiB or 200 ms, and bounded local
+// stores of alerts, assets and files for the CLI.
 export function defaultAgentConfig(): AgentConfig {
   return {
     site: DEFAULT_SITE,
