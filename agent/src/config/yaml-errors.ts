@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Document, LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from "yaml";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import { compileFileSchema, loadStandaloneValidator } from "./schema-validators.js";
 
 export type YamlPath = (string | number)[];
 
@@ -68,23 +69,18 @@ export function findPackageDir(moduleUrl: string, name: string, marker: string):
   return resolve(here, `../../../${name}`);
 }
 
-// One Ajv instance for the model and the profile schemas: each instance
-// compiles the JSON Schema 2020-12 meta-schema to check a schema against it,
-// and that costs more start-up CPU than compiling one of ours.
-let fileSchemaAjv: Ajv2020 | undefined;
+// Folder of the validators that `npm run build` writes (schema-validators.ts).
+const standaloneValidatorsDir = join(findPackageDir(import.meta.url, "build", "core.wasm"), "schema-validators");
 
-// Returns a function that compiles the JSON Schema file at `schemaPath` on
-// its first call and returns the same validator after that.
+// Returns a function that loads the validator of the JSON Schema file at
+// `schemaPath` on its first call (the one built with the package, else one
+// compiled now) and returns the same validator after that.
 export function lazySchemaValidator(schemaPath: string): () => ValidateFunction {
   let validator: ValidateFunction | undefined;
   return () => {
-    fileSchemaAjv ??= new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
     if (validator) return validator;
-    const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as Record<string, unknown>;
-    // A second validator for one file reuses the compiled schema, because
-    // Ajv rejects adding a schema $id twice.
-    const compiled = typeof schema.$id === "string" ? fileSchemaAjv.getSchema(schema.$id) : undefined;
-    validator = compiled ?? fileSchemaAjv.compile(schema);
+    const schemaText = readFileSync(schemaPath, "utf8");
+    validator = loadStandaloneValidator(standaloneValidatorsDir, schemaPath, schemaText) ?? compileFileSchema(schemaText);
     return validator;
   };
 }
