@@ -30,6 +30,10 @@ export interface ReplayOptions {
   // Receives protocol records as JSON, after their batch. Without it no
   // record is turned into JSON.
   onRecord?: (record: RecordJson) => void | Promise<void>;
+  // Limits onRecord to the records for which it returns true (the agent
+  // publishes a selection), so that the others are never turned into JSON.
+  // Without it onRecord receives every record.
+  selectRecord?: (record: CoreRecord) => boolean;
   // Sees each protocol record as the core decoded it, synchronously while
   // the core processes the batch, in the core's order: for consumers that
   // only read records and need no JSON (the OT inventory). The record must
@@ -87,7 +91,7 @@ export class RecordRouter {
     // Replaced on a model reload; alerts name models by index into this set.
     public modelSet: ModelSet,
     private readonly origin: AlertOrigin,
-    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "observeRecord"> & { logger: Logger },
+    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "selectRecord" | "observeRecord"> & { logger: Logger },
   ) {}
 
   // For Core.setRecordFilter: without keepRecords, only alerts need
@@ -118,7 +122,9 @@ export class RecordRouter {
     this.countRecord(record.type);
     if (!this.options.keepRecords) return;
     this.options.observeRecord?.(record);
-    if (this.options.onRecord) this.pending.push({ kind: "record", record: recordToJson(record) });
+    if (!this.options.onRecord) return;
+    if (this.options.selectRecord && !this.options.selectRecord(record)) return;
+    this.pending.push({ kind: "record", record: recordToJson(record) });
   };
 
   async drain(): Promise<void> {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { repoRoot } from "../helpers/captures.js";
 import { BoundedAlerts, Inventory } from "../../agent/src/control/inventory.js";
 import { replayFiles } from "../../agent/src/pipeline.js";
-import type { RecordJson } from "../../agent/src/publish/record.js";
+import type { CoreRecord } from "../../agent/src/core/core.js";
+import { isForwardedCoreRecord, isForwardedRecord, type RecordJson } from "../../agent/src/publish/record.js";
 import type { Alert } from "../../agent/src/publish/alert.js";
 
 // Built by test/fixtures/demo/make-sample.ts: a workstation polls a PLC over
@@ -65,6 +66,37 @@ test("inventory stores stay bounded", async () => {
   for (const record of records) inventory.addRecord(record);
   assert.is(inventory.listAssets().length, 2);
   assert.ok(inventory.assetsDropped > 0);
+});
+
+// The agent feeds its Inventory the decoded records and builds JSON only for
+// the forwarded ones; replaying the sample both ways must give one inventory.
+test("inventory same from core records and JSON", async () => {
+  const coreRecords: CoreRecord[] = [];
+  const { records } = await sampleRecords();
+  await replayFiles([SAMPLE], { site: "s", gateway: "g", keepRecords: true, observeRecord: (record) => { coreRecords.push(record); } });
+  assert.is(coreRecords.length, records.length);
+  const fromCore = new Inventory(100, 100);
+  const fromJson = new Inventory(100, 100);
+  for (const record of coreRecords) fromCore.addCoreRecord(record);
+  for (const record of records) fromJson.addRecord(record);
+  assert.ok(fromJson.listFiles().length > 0);
+  assert.equal(fromCore.listAssets(), fromJson.listAssets());
+  assert.equal(fromCore.listFiles(), fromJson.listFiles());
+  assert.equal(fromCore.ot.snapshot(), fromJson.ot.snapshot());
+});
+
+// selectRecord lets the agent build JSON for the records it publishes only.
+test("selectRecord limits record JSON", async () => {
+  const { records } = await sampleRecords();
+  const selected: RecordJson[] = [];
+  await replayFiles([SAMPLE], {
+    site: "s", gateway: "g", keepRecords: true, selectRecord: isForwardedCoreRecord,
+    onRecord: (record) => { selected.push(record); },
+  });
+  const forwarded = records.filter(isForwardedRecord);
+  assert.ok(forwarded.length > 0);
+  assert.ok(forwarded.length < records.length);
+  assert.equal(selected, forwarded);
 });
 
 test("alert store keeps the latest", async () => {

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CoreRecord } from "../../agent/src/core/core.js";
-import { isForwardedRecord, recordToJson } from "../../agent/src/publish/record.js";
+import { isForwardedCoreRecord, isForwardedRecord, recordToJson } from "../../agent/src/publish/record.js";
 import { loadValidators } from "../../agent/src/publish/schemas.js";
 
 const validators = loadValidators();
@@ -86,6 +86,7 @@ test("record forwarding selection", () => {
   ];
   for (const [type, fields, expected] of cases) {
     assert.is(isForwardedRecord(recordToJson(coreRecord(type, fields))), expected, `${type} ${JSON.stringify(fields)}`);
+    assert.is(isForwardedCoreRecord(coreRecord(type, fields)), expected, `core record ${type} ${JSON.stringify(fields)}`);
   }
 });
 

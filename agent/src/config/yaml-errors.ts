@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Document, LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from "yaml";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
+import { compileFileSchema, loadStandaloneValidator } from "./schema-validators.js";
 
 export type YamlPath = (string | number)[];
 
@@ -68,13 +69,18 @@ export function findPackageDir(moduleUrl: string, name: string, marker: string):
   return resolve(here, `../../../${name}`);
 }
 
-// Returns a function that compiles the JSON Schema file at `schemaPath` on
-// its first call and returns the same validator after that.
+// Folder of the validators that `npm run build` writes (schema-validators.ts).
+const standaloneValidatorsDir = join(findPackageDir(import.meta.url, "build", "core.wasm"), "schema-validators");
+
+// Returns a function that loads the validator of the JSON Schema file at
+// `schemaPath` on its first call (the one built with the package, else one
+// compiled now) and returns the same validator after that.
 export function lazySchemaValidator(schemaPath: string): () => ValidateFunction {
   let validator: ValidateFunction | undefined;
   return () => {
-    validator ??= new Ajv2020({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true })
-      .compile(JSON.parse(readFileSync(schemaPath, "utf8")));
+    if (validator) return validator;
+    const schemaText = readFileSync(schemaPath, "utf8");
+    validator = loadStandaloneValidator(standaloneValidatorsDir, schemaPath, schemaText) ?? compileFileSchema(schemaText);
     return validator;
   };
 }

@@ -2,6 +2,7 @@
 // in protocol records and the files seen in SMB records. Every store is
 // bounded and counts what it drops: the alert and file stores drop their
 // oldest entry, the asset store keeps the hosts it has and skips new ones.
+import type { CoreRecord, Endpoint } from "../core/core.js";
 import type { Alert } from "../publish/alert.js";
 import type { RecordJson } from "../publish/record.js";
 import { OtInventory } from "../inventory/ot-inventory.js";
@@ -39,6 +40,12 @@ export interface SeenFile {
   sha256?: string;
   file_type?: string;
 }
+
+// A record's named values: RecordJson itself, or CoreRecord.fields. The
+// members read here (command, path, unit_id and the like) have the same name
+// in both, because only host member names (type, ts, src, ...) are renamed
+// in the JSON.
+type RecordFields = Readonly<Record<string, unknown>>;
 
 // Peers kept per asset, so that a scanner cannot grow one entry without bound.
 const MAX_PEERS_PER_ASSET = 256;
@@ -102,28 +109,38 @@ export class Inventory {
     this.ot = new OtInventory({ devices: maxAssets, pollKeys: Math.max(1024, maxAssets * 4) });
   }
 
+  // Adds a protocol record in JSON form (tests and tools that read JSON).
   addRecord(record: RecordJson): void {
     this.ot.addRecord(record);
+    this.add(record.type, record.ts, record.src, record.dst, record.flow_id, record);
+  }
+
+  // Adds a record as the core decoded it, without building its JSON form:
+  // the agent's path for every record.
+  addCoreRecord(record: CoreRecord): void {
+    this.ot.addCoreRecord(record);
+    this.add(record.type, record.ts, record.src, record.dst, record.flowId, record.fields);
+  }
+
+  private add(type: string, ts: string, client: Endpoint, server: Endpoint, flowId: number, fields: RecordFields): void {
     // Records name the flow's endpoints in the flow's orientation, client
     // (src) to server (dst), whichever direction the packet went.
-    const server = record.dst;
-    const client = record.src;
-    const serverAsset = this.asset(server.ip, record.ts);
-    const clientAsset = this.asset(client.ip, record.ts);
+    const serverAsset = this.asset(server.ip, ts);
+    const clientAsset = this.asset(client.ip, ts);
     if (serverAsset) {
       addSorted(serverAsset.server_ports, server.port);
-      addSorted(serverAsset.protocols, record.type);
+      addSorted(serverAsset.protocols, type);
       if (serverAsset.peers.length < MAX_PEERS_PER_ASSET) addSorted(serverAsset.peers, client.ip);
     }
     if (clientAsset && clientAsset.peers.length < MAX_PEERS_PER_ASSET) addSorted(clientAsset.peers, server.ip);
-    if (record.type === "modbus") this.addModbus(record, serverAsset, clientAsset);
-    if (record.type === "smb") this.addSmb(record, client.ip, server.ip);
-    if (record.type === "file" && record.chunk !== true) this.addFileObject(record, server.ip);
+    if (type === "modbus") this.addModbus(fields, serverAsset, clientAsset);
+    if (type === "smb") this.addSmb(fields, ts, flowId, client.ip, server.ip);
+    if (type === "file" && fields.chunk !== true) this.addFileObject(fields, server.ip);
   }
 
   // Adds the hash and type of a `file` record to the file its SMB records
   // listed (same server, share and name).
-  private addFileObject(record: RecordJson, server: string): void {
+  private addFileObject(record: RecordFields, server: string): void {
     if (typeof record.name !== "string") return;
     const share = typeof record.share === "string" ? record.share : "";
     const file = this.files.get(`${server}|${share}|${record.name}`);
@@ -132,7 +149,7 @@ export class Inventory {
     if (typeof record.file_type === "string") file.file_type = record.file_type;
   }
 
-  private addModbus(record: RecordJson, device: Asset | undefined, master: Asset | undefined): void {
+  private addModbus(record: RecordFields, device: Asset | undefined, master: Asset | undefined): void {
     const unitId = typeof record.unit_id === "number" ? record.unit_id : undefined;
     const functionCode = typeof record.function_code === "number" ? record.function_code & 0x7f : undefined;
     for (const [asset, role] of [[device, "device"], [master, "master"]] as const) {
@@ -144,10 +161,10 @@ export class Inventory {
     }
   }
 
-  private addSmb(record: RecordJson, client: string, server: string): void {
+  private addSmb(record: RecordFields, ts: string, flowId: number, client: string, server: string): void {
     if (record.named_pipe !== undefined) return;
     const command = typeof record.command === "string" ? record.command : "";
-    const flowFile = typeof record.file_id === "string" || typeof record.file_id === "number" ? `${record.flow_id}/${record.file_id}` : undefined;
+    const flowFile = typeof record.file_id === "string" || typeof record.file_id === "number" ? `${flowId}/${record.file_id}` : undefined;
 
     let key: string | undefined;
     if (typeof record.path === "string" && record.path !== "") {
@@ -159,12 +176,12 @@ export class Inventory {
           this.files.delete(this.files.keys().next().value as string);
           this.filesDropped++;
         }
-        file = { share, path: record.path, client, server, first_seen: record.ts, last_seen: record.ts, bytes_read: 0, bytes_written: 0, opens: 0 };
+        file = { share, path: record.path, client, server, first_seen: ts, last_seen: ts, bytes_read: 0, bytes_written: 0, opens: 0 };
         this.files.set(key, file);
       }
       if (command === "CREATE" || command === "SMB_COM_NT_CREATE_ANDX") file.opens++;
       if (typeof record.file_size === "number") file.file_size = Math.max(file.file_size ?? 0, record.file_size);
-      file.last_seen = record.ts;
+      file.last_seen = ts;
       if (flowFile) {
         this.openFiles.set(flowFile, key);
         if (this.openFiles.size > this.maxFiles) this.openFiles.delete(this.openFiles.keys().next().value as string);
@@ -179,7 +196,7 @@ export class Inventory {
     if (!file || typeof record.length !== "number") return;
     if (command === "READ" || command === "SMB_COM_READ_ANDX") file.bytes_read += record.length;
     if (command === "WRITE" || command === "SMB_COM_WRITE_ANDX") file.bytes_written += record.length;
-    file.last_seen = record.ts;
+    file.last_seen = ts;
   }
 
   private asset(ip: string, ts: string): Asset | undefined {

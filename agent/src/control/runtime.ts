@@ -18,7 +18,7 @@ import type { Alert } from "../publish/alert.js";
 import { EMBEDDED_BROKER_MQTT_VERSION, startBroker, type EmbeddedBroker } from "../publish/embedded-broker.js";
 import { redactUrl } from "../publish/mqtt.js";
 import { Publisher } from "../publish/publisher.js";
-import { isForwardedRecord, type RecordJson } from "../publish/record.js";
+import { isForwardedCoreRecord, type RecordJson } from "../publish/record.js";
 import { BoundedAlerts, Inventory } from "./inventory.js";
 import { InventorySession } from "../inventory/session.js";
 import { ActiveIdentifier } from "../inventory/active.js";
@@ -127,10 +127,13 @@ export class AgentRuntime {
           // goes, and the publisher counts it.
           publisher?.publish(alert);
         },
+        // The inventory reads the decoded records, and JSON is built only
+        // for the forwarded selection that goes to the broker.
+        observeRecord: (record) => inventory.addCoreRecord(record),
+        selectRecord: isForwardedCoreRecord,
         onRecord: (record: RecordJson) => {
-          inventory.addRecord(record);
           // Records are dropped and counted while the broker is away.
-          if (isForwardedRecord(record)) publisher?.publishRecord(record);
+          publisher?.publishRecord(record);
         },
       });
 

@@ -69,7 +69,18 @@ const POLL_DNP3_FUNCTIONS = new Set([0x00, 0x01, 0x17]);
 // The default selection for the `records` topic: what lateral movement and
 // OT changes leave behind, never every poll.
 export function isForwardedRecord(record: RecordJson): boolean {
-  switch (record.type) {
+  return isForwarded(record.type, record);
+}
+
+// isForwardedRecord for a record as the core decoded it, so that the agent
+// builds JSON only for the records it publishes. The fields read here have
+// the same names in CoreRecord.fields as in the JSON.
+export function isForwardedCoreRecord(record: CoreRecord): boolean {
+  return isForwarded(record.type, record.fields);
+}
+
+function isForwarded(type: string, record: Readonly<Record<string, unknown>>): boolean {
+  switch (type) {
     case "smb":
       if (typeof record.command !== "string") return false;
       if (FORWARDED_SMB_COMMANDS.has(record.command)) return true;
