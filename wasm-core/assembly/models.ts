@@ -62,6 +62,10 @@ import {
   eventBufferBase, eventBufferUsed,
 } from "./events";
 import { indexRecord, recordField, recordLastField, forgetIndexedRecord } from "./record-index";
+import {
+  indexModels, typeModelList, typeModelCount, candidateModels, MASKED_MODELS,
+  conditionSlot, memoResult, memoStore, nextMemoStamp, NOT_SHARED, MEMO_UNKNOWN,
+} from "./model-index";
 import { countAnomaly } from "./counters";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
@@ -167,39 +171,6 @@ let modelCount: u32 = 0;
 let unitIdFieldId: u16 = 0;
 // Offset of each model in the table, u32 x MAX_MODELS.
 const modelOffsets = memory.data(<i32>(MAX_MODELS * 4));
-// Model indexes grouped by the record type they watch, each group in table
-// order (u32 x MAX_MODELS), and per record type up to RecordType.MAX the
-// group's start in that list and its length (u32 pairs). Built at install
-// time, so that a record meets only the models of its type.
-const modelsByType = memory.data(<i32>(MAX_MODELS * 4));
-const typeGroups = memory.data(<i32>((<u32>RecordType.MAX + 1) * 8));
-
-@inline function typeModelList(type: u16): usize {
-  if (<u32>type > <u32>RecordType.MAX) return modelsByType;
-  return modelsByType + (<usize>load<u32>(typeGroups + (<usize>type << 3)) << 2);
-}
-
-@inline function typeModelCount(type: u16): u32 {
-  if (<u32>type > <u32>RecordType.MAX) return 0;
-  return load<u32>(typeGroups + (<usize>type << 3), 4);
-}
-
-// Fills modelsByType and typeGroups from the installed table. A model of a
-// type above RecordType.MAX is never evaluated, as no record carries that type.
-function groupModelsByType(): void {
-  memory.fill(typeGroups, 0, <usize>((<u32>RecordType.MAX + 1) * 8));
-  let listed: u32 = 0;
-  for (let type: u32 = 0; type <= <u32>RecordType.MAX; type++) {
-    store<u32>(typeGroups + (<usize>type << 3), listed);
-    for (let i: u32 = 0; i < modelCount; i++) {
-      const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-      if (<u32>load<u16>(model, 4) != type) continue;
-      store<u32>(modelsByType + (<usize>listed << 2), i);
-      listed++;
-    }
-    store<u32>(typeGroups + (<usize>type << 3), listed - load<u32>(typeGroups + (<usize>type << 3)), 4);
-  }
-}
 
 export function installedModelCount(): u32 { return modelCount; }
 
@@ -324,7 +295,7 @@ export function installModelTable(ptr: usize, length: u32, windowKeys: usize = 0
     at += load<u32>(tableBase + <usize>at);
   }
   modelCount = count;
-  groupModelsByType();
+  indexModels(tableBase, modelOffsets, count);
   unitIdFieldId = load<u16>(tableBase, 12);
   if (windowKeys != 0) installWindowKeys(windowKeys, count);
   else resetModelBaselines();
@@ -360,12 +331,12 @@ export function installModels(ptr: usize, length: u32): i32 {
 // Field values
 
 // Set by readNumber: whether the field held a number, and its value.
-let numberOk: bool = false;
-let numberValue: i64 = 0;
+export let numberOk: bool = false;
+export let numberValue: i64 = 0;
 
 // Reads an integer or boolean field value; a U64 above the i64 range
 // saturates, so it still compares above every condition value.
-function readNumber(type: u8, value: usize, length: u32): void {
+export function readNumber(type: u8, value: usize, length: u32): void {
   numberOk = true;
   if ((type == ValueType.U64 || type == ValueType.I64) && length == 8) {
     const raw = load<u64>(value);
@@ -541,11 +512,26 @@ function conditionMatches(record: usize, condition: usize): bool {
   return false;
 }
 
-function conditionsMatch(record: usize, model: usize): bool {
+// True when every condition of model `modelIndex` at `model` holds for
+// `record`. Shared conditions are tested once per record (shareConditions).
+function conditionsMatch(record: usize, model: usize, modelIndex: u32): bool {
   const count = <u32>load<u8>(model, 9);
   let condition = model + MODEL_HEADER_BYTES;
   for (let i: u32 = 0; i < count; i++) {
-    if (!conditionMatches(record, condition)) return false;
+    const slot = conditionSlot(modelIndex, i);
+    let holds: bool;
+    if (slot == NOT_SHARED) {
+      holds = conditionMatches(record, condition);
+    } else {
+      const known = memoResult(slot);
+      if (known != MEMO_UNKNOWN) {
+        holds = known != 0;
+      } else {
+        holds = conditionMatches(record, condition);
+        memoStore(slot, holds);
+      }
+    }
+    if (!holds) return false;
     condition += <usize>load<u32>(condition, 4);
   }
   return true;
@@ -850,14 +836,18 @@ function evaluateInstalled(
   let pairEntry: usize = 0;
   const learningPeriod = inLearningPeriod(tsSec);
   profileLookupDone = false;
+  nextMemoStamp();
 
-  // Only the models of the record's type, in table order (typeModelList).
+  // Only the models of the record's type, in table order (typeModelList),
+  // and of those only the candidates of the record's key value.
   const listed = typeModelList(type);
-  const listEnd = listed + (<usize>typeModelCount(type) << 2);
-  for (let entry = listed; entry < listEnd; entry += 4) {
-    const i = load<u32>(entry);
+  const models = typeModelCount(type);
+  const candidates = candidateModels(record, type);
+  for (let position: u32 = 0; position < models; position++) {
+    if (position < MASKED_MODELS && (candidates & (<u64>1 << position)) == 0) continue;
+    const i = load<u32>(listed + (<usize>position << 2));
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-    if (!conditionsMatch(record, model)) continue;
+    if (!conditionsMatch(record, model, i)) continue;
     if (!historyLooked) {
       serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
       pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);
