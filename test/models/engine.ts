@@ -112,6 +112,15 @@ export class Engine implements ModelHost {
     return this.bytes().slice(ptr, ptr + length);
   }
 
+  // The core's FNV-1a hashes of `bytes` (wasm-core/assembly/fnv.ts).
+  fnv(bytes: Uint8Array): { fnv32: number; fnv64: bigint } {
+    const scratch = this.x.scratchPointer();
+    this.bytes().set(bytes, scratch);
+    const fnv32 = Number(this.x.fnv32Scratch(bytes.length)) >>> 0;
+    const fnv64 = BigInt.asUintN(64, BigInt(this.x.fnv64Scratch(bytes.length) as unknown as bigint));
+    return { fnv32, fnv64 };
+  }
+
   callWithScratch(name: string, bytes: Uint8Array): number {
     const scratch = this.x.scratchPointer();
     if (bytes.length > this.x.scratchBytes()) throw new Error(`${bytes.length} bytes do not fit the test scratch region`);

@@ -16,6 +16,7 @@
 
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
+import { FNV32_OFFSET, fnv32 } from "./fnv";
 import { packetMacs, packetHasMacs, packetSrc, packetDst } from "./packet";
 
 @inline export const MAX_HOST_MACS: u32 = 4096;
@@ -38,12 +39,6 @@ export function resetHostMacs(): void {
 
 @inline function sameAddress(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
-}
-
-function addressHash(address: usize): u32 {
-  let h: u32 = 0x811c9dc5;
-  for (let i: u32 = 0; i < 16; i++) h = (h ^ <u32>load<u8>(address + <usize>i)) * 0x01000193;
-  return h;
 }
 
 // Individual (unicast) Ethernet addresses only: the group bit of a multicast
@@ -76,7 +71,7 @@ let olderSlot: usize = 0;
 // one, else the least recently seen one (counted as evicted).
 function probeSlot(address: usize, ipVersion: u8): usize {
   ensureTable();
-  const start = addressHash(address) & (MAX_HOST_MACS - 1);
+  const start = fnv32(FNV32_OFFSET, address, 16) & (MAX_HOST_MACS - 1);
   let oldest: usize = 0;
   for (let i: u32 = 0; i < PROBE_SLOTS; i++) {
     const slot = table + <usize>(((start + i) & (MAX_HOST_MACS - 1)) * SLOT_BYTES);

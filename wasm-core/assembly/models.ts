@@ -64,16 +64,17 @@ import {
 import { indexRecord, recordField, recordLastField, forgetIndexedRecord } from "./record-index";
 import {
   indexModels, typeModelList, typeModelCount, candidateModels, MASKED_MODELS,
-  conditionSlot, memoResult, memoStore, nextMemoStamp, NOT_SHARED, MEMO_UNKNOWN,
+  conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, NOT_SHARED, MEMO_UNKNOWN,
 } from "./model-index";
 import { countAnomaly } from "./counters";
+import { FNV64_OFFSET, fnv64, fnv64Byte } from "./fnv";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
   initBaselines, resetModelBaselines, installWindowKeys, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
   MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
 import {
-  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted, learningStartSec,
+  historyFind, historyObserve, historyBeginRecord, historyEndRecord, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted, learningStartSec,
   LEVEL_PAIR, LEVEL_SERVICE, ROLE_MODBUS_SERVER, ROLE_MODBUS_CLIENT,
 } from "./baseline-history";
 import { scoreAlert, writeScoreFields } from "./scorer";
@@ -548,20 +549,6 @@ function numberField(record: usize, id: u16, absent: u32): u32 {
 // ---------------------------------------------------------------------------
 // Frequency key
 
-@inline const FNV64_OFFSET: u64 = 0xcbf29ce484222325;
-@inline const FNV64_PRIME: u64 = 0x100000001b3;
-
-function fnv64(hash: u64, ptr: usize, length: u32): u64 {
-  for (let i: u32 = 0; i < length; i++) {
-    hash = (hash ^ <u64>load<u8>(ptr + <usize>i)) * FNV64_PRIME;
-  }
-  return hash;
-}
-
-@inline function fnv64Byte(hash: u64, b: u32): u64 {
-  return (hash ^ <u64>(b & 0xff)) * FNV64_PRIME;
-}
-
 // Hashes one field's value, type and length first, so that adjacent values
 // cannot run together.
 @inline function fieldHash(hash: u64, f: usize): u64 {
@@ -569,9 +556,31 @@ function fnv64(hash: u64, ptr: usize, length: u32): u64 {
   return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
 }
 
+// The last frequency key hashed, the record (memo stamp) it was hashed for,
+// and the `by` flags, count and field ids (model bytes 10-11 and 28-35) it
+// was hashed by: models of one record mostly count by the same keys.
+let lastKey: u64 = 0;
+let lastKeyStamp: u32 = 0;
+let lastKeyBy: u16 = 0;
+let lastKeyFields: u64 = 0;
+
+// Hashes the values of the model's `by` keys in `record`, once per record and
+// set of keys.
+function frequencyKey(record: usize, model: usize): u64 {
+  const by = load<u16>(model, 10);
+  const fields = load<u64>(model, 28);
+  if (lastKeyStamp != memoStamp || lastKeyBy != by || lastKeyFields != fields) {
+    lastKey = hashFrequencyKey(record, model);
+    lastKeyStamp = memoStamp;
+    lastKeyBy = by;
+    lastKeyFields = fields;
+  }
+  return lastKey;
+}
+
 // Hashes the values of the model's `by` keys in `record`. A `by` field that
 // is absent hashes as a marker distinct from any value.
-function frequencyKey(record: usize, model: usize): u64 {
+function hashFrequencyKey(record: usize, model: usize): u64 {
   const flags = load<u8>(model, 10);
   let hash = FNV64_OFFSET;
   if ((flags & BY_SRC) != 0) hash = fnv64(hash, record + 28, 16);
@@ -757,6 +766,7 @@ export function evaluateModels(record: usize): void {
   const originator = record + 28;
   const responder = record + 44;
   const service = serviceHash(record, type);
+  historyBeginRecord(originator, responder, service);
   const modbusRequest = type == RecordType.MODBUS && isModbusRequest(record);
   // A request that travelled responder -> originator (flag bit 0) came from a
   // Modbus server that opened the connection: the device is the originator.
@@ -787,6 +797,7 @@ export function evaluateModels(record: usize): void {
     const pair = historyFind(LEVEL_PAIR, originator, responder, 0);
     if (pair != 0) markAlerted(pair);
   }
+  historyEndRecord();
   forgetIndexedRecord();
 }
 
@@ -836,7 +847,7 @@ function evaluateInstalled(
   let pairEntry: usize = 0;
   const learningPeriod = inLearningPeriod(tsSec);
   profileLookupDone = false;
-  nextMemoStamp();
+  if (nextMemoStamp()) lastKeyStamp = 0;
 
   // Only the models of the record's type, in table order (typeModelList),
   // and of those only the candidates of the record's key value.

@@ -15,6 +15,7 @@ import { installModels } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
 import { configureTimeOffsets } from "../../../wasm-core/assembly/baseline-time";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
+import { FNV32_OFFSET, FNV64_OFFSET, fnv32, fnv64 } from "../../../wasm-core/assembly/fnv";
 import {
   snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd, restoredDroppedEntries, restoredDroppedWindows,
 } from "../../../wasm-core/assembly/baseline-snapshot";
@@ -78,3 +79,7 @@ export function baselineRestoreWrite(length: u32): i32 {
 export function baselineRestoreEnd(_length: u32): i32 { return restoreEnd(); }
 export function baselineRestoreDroppedEntries(): u32 { return restoredDroppedEntries(); }
 export function baselineRestoreDroppedWindows(): u32 { return restoredDroppedWindows(); }
+
+// FNV-1a of the first `length` bytes of scratch, for the hash tests.
+export function fnv32Scratch(length: u32): u32 { return fnv32(FNV32_OFFSET, scratchPointer(), length); }
+export function fnv64Scratch(length: u32): u64 { return fnv64(FNV64_OFFSET, scratchPointer(), length); }
