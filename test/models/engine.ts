@@ -140,7 +140,9 @@ export class Engine implements ModelHost {
 
   // Writes one record of `type` in the packet context `ctx`; endRecord lets
   // the models score it, as the dissectors' records are.
-  record(type: keyof typeof RECORD_TYPES, ctx: PacketContext, fields: [string, Value][], serverToClient = false): void {
+  // With `literalSamples`, the harness's fieldLiteral samples follow the
+  // fields, each as one field of that name.
+  record(type: keyof typeof RECORD_TYPES, ctx: PacketContext, fields: [string, Value][], serverToClient = false, literalSamples?: string): void {
     const scratch = this.x.scratchPointer();
     const address = (ip: string) => {
       const out = new Uint8Array(16);
@@ -172,6 +174,7 @@ export class Engine implements ModelHost {
         at += value.bytes.length;
       }
     }
+    if (literalSamples !== undefined) this.x.fieldLiteralSamples(this.fieldId(literalSamples, type));
     this.x.endRecord();
   }
 

@@ -3,6 +3,7 @@
 // tests can write records field by field and read the alerts the models
 // append. Built by test/models/engine.ts into a temporary folder.
 
+import { fieldLiteral } from "../../../wasm-core/assembly/events";
 export {
   initEvents, setRecordContext, beginRecord, endRecord, fieldU64, fieldI64, fieldBool,
   fieldText, fieldBytes, eventBufferBase, eventBufferUsed, resetEvents,
@@ -83,3 +84,16 @@ export function baselineRestoreDroppedWindows(): u32 { return restoredDroppedWin
 // FNV-1a of the first `length` bytes of scratch, for the hash tests.
 export function fnv32Scratch(length: u32): u32 { return fnv32(FNV32_OFFSET, scratchPointer(), length); }
 export function fnv64Scratch(length: u32): u64 { return fnv64(FNV64_OFFSET, scratchPointer(), length); }
+
+// Writes static names with fieldLiteral into the open record, one field
+// `id` each: every length modulo 4, and code units outside ASCII.
+export function fieldLiteralSamples(id: u16): void {
+  fieldLiteral(id, "");
+  fieldLiteral(id, "a");
+  fieldLiteral(id, "abc");
+  fieldLiteral(id, "abcd");
+  fieldLiteral(id, "request");
+  fieldLiteral(id, "READ_HOLDING_REGISTERS");
+  fieldLiteral(id, "caf\u00e9 au lait");
+  fieldLiteral(id, "\u20acuro");
+}
