@@ -112,6 +112,15 @@ export class Engine implements ModelHost {
     return this.bytes().slice(ptr, ptr + length);
   }
 
+  // The core's FNV-1a hashes of `bytes` (wasm-core/assembly/fnv.ts).
+  fnv(bytes: Uint8Array): { fnv32: number; fnv64: bigint } {
+    const scratch = this.x.scratchPointer();
+    this.bytes().set(bytes, scratch);
+    const fnv32 = Number(this.x.fnv32Scratch(bytes.length)) >>> 0;
+    const fnv64 = BigInt.asUintN(64, BigInt(this.x.fnv64Scratch(bytes.length) as unknown as bigint));
+    return { fnv32, fnv64 };
+  }
+
   callWithScratch(name: string, bytes: Uint8Array): number {
     const scratch = this.x.scratchPointer();
     if (bytes.length > this.x.scratchBytes()) throw new Error(`${bytes.length} bytes do not fit the test scratch region`);
@@ -131,7 +140,9 @@ export class Engine implements ModelHost {
 
   // Writes one record of `type` in the packet context `ctx`; endRecord lets
   // the models score it, as the dissectors' records are.
-  record(type: keyof typeof RECORD_TYPES, ctx: PacketContext, fields: [string, Value][], serverToClient = false): void {
+  // With `literalSamples`, the harness's fieldLiteral samples follow the
+  // fields, each as one field of that name.
+  record(type: keyof typeof RECORD_TYPES, ctx: PacketContext, fields: [string, Value][], serverToClient = false, literalSamples?: string): void {
     const scratch = this.x.scratchPointer();
     const address = (ip: string) => {
       const out = new Uint8Array(16);
@@ -163,6 +174,7 @@ export class Engine implements ModelHost {
         at += value.bytes.length;
       }
     }
+    if (literalSamples !== undefined) this.x.fieldLiteralSamples(this.fieldId(literalSamples, type));
     this.x.endRecord();
   }
 

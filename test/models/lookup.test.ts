@@ -85,4 +85,66 @@ test("conditions read each record afresh", async () => {
   assert.equal(firedModels(engine), [], "operation is missing");
 });
 
+test("function code index keeps every model that can match", async () => {
+  // a, b and e test function_code with equals or in; c has no such
+  // condition; d's value lies above the index's range; f tests a range.
+  const engine = await engineWith({
+    "a.yaml": modelYaml("a", "modbus", "  - field: pdu_type\n    equals: request\n  - field: function_code\n    in: [5, 6]"),
+    "b.yaml": modelYaml("b", "modbus", "  - field: function_code\n    equals: 3"),
+    "c.yaml": modelYaml("c", "modbus", "  - field: pdu_type\n    equals: request"),
+    "d.yaml": modelYaml("d", "modbus", "  - field: function_code\n    in: [3, 300]"),
+    "e.yaml": modelYaml("e", "modbus", "  - field: function_code\n    in: [6, 3]\n  - field: unit_id\n    equals: 7"),
+    "f.yaml": modelYaml("f", "modbus", "  - field: function_code\n    range: { min: 128, max: 400 }"),
+  });
+  const request = (functionCode: number | boolean | string): [string, number | boolean | string][] =>
+    [["pdu_type", "request"], ["unit_id", 7], ["function_code", functionCode]];
+
+  engine.record("modbus", CTX, request(3));
+  assert.equal(firedModels(engine), [1, 2, 3, 4], "function code 3");
+  engine.record("modbus", CTX, request(6));
+  assert.equal(firedModels(engine), [0, 2, 4], "function code 6");
+  engine.record("modbus", CTX, request(300));
+  assert.equal(firedModels(engine), [2, 3, 5], "a value past the index range");
+  engine.record("modbus", CTX, request(-3));
+  assert.equal(firedModels(engine), [2], "a negative value");
+  engine.record("modbus", CTX, request("3"));
+  assert.equal(firedModels(engine), [2], "a text value equals no integer");
+  engine.record("modbus", CTX, [["pdu_type", "request"], ["unit_id", 7]]);
+  assert.equal(firedModels(engine), [2], "no function code");
+  engine.record("modbus", CTX, [["pdu_type", "request"], ["function_code", 5], ["unit_id", 7], ["function_code", 3]]);
+  assert.equal(firedModels(engine), [0, 1, 2, 3, 4], "a repeated function code matches through either value");
+});
+
+test("models past the index width are still evaluated", async () => {
+  // 70 dcerpc models, model k fires on opnum k.
+  const files: Record<string, string> = {};
+  for (let k = 0; k < 70; k++) {
+    const id = `m${String(k).padStart(2, "0")}`;
+    files[`${id}.yaml`] = modelYaml(id, "dcerpc", `  - field: opnum\n    equals: ${k}`);
+  }
+  const engine = await engineWith(files);
+  for (const opnum of [0, 5, 63, 64, 69]) {
+    engine.record("dcerpc", CTX, [["opnum", opnum]]);
+    assert.equal(firedModels(engine), [opnum], `opnum ${opnum}`);
+  }
+  engine.record("dcerpc", CTX, [["opnum", 70]]);
+  assert.equal(firedModels(engine), []);
+});
+
+test("a shared condition is judged for each record", async () => {
+  // a and b repeat `pdu_type equals request`, so the engine tests it once
+  // per record; the result must not carry over to the next record.
+  const engine = await engineWith({
+    "a.yaml": modelYaml("a", "modbus", "  - field: pdu_type\n    equals: request\n  - field: unit_id\n    equals: 1"),
+    "b.yaml": modelYaml("b", "modbus", "  - field: pdu_type\n    equals: request"),
+    "c.yaml": modelYaml("c", "modbus", "  - field: unit_id\n    equals: 1\n  - field: pdu_type\n    equals: request"),
+  });
+  engine.record("modbus", CTX, [["pdu_type", "request"], ["unit_id", 1]]);
+  assert.equal(firedModels(engine), [0, 1, 2]);
+  engine.record("modbus", CTX, [["pdu_type", "response"], ["unit_id", 1]]);
+  assert.equal(firedModels(engine), []);
+  engine.record("modbus", CTX, [["pdu_type", "request"], ["unit_id", 2]]);
+  assert.equal(firedModels(engine), [1]);
+});
+
 test.run();

@@ -34,6 +34,7 @@
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
 import { localDayOf, localHourOf } from "./baseline-time";
+import { FNV32_OFFSET, FNV32_PRIME, fnv32 } from "./fnv";
 
 @inline export const LEVEL_DEVICE: u8 = 1;
 @inline export const LEVEL_PAIR: u8 = 2;
@@ -103,54 +104,69 @@ export function inLearningPeriod(tsSec: u32): bool {
 // Zero address used as b of device entries.
 const zeroAddress = memory.data(16);
 
-@inline const FNV32_OFFSET: u32 = 0x811c9dc5;
-@inline const FNV32_PRIME: u32 = 0x01000193;
-
-// FNV32_PRIME to the 4th and 8th power, modulo 2^32: zero bytes, whose xor
-// changes nothing, multiply the hash by FNV32_PRIME each.
-@inline const FNV32_PRIME_POW4: u32 = 0x502c3f11;
-@inline const FNV32_PRIME_POW8: u32 = 0x5d615f21;
-
-// FNV-1a over the 4 bytes of `word`, least significant first.
-@inline function fnv32Word(hash: u32, word: u32): u32 {
-  if (word == 0) return hash * FNV32_PRIME_POW4;
-  hash = (hash ^ (word & 0xff)) * FNV32_PRIME;
-  hash = (hash ^ ((word >> 8) & 0xff)) * FNV32_PRIME;
-  hash = (hash ^ ((word >> 16) & 0xff)) * FNV32_PRIME;
-  return (hash ^ (word >> 24)) * FNV32_PRIME;
-}
-
-// FNV-1a over `length` bytes. An address of 16 bytes is mostly zero (IPv4
-// fills its first 4 bytes, and the zero address none), so 4 or 8 zero bytes
-// are hashed with one multiplication. The result is the same as byte by byte.
-function fnv32(hash: u32, ptr: usize, length: u32): u32 {
-  let i: u32 = 0;
-  while (length - i >= 8) {
-    const word = load<u64>(ptr + <usize>i);
-    if (word == 0) {
-      hash *= FNV32_PRIME_POW8;
-    } else {
-      hash = fnv32Word(hash, <u32>word);
-      hash = fnv32Word(hash, <u32>(word >> 32));
-    }
-    i += 8;
-  }
-  for (; i < length; i++) {
-    hash = (hash ^ <u32>load<u8>(ptr + <usize>i)) * FNV32_PRIME;
-  }
-  return hash;
-}
-
 @inline function sameAddress(x: usize, y: usize): bool {
   return load<u64>(x) == load<u64>(y) && load<u64>(x, 8) == load<u64>(y, 8);
 }
 
-function setOf(level: u8, a: usize, b: usize, service: u64): usize {
+function hashSet(level: u8, a: usize, b: usize, service: u64): usize {
   let hash = (FNV32_OFFSET ^ <u32>level) * FNV32_PRIME;
   hash = fnv32(hash, a, 16);
   hash = fnv32(hash, b, 16);
   hash = (hash ^ <u32>service ^ <u32>(service >> 32)) * FNV32_PRIME;
   return table + <usize>((hash & (entries / WAYS - 1)) * WAYS * ENTRY_BYTES);
+}
+
+// The record being scored (historyBeginRecord): its originator and responder
+// addresses, its service hash, and the sets of its four keys (0: not hashed
+// yet). The models look up the record's devices, pair and service, and
+// historyObserve then learns the same keys, so each key is hashed once per
+// record. The addresses are compared as pointers: they point into the
+// record, which does not change until historyEndRecord.
+let recordA: usize = 0;
+let recordB: usize = 0;
+let recordService: u64 = 0;
+let setDeviceA: usize = 0;
+let setDeviceB: usize = 0;
+let setPair: usize = 0;
+let setService: usize = 0;
+
+export function historyBeginRecord(a: usize, b: usize, service: u64): void {
+  recordA = a;
+  recordB = b;
+  recordService = service;
+  setDeviceA = 0;
+  setDeviceB = 0;
+  setPair = 0;
+  setService = 0;
+}
+
+export function historyEndRecord(): void {
+  recordA = 0;
+  recordB = 0;
+}
+
+function setOf(level: u8, a: usize, b: usize, service: u64): usize {
+  if (recordA == 0) return hashSet(level, a, b, service);
+  if (level == LEVEL_DEVICE && b == zeroAddress && service == 0) {
+    if (a == recordA) {
+      if (setDeviceA == 0) setDeviceA = hashSet(level, a, b, service);
+      return setDeviceA;
+    }
+    if (a == recordB) {
+      if (setDeviceB == 0) setDeviceB = hashSet(level, a, b, service);
+      return setDeviceB;
+    }
+  } else if (a == recordA && b == recordB) {
+    if (level == LEVEL_PAIR && service == 0) {
+      if (setPair == 0) setPair = hashSet(level, a, b, service);
+      return setPair;
+    }
+    if (level == LEVEL_SERVICE && service == recordService) {
+      if (setService == 0) setService = hashSet(level, a, b, service);
+      return setService;
+    }
+  }
+  return hashSet(level, a, b, service);
 }
 
 @inline function matches(e: usize, level: u8, a: usize, b: usize, service: u64): bool {
@@ -216,7 +232,7 @@ function findOrCreate(level: u8, a: usize, b: usize, service: u64, tsSec: u32): 
 // false when something was dropped (counted as model.baseline_evicted).
 export function historyReinsert(source: usize): bool {
   if (table == 0 || load<u8>(source) == 0) return true;
-  const set = setOf(load<u8>(source, 1), source + 16, source + 32, load<u64>(source, 8));
+  const set = hashSet(load<u8>(source, 1), source + 16, source + 32, load<u64>(source, 8));
   let victim: usize = 0;
   for (let way: u32 = 0; way < WAYS; way++) {
     const e = set + <usize>(way * ENTRY_BYTES);

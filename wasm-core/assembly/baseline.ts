@@ -15,6 +15,7 @@
 
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
+import { FNV32_OFFSET, fnv32, fnv32Word } from "./fnv";
 
 @inline const WAYS: u32 = 8;
 
@@ -82,25 +83,6 @@ export function resetAllBaselines(): void {
   if (frequencyTable == 0) return;
   memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
   memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
-}
-
-// FNV-1a, 32 bits, picks a set. Keys are then compared in full, except in
-// the frequency table (see frequencyObserve).
-@inline const FNV32_OFFSET: u32 = 0x811c9dc5;
-@inline const FNV32_PRIME: u32 = 0x01000193;
-
-function fnv32(hash: u32, ptr: usize, length: u32): u32 {
-  for (let i: u32 = 0; i < length; i++) {
-    hash = (hash ^ <u32>load<u8>(ptr + <usize>i)) * FNV32_PRIME;
-  }
-  return hash;
-}
-
-function fnv32U32(hash: u32, value: u32): u32 {
-  hash = (hash ^ (value & 0xff)) * FNV32_PRIME;
-  hash = (hash ^ ((value >> 8) & 0xff)) * FNV32_PRIME;
-  hash = (hash ^ ((value >> 16) & 0xff)) * FNV32_PRIME;
-  return (hash ^ (value >> 24)) * FNV32_PRIME;
 }
 
 @inline function sameAddress(a: usize, b: usize): bool {
@@ -320,7 +302,8 @@ export function moveWindows(source: usize, oldKeys: usize, oldCount: u32): u32 {
 @inline export const MASTER_OTHER: i32 = 2;       // masters exist, the client is not one
 
 function findDevice(device: usize, unitId: u32, create: bool, nowMs: u64): usize {
-  const hash = fnv32U32(fnv32(FNV32_OFFSET, device, 16), unitId);
+  // FNV-1a picks a set, and keys are then compared in full.
+  const hash = fnv32Word(fnv32(FNV32_OFFSET, device, 16), unitId);
   const set = masterTable + <usize>((hash & (MASTER_DEVICES / WAYS - 1)) * WAYS * DEVICE_BYTES);
   let free: usize = 0;
   let oldest: usize = 0;

@@ -205,7 +205,18 @@ export function fieldLiteral(id: u16, s: string): void {
   const p = reserveField(id, ValueType.STR, n);
   if (p == 0) return;
   const src = changetype<usize>(s);
-  for (let i: u32 = 0; i < n; i++) {
+  let i: u32 = 0;
+  // Four code units at a time while they are all ASCII: the low byte of
+  // each is its UTF-8 byte.
+  while (n - i >= 4) {
+    const units4 = load<u64>(src + (<usize>i << 1));
+    if ((units4 & 0xff80ff80ff80ff80) != 0) break;
+    const bytes = <u32>(units4 & 0xff) | <u32>((units4 >> 8) & 0xff00) |
+      <u32>((units4 >> 16) & 0xff0000) | <u32>((units4 >> 24) & 0xff000000);
+    store<u32>(p + <usize>i, bytes);
+    i += 4;
+  }
+  for (; i < n; i++) {
     const unit = load<u16>(src + (<usize>i << 1));
     store<u8>(p + <usize>i, unit < 0x80 ? <u8>unit : 0x3f);
   }

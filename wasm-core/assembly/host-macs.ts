@@ -16,6 +16,7 @@
 
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
+import { FNV32_OFFSET, fnv32 } from "./fnv";
 import { packetMacs, packetHasMacs, packetSrc, packetDst } from "./packet";
 
 @inline export const MAX_HOST_MACS: u32 = 4096;
@@ -40,40 +41,61 @@ export function resetHostMacs(): void {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }
 
-function addressHash(address: usize): u32 {
-  let h: u32 = 0x811c9dc5;
-  for (let i: u32 = 0; i < 16; i++) h = (h ^ <u32>load<u8>(address + <usize>i)) * 0x01000193;
-  return h;
-}
-
 // Individual (unicast) Ethernet addresses only: the group bit of a multicast
 // or broadcast destination names no host.
 @inline function isUnicast(mac: usize): bool {
   return (load<u8>(mac) & 1) == 0;
 }
 
-function remember(address: usize, ipVersion: u8, mac: usize, tsSec: u32): void {
-  if (!isUnicast(mac)) return;
+// The slots the last two addresses were stored in. A record's originator and
+// responder repeat from record to record of a flow, so remember first checks
+// these slots and hashes only a new address. Such a slot is the one the probe
+// would find, because slots are never emptied one by one (only resetHostMacs
+// empties them all). So no free slot precedes the address in its probe
+// window, and an address is stored in one slot at most.
+let recentSlot: usize = 0;
+let olderSlot: usize = 0;
+
+@inline function holds(slot: usize, address: usize, ipVersion: u8): bool {
+  return slot != 0 && load<u8>(slot, 22) == ipVersion && sameAddress(slot, address);
+}
+
+@inline function fillSlot(slot: usize, address: usize, ipVersion: u8, mac: usize, tsSec: u32): void {
+  memory.copy(slot, address, 16);
+  memory.copy(slot + 16, mac, 6);
+  store<u8>(slot, ipVersion, 22);
+  store<u32>(slot, tsSec, 24);
+}
+
+// The slot of `address` in its probe window: its own, else the first free
+// one, else the least recently seen one (counted as evicted).
+function probeSlot(address: usize, ipVersion: u8): usize {
   ensureTable();
-  const start = addressHash(address) & (MAX_HOST_MACS - 1);
+  const start = fnv32(FNV32_OFFSET, address, 16) & (MAX_HOST_MACS - 1);
   let oldest: usize = 0;
   for (let i: u32 = 0; i < PROBE_SLOTS; i++) {
     const slot = table + <usize>(((start + i) & (MAX_HOST_MACS - 1)) * SLOT_BYTES);
     const version = load<u8>(slot, 22);
-    if (version == 0 || (version == ipVersion && sameAddress(slot, address))) {
-      memory.copy(slot, address, 16);
-      memory.copy(slot + 16, mac, 6);
-      store<u8>(slot, ipVersion, 22);
-      store<u32>(slot, tsSec, 24);
-      return;
-    }
+    if (version == 0 || (version == ipVersion && sameAddress(slot, address))) return slot;
     if (oldest == 0 || load<u32>(slot, 24) < load<u32>(oldest, 24)) oldest = slot;
   }
   countAnomaly(ModelAnomaly.HOST_MAC_EVICTED);
-  memory.copy(oldest, address, 16);
-  memory.copy(oldest + 16, mac, 6);
-  store<u8>(oldest, ipVersion, 22);
-  store<u32>(oldest, tsSec, 24);
+  return oldest;
+}
+
+function remember(address: usize, ipVersion: u8, mac: usize, tsSec: u32): void {
+  if (!isUnicast(mac)) return;
+  let slot = recentSlot;
+  if (!holds(slot, address, ipVersion)) {
+    if (holds(olderSlot, address, ipVersion)) {
+      slot = olderSlot;
+    } else {
+      slot = probeSlot(address, ipVersion);
+    }
+    olderSlot = recentSlot;
+    recentSlot = slot;
+  }
+  fillSlot(slot, address, ipVersion, mac, tsSec);
 }
 
 // Learns the Ethernet addresses of the record's originator and responder

@@ -62,14 +62,19 @@ import {
   eventBufferBase, eventBufferUsed,
 } from "./events";
 import { indexRecord, recordField, recordLastField, forgetIndexedRecord } from "./record-index";
+import {
+  indexModels, typeModelList, typeModelCount, candidateModels, MASKED_MODELS,
+  conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, NOT_SHARED, MEMO_UNKNOWN,
+} from "./model-index";
 import { countAnomaly } from "./counters";
+import { FNV64_OFFSET, fnv64, fnv64Byte } from "./fnv";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
   initBaselines, resetModelBaselines, installWindowKeys, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
   MAX_FREQUENCY_COUNT, UNIT_ID_ABSENT, MASTER_NONE, MASTER_THIS_CLIENT,
 } from "./baseline";
 import {
-  historyFind, historyObserve, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted, learningStartSec,
+  historyFind, historyObserve, historyBeginRecord, historyEndRecord, deviceFind, inLearningPeriod, entryRoles, entryAlerted, markAlerted, learningStartSec,
   LEVEL_PAIR, LEVEL_SERVICE, ROLE_MODBUS_SERVER, ROLE_MODBUS_CLIENT,
 } from "./baseline-history";
 import { scoreAlert, writeScoreFields } from "./scorer";
@@ -167,39 +172,6 @@ let modelCount: u32 = 0;
 let unitIdFieldId: u16 = 0;
 // Offset of each model in the table, u32 x MAX_MODELS.
 const modelOffsets = memory.data(<i32>(MAX_MODELS * 4));
-// Model indexes grouped by the record type they watch, each group in table
-// order (u32 x MAX_MODELS), and per record type up to RecordType.MAX the
-// group's start in that list and its length (u32 pairs). Built at install
-// time, so that a record meets only the models of its type.
-const modelsByType = memory.data(<i32>(MAX_MODELS * 4));
-const typeGroups = memory.data(<i32>((<u32>RecordType.MAX + 1) * 8));
-
-@inline function typeModelList(type: u16): usize {
-  if (<u32>type > <u32>RecordType.MAX) return modelsByType;
-  return modelsByType + (<usize>load<u32>(typeGroups + (<usize>type << 3)) << 2);
-}
-
-@inline function typeModelCount(type: u16): u32 {
-  if (<u32>type > <u32>RecordType.MAX) return 0;
-  return load<u32>(typeGroups + (<usize>type << 3), 4);
-}
-
-// Fills modelsByType and typeGroups from the installed table. A model of a
-// type above RecordType.MAX is never evaluated, as no record carries that type.
-function groupModelsByType(): void {
-  memory.fill(typeGroups, 0, <usize>((<u32>RecordType.MAX + 1) * 8));
-  let listed: u32 = 0;
-  for (let type: u32 = 0; type <= <u32>RecordType.MAX; type++) {
-    store<u32>(typeGroups + (<usize>type << 3), listed);
-    for (let i: u32 = 0; i < modelCount; i++) {
-      const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-      if (<u32>load<u16>(model, 4) != type) continue;
-      store<u32>(modelsByType + (<usize>listed << 2), i);
-      listed++;
-    }
-    store<u32>(typeGroups + (<usize>type << 3), listed - load<u32>(typeGroups + (<usize>type << 3)), 4);
-  }
-}
 
 export function installedModelCount(): u32 { return modelCount; }
 
@@ -324,7 +296,7 @@ export function installModelTable(ptr: usize, length: u32, windowKeys: usize = 0
     at += load<u32>(tableBase + <usize>at);
   }
   modelCount = count;
-  groupModelsByType();
+  indexModels(tableBase, modelOffsets, count);
   unitIdFieldId = load<u16>(tableBase, 12);
   if (windowKeys != 0) installWindowKeys(windowKeys, count);
   else resetModelBaselines();
@@ -360,12 +332,12 @@ export function installModels(ptr: usize, length: u32): i32 {
 // Field values
 
 // Set by readNumber: whether the field held a number, and its value.
-let numberOk: bool = false;
-let numberValue: i64 = 0;
+export let numberOk: bool = false;
+export let numberValue: i64 = 0;
 
 // Reads an integer or boolean field value; a U64 above the i64 range
 // saturates, so it still compares above every condition value.
-function readNumber(type: u8, value: usize, length: u32): void {
+export function readNumber(type: u8, value: usize, length: u32): void {
   numberOk = true;
   if ((type == ValueType.U64 || type == ValueType.I64) && length == 8) {
     const raw = load<u64>(value);
@@ -541,11 +513,26 @@ function conditionMatches(record: usize, condition: usize): bool {
   return false;
 }
 
-function conditionsMatch(record: usize, model: usize): bool {
+// True when every condition of model `modelIndex` at `model` holds for
+// `record`. Shared conditions are tested once per record (shareConditions).
+function conditionsMatch(record: usize, model: usize, modelIndex: u32): bool {
   const count = <u32>load<u8>(model, 9);
   let condition = model + MODEL_HEADER_BYTES;
   for (let i: u32 = 0; i < count; i++) {
-    if (!conditionMatches(record, condition)) return false;
+    const slot = conditionSlot(modelIndex, i);
+    let holds: bool;
+    if (slot == NOT_SHARED) {
+      holds = conditionMatches(record, condition);
+    } else {
+      const known = memoResult(slot);
+      if (known != MEMO_UNKNOWN) {
+        holds = known != 0;
+      } else {
+        holds = conditionMatches(record, condition);
+        memoStore(slot, holds);
+      }
+    }
+    if (!holds) return false;
     condition += <usize>load<u32>(condition, 4);
   }
   return true;
@@ -562,20 +549,6 @@ function numberField(record: usize, id: u16, absent: u32): u32 {
 // ---------------------------------------------------------------------------
 // Frequency key
 
-@inline const FNV64_OFFSET: u64 = 0xcbf29ce484222325;
-@inline const FNV64_PRIME: u64 = 0x100000001b3;
-
-function fnv64(hash: u64, ptr: usize, length: u32): u64 {
-  for (let i: u32 = 0; i < length; i++) {
-    hash = (hash ^ <u64>load<u8>(ptr + <usize>i)) * FNV64_PRIME;
-  }
-  return hash;
-}
-
-@inline function fnv64Byte(hash: u64, b: u32): u64 {
-  return (hash ^ <u64>(b & 0xff)) * FNV64_PRIME;
-}
-
 // Hashes one field's value, type and length first, so that adjacent values
 // cannot run together.
 @inline function fieldHash(hash: u64, f: usize): u64 {
@@ -583,9 +556,31 @@ function fnv64(hash: u64, ptr: usize, length: u32): u64 {
   return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
 }
 
+// The last frequency key hashed, the record (memo stamp) it was hashed for,
+// and the `by` flags, count and field ids (model bytes 10-11 and 28-35) it
+// was hashed by: models of one record mostly count by the same keys.
+let lastKey: u64 = 0;
+let lastKeyStamp: u32 = 0;
+let lastKeyBy: u16 = 0;
+let lastKeyFields: u64 = 0;
+
+// Hashes the values of the model's `by` keys in `record`, once per record and
+// set of keys.
+function frequencyKey(record: usize, model: usize): u64 {
+  const by = load<u16>(model, 10);
+  const fields = load<u64>(model, 28);
+  if (lastKeyStamp != memoStamp || lastKeyBy != by || lastKeyFields != fields) {
+    lastKey = hashFrequencyKey(record, model);
+    lastKeyStamp = memoStamp;
+    lastKeyBy = by;
+    lastKeyFields = fields;
+  }
+  return lastKey;
+}
+
 // Hashes the values of the model's `by` keys in `record`. A `by` field that
 // is absent hashes as a marker distinct from any value.
-function frequencyKey(record: usize, model: usize): u64 {
+function hashFrequencyKey(record: usize, model: usize): u64 {
   const flags = load<u8>(model, 10);
   let hash = FNV64_OFFSET;
   if ((flags & BY_SRC) != 0) hash = fnv64(hash, record + 28, 16);
@@ -771,6 +766,7 @@ export function evaluateModels(record: usize): void {
   const originator = record + 28;
   const responder = record + 44;
   const service = serviceHash(record, type);
+  historyBeginRecord(originator, responder, service);
   const modbusRequest = type == RecordType.MODBUS && isModbusRequest(record);
   // A request that travelled responder -> originator (flag bit 0) came from a
   // Modbus server that opened the connection: the device is the originator.
@@ -801,6 +797,7 @@ export function evaluateModels(record: usize): void {
     const pair = historyFind(LEVEL_PAIR, originator, responder, 0);
     if (pair != 0) markAlerted(pair);
   }
+  historyEndRecord();
   forgetIndexedRecord();
 }
 
@@ -850,14 +847,18 @@ function evaluateInstalled(
   let pairEntry: usize = 0;
   const learningPeriod = inLearningPeriod(tsSec);
   profileLookupDone = false;
+  if (nextMemoStamp()) lastKeyStamp = 0;
 
-  // Only the models of the record's type, in table order (typeModelList).
+  // Only the models of the record's type, in table order (typeModelList),
+  // and of those only the candidates of the record's key value.
   const listed = typeModelList(type);
-  const listEnd = listed + (<usize>typeModelCount(type) << 2);
-  for (let entry = listed; entry < listEnd; entry += 4) {
-    const i = load<u32>(entry);
+  const models = typeModelCount(type);
+  const candidates = candidateModels(record, type);
+  for (let position: u32 = 0; position < models; position++) {
+    if (position < MASKED_MODELS && (candidates & (<u64>1 << position)) == 0) continue;
+    const i = load<u32>(listed + (<usize>position << 2));
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-    if (!conditionsMatch(record, model)) continue;
+    if (!conditionsMatch(record, model, i)) continue;
     if (!historyLooked) {
       serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
       pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);

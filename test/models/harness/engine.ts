@@ -3,6 +3,7 @@
 // tests can write records field by field and read the alerts the models
 // append. Built by test/models/engine.ts into a temporary folder.
 
+import { fieldLiteral } from "../../../wasm-core/assembly/events";
 export {
   initEvents, setRecordContext, beginRecord, endRecord, fieldU64, fieldI64, fieldBool,
   fieldText, fieldBytes, eventBufferBase, eventBufferUsed, resetEvents,
@@ -15,6 +16,7 @@ import { installModels } from "../../../wasm-core/assembly/models";
 import { resetAllBaselines } from "../../../wasm-core/assembly/baseline";
 import { configureTimeOffsets } from "../../../wasm-core/assembly/baseline-time";
 import { configureHistory, setLearningSeconds, resetHistory } from "../../../wasm-core/assembly/baseline-history";
+import { FNV32_OFFSET, FNV64_OFFSET, fnv32, fnv64 } from "../../../wasm-core/assembly/fnv";
 import {
   snapshotPrepare, snapshotRead, restoreBegin, restoreWrite, restoreEnd, restoredDroppedEntries, restoredDroppedWindows,
 } from "../../../wasm-core/assembly/baseline-snapshot";
@@ -78,3 +80,20 @@ export function baselineRestoreWrite(length: u32): i32 {
 export function baselineRestoreEnd(_length: u32): i32 { return restoreEnd(); }
 export function baselineRestoreDroppedEntries(): u32 { return restoredDroppedEntries(); }
 export function baselineRestoreDroppedWindows(): u32 { return restoredDroppedWindows(); }
+
+// FNV-1a of the first `length` bytes of scratch, for the hash tests.
+export function fnv32Scratch(length: u32): u32 { return fnv32(FNV32_OFFSET, scratchPointer(), length); }
+export function fnv64Scratch(length: u32): u64 { return fnv64(FNV64_OFFSET, scratchPointer(), length); }
+
+// Writes static names with fieldLiteral into the open record, one field
+// `id` each: every length modulo 4, and code units outside ASCII.
+export function fieldLiteralSamples(id: u16): void {
+  fieldLiteral(id, "");
+  fieldLiteral(id, "a");
+  fieldLiteral(id, "abc");
+  fieldLiteral(id, "abcd");
+  fieldLiteral(id, "request");
+  fieldLiteral(id, "READ_HOLDING_REGISTERS");
+  fieldLiteral(id, "caf\u00e9 au lait");
+  fieldLiteral(id, "\u20acuro");
+}
