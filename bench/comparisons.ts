@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { CorpusFile } from "./corpus.js";
-import type { CoreThroughputResult } from "./core-throughput.js";
+import type { CoreThroughputResult, RecordDecoding } from "./core-throughput.js";
 import { alternate, shellLine, summarise, type Command, type ProcessSample, type Summary } from "./measure.js";
 import type { Tool } from "./tools.js";
 
@@ -114,6 +114,9 @@ export async function compareWholeProcess(file: CorpusFile, tools: WholeProcessT
 
 export interface CoreResult {
   command: string;
+  // "all": the host decoded every record into a CoreRecord; "none": it
+  // counted the records by the type in their header.
+  decode: RecordDecoding;
   file: string;
   packets: number;
   models: number;
@@ -126,9 +129,10 @@ export interface CoreResult {
   anomalies: Record<string, number>;
 }
 
-export function coreCommand(file: string, runs: number, repoRoot: string, maxFlows?: number): { argv: string[]; display: string } {
+export function coreCommand(file: string, runs: number, repoRoot: string, maxFlows?: number, decode: RecordDecoding = "all"): { argv: string[]; display: string } {
   const script = "bench/core-throughput.ts";
   const extra = maxFlows === undefined ? [] : ["--max-flows", String(maxFlows)];
+  if (decode !== "all") extra.push("--decode", decode);
   return {
     argv: [process.execPath, "--import", "tsx", script, file, "--runs", String(runs), ...extra],
     display: shellLine(["npx", "tsx", script, relative(repoRoot, file), "--runs", String(runs), ...extra]),
@@ -137,8 +141,8 @@ export function coreCommand(file: string, runs: number, repoRoot: string, maxFlo
 
 // Runs bench/core-throughput.ts in a child process so that each measurement
 // starts from a fresh V8 heap.
-export async function measureCoreAlone(file: CorpusFile, runs: number, repoRoot: string, maxFlows?: number): Promise<CoreResult> {
-  const { argv, display: shown } = coreCommand(file.path, runs, repoRoot, maxFlows);
+export async function measureCoreAlone(file: CorpusFile, runs: number, repoRoot: string, maxFlows?: number, decode: RecordDecoding = "all"): Promise<CoreResult> {
+  const { argv, display: shown } = coreCommand(file.path, runs, repoRoot, maxFlows, decode);
   const output = await new Promise<string>((done, fail) => {
     const child = spawn(argv[0], argv.slice(1), { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -151,6 +155,7 @@ export async function measureCoreAlone(file: CorpusFile, runs: number, repoRoot:
   const result = JSON.parse(output) as CoreThroughputResult;
   return {
     command: shown,
+    decode: result.decode,
     file: relative(repoRoot, file.path),
     packets: result.packets,
     models: result.models,

@@ -1,8 +1,11 @@
 // The core alone: a capture file loaded into batches in memory first, then
 // timed from the first `process` call to the end of `finish`, with every
-// record drained to the host. Prints one JSON object on stdout.
+// record drained to the host. With `--decode all` (the default) the host
+// decodes each record into a CoreRecord object; with `--decode none` it
+// reads only each record's type from its header and counts it, so the time
+// is the WebAssembly core's plus the drain. Prints one JSON object on stdout.
 //
-// Usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N]
+// Usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N] [--decode all|none]
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -13,8 +16,11 @@ interface RunResult {
   records: number;
 }
 
+export type RecordDecoding = "all" | "none";
+
 export interface CoreThroughputResult {
   file: string;
+  decode: RecordDecoding;
   packets: number;
   wireBytes: number;
   models: number;
@@ -59,7 +65,7 @@ function watchInstantiation(): void {
   (WebAssembly as { Instance: unknown }).Instance = WatchedInstance;
 }
 
-export async function measureCore(file: string, runs: number, withModels: boolean, maxFlows?: number): Promise<CoreThroughputResult> {
+export async function measureCore(file: string, runs: number, withModels: boolean, maxFlows?: number, decode: RecordDecoding = "all"): Promise<CoreThroughputResult> {
   watchInstantiation();
   const { Core } = await import("../agent/src/core/core.js");
   const { batches, packets, wireBytes } = loadBatches(file);
@@ -75,10 +81,12 @@ export async function measureCore(file: string, runs: number, withModels: boolea
     memory = instantiated[seenBefore] ?? memory;
     const byType: Record<string, number> = {};
     let records = 0;
-    const onRecord = (record: { type: string }) => {
+    const count = (type: string) => {
       records += 1;
-      byType[record.type] = (byType[record.type] ?? 0) + 1;
+      byType[type] = (byType[type] ?? 0) + 1;
     };
+    const onRecord = (record: { type: string }) => count(record.type);
+    if (decode === "none") core.setRecordFilter({ decodes: () => false, onSkipped: count });
     const started = performance.now();
     for (const batch of batches) core.process(batch, onRecord);
     core.finish(onRecord);
@@ -88,7 +96,7 @@ export async function measureCore(file: string, runs: number, withModels: boolea
     stats = core.stats();
   }
   return {
-    file, packets, wireBytes,
+    file, decode, packets, wireBytes,
     models: modelSet?.models.length ?? 0,
     runs: results,
     recordsByType,
@@ -100,17 +108,21 @@ export async function measureCore(file: string, runs: number, withModels: boolea
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { runs: { type: "string", default: "3" }, "no-models": { type: "boolean", default: false }, "max-flows": { type: "string" } },
+    options: {
+      runs: { type: "string", default: "3" }, "no-models": { type: "boolean", default: false }, "max-flows": { type: "string" },
+      decode: { type: "string", default: "all" },
+    },
     allowPositionals: true,
   });
   const runs = Number(values.runs);
   const maxFlows = values["max-flows"] === undefined ? undefined : Number(values["max-flows"]);
   const validMaxFlows = maxFlows === undefined || (Number.isInteger(maxFlows) && maxFlows >= 1);
-  if (positionals.length !== 1 || !Number.isInteger(runs) || runs < 1 || !validMaxFlows) {
-    console.error("usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N]  (each N a whole number >= 1)");
+  const decode = values.decode as string;
+  if (positionals.length !== 1 || !Number.isInteger(runs) || runs < 1 || !validMaxFlows || (decode !== "all" && decode !== "none")) {
+    console.error("usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N] [--decode all|none]  (each N a whole number >= 1)");
     process.exit(2);
   }
-  const result = await measureCore(positionals[0], runs, !values["no-models"], maxFlows);
+  const result = await measureCore(positionals[0], runs, !values["no-models"], maxFlows, decode);
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 

@@ -20,6 +20,9 @@ export interface BenchResults {
   corpus: CorpusFile[];
   fieldsenseLabel: string;
   core: Section<CoreResult>;
+  // The same run with the records counted by type but not decoded on the
+  // host (absent from results written before it was measured).
+  coreUndecoded?: Section<CoreResult>;
   wholeProcess: Section<WholeProcessResult>;
   memory: Section<MemoryPoint[]>;
   latency: Section<LatencyResult>;
@@ -65,10 +68,16 @@ function targetRows(results: BenchResults): TargetRow[] {
   const notMeasured = (target: string, reason: string) => rows.push({ target, measured: "not measured", verdict: oneLine(reason) });
 
   if (results.core.ok) {
-    const pps = results.core.value.packetsPerSecond.median;
+    // The core's own rate is the one with the records left as the core wrote
+    // them; the rate with every record decoded on the host is shown beside it.
+    const decoded = results.core.value.packetsPerSecond.median;
+    const undecoded = results.coreUndecoded?.ok ? results.coreUndecoded.value.packetsPerSecond.median : undefined;
+    const pps = undecoded ?? decoded;
     rows.push({
       target: `core alone >= ${rate(TARGETS.corePacketsPerSecond)}packets/s on the plant mix (decoding, flows, models)`,
-      measured: `${rate(pps)}packets/s`,
+      measured: undecoded === undefined
+        ? `${rate(pps)}packets/s`
+        : `${rate(undecoded)}packets/s (${rate(decoded)}packets/s with the host decoding every record)`,
       verdict: verdict(pps >= TARGETS.corePacketsPerSecond, `${fixed(TARGETS.corePacketsPerSecond / pps, 1)}x too slow (${fixed((pps / TARGETS.corePacketsPerSecond) * 100, 1)}% of the target)`),
     });
   } else notMeasured("core alone >= 10 M packets/s", results.core.reason);
@@ -156,17 +165,19 @@ function renderCore(results: BenchResults): string[] {
   const c = results.core.value;
   const records = Object.entries(c.recordsByType).map(([type, n]) => `${type} ${integer(n)}`).join(", ");
   const anomalies = Object.entries(c.anomalies).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, n]) => `${name} ${integer(n)}`).join(", ");
+  const runs = [c, ...(results.coreUndecoded?.ok ? [results.coreUndecoded.value] : [])];
+  const row = (r: CoreResult) => `| ${r.decode === "none" ? "counted by type (header only)" : "decoded into `CoreRecord` objects"} | ${integer(r.packets)} | ${range(r.packetsPerSecond, rate)} | ${range(r.megabitsPerSecond, (n) => fixed(n, 0))} | ${fixed(spreadPercent(r.packetsPerSecond), 0)}% over ${r.packetsPerSecond.runs} runs | ${integer(r.recordsPerRun)} |`;
   return [
     "## Core alone",
     "",
-    `Batches of about 1 MiB already in memory; timed from the first \`process\` to the end of \`finish\`. ${c.models} models installed.`,
-    "The time includes the host decoding every record from the event ring into a `CoreRecord` object, because `Core.process` hands records over only that way.",
+    `Batches of about 1 MiB of ${code(c.file)} already in memory; timed from the first \`process\` to the end of \`finish\`. ${c.models} models installed.`,
+    "Every record is drained from the core's event buffer to the host. In the first row the host decodes each into a `CoreRecord` object, as the agent does for the records it uses; in the second it reads only each record's type from its header and counts it, which leaves the WebAssembly core's own cost. The target is judged on the second.",
     "",
-    `Command: ${code(c.command)}`,
+    ...runs.map((r) => `Command (${r.decode === "none" ? "counted" : "decoded"}): ${code(r.command)}`),
     "",
-    "| file | packets | packets/s | Mbit/s | spread | records per run |",
+    "| records | packets | packets/s | Mbit/s | spread | records per run |",
     "|---|---:|---:|---:|---:|---:|",
-    `| ${code(c.file)} | ${integer(c.packets)} | ${range(c.packetsPerSecond, rate)} | ${range(c.megabitsPerSecond, (n) => fixed(n, 0))} | ${fixed(spreadPercent(c.packetsPerSecond), 0)}% over ${c.packetsPerSecond.runs} runs | ${integer(c.recordsPerRun)} |`,
+    ...runs.map(row),
     "",
     `Records by type: ${records || "none"}. Linear memory after the run: ${c.linearMemoryBytes === null ? "unknown" : `${fixed(c.linearMemoryBytes / 2 ** 20)} MiB`}.`,
     anomalies ? `Most frequent anomalies: ${anomalies}.` : "No anomalies counted.",

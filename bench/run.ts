@@ -159,6 +159,7 @@ function discoverTools(install: boolean): DiscoveredTools {
 
 async function measureAll(settings: ModeSettings, corpus: Corpus, tools: DiscoveredTools) {
   const core = await section("core alone", () => measureCoreAlone(corpus.plantMix, settings.coreRuns, repoRoot));
+  const coreUndecoded = await section("core alone, records not decoded", () => measureCoreAlone(corpus.plantMix, settings.coreRuns, repoRoot, undefined, "none"));
   const wholeProcess = await section("whole process", () => compareWholeProcess(corpus.comparison, tools, settings.processRuns, repoRoot));
   const memory = await section("memory", () => measureMemory(corpus.manyFlows, tools.time, settings.memoryRuns, repoRoot));
   const latency = await section("latency", () => measureLatency({
@@ -179,7 +180,7 @@ async function measureAll(settings: ModeSettings, corpus: Corpus, tools: Discove
     ["--import", "tsx", "bench/core-throughput.ts", corpus.plantMix.path, "--runs", String(settings.coreRuns)], repoRoot,
     `node --cpu-prof --import tsx bench/core-throughput.ts ${plantFile} --runs ${settings.coreRuns}`,
   ));
-  return { core, wholeProcess, memory, latency, ingest, profile, coreProfile };
+  return { core, coreUndecoded, wholeProcess, memory, latency, ingest, profile, coreProfile };
 }
 
 async function main(): Promise<void> {

@@ -9,7 +9,7 @@ const summary = (median: number) => ({ median, min: median * 0.9, max: median * 
 
 function results(corePacketsPerSecond: number, tsharkRatio: number): BenchResults {
   const core: CoreResult = {
-    command: "npx tsx bench/core-throughput.ts bench/corpus/plant-mix-300000.pcap --runs 3",
+    command: "npx tsx bench/core-throughput.ts bench/corpus/plant-mix-300000.pcap --runs 3", decode: "all",
     file: "bench/corpus/plant-mix-300000.pcap", packets: 300_000, models: 5,
     packetsPerSecond: summary(corePacketsPerSecond), megabitsPerSecond: summary(100),
     recordsPerRun: 1000, recordsByType: { modbus: 1000 }, linearMemoryBytes: 64 << 20, counters: {}, anomalies: {},
@@ -47,6 +47,18 @@ test("report core target missed by factor", () => {
   const row = targetRow(renderReport(results(5_000_000, 60)), "core alone");
   assert.ok(row.includes("5.00 Mpackets/s"), row);
   assert.ok(row.includes("missed: 2.0x too slow (50.0% of the target)"), row);
+});
+
+test("report core target judged without host decoding", () => {
+  const input = results(2_000_000, 60);
+  const counted: CoreResult = { ...(input.core as { value: CoreResult }).value, decode: "none", packetsPerSecond: summary(4_000_000) };
+  input.coreUndecoded = { ok: true, value: counted, seconds: 1 };
+  const report = renderReport(input);
+  const row = targetRow(report, "core alone");
+  assert.ok(row.includes("4.00 Mpackets/s (2.00 Mpackets/s with the host decoding every record)"), row);
+  assert.ok(row.includes("missed: 2.5x too slow"), row);
+  assert.ok(report.includes("| counted by type (header only) | 300,000 |"), "the core section has a row per measurement");
+  assert.ok(report.includes("| decoded into `CoreRecord` objects | 300,000 |"));
 });
 
 test("report core target met", () => {

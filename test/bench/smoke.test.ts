@@ -60,6 +60,11 @@ test("bench smoke measures the core alone", () => {
   assert.ok(r.core.value.packetsPerSecond.median > 0);
   assert.ok(r.core.value.recordsPerRun > 0, "the core produced records from the plant mix");
   assert.ok((r.core.value.linearMemoryBytes ?? 0) > 0, "linear memory size is known");
+  // The same file with the records counted, not decoded: the same records.
+  assert.ok(r.coreUndecoded?.ok, r.coreUndecoded?.ok ? "" : r.coreUndecoded?.reason);
+  if (!r.coreUndecoded?.ok) return;
+  assert.is(r.coreUndecoded.value.decode, "none");
+  assert.equal(r.coreUndecoded.value.recordsByType, r.core.value.recordsByType);
 });
 
 test("bench smoke compares whole processes", () => {
