@@ -196,17 +196,6 @@ export function pendingCount(state: usize): u32 {
   return <u32>load<u16>(state + PENDING_COUNT);
 }
 
-// Entries the flow has: INLINE_ENTRIES, or PENDING_CAPACITY with an extension.
-@inline function capacityOf(state: usize): u32 {
-  return load<u32>(state + EXTENSION) != 0 ? PENDING_CAPACITY : INLINE_ENTRIES;
-}
-
-// Entry `index` below capacityOf(state).
-@inline function entryAt(state: usize, index: u32): usize {
-  if (index < INLINE_ENTRIES) return state + PENDING_TABLE + <usize>(index * PENDING_ENTRY_BYTES);
-  return <usize>load<u32>(state + EXTENSION) + <usize>((index - INLINE_ENTRIES) * PENDING_ENTRY_BYTES);
-}
-
 export function pendingTransactionId(entry: usize): u16 { return load<u16>(entry, 12); }
 export function pendingFunctionCode(entry: usize): u8 { return load<u8>(entry, 14); }
 export function pendingHasAddress(entry: usize): bool { return load<u8>(entry, 20) != 0; }
@@ -217,23 +206,39 @@ export function pendingTsNsec(entry: usize): u32 { return load<u32>(entry, 8); }
 // UMAS function code of a pending FC90 request, or -1.
 export function pendingUmasFunction(entry: usize): i32 { return load<u8>(entry, 22) != 0 ? <i32>load<u8>(entry, 21) : -1; }
 
-// Returns the oldest pending entry with this transaction id and unit id, or
-// 0. TCP §4.2 lets a client have several transactions outstanding, and a
+// Returns the pending entry with this transaction id and unit id, or 0.
+// TCP §4.2 lets a client have several transactions outstanding, and a
 // gateway answers for many unit ids, so both identify the request.
+// addPending replaces a pending request with the same pair, so at most one
+// entry matches. The scan stops once it has passed every entry in use, so
+// the request of a polling master, whose table is empty, costs no scan.
 export function findPending(state: usize, transactionId: u16, unitId: u8): usize {
-  let found: usize = 0;
-  let foundSequence: u32 = 0;
-  const capacity = capacityOf(state);
-  for (let i: u32 = 0; i < capacity; i++) {
-    const entry = entryAt(state, i);
-    const sequence = load<u32>(entry);
-    if (sequence == 0 || load<u16>(entry, 12) != transactionId || load<u8>(entry, 15) != unitId) continue;
-    if (found == 0 || sequence < foundSequence) {
-      found = entry;
-      foundSequence = sequence;
-    }
+  let inUse = pendingCount(state);
+  if (inUse == 0) return 0;
+  const key = <u32>transactionId | (<u32>unitId << 24);
+  const inlineEntries = state + PENDING_TABLE;
+  for (let i: u32 = 0; i < INLINE_ENTRIES; i++) {
+    const entry = inlineEntries + <usize>(i * PENDING_ENTRY_BYTES);
+    if (load<u32>(entry) == 0) continue;
+    if (matchesKey(entry, key)) return entry;
+    if (--inUse == 0) return 0;
   }
-  return found;
+  const extension = <usize>load<u32>(state + EXTENSION);
+  if (extension == 0) return 0;
+  for (let i: u32 = 0; i < EXTENSION_ENTRIES; i++) {
+    const entry = extension + <usize>(i * PENDING_ENTRY_BYTES);
+    if (load<u32>(entry) == 0) continue;
+    if (matchesKey(entry, key)) return entry;
+    if (--inUse == 0) return 0;
+  }
+  return 0;
+}
+
+// True when the entry's transaction id (offset 12) and unit id (offset 15)
+// equal `key`'s low 16 and high 8 bits. The function code between them is
+// masked out.
+@inline function matchesKey(entry: usize, key: u32): bool {
+  return (load<u32>(entry, 12) & 0xff00ffff) == key;
 }
 
 export function releasePending(state: usize, entry: usize): void {

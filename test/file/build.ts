@@ -11,9 +11,10 @@ export const CLIENT = "10.0.0.1";
 export const SERVER = "10.0.0.2";
 const SESSION = 0x4000000001n;
 const TREE = 5;
-// Sends an SMB message, split into 1460-byte segments when it is longer.
-function send(c: TcpConversation, toServer: boolean, bytes: number[]): void {
-  c.segmented(toServer, bytes);
+// Sends an SMB message, split into segments of `segmentBytes` when it is
+// longer.
+function send(c: TcpConversation, toServer: boolean, bytes: number[], segmentBytes = 1460): void {
+  c.segmented(toServer, bytes, segmentBytes);
 }
 
 export interface Transfer {
@@ -26,6 +27,9 @@ export interface Transfer {
   closeSize?: number;
   // Client port, so that several transfers in one batch are separate flows.
   clientPort?: number;
+  // TCP payload bytes per segment of each WRITE request or READ response
+  // (1460 by default), so that tests can cut the file data anywhere.
+  segmentBytes?: number;
 }
 
 // A conversation that connects `share`, opens `name`, writes (or reads) the
@@ -42,9 +46,9 @@ export function transferConversation(t: Transfer): TcpConversation {
   for (const piece of t.pieces) {
     if (t.read) {
       send(c, true, nbss(smb2({ command: Command.READ, messageId, ...ids }, readRequest(fileId(7), piece.offset, piece.data.length))));
-      send(c, false, nbss(smb2({ command: Command.READ, messageId, response: true, ...ids }, readResponse(piece.data))));
+      send(c, false, nbss(smb2({ command: Command.READ, messageId, response: true, ...ids }, readResponse(piece.data))), t.segmentBytes);
     } else {
-      send(c, true, nbss(smb2({ command: Command.WRITE, messageId, ...ids }, writeRequest(fileId(7), piece.offset, piece.data))));
+      send(c, true, nbss(smb2({ command: Command.WRITE, messageId, ...ids }, writeRequest(fileId(7), piece.offset, piece.data))), t.segmentBytes);
       send(c, false, nbss(smb2({ command: Command.WRITE, messageId, response: true, ...ids }, writeResponse(piece.data.length))));
     }
     messageId++;

@@ -66,6 +66,52 @@ test("sha256 over many writes of odd sizes", async () => {
   assert.is(file.bytes_seen, data.length);
 });
 
+// A small deterministic generator (xorshift32), so that a failure repeats.
+function generator(seed: number): (below: number) => number {
+  let state = seed >>> 0 || 1;
+  return (below) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state % below;
+  };
+}
+
+// Lengths around the 64-byte block and the 56-byte padding limit, then
+// random lengths up to five blocks. Each file is cut into WRITEs (or READ
+// responses) at random offsets, and every message into TCP segments of a
+// random size, so that the hash gets updates of every size at every
+// position within a block.
+test("sha256 of random lengths cut at random points", async () => {
+  const next = generator(0x5eed);
+  const lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 191, 192, 193];
+  while (lengths.length < 60) lengths.push(next(5 * 64 + 1));
+  const frames: Uint8Array[] = [];
+  const expected = new Map<string, string>();
+  lengths.forEach((length, i) => {
+    const data = Array.from({ length }, () => next(256));
+    const pieces = [];
+    for (let at = 0; at < length || pieces.length === 0;) {
+      const step = Math.min(length - at, 1 + next(100));
+      pieces.push({ offset: at, data: data.slice(at, at + step) });
+      at += step;
+    }
+    const name = `random${i}.bin`;
+    expected.set(name, createHash("sha256").update(Uint8Array.from(data)).digest("hex"));
+    frames.push(...transferConversation({
+      share: "\\\\10.0.0.2\\data", name, pieces, read: i % 2 === 1, clientPort: 50000 + i, segmentBytes: 1 + next(150),
+    }).frames);
+  });
+  const run = await runFramesThroughCore(frames);
+  const files = run.records.filter((r) => r.type === "file" && r.fields.chunk !== true);
+  assert.is(files.length, lengths.length);
+  for (const file of files) {
+    const name = String(file.fields.name);
+    assert.is(file.fields.sha256, expected.get(name), `${name}, ${file.fields.size} bytes`);
+  }
+});
+
 test("file read from server", async () => {
   const data = ascii("#!/bin/sh\necho plant\n");
   const { files } = await fileRecords({ share: "\\\\10.0.0.2\\tools", name: "scripts\\run.sh", pieces: [{ offset: 0, data }], read: true });
