@@ -11,7 +11,8 @@ import { newCaptureStats, type CaptureStats } from "./stats.js";
 
 export interface ReadCaptureOptions {
   // Upper bound of one batch in bytes, records with their 16-byte headers
-  // included. A single larger packet still travels, alone in its own batch. Default 1 MiB.
+  // included. A single larger packet still travels, alone in its own batch. Default
+  // DEFAULT_BATCH_BYTES (256 KiB).
   batchBytes?: number;
   // When true, every batch is written into the same buffer, so a batch's
   // bytes are valid only until the generator is resumed: a consumer must
