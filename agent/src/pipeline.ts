@@ -39,7 +39,9 @@ export interface ReplayOptions {
   // only read records and need no JSON (the OT inventory). The record must
   // not be changed, because onRecord's JSON is built from it afterwards.
   observeRecord?: (record: CoreRecord) => void;
-  // Sees every batch before the core does (the packet ring keeps them).
+  // Sees every batch before the core does (the packet ring writes them).
+  // The reader reuses the batch's buffer for the next batch, so a consumer
+  // must copy the bytes it keeps before returning.
   onBatch?: (batch: PacketBatch) => void;
   // Replay pacing: 1 is the captured rate, 2 twice as fast, 0 as fast as possible.
   speed?: number;
@@ -190,7 +192,7 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
     const fileResult: FileResult = { file, capture: stats };
     result.files.push(fileResult);
     try {
-      for await (const batch of readCapture(file, { stats, batchBytes: speed > 0 ? PACED_BATCH_BYTES : undefined })) {
+      for await (const batch of readCapture(file, { stats, batchBytes: speed > 0 ? PACED_BATCH_BYTES : undefined, reuseBuffers: true })) {
         await pacer.pace(batch);
         options.onBatch?.(batch);
         core.process(batch, onCoreRecord);

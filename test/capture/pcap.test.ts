@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CaptureError, readPcap } from "../../agent/src/capture/index.js";
+import { CaptureError, readCapture, readPcap } from "../../agent/src/capture/index.js";
 import { pcapFile, tcpFrame, timed, udpFrame, type TimedFrame } from "../helpers/frames.js";
-import { nanosecondsOf, readAll, readUntilError, TempFolder } from "./fixtures.js";
+import { nanosecondsOf, packetsOf, readAll, readUntilError, TempFolder, type ReadPacket } from "./fixtures.js";
 
 const folder = new TempFolder();
 test.after(() => folder.remove());
@@ -192,6 +192,30 @@ test("pcapng given to readPcap rejected", async () => {
     assert.is((error as CaptureError).code, "wrong_format");
     assert.match((error as CaptureError).message, "is pcapng, not pcap");
   }
+});
+
+test("pcap reused batch buffer keeps packets", async () => {
+  // 40 small frames and one of 3,000 bytes, larger than the 1,024-byte
+  // batches, which must travel alone without growing the reused buffer.
+  const frames = timed(Array.from({ length: 41 }, (_, i) => i === 20
+    ? udpFrame({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 5000, dstPort: 5001, payload: new Array(3000).fill(i) })
+    : udpFrame({ src: "10.0.0.1", dst: "10.0.0.2", srcPort: 5000, dstPort: 5001, payload: [i, i, i] })));
+  const path = folder.write("reuse.pcap", pcapFile(frames));
+  const expected = await readAll(path, 1024);
+
+  const packets: ReadPacket[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  const sizes: number[] = [];
+  for await (const batch of readCapture(path, { batchBytes: 1024, reuseBuffers: true })) {
+    packets.push(...packetsOf(batch));
+    buffers.add(batch.bytes.buffer);
+    sizes.push(batch.bytes.length);
+  }
+  assert.equal(packets, expected.packets);
+  assert.is(sizes.length, expected.batches.length);
+  // One buffer for the batches within 1,024 bytes, one for the large frame.
+  assert.is(buffers.size, 2);
+  assert.is(sizes.filter((size) => size > 1024).length, 1, `batch sizes ${sizes.join(", ")}`);
 });
 
 test.run();

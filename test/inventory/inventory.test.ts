@@ -157,6 +157,44 @@ test("inventory pair table stays bounded", () => {
   assert.equal(inventory.find("10.1.0.4")?.roles, ["server"]);
 });
 
+test("inventory master polling several servers", () => {
+  const inventory = new OtInventory();
+  // 10.1.0.1 polls three servers every 2 s, then 10.1.0.5 polls the first every 5 s.
+  for (const t of [0, 2, 4]) {
+    const ts = new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString();
+    for (const server of ["10.1.0.20", "10.1.0.3", "10.1.0.10"]) {
+      inventory.addRecord(record({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 2, dst: { ip: server, port: 502 } }, ts));
+    }
+  }
+  for (const t of [0, 5]) {
+    const ts = new Date(Date.UTC(2026, 0, 1, 0, 1, t)).toISOString();
+    inventory.addRecord(record({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 2, src: { ip: "10.1.0.5", port: 40000 }, dst: { ip: "10.1.0.3", port: 502 } }, ts));
+  }
+  const polling = inventory.listPolling();
+  assert.equal(polling.map((p) => `${p.master}>${p.server}`), ["10.1.0.1>10.1.0.3", "10.1.0.1>10.1.0.10", "10.1.0.1>10.1.0.20", "10.1.0.5>10.1.0.3"]);
+  assert.equal(polling.map((p) => p.requests), [3, 3, 3, 2]);
+  assert.equal(polling.map((p) => p.period_s), [2, 2, 2, 5]);
+  assert.equal(inventory.find("10.1.0.1")?.servers, ["10.1.0.3", "10.1.0.10", "10.1.0.20"]);
+  assert.equal(inventory.find("10.1.0.3")?.masters, ["10.1.0.1", "10.1.0.5"]);
+});
+
+test("inventory device members in order set", () => {
+  const inventory = new OtInventory();
+  inventory.addRecord(record({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 2 }));
+  inventory.setProfiles("10.1.0.2", ["plc-b", "plc-a", "plc-b"]);
+  inventory.setMacs(new Map([["10.1.0.1", "02:00:00:00:00:01"], ["10.1.0.2", "02:00:00:00:00:02"]]));
+  const keys = (ip: string) => Object.keys(inventory.find(ip) ?? {}).slice(-2);
+  assert.equal(keys("10.1.0.2"), ["profiles", "mac"]);
+  assert.equal(inventory.find("10.1.0.2")?.profiles, ["plc-a", "plc-b"]);
+  inventory.setProfiles("10.1.0.1", ["plc-c"]);
+  assert.equal(keys("10.1.0.1"), ["mac", "profiles"]);
+  // Profiles removed and set again come after the address.
+  inventory.setProfiles("10.1.0.2", []);
+  assert.is(inventory.find("10.1.0.2")?.profiles, undefined);
+  inventory.setProfiles("10.1.0.2", ["plc-a"]);
+  assert.equal(keys("10.1.0.2"), ["mac", "profiles"]);
+});
+
 test("inventory request kinds outside the Modbus ranges stay apart", () => {
   const inventory = new OtInventory();
   const request = (fields: Partial<RecordJson>) => inventory.addRecord(record({ pdu_type: "request", function_code: 3, ...fields }));

@@ -39,7 +39,7 @@ export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 // length above both this and the snap length is taken as a corrupt file.
 const DEFAULT_MAX_SNAP_LENGTH = 262_144;
 
-export async function* readPcapRecords(source: FileSource, stats: CaptureStats, batchBytes: number): AsyncGenerator<PacketBatch> {
+export async function* readPcapRecords(source: FileSource, stats: CaptureStats, batchBytes: number, reuseBuffers = false): AsyncGenerator<PacketBatch> {
   if (!(await source.ensure(FILE_HEADER_BYTES))) {
     throw new CaptureError("truncated_header", source.path, 0,
       `invalid pcap header at byte 0 of ${source.name}: the file has ${source.size} bytes, fewer than the 24-byte file header; the capture was cut short`);
@@ -69,7 +69,7 @@ export async function* readPcapRecords(source: FileSource, stats: CaptureStats, 
   source.skip(FILE_HEADER_BYTES);
 
   const maxCaptureLength = Math.min(MAX_RECORD_BYTES, Math.max(snapLength, DEFAULT_MAX_SNAP_LENGTH));
-  const builder = new BatchBuilder(batchBytes, source.path, stats);
+  const builder = new BatchBuilder(batchBytes, source.path, stats, reuseBuffers);
   for (;;) {
     // Records that lie whole in the buffered window are copied without an
     // await each. The code below handles the record that crosses the

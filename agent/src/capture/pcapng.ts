@@ -84,7 +84,7 @@ interface Section {
 // The time of a packet as the core's records carry it: ts_sec and nanoseconds.
 interface PacketTime { tsSec: number; tsNsec: number }
 
-export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats, batchBytes: number): AsyncGenerator<PacketBatch> {
+export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats, batchBytes: number, reuseBuffers = false): AsyncGenerator<PacketBatch> {
   stats.format = "pcapng";
   // A file must open with a whole section header block; one cut inside it is
   // an error like a pcap file cut inside its 24-byte file header.
@@ -94,7 +94,7 @@ export async function* readPcapngBlocks(source: FileSource, stats: CaptureStats,
       `invalid pcapng section header at byte 0 of ${source.name}: the file has ${source.size} bytes, fewer than the ` +
       `${minSectionHeaderBytes}-byte section header block; the capture was cut short`);
   }
-  const builder = new BatchBuilder(batchBytes, source.path, stats);
+  const builder = new BatchBuilder(batchBytes, source.path, stats, reuseBuffers);
   let section: Section | undefined;
   // A simple packet block has no timestamp and takes the previous packet's.
   let lastTime: PacketTime = { tsSec: 0, tsNsec: 0 };

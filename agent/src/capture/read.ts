@@ -11,8 +11,13 @@ import { newCaptureStats, type CaptureStats } from "./stats.js";
 
 export interface ReadCaptureOptions {
   // Upper bound of one batch in bytes, records with their 16-byte headers
-  // included. A single larger packet still travels, alone in its own batch. Default 1 MiB.
+  // included. A single larger packet still travels, alone in its own batch. Default
+  // DEFAULT_BATCH_BYTES (256 KiB).
   batchBytes?: number;
+  // When true, every batch is written into the same buffer, so a batch's
+  // bytes are valid only until the generator is resumed: a consumer must
+  // copy what it keeps. Saves a buffer allocation per batch. Default false.
+  reuseBuffers?: boolean;
   // Statistics filled while iterating, complete once the generator has finished.
   stats?: CaptureStats;
 }
@@ -65,9 +70,9 @@ async function* readDetected(path: string, options: ReadCaptureOptions, expected
         `invalid ${expected} header at byte 0 of ${source.name}: magic ${magicText(head)} is ${identity.format}, not ${expected}; read it with readCapture, which detects the format`);
     }
     if (identity.format === "pcap") {
-      yield* readPcapRecords(source, stats, batchBytes);
+      yield* readPcapRecords(source, stats, batchBytes, options.reuseBuffers ?? false);
     } else {
-      yield* readPcapngBlocks(source, stats, batchBytes);
+      yield* readPcapngBlocks(source, stats, batchBytes, options.reuseBuffers ?? false);
     }
   } finally {
     await source.close();

@@ -11,6 +11,9 @@
 // table is bounded and counts what it could not keep (`dropped`).
 import type { CoreRecord, Endpoint } from "../core/core.js";
 import type { RecordJson } from "../publish/record.js";
+import { compareAddresses } from "./address-order.js";
+
+export { compareAddresses };
 
 export type AddressSpace = "coils" | "discrete_inputs" | "input_registers" | "holding_registers";
 
@@ -107,20 +110,91 @@ const MAX_PERIOD_S = 3600;
 // and responder the server.
 export const OT_RECORD_TYPES = new Set(["modbus", "s7comm", "enip", "dnp3"]);
 
-interface PollKey {
-  lastMs: number;
-  intervals: number[];
+// Polling statistics of one request kind.
+class PollTimes {
+  // Intervals in seconds between repeats, the last INTERVALS_KEPT of them;
+  // undefined until the kind repeats.
+  intervals: number[] | undefined = undefined;
+
+  constructor(public lastMs: number) {}
 }
 
-interface PairStats {
-  master: string;
-  server: string;
+type PollKind = number | string;
+
+class PairStats {
   // The unit id of the requests, while they all carried the same one;
   // null once two differed.
-  unitId: number | undefined | null;
-  requests: number;
-  // Request kinds (pollKindKey) of this pair; their number is request_kinds.
-  polls: Map<number | string, PollKey>;
+  unitId: number | undefined | null = undefined;
+  requests = 0;
+  // Request kinds (pollKindKey) of this pair, whose number is request_kinds:
+  // none, the only one kept inline (`kind`, `polls`), or a map from two on.
+  kind: PollKind | undefined = undefined;
+  polls: PollTimes | Map<PollKind, PollTimes> | undefined = undefined;
+
+  constructor(readonly master: string, readonly server: string) {}
+
+  get kindCount(): number {
+    if (this.polls === undefined) return 0;
+    return this.polls instanceof Map ? this.polls.size : 1;
+  }
+
+  findPoll(kind: PollKind): PollTimes | undefined {
+    if (this.polls instanceof Map) return this.polls.get(kind);
+    return this.kind === kind ? this.polls : undefined;
+  }
+
+  addPoll(kind: PollKind, poll: PollTimes): void {
+    if (this.polls === undefined) {
+      this.kind = kind;
+      this.polls = poll;
+      return;
+    }
+    if (!(this.polls instanceof Map)) {
+      this.polls = new Map([[this.kind!, this.polls]]);
+      this.kind = undefined;
+    }
+    this.polls.set(kind, poll);
+  }
+
+  *allPolls(): Iterable<PollTimes> {
+    if (this.polls instanceof Map) yield* this.polls.values();
+    else if (this.polls !== undefined) yield this.polls;
+  }
+}
+
+const ROLE_MASTER = 1;
+const ROLE_SERVER = 2;
+// Bit i of DeviceEntry.protocols stands for PROTOCOL_ORDER[i], sorted as
+// the protocols list of an OtDevice is.
+const PROTOCOL_ORDER = [...OT_RECORD_TYPES].sort();
+
+// A device as the inventory keeps it, compact because the default limit
+// keeps 10,000 of them: roles and protocols are bits, a list with one value
+// keeps the value itself, and an empty list is undefined. toOtDevice()
+// builds the OtDevice form.
+class DeviceEntry {
+  mac: string | undefined = undefined;
+  // True when `profiles` was set before `mac`, so that the OtDevice form
+  // lists them in the order they were set.
+  profilesBeforeMac = false;
+  roles = 0;
+  protocols = 0;
+  lastSeen: string;
+  // Sorted, without repeats.
+  unitIds: number | number[] | undefined = undefined;
+  functionCodes: number | number[] | undefined = undefined;
+  // Sorted by space, access and first address.
+  registers: RegisterRange[] | undefined = undefined;
+  // Sorted by compareAddresses.
+  masters: string | string[] | undefined = undefined;
+  servers: string | string[] | undefined = undefined;
+  exceptions = 0;
+  identities: Identity[] | undefined = undefined;
+  profiles: string[] | undefined = undefined;
+
+  constructor(readonly ip: string, readonly firstSeen: string) {
+    this.lastSeen = firstSeen;
+  }
 }
 
 // The fields of a record that the inventory reads: a CoreRecord's `fields`,
@@ -131,9 +205,10 @@ const READ_SPACE: Record<number, AddressSpace> = { 1: "coils", 2: "discrete_inpu
 const WRITE_SPACE: Record<number, AddressSpace> = { 5: "coils", 15: "coils", 6: "holding_registers", 16: "holding_registers", 22: "holding_registers" };
 
 export class OtInventory {
-  private readonly devices = new Map<string, OtDevice>();
-  // Polling statistics by master, then by server.
-  private readonly pairs = new Map<string, Map<string, PairStats>>();
+  private readonly devices = new Map<string, DeviceEntry>();
+  // Polling statistics by master, then by server. A master with one server
+  // keeps its pair without a map of servers.
+  private readonly pairs = new Map<string, PairStats | Map<string, PairStats>>();
   private pairCount = 0;
   private readonly pairLimit: number;
   // Request kinds of all pairs, bounded by limits.pollKeys.
@@ -189,13 +264,14 @@ export class OtInventory {
     if (hasIdentity && server) this.addIdentityFields(server, type, ts, fields);
     if (!isOt) return;
 
-    if (server && !server.protocols.includes(type)) this.insertSorted(server.protocols, type);
-    if (master && !master.protocols.includes(type)) this.insertSorted(master.protocols, type);
-    if (server) this.addRole(server, "server");
-    if (master) this.addRole(master, "master");
+    const protocolBit = 1 << PROTOCOL_ORDER.indexOf(type);
+    if (server) this.addProtocol(server, protocolBit);
+    if (master) this.addProtocol(master, protocolBit);
+    if (server) this.addRole(server, ROLE_SERVER);
+    if (master) this.addRole(master, ROLE_MASTER);
     if (server && master) {
-      this.addPeer(server.masters, master.ip);
-      this.addPeer(master.servers, server.ip);
+      server.masters = this.addPeer(server.masters, master.ip);
+      master.servers = this.addPeer(master.servers, server.ip);
     }
     if (type === "modbus") this.addModbus(fields, ts, timeMs, server, master);
   }
@@ -205,6 +281,7 @@ export class OtInventory {
     for (const device of this.devices.values()) {
       const mac = macs.get(device.ip);
       if (mac && device.mac !== mac) {
+        if (device.mac === undefined) device.profilesBeforeMac = device.profiles !== undefined;
         device.mac = mac;
         this.revision++;
       }
@@ -212,14 +289,15 @@ export class OtInventory {
   }
 
   // Adds an identity that did not come from a record: the result of an
-  // active identification.
+  // active identification. A device object selects the inventory's device
+  // with the same address.
   addIdentity(device: OtDevice | string, record: Partial<RecordJson> & { ts: string; type: string }): void {
-    const target = typeof device === "string" ? this.device(device, record.ts) : device;
+    const target = typeof device === "string" ? this.device(device, record.ts) : this.devices.get(device.ip);
     if (!target) return;
     this.addIdentityFields(target, record.type, record.ts, record);
   }
 
-  private addIdentityFields(target: OtDevice, type: string, ts: string, fields: RecordFields): void {
+  private addIdentityFields(target: DeviceEntry, type: string, ts: string, fields: RecordFields): void {
     const identity: Identity = { source: type, seen: ts };
     if (typeof fields.unit_id === "number") identity.unit_id = fields.unit_id;
     for (const name of IDENTITY_FIELDS) {
@@ -230,22 +308,24 @@ export class OtInventory {
       else if (name === "device_type" && (typeof value === "number" || typeof value === "string")) identity.device_type = value;
       else if (typeof value === "string" || typeof value === "number") (identity as unknown as Record<string, unknown>)[name] = String(value);
     }
-    const existing = target.identities.find((i) => i.unit_id === identity.unit_id && i.source === identity.source);
+    const identities = target.identities ?? [];
+    const existing = identities.find((i) => i.unit_id === identity.unit_id && i.source === identity.source);
     if (existing) {
       const before = JSON.stringify({ ...existing, seen: "" });
       Object.assign(existing, identity);
       if (JSON.stringify({ ...existing, seen: "" }) !== before) this.revision++;
       return;
     }
-    if (target.identities.length >= MAX_IDENTITIES_PER_DEVICE) {
+    if (identities.length >= MAX_IDENTITIES_PER_DEVICE) {
       this.dropped.identities++;
       return;
     }
-    target.identities.push(identity);
+    identities.push(identity);
+    target.identities = identities;
     this.revision++;
   }
 
-  private addModbus(fields: RecordFields, ts: string, timeMs: number, server: OtDevice | undefined, master: OtDevice | undefined): void {
+  private addModbus(fields: RecordFields, ts: string, timeMs: number, server: DeviceEntry | undefined, master: DeviceEntry | undefined): void {
     const unitId = typeof fields.unit_id === "number" ? fields.unit_id : undefined;
     const rawCode = typeof fields.function_code === "number" ? fields.function_code : undefined;
     const functionCode = rawCode !== undefined ? rawCode & 0x7f : undefined;
@@ -259,12 +339,12 @@ export class OtInventory {
     if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, fields, Number.isNaN(timeMs) ? Date.parse(ts) : timeMs);
   }
 
-  private addUnitAndFunction(device: OtDevice, unitId: number | undefined, functionCode: number | undefined): void {
-    if (unitId !== undefined) this.addNumber(device.unit_ids, unitId);
-    if (functionCode !== undefined) this.addNumber(device.function_codes, functionCode);
+  private addUnitAndFunction(device: DeviceEntry, unitId: number | undefined, functionCode: number | undefined): void {
+    if (unitId !== undefined) device.unitIds = this.addNumber(device.unitIds, unitId);
+    if (functionCode !== undefined) device.functionCodes = this.addNumber(device.functionCodes, functionCode);
   }
 
-  private addRegisters(device: OtDevice, record: RecordFields, functionCode: number): void {
+  private addRegisters(device: DeviceEntry, record: RecordFields, functionCode: number): void {
     const start = typeof record.start_address === "number" ? record.start_address : undefined;
     const quantity = typeof record.quantity === "number" ? record.quantity : 1;
     if (READ_SPACE[functionCode] && start !== undefined) this.addRange(device, READ_SPACE[functionCode], "read", start, quantity);
@@ -284,16 +364,17 @@ export class OtInventory {
 
   // Merges [start, start + quantity - 1] into the device's ranges of the
   // same space and access, joining overlapping and adjacent ranges.
-  private addRange(device: OtDevice, space: AddressSpace, access: "read" | "write", start: number, quantity: number): void {
+  private addRange(device: DeviceEntry, space: AddressSpace, access: "read" | "write", start: number, quantity: number): void {
     const first = start;
     const last = Math.min(0xffff, start + Math.max(quantity, 1) - 1);
+    const registers = device.registers ?? [];
     // Most requests repeat a range already kept: found without allocating.
-    for (const r of device.registers) {
+    for (const r of registers) {
       if (r.space === space && r.access === access && r.first <= first && r.last >= last) return;
     }
-    const same = device.registers.filter((r) => r.space === space && r.access === access);
+    const same = registers.filter((r) => r.space === space && r.access === access);
     const touching = same.filter((r) => r.first <= last + 1 && r.last + 1 >= first);
-    if (touching.length === 0 && device.registers.length >= MAX_RANGES_PER_DEVICE) {
+    if (touching.length === 0 && registers.length >= MAX_RANGES_PER_DEVICE) {
       this.dropped.registers++;
       return;
     }
@@ -302,9 +383,12 @@ export class OtInventory {
       first: Math.min(first, ...touching.map((r) => r.first)),
       last: Math.max(last, ...touching.map((r) => r.last)),
     };
-    device.registers = device.registers.filter((r) => !touching.includes(r));
-    device.registers.push(merged);
-    device.registers.sort((a, b) => a.space.localeCompare(b.space) || a.access.localeCompare(b.access) || a.first - b.first);
+    const next = registers.filter((r) => !touching.includes(r));
+    next.push(merged);
+    // Spaces and accesses are lowercase ASCII words, so comparing code units
+    // gives the order localeCompare gave, without loading ICU's collator.
+    next.sort((a, b) => compareText(a.space, b.space) || compareText(a.access, b.access) || a.first - b.first);
+    device.registers = next;
     this.revision++;
   }
 
@@ -312,21 +396,8 @@ export class OtInventory {
   // (function code, unit id, start address, quantity) from one master to one
   // server are a poll, and the median of their intervals is its period.
   private observePoll(master: string, server: string, unitId: number | undefined, functionCode: number, fields: RecordFields, nowMs: number): void {
-    let servers = this.pairs.get(master);
-    let pair = servers?.get(server);
-    if (!pair) {
-      if (this.pairCount >= this.pairLimit) {
-        this.dropped.pairs++;
-        return;
-      }
-      if (!servers) {
-        servers = new Map();
-        this.pairs.set(master, servers);
-      }
-      pair = { master, server, unitId: undefined, requests: 0, polls: new Map() };
-      servers.set(server, pair);
-      this.pairCount++;
-    }
+    const pair = this.pairOf(master, server);
+    if (!pair) return;
     pair.requests++;
     if (unitId !== undefined) {
       if (pair.unitId === undefined) pair.unitId = unitId;
@@ -334,53 +405,97 @@ export class OtInventory {
     }
 
     const kind = pollKindKey(unitId, functionCode, fields.start_address, fields.quantity, fields.sub_function);
-    let poll = pair.polls.get(kind);
+    const poll = pair.findPoll(kind);
     if (!poll) {
       if (this.pollKeyCount >= this.limits.pollKeys) {
         this.dropped.poll_keys++;
         return;
       }
-      poll = { lastMs: nowMs, intervals: [] };
-      pair.polls.set(kind, poll);
+      pair.addPoll(kind, new PollTimes(nowMs));
       this.pollKeyCount++;
       return;
     }
     const intervalS = (nowMs - poll.lastMs) / 1000;
     poll.lastMs = nowMs;
     if (intervalS <= 0 || intervalS > MAX_PERIOD_S) return;
-    poll.intervals.push(intervalS);
-    if (poll.intervals.length > INTERVALS_KEPT) poll.intervals.shift();
+    const intervals = poll.intervals ?? (poll.intervals = []);
+    intervals.push(intervalS);
+    if (intervals.length > INTERVALS_KEPT) intervals.shift();
   }
 
-  private device(ip: string, ts: string): OtDevice | undefined {
+  // The pair of `master` and `server`, created when the pair limit allows.
+  private pairOf(master: string, server: string): PairStats | undefined {
+    const pairOrServers = this.pairs.get(master);
+    if (pairOrServers instanceof Map) {
+      const pair = pairOrServers.get(server);
+      if (pair) return pair;
+    } else if (pairOrServers !== undefined && pairOrServers.server === server) {
+      return pairOrServers;
+    }
+    if (this.pairCount >= this.pairLimit) {
+      this.dropped.pairs++;
+      return undefined;
+    }
+    const pair = new PairStats(master, server);
+    this.pairCount++;
+    if (pairOrServers === undefined) this.pairs.set(master, pair);
+    else if (pairOrServers instanceof Map) pairOrServers.set(server, pair);
+    else this.pairs.set(master, new Map([[pairOrServers.server, pairOrServers], [server, pair]]));
+    return pair;
+  }
+
+  private device(ip: string, ts: string): DeviceEntry | undefined {
     let device = this.devices.get(ip);
     if (device) {
-      device.last_seen = ts;
+      device.lastSeen = ts;
       return device;
     }
     if (this.devices.size >= this.limits.devices) {
       this.dropped.devices++;
       return undefined;
     }
-    device = {
-      ip, roles: [], protocols: [], first_seen: ts, last_seen: ts, unit_ids: [], function_codes: [], registers: [],
-      masters: [], servers: [], exceptions: 0, identities: [],
-    };
+    device = new DeviceEntry(ip, ts);
     this.devices.set(ip, device);
     this.revision++;
     return device;
   }
 
-  private addRole(device: OtDevice, role: "master" | "server"): void {
-    if (device.roles.includes(role)) return;
-    this.insertSorted(device.roles, role);
+  private addRole(device: DeviceEntry, role: number): void {
+    if ((device.roles & role) !== 0) return;
+    device.roles |= role;
+    this.revision++;
   }
 
-  private addPeer(list: string[], ip: string): void {
-    if (list.includes(ip)) return;
-    if (list.length >= MAX_PEERS_PER_DEVICE) {
-      this.dropped.peers++;
-      return;
+  private addProtocol(device: DeviceEntry, protocolBit: number): void {
+    if ((device.protocols & protocolBit) !== 0) return;
+    device.protocols |= protocolBit;
+    this.revision++;
+  }
+
+  private addPeer(peers: string | string[] | undefined, ip: string): string | string[] {
+    return this.addSorted(peers, ip, compareAddresses, MAX_PEERS_PER_DEVICE, "peers");
+  }
+
+  private addNumber(values: number | number[] | undefined, value: number): number | number[] {
+    return this.addSorted(values, value, (x, y) => x - y, Infinity, undefined);
+  }
+
+  // Returns `values` (undefined, one value or a sorted list) with `value`
+  // inserted in order. A list of `max` values drops it and counts it in
+  // dropped[droppedKey].
+  private addSorted<T extends string | number>(
+    values: T | T[] | undefined, value: T, compare: (x: T, y: T) => number, max: number, droppedKey: keyof OtInventory["dropped"] | undefined,
+  ): T | T[] {
+    if (values === undefined) {
+      this.revision++;
+      return value;
+    }
+    if (values === value) return values;
+    const list = Array.isArray(values) ? values : [values];
+    if (list.includes(value)) return list;
+    if (list.length >= max) {
+      if (droppedKey !== undefined) this.dropped[droppedKey]++;
+      return list;
     }
     // Inserted in order: re-sorting the whole list on every new peer took
     // half the replay's CPU time on a capture of 100,000 flows.
@@ -388,49 +503,46 @@ export class OtInventory {
     let high = list.length;
     while (low < high) {
       const middle = (low + high) >> 1;
-      if (compareAddresses(list[middle], ip) < 0) low = middle + 1;
+      if (compare(list[middle], value) < 0) low = middle + 1;
       else high = middle;
     }
-    list.splice(low, 0, ip);
+    list.splice(low, 0, value);
     this.revision++;
-  }
-
-  private addNumber(list: number[], value: number): void {
-    if (list.includes(value)) return;
-    list.push(value);
-    list.sort((a, b) => a - b);
-    this.revision++;
-  }
-
-  private insertSorted<T extends string>(list: T[], value: T): void {
-    list.push(value);
-    list.sort();
-    this.revision++;
+    return list;
   }
 
   // Devices seen in OT records, or that reported an identity, by address.
   listDevices(): OtDevice[] {
+    return this.listedEntries().map(toOtDevice);
+  }
+
+  // The listed devices that reported an identity, by address: the only
+  // devices that a firmware profile can bind to by identity.
+  listIdentifiedDevices(): OtDevice[] {
     return [...this.devices.values()]
-      .filter((d) => d.roles.length > 0 || d.identities.length > 0)
+      .filter((d) => d.identities !== undefined)
+      .sort((a, b) => compareAddresses(a.ip, b.ip))
+      .map(toOtDevice);
+  }
+
+  private listedEntries(): DeviceEntry[] {
+    return [...this.devices.values()]
+      .filter((d) => d.roles !== 0 || d.identities !== undefined)
       .sort((a, b) => compareAddresses(a.ip, b.ip));
   }
 
   find(ip: string): OtDevice | undefined {
-    return this.devices.get(ip);
+    const device = this.devices.get(ip);
+    return device ? toOtDevice(device) : undefined;
   }
 
   listPolling(): PollingPeriod[] {
     const periods: PollingPeriod[] = [];
-    for (const servers of this.pairs.values()) {
-      for (const pair of servers.values()) {
-        const kindPeriods: number[] = [];
-        for (const poll of pair.polls.values()) {
-          if (poll.intervals.length > 0) kindPeriods.push(median(poll.intervals));
-        }
-        const entry: PollingPeriod = { master: pair.master, server: pair.server, requests: pair.requests, request_kinds: pair.polls.size };
-        if (typeof pair.unitId === "number") entry.unit_id = pair.unitId;
-        if (kindPeriods.length > 0) entry.period_s = Math.round(median(kindPeriods) * 1000) / 1000;
-        periods.push(entry);
+    for (const pairOrServers of this.pairs.values()) {
+      if (pairOrServers instanceof Map) {
+        for (const pair of pairOrServers.values()) periods.push(pollingPeriod(pair));
+      } else {
+        periods.push(pollingPeriod(pairOrServers));
       }
     }
     return periods.sort((a, b) => compareAddresses(a.master, b.master) || compareAddresses(a.server, b.server));
@@ -439,10 +551,28 @@ export class OtInventory {
   setProfiles(ip: string, profiles: string[]): void {
     const device = this.devices.get(ip);
     if (!device) return;
+    this.setDeviceProfiles(device, profiles);
+  }
+
+  // Sets the profiles of every listed device: those in `byDevice`, and none
+  // for the others.
+  setListedProfiles(byDevice: ReadonlyMap<string, string[]>): void {
+    for (const device of this.devices.values()) {
+      if (device.roles === 0 && device.identities === undefined) continue;
+      this.setDeviceProfiles(device, byDevice.get(device.ip) ?? []);
+    }
+  }
+
+  private setDeviceProfiles(device: DeviceEntry, profiles: string[]): void {
+    if (profiles.length === 0 && device.profiles === undefined) return;
     const next = [...new Set(profiles)].sort();
     if (JSON.stringify(device.profiles ?? []) === JSON.stringify(next)) return;
-    if (next.length === 0) delete device.profiles;
-    else device.profiles = next;
+    if (next.length === 0) {
+      device.profiles = undefined;
+    } else {
+      if (device.profiles === undefined) device.profilesBeforeMac = false;
+      device.profiles = next;
+    }
     this.revision++;
   }
 
@@ -451,6 +581,54 @@ export class OtInventory {
   snapshot(): InventorySnapshot {
     return { devices: this.listDevices(), polling: this.listPolling(), dropped: { ...this.dropped }, revision: this.revision };
   }
+}
+
+function listOf<T>(values: T | T[] | undefined): T[] {
+  if (values === undefined) return [];
+  return Array.isArray(values) ? values.slice() : [values];
+}
+
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+// Builds the OtDevice form of a device, with its members in the order the
+// inventory has always written them: `mac` and `profiles` last, in the order
+// they were set.
+function toOtDevice(entry: DeviceEntry): OtDevice {
+  const roles: OtDevice["roles"] = [];
+  if ((entry.roles & ROLE_MASTER) !== 0) roles.push("master");
+  if ((entry.roles & ROLE_SERVER) !== 0) roles.push("server");
+  const device: OtDevice = {
+    ip: entry.ip,
+    roles,
+    protocols: PROTOCOL_ORDER.filter((_, i) => (entry.protocols & (1 << i)) !== 0),
+    first_seen: entry.firstSeen,
+    last_seen: entry.lastSeen,
+    unit_ids: listOf(entry.unitIds),
+    function_codes: listOf(entry.functionCodes),
+    registers: listOf(entry.registers),
+    masters: listOf(entry.masters),
+    servers: listOf(entry.servers),
+    exceptions: entry.exceptions,
+    identities: listOf(entry.identities),
+  };
+  if (entry.profilesBeforeMac && entry.profiles !== undefined) device.profiles = entry.profiles.slice();
+  if (entry.mac !== undefined) device.mac = entry.mac;
+  if (!entry.profilesBeforeMac && entry.profiles !== undefined) device.profiles = entry.profiles.slice();
+  return device;
+}
+
+function pollingPeriod(pair: PairStats): PollingPeriod {
+  const kindPeriods: number[] = [];
+  for (const poll of pair.allPolls()) {
+    if (poll.intervals !== undefined) kindPeriods.push(median(poll.intervals));
+  }
+  const entry: PollingPeriod = { master: pair.master, server: pair.server, requests: pair.requests, request_kinds: pair.kindCount };
+  if (typeof pair.unitId === "number") entry.unit_id = pair.unitId;
+  if (kindPeriods.length > 0) entry.period_s = Math.round(median(kindPeriods) * 1000) / 1000;
+  return entry;
 }
 
 export interface InventorySnapshot {
@@ -504,12 +682,4 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-// One collator for every comparison: localeCompare with options builds one
-// per call.
-const addressCollator = new Intl.Collator("en", { numeric: true });
-
-export function compareAddresses(a: string, b: string): number {
-  return addressCollator.compare(a, b);
 }
