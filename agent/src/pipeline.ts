@@ -39,6 +39,9 @@ export interface ReplayOptions {
   // only read records and need no JSON (the OT inventory). The record must
   // not be changed, because onRecord's JSON is built from it afterwards.
   observeRecord?: (record: CoreRecord) => void;
+  // The JSON names of the fields observeRecord reads. When this is set and
+  // onRecord is not, only these fields of protocol records are decoded.
+  observedFields?: readonly string[];
   // Sees every batch before the core does (the packet ring writes them).
   // The reader reuses the batch's buffer for the next batch, so a consumer
   // must copy the bytes it keeps before returning.
@@ -93,7 +96,7 @@ export class RecordRouter {
     // Replaced on a model reload; alerts name models by index into this set.
     public modelSet: ModelSet,
     private readonly origin: AlertOrigin,
-    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "selectRecord" | "observeRecord"> & { logger: Logger },
+    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "selectRecord" | "observeRecord" | "observedFields"> & { logger: Logger },
   ) {}
 
   // For Core.setRecordFilter: without keepRecords, only alerts need
@@ -101,6 +104,9 @@ export class RecordRouter {
   readonly filter: RecordFilter = {
     decodes: (type) => type === "alert" || this.options.keepRecords === true,
     onSkipped: (type) => this.countRecord(type),
+    // Without a JSON consumer, records other than alerts reach only
+    // observeRecord, which names the fields it reads in observedFields.
+    fields: (type) => (type === "alert" || this.options.onRecord ? undefined : this.options.observedFields),
   };
 
   private countRecord(type: string): void {

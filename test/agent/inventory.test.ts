@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { repoRoot } from "../helpers/captures.js";
 import { BoundedAlerts, Inventory } from "../../agent/src/control/inventory.js";
 import { replayFiles } from "../../agent/src/pipeline.js";
+import { INVENTORY_FIELDS, OtInventory } from "../../agent/src/inventory/ot-inventory.js";
 import type { CoreRecord } from "../../agent/src/core/core.js";
 import { isForwardedCoreRecord, isForwardedRecord, type RecordJson } from "../../agent/src/publish/record.js";
 import type { Alert } from "../../agent/src/publish/alert.js";
@@ -83,6 +84,31 @@ test("inventory same from core records and JSON", async () => {
   assert.equal(fromCore.listAssets(), fromJson.listAssets());
   assert.equal(fromCore.listFiles(), fromJson.listFiles());
   assert.equal(fromCore.ot.snapshot(), fromJson.ot.snapshot());
+});
+
+// observedFields: with only an observer, records carry just the fields it
+// reads, and the OT inventory comes out the same; with onRecord, all fields.
+test("observedFields limits decoded fields", async () => {
+  const full: CoreRecord[] = [];
+  const limited: CoreRecord[] = [];
+  const withJson: CoreRecord[] = [];
+  const options = { site: "s", gateway: "g", keepRecords: true };
+  await replayFiles([SAMPLE], { ...options, observeRecord: (record) => { full.push(record); } });
+  await replayFiles([SAMPLE], { ...options, observedFields: INVENTORY_FIELDS, observeRecord: (record) => { limited.push(record); } });
+  await replayFiles([SAMPLE], {
+    ...options, observedFields: INVENTORY_FIELDS, observeRecord: (record) => { withJson.push(record); }, onRecord: () => {},
+  });
+  assert.is(limited.length, full.length);
+  const modbus = limited.find((record) => record.type === "modbus" && "values" in (full[limited.indexOf(record)].fields))!;
+  assert.ok(modbus, "a Modbus record with register values");
+  assert.is("values" in modbus.fields, false, "values are not decoded");
+  assert.ok(Object.keys(modbus.fields).every((name) => INVENTORY_FIELDS.includes(name)));
+  assert.equal(withJson, full, "records for JSON keep every field");
+  const fromFull = new OtInventory();
+  const fromLimited = new OtInventory();
+  for (const record of full) fromFull.addCoreRecord(record);
+  for (const record of limited) fromLimited.addCoreRecord(record);
+  assert.equal(fromLimited.snapshot(), fromFull.snapshot());
 });
 
 // selectRecord lets the agent build JSON for the records it publishes only.

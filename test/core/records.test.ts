@@ -107,6 +107,23 @@ test("two records back to back", () => {
   assert.is(records[1].transport, "udp");
 });
 
+test("field list limits decoded fields", () => {
+  const modbus = record(1, [
+    { id: 1, type: 2, value: text("request") },
+    { id: 100, type: 1, value: u64(7) },
+    { id: 2, type: 4, value: [1] },
+  ]);
+  const dcerpc = record(3, [{ id: 300, type: 2, value: text("a") }, { id: 302, type: 5, value: u64(9) }]);
+  const wanted = ["pdu_type", "truncated"];
+  const out: CoreRecord[] = [];
+  const filter = { decodes: () => true, onSkipped: () => {}, fields: (type: string) => (type === "modbus" ? wanted : undefined) };
+  decodeRecords(Uint8Array.from([...modbus, ...dcerpc, ...modbus]), 0, modbus.length * 2 + dcerpc.length, names, (r) => out.push(r), filter);
+  assert.equal(out[0].fields, { pdu_type: "request", truncated: true }, "transaction_id is skipped");
+  assert.equal(out[1].fields, { interface_uuid: "a", offset: 9 }, "a type without a list decodes every field");
+  assert.equal(out[2].fields, { pdu_type: "request", truncated: true });
+  assert.is(out[2].flowId, 42, "the header is decoded in full");
+});
+
 test("invalid record length raises", () => {
   const bytes = record(1, []);
   new DataView(bytes.buffer).setUint32(0, 10, true);

@@ -100,7 +100,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
   };
   // Loaded here so that usage errors never need the WebAssembly core.
   const { replayFiles } = await import("../pipeline.js");
-  const { InventorySession } = await import("../inventory/session.js");
+  const { InventorySession, INVENTORY_FIELDS } = await import("../inventory/session.js");
   const { loadProfiles, packageProfilesDir } = await import("../profiles/profiles.js");
   // The OT inventory binds firmware profiles (by address, or by the identity
   // a device reports) for the profile scorers, as the agent does.
@@ -132,6 +132,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     // The inventory reads the decoded records; JSON is built only for
     // --records and the broker.
     observeRecord: (record) => inventory.addCoreRecord(record),
+    observedFields: INVENTORY_FIELDS,
     onRecord: settings.records || publisher ? async (record: RecordJson) => {
       if (settings.records) output.stdout(JSON.stringify(record) + "\n");
       if (publisher && isForwardedRecord(record)) track(publisher.publishRecord(record));

@@ -205,6 +205,30 @@ function readU64(view: DataView, at: number, signed: boolean): number {
 export interface RecordFilter {
   decodes(type: string): boolean;
   onSkipped(type: string): void;
+  // The JSON names of the fields to decode in a record of `type`, or
+  // undefined for all of them. The other fields are skipped unread, which
+  // saves the host most of its work when only the OT inventory reads records.
+  fields?(type: string): readonly string[] | undefined;
+}
+
+// Field masks by name list and name table: mask[id] is 1 for the ids whose
+// name is in the list.
+const fieldMasks = new WeakMap<readonly string[], WeakMap<string[], Uint8Array>>();
+
+function fieldMaskOf(list: readonly string[], fieldNames: string[]): Uint8Array {
+  let byTable = fieldMasks.get(list);
+  if (byTable === undefined) {
+    byTable = new WeakMap();
+    fieldMasks.set(list, byTable);
+  }
+  let mask = byTable.get(fieldNames);
+  if (mask === undefined) {
+    const wanted = new Set(list);
+    mask = new Uint8Array(fieldNames.length);
+    for (let id = 0; id < fieldNames.length; id++) mask[id] = wanted.has(fieldNames[id]) ? 1 : 0;
+    byTable.set(fieldNames, mask);
+  }
+  return mask;
 }
 
 // Decodes every record in bytes[start, end) and calls `onRecord` for each
@@ -225,6 +249,7 @@ export function decodeRecords(
     if (length < RECORD_HEADER_BYTES || length > end - at) {
       throw new EventDecodeError(`core event at byte ${at - start} has invalid length ${length} (${end - at} bytes left); the core and this loader disagree on the record layout (rebuild build/core.wasm)`);
     }
+    let mask: Uint8Array | undefined;
     if (filter) {
       const typeNumber = view.getUint16(at + 4, true);
       const type = names.recordTypeNames[typeNumber] || `type_${typeNumber}`;
@@ -233,13 +258,17 @@ export function decodeRecords(
         at += length;
         continue;
       }
+      const wanted = filter.fields?.(type);
+      if (wanted !== undefined) mask = fieldMaskOf(wanted, names.fieldNames);
     }
-    onRecord(decodeRecord(bytes, view, at, length, names, slots));
+    onRecord(decodeRecord(bytes, view, at, length, names, slots, mask));
     at += length;
   }
 }
 
-function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables, slots: Uint32Array): CoreRecord {
+function decodeRecord(
+  bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables, slots: Uint32Array, mask?: Uint8Array,
+): CoreRecord {
   const type = view.getUint16(at + 4, true);
   const fieldCount = view.getUint16(at + 6, true);
   const tsSec = view.getUint32(at + 8, true);
@@ -274,6 +303,10 @@ function decodeRecord(bytes: Uint8Array, view: DataView, at: number, length: num
     const v = p + FIELD_HEADER_BYTES;
     if (valueLength > end - v) {
       throw new EventDecodeError(`field ${id} of a core event of flow ${flowId} has length ${valueLength}, past the record end`);
+    }
+    if (mask !== undefined && mask[id] !== 1) {
+      p = v + valueLength;
+      continue;
     }
     const name = names.fieldNames[id] || `field_${id}`;
     let value: FieldValue;

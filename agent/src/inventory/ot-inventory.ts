@@ -110,6 +110,14 @@ const MAX_PERIOD_S = 3600;
 // and responder the server.
 export const OT_RECORD_TYPES = new Set(["modbus", "s7comm", "enip", "dnp3"]);
 
+// Every record field the inventory reads: a replay that only feeds the
+// inventory decodes these and skips the rest (ReplayOptions.observedFields).
+// Keep it in step with add(), addModbus(), addRegisters() and observePoll().
+export const INVENTORY_FIELDS: readonly string[] = [
+  ...IDENTITY_FIELDS, "pdu_type", "unit_id", "function_code", "start_address", "quantity", "sub_function",
+  "read_start_address", "read_quantity", "write_start_address", "write_quantity",
+];
+
 // Polling statistics of one request kind.
 class PollTimes {
   // Intervals in seconds between repeats, the last INTERVALS_KEPT of them;

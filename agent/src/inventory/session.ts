@@ -11,7 +11,9 @@ import { replayFiles, type ReplayOptions, type ReplayResult } from "../pipeline.
 import { bindProfiles, installProfileTable, type Binding } from "../profiles/bindings.js";
 import type { Profile } from "../profiles/profiles.js";
 import { readHostMacs } from "./host-macs.js";
-import { OtInventory, type InventorySnapshot, type OtInventoryLimits } from "./ot-inventory.js";
+import { INVENTORY_FIELDS, OtInventory, type InventorySnapshot, type OtInventoryLimits } from "./ot-inventory.js";
+// Replays that feed only the inventory decode just these record fields.
+export { INVENTORY_FIELDS };
 
 // Minimum time between two retained inventory messages: a network that
 // keeps changing (a scan) publishes at most this often.
@@ -159,6 +161,8 @@ export async function replayWithInventory(
     keepRecords: true,
     onCoreReady: (core) => { session.attach(core); options.onCoreReady?.(core); },
     observeRecord: (record) => { session.addCoreRecord(record); options.observeRecord?.(record); },
+    // A caller's own observer may read any field.
+    observedFields: options.observeRecord ? undefined : INVENTORY_FIELDS,
     onAlert: async (alert) => { alerts.push(alert); await options.onAlert?.(alert); },
     onProgress: (file, offset) => { session.refresh(); options.onProgress?.(file, offset); },
   });
