@@ -125,6 +125,7 @@ export interface CoreResult {
   recordsPerRun: number;
   recordsByType: Record<string, number>;
   linearMemoryBytes: number | null;
+  linearMemoryResidentBytes: number | null;
   counters: Record<string, number>;
   anomalies: Record<string, number>;
 }
@@ -164,6 +165,7 @@ export async function measureCoreAlone(file: CorpusFile, runs: number, repoRoot:
     recordsPerRun: result.runs[result.runs.length - 1].records,
     recordsByType: result.recordsByType,
     linearMemoryBytes: result.linearMemoryBytes,
+    linearMemoryResidentBytes: result.linearMemoryResidentBytes ?? null,
     counters: result.counters,
     anomalies: result.anomalies,
   };
@@ -179,6 +181,8 @@ export interface MemoryPoint {
   replayMaxRssMiB: Summary;
   coreCommand: string;
   coreLinearMemoryMiB: number | null;
+  // The part of it in RAM after the file (absent from older results).
+  coreResidentMiB?: number | null;
   corePacketsPerSecond: number;
   flowCounters: Record<string, number>;
   // The same file with the flow table sized for every flow (maxFlows raised,
@@ -212,6 +216,7 @@ export async function measureMemory(files: CorpusFile[], time: Tool, runs: numbe
       replayMaxRssMiB: summarise(samples.map((s) => s.maxRssKiB / 1024)),
       coreCommand: core.command,
       coreLinearMemoryMiB: core.linearMemoryBytes === null ? null : core.linearMemoryBytes / 2 ** 20,
+      coreResidentMiB: core.linearMemoryResidentBytes === null ? null : core.linearMemoryResidentBytes / 2 ** 20,
       corePacketsPerSecond: core.packetsPerSecond.median,
       flowCounters,
       sized: {

@@ -6,6 +6,7 @@
 // is the WebAssembly core's plus the drain. Prints one JSON object on stdout.
 //
 // Usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N] [--decode all|none]
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -27,6 +28,9 @@ export interface CoreThroughputResult {
   runs: RunResult[];
   recordsByType: Record<string, number>;
   linearMemoryBytes: number | null;
+  // Bytes of the linear memory in RAM after the last run (Linux only): pools
+  // reserved for the limits stay out of RAM until the core touches them.
+  linearMemoryResidentBytes: number | null;
   counters: Record<string, number>;
   anomalies: Record<string, number>;
 }
@@ -65,6 +69,29 @@ function watchInstantiation(): void {
   (WebAssembly as { Instance: unknown }).Instance = WatchedInstance;
 }
 
+// Returns the resident size of the WebAssembly memory of `byteLength` bytes,
+// read from /proc/self/smaps: V8 maps it as one read-write anonymous mapping of
+// exactly that size next to its inaccessible guard reservation. Null when no
+// single mapping fits (not Linux, several memories of that size, another
+// layout).
+export function residentLinearMemoryBytes(byteLength: number): number | null {
+  let smaps: string;
+  try {
+    smaps = readFileSync("/proc/self/smaps", "utf8");
+  } catch {
+    return null;
+  }
+  const mappings = smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/).map((block) => ({
+    permissions: block.split(" ")[1] ?? "",
+    anonymous: /^\S+ \S+ 00000000 00:00 0\s*$/.test(block.split("\n")[0]),
+    sizeBytes: Number(/\nSize:\s+(\d+) kB/.exec(block)?.[1] ?? 0) * 1024,
+    residentBytes: Number(/\nRss:\s+(\d+) kB/.exec(block)?.[1] ?? 0) * 1024,
+  }));
+  const candidates = mappings.filter((m, i) => m.permissions === "rw-p" && m.anonymous && m.sizeBytes === byteLength &&
+    (mappings[i - 1]?.permissions === "---p" || mappings[i + 1]?.permissions === "---p"));
+  return candidates.length === 1 ? candidates[0].residentBytes : null;
+}
+
 export async function measureCore(file: string, runs: number, withModels: boolean, maxFlows?: number, decode: RecordDecoding = "all"): Promise<CoreThroughputResult> {
   watchInstantiation();
   const { Core } = await import("../agent/src/core/core.js");
@@ -101,6 +128,7 @@ export async function measureCore(file: string, runs: number, withModels: boolea
     runs: results,
     recordsByType,
     linearMemoryBytes: memory ? memory.buffer.byteLength : null,
+    linearMemoryResidentBytes: memory ? residentLinearMemoryBytes(memory.buffer.byteLength) : null,
     counters: stats.counters,
     anomalies: stats.anomalies,
   };

@@ -12,7 +12,7 @@ function results(corePacketsPerSecond: number, tsharkRatio: number): BenchResult
     command: "npx tsx bench/core-throughput.ts bench/corpus/plant-mix-300000.pcap --runs 3", decode: "all",
     file: "bench/corpus/plant-mix-300000.pcap", packets: 300_000, models: 5,
     packetsPerSecond: summary(corePacketsPerSecond), megabitsPerSecond: summary(100),
-    recordsPerRun: 1000, recordsByType: { modbus: 1000 }, linearMemoryBytes: 64 << 20, counters: {}, anomalies: {},
+    recordsPerRun: 1000, recordsByType: { modbus: 1000 }, linearMemoryBytes: 64 << 20, linearMemoryResidentBytes: 8 << 20, counters: {}, anomalies: {},
   };
   const side = (label: string, packetsPerSecond: number) => ({
     label, command: label, wallSeconds: summary(1), packetsPerSecond: summary(packetsPerSecond),
