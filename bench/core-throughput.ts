@@ -1,9 +1,9 @@
 // The core alone: a capture file loaded into batches in memory first, then
 // timed from the first `process` call to the end of `finish`, with every
 // record drained to the host. With `--decode all` (the default) the host
-// decodes each record into a CoreRecord object; with `--decode none` it
-// reads only each record's type from its header and counts it, so the time
-// is the WebAssembly core's plus the drain. Prints one JSON object on stdout.
+// decodes each record into a CoreRecord object. With `--decode none` it only
+// counts each record by the type in its header, so the time is the
+// WebAssembly core's plus the drain. Prints one JSON object on stdout.
 //
 // Usage: tsx bench/core-throughput.ts FILE.pcap [--runs N] [--no-models] [--max-flows N] [--decode all|none]
 import { readFileSync } from "node:fs";

@@ -115,7 +115,7 @@ async function storeRate(alerts: Alert[], batchMessages: number, fresh: () => Pr
       for (let i = 0; i < alerts.length; i += batchMessages) await store.insertAlerts(alerts.slice(i, i + batchMessages));
       const seconds = (performance.now() - started) / 1000;
       const stored = await bench.countAlerts();
-      if (stored !== alerts.length) throw new Error(`the store holds ${stored} of ${alerts.length} alerts after the insert`);
+      if (stored !== alerts.length) throw new Error(`the store contains ${stored} of ${alerts.length} alerts after the insert`);
       return alerts.length / seconds;
     } finally {
       await store.close();

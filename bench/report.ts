@@ -69,7 +69,7 @@ function targetRows(results: BenchResults): TargetRow[] {
 
   if (results.core.ok) {
     // The core's own rate is the one with the records left as the core wrote
-    // them; the rate with every record decoded on the host is shown beside it.
+    // them. The rate with every record decoded on the host is shown beside it.
     const decoded = results.core.value.packetsPerSecond.median;
     const undecoded = results.coreUndecoded?.ok ? results.coreUndecoded.value.packetsPerSecond.median : undefined;
     const pps = undecoded ?? decoded;

@@ -408,7 +408,7 @@ export class Correlator {
     if (this.brokerVersionTimer) clearTimeout(this.brokerVersionTimer);
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     // Stores what was received and acknowledges it before disconnecting,
-    // unless `force` says the broker may not respond.
+    // unless `force` is set because the broker may not respond.
     if (!force) await this.idle();
     await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
     await this.webConsole?.stop();
@@ -439,7 +439,7 @@ interface QueuedMessage {
   ack?: Acknowledge;
 }
 
-// The error that tells mqtt.js's handleMessage to skip its automatic
+// The error that makes mqtt.js's handleMessage skip its automatic
 // PUBACK. One instance serves every message, because an Error records a
 // stack trace when it is created.
 const ACKNOWLEDGED_LATER = new Error("the correlator sends this PUBACK after storing the message");

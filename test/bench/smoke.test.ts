@@ -61,7 +61,9 @@ test("bench smoke measures the core alone", () => {
   assert.ok(r.core.value.recordsPerRun > 0, "the core produced records from the plant mix");
   assert.ok((r.core.value.linearMemoryBytes ?? 0) > 0, "linear memory size is known");
   const resident = r.core.value.linearMemoryResidentBytes;
-  assert.ok(resident !== null && resident > 0 && resident <= r.core.value.linearMemoryBytes!, `resident linear memory ${resident}`);
+  assert.ok(resident !== null, "resident linear memory is known");
+  assert.ok(resident! > 0, `resident linear memory ${resident}`);
+  assert.ok(resident! <= r.core.value.linearMemoryBytes!, `resident linear memory ${resident} within the reserved size`);
   // The same file with the records counted, not decoded: the same records.
   assert.ok(r.coreUndecoded?.ok, r.coreUndecoded?.ok ? "" : r.coreUndecoded?.reason);
   if (!r.coreUndecoded?.ok) return;

@@ -114,9 +114,9 @@ test("field list limits decoded fields", () => {
     { id: 2, type: 4, value: [1] },
   ]);
   const dcerpc = record(3, [{ id: 300, type: 2, value: text("a") }, { id: 302, type: 5, value: u64(9) }]);
-  const wanted = ["pdu_type", "truncated"];
+  const decoded = ["pdu_type", "truncated"];
   const out: CoreRecord[] = [];
-  const filter = { decodes: () => true, onSkipped: () => {}, fields: (type: string) => (type === "modbus" ? wanted : undefined) };
+  const filter = { decodes: () => true, onSkipped: () => {}, fields: (type: string) => (type === "modbus" ? decoded : undefined) };
   decodeRecords(Uint8Array.from([...modbus, ...dcerpc, ...modbus]), 0, modbus.length * 2 + dcerpc.length, names, (r) => out.push(r), filter);
   assert.equal(out[0].fields, { pdu_type: "request", truncated: true }, "transaction_id is skipped");
   assert.equal(out[1].fields, { interface_uuid: "a", offset: 9 }, "a type without a list decodes every field");

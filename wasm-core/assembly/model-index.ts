@@ -226,7 +226,7 @@ export function candidateModels(record: usize, type: u16): u64 {
 // `pdu_type equals request`). At install time each condition that another
 // model repeats byte for byte gets a memo slot. While a record is judged, the
 // first test of a shared condition stores its result there, and later tests
-// read it. A slot holds the stamp of the record it was written for, shifted
+// read it. A slot contains the stamp of the record it was written for, shifted
 // left by one, with the result in bit 0.
 
 @inline const MAX_SHARED_CONDITIONS: u32 = 1024;

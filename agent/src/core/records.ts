@@ -223,9 +223,9 @@ function fieldMaskOf(list: readonly string[], fieldNames: string[]): Uint8Array 
   }
   let mask = byTable.get(fieldNames);
   if (mask === undefined) {
-    const wanted = new Set(list);
+    const listed = new Set(list);
     mask = new Uint8Array(fieldNames.length);
-    for (let id = 0; id < fieldNames.length; id++) mask[id] = wanted.has(fieldNames[id]) ? 1 : 0;
+    for (let id = 0; id < fieldNames.length; id++) mask[id] = listed.has(fieldNames[id]) ? 1 : 0;
     byTable.set(fieldNames, mask);
   }
   return mask;
@@ -240,6 +240,10 @@ export function decodeRecords(
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const slots = slotsOf(names.fieldNames);
+  // The mask of the last record type seen: a batch is mostly one type, so
+  // the filter and the mask tables are asked once per run of that type.
+  let maskType = -1;
+  let typeMask: Uint8Array | undefined;
   let at = start;
   while (at < end) {
     if (end - at < RECORD_HEADER_BYTES) {
@@ -258,8 +262,12 @@ export function decodeRecords(
         at += length;
         continue;
       }
-      const wanted = filter.fields?.(type);
-      if (wanted !== undefined) mask = fieldMaskOf(wanted, names.fieldNames);
+      if (typeNumber !== maskType) {
+        const list = filter.fields?.(type);
+        typeMask = list === undefined ? undefined : fieldMaskOf(list, names.fieldNames);
+        maskType = typeNumber;
+      }
+      mask = typeMask;
     }
     onRecord(decodeRecord(bytes, view, at, length, names, slots, mask));
     at += length;
