@@ -10,6 +10,12 @@
 // broker (packet to published alert). `fieldsense correlator` runs as its own
 // process and stamps `received_at` when it stores an alert into SQLite
 // (packet to stored incident, at millisecond resolution).
+//
+// A warm-up runs before the measured feed. It feeds the first warmupSeconds
+// of the same file at the same rate through a throwaway core and a second
+// publisher under another site name. V8 then has compiled the alert path, as
+// on a gateway that has been running for a while. The warm-up's alerts are
+// not counted, and the slowest of them is reported as the cold-start latency.
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +29,7 @@ import type { Tool } from "./tools.js";
 
 const TICK_MS = 5;
 const SITE = "bench";
+const WARMUP_SITE = "bench-warmup";
 const GATEWAY = "latency";
 const DRAIN_TIMEOUT_MS = 15_000;
 
@@ -36,6 +43,11 @@ export interface LatencyResult {
   toPublishedMs: Summary & { p99: number } | null;
   toStoredMs: Summary & { p99: number } | null;
   lateTicks: number;
+  warmupSeconds: number;
+  warmupAlerts: number;
+  // Slowest warm-up alert from packet to subscriber (ms), or null without warm-up alerts.
+  // It shows the cost of a cold start.
+  coldStartMaxMs: number | null;
   brokerCommand: string;
   correlatorCommand: string;
 }
@@ -62,7 +74,7 @@ function lowerBound(values: number[], value: number): number {
 }
 
 export async function measureLatency(options: {
-  file: CorpusFile; mosquitto?: Tool; packetsPerSecond: number; seconds: number; repoRoot: string;
+  file: CorpusFile; mosquitto?: Tool; packetsPerSecond: number; seconds: number; warmupSeconds: number; repoRoot: string;
 }): Promise<LatencyResult> {
   if (!options.mosquitto) throw new Error("mosquitto is not installed; install Debian package mosquitto");
   const { Core } = await import("../agent/src/core/core.js");
@@ -75,6 +87,7 @@ export async function measureLatency(options: {
   const times: number[] = [];
   const { batches } = loadBatches(options.file.path, { batchPackets: packetsPerTick, times });
   const tickCount = Math.min(batches.length, Math.ceil((options.seconds * 1000) / TICK_MS));
+  const warmupTicks = Math.min(batches.length, Math.ceil((options.warmupSeconds * 1000) / TICK_MS));
 
   const broker = await startMosquitto(options.mosquitto);
   const outboxDir = mkdtempSync(join(tmpdir(), "fieldsense-bench-outbox-"));
@@ -82,25 +95,29 @@ export async function measureLatency(options: {
   try {
     const correlator = await startCorrelator(options.repoRoot, broker.url);
     cleanups.unshift(correlator.stop);
-    const core = await Core.load();
     const modelSet = await loadModelSet();
-    modelSet.install(core);
-    const identity = new AlertIdentity();
-    const publisher = await Publisher.start({ url: broker.url, site: SITE, gateway: GATEWAY, outboxDir, metricsIntervalMs: 0 });
-    cleanups.unshift(async () => {
-      await publisher.close();
-    });
-    await publisher.whenConnected();
+    const startGateway = async (site: string) => {
+      const core = await Core.load();
+      modelSet.install(core);
+      const publisher = await Publisher.start({ url: broker.url, site, gateway: GATEWAY, outboxDir: join(outboxDir, site), metricsIntervalMs: 0 });
+      cleanups.unshift(async () => {
+        await publisher.close();
+      });
+      await publisher.whenConnected();
+      return { core, publisher, site, identity: new AlertIdentity() };
+    };
+    const warmup = await startGateway(WARMUP_SITE);
+    const gateway = await startGateway(SITE);
 
     const subscriber = connect(broker.url, { clientId: `fieldsense-bench-latency-${process.pid}`, clean: true });
     cleanups.unshift(() => new Promise<void>((done) => subscriber.end(false, {}, () => done())));
     await new Promise<void>((done, fail) => {
-      subscriber.once("connect", () => subscriber.subscribe(topicFor(SITE, GATEWAY, "alerts"), { qos: 1 }, (error) => (error ? fail(error) : done())));
+      const topics = [topicFor(SITE, GATEWAY, "alerts"), topicFor(WARMUP_SITE, GATEWAY, "alerts")];
+      subscriber.once("connect", () => subscriber.subscribe(topics, { qos: 1 }, (error) => (error ? fail(error) : done())));
       subscriber.once("error", fail);
     });
 
-    // Wall time (performance.now) at which each alert's packet was due.
-    const dueAt = new Map<string, number>();
+    // Wall time (performance.now) at which each alert arrived at the subscriber.
     const received = new Map<string, number>();
     subscriber.on("message", (_topic, payload) => {
       const arrived = performance.now();
@@ -108,47 +125,66 @@ export async function measureLatency(options: {
       received.set(id, arrived);
     });
 
-    let start = 0;
-    let notJournaled = 0;
-    const onRecord = (record: import("../agent/src/core/core.js").CoreRecord) => {
-      if (record.type !== "alert") return;
-      const index = record.fields.model_index;
-      const model = typeof index === "number" ? modelSet.byIndex(index) : undefined;
-      if (!model) return;
-      const alert = buildAlert(record, model, { site: SITE, gateway: GATEWAY }, identity);
-      const packetTime = record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000);
-      const packetIndex = Math.min(lowerBound(times, packetTime), times.length - 1);
-      dueAt.set(alert.id, start + (packetIndex * 1000) / options.packetsPerSecond);
-      if (!publisher.publish(alert)) notJournaled += 1;
+    // Feeds `ticks` batches at the steady rate and returns how many ticks were late.
+    // dueAt receives the wall time at which each alert's packet was due.
+    const feed = async (target: typeof gateway, ticks: number, dueAt: Map<string, number>) => {
+      let start = 0;
+      const onRecord = (record: import("../agent/src/core/core.js").CoreRecord) => {
+        if (record.type !== "alert") return;
+        const index = record.fields.model_index;
+        const model = typeof index === "number" ? modelSet.byIndex(index) : undefined;
+        if (!model) return;
+        const alert = buildAlert(record, model, { site: target.site, gateway: GATEWAY }, target.identity);
+        const packetTime = record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000);
+        const packetIndex = Math.min(lowerBound(times, packetTime), times.length - 1);
+        dueAt.set(alert.id, start + (packetIndex * 1000) / options.packetsPerSecond);
+        if (!target.publisher.publish(alert)) notJournaled += 1;
+      };
+      let late = 0;
+      start = performance.now();
+      for (let tick = 0; tick < ticks; tick++) {
+        // Batch `tick` contains the packets due during tick `tick`, handed over at the tick's end.
+        const handOver = start + (tick + 1) * TICK_MS;
+        const wait = handOver - performance.now();
+        if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+        else if (wait < -TICK_MS) late += 1;
+        target.core.process(batches[tick], onRecord);
+      }
+      await target.publisher.drain();
+      return late;
+    };
+    const waitFor = async (ids: Map<string, number>, extra: () => boolean) => {
+      const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+      while ((![...ids.keys()].every((id) => received.has(id)) || !extra()) && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 100));
+      }
     };
 
-    let lateTicks = 0;
-    start = performance.now();
-    for (let tick = 0; tick < tickCount; tick++) {
-      // Batch `tick` contains the packets due during tick `tick`, handed over at the tick's end.
-      const handOver = start + (tick + 1) * TICK_MS;
-      const wait = handOver - performance.now();
-      if (wait > 0) await new Promise((done) => setTimeout(done, wait));
-      else if (wait < -TICK_MS) lateTicks += 1;
-      core.process(batches[tick], onRecord);
+    let notJournaled = 0;
+    const warmupDue = new Map<string, number>();
+    await feed(warmup, warmupTicks, warmupDue);
+    await waitFor(warmupDue, () => true);
+    let coldStartMaxMs: number | null = null;
+    for (const [id, due] of warmupDue) {
+      const arrived = received.get(id);
+      if (arrived !== undefined) coldStartMaxMs = Math.max(coldStartMaxMs ?? 0, arrived - due);
     }
-    const packetsSent = batches.slice(0, tickCount).reduce((n, b) => n + b.count, 0);
-    await publisher.drain();
+    notJournaled = 0;
 
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    const dueAt = new Map<string, number>();
+    const lateTicks = await feed(gateway, tickCount, dueAt);
+    const packetsSent = batches.slice(0, tickCount).reduce((n, b) => n + b.count, 0);
+
     const stored = () => {
       const db = new Database(correlator.dbPath, { readonly: true, fileMustExist: true });
       try {
-        return db.prepare("SELECT id, received_at FROM alerts").all() as { id: string; received_at: string }[];
+        return db.prepare("SELECT id, received_at FROM alerts WHERE site = ?").all(SITE) as { id: string; received_at: string }[];
       } finally {
         db.close();
       }
     };
     let rows = stored();
-    while ((received.size < dueAt.size || rows.length < dueAt.size) && Date.now() < deadline) {
-      await new Promise((done) => setTimeout(done, 100));
-      rows = stored();
-    }
+    await waitFor(dueAt, () => (rows = stored()).length >= dueAt.size);
 
     const toPublished: number[] = [];
     for (const [id, arrived] of received) {
@@ -165,11 +201,14 @@ export async function measureLatency(options: {
       tickMs: TICK_MS,
       packetsSent,
       alertsPublished: dueAt.size - notJournaled,
-      alertsReceived: received.size,
-      alertsStored: rows.length,
+      alertsReceived: toPublished.length,
+      alertsStored: toStored.length,
       toPublishedMs: describe(toPublished),
       toStoredMs: describe(toStored),
       lateTicks,
+      warmupSeconds: options.warmupSeconds,
+      warmupAlerts: warmupDue.size,
+      coldStartMaxMs,
       brokerCommand: "mosquitto -c CONF (listener on a free 127.0.0.1 port, persistence false)",
       correlatorCommand: correlator.command.replace(broker.url, "mqtt://127.0.0.1:PORT"),
     };

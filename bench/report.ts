@@ -262,6 +262,8 @@ function renderLatency(results: BenchResults): string[] {
     "## Latency",
     "",
     `The plant mix fed at a steady ${integer(l.packetsPerSecond)} packets/s in ${l.tickMs} ms ticks (${integer(l.packetsSent)} packets); latency counts from the moment a packet was due, so it includes up to one tick of batching.`,
+    `Before it, a warm-up feeds the first ${l.warmupSeconds} s of the same file the same way through a throwaway core and a second publisher under another site name, so that V8 has compiled the alert path, as on a gateway that has been running. Its ${integer(l.warmupAlerts)} alerts are not counted` +
+      (l.coldStartMaxMs === null ? "." : `; the slowest of them, the cost of a cold start, reached the subscriber ${fixed(l.coldStartMaxMs, 2)} ms after its packet was due.`),
     "Gateway side, in the harness process (`bench/latency.ts`): the core with the models, alerts built as the agent builds them, and the agent's `Publisher` (outbox journal with its default fsync policy, then MQTT QoS 1).",
     `Broker: ${code(l.brokerCommand)}. Correlator: ${code(l.correlatorCommand)} (stores ${code("received_at")} at millisecond resolution).`,
     l.lateTicks > 0 ? `The feeder fell more than one tick behind ${l.lateTicks} times.` : "The feeder never fell more than one tick behind.",

@@ -31,13 +31,14 @@ interface ModeSettings {
   memoryRuns: number;
   latencyPacketsPerSecond: number;
   latencySeconds: number;
+  latencyWarmupSeconds: number;
   ingestAlerts: number;
 }
 
 const SETTINGS: Record<Mode, ModeSettings> = {
-  smoke: { plan: { plantMixPackets: 3_000, comparisonPackets: 3_000, manyFlowCounts: [100, 1_000] }, coreRuns: 1, processRuns: 1, memoryRuns: 1, latencyPacketsPerSecond: 2_000, latencySeconds: 1.5, ingestAlerts: 200 },
-  quick: { plan: QUICK_PLAN, coreRuns: 3, processRuns: 3, memoryRuns: 1, latencyPacketsPerSecond: 5_000, latencySeconds: 6, ingestAlerts: 2_000 },
-  full: { plan: FULL_PLAN, coreRuns: 7, processRuns: 5, memoryRuns: 3, latencyPacketsPerSecond: 5_000, latencySeconds: 60, ingestAlerts: 20_000 },
+  smoke: { plan: { plantMixPackets: 3_000, comparisonPackets: 3_000, manyFlowCounts: [100, 1_000] }, coreRuns: 1, processRuns: 1, memoryRuns: 1, latencyPacketsPerSecond: 2_000, latencySeconds: 1.5, latencyWarmupSeconds: 0.5, ingestAlerts: 200 },
+  quick: { plan: QUICK_PLAN, coreRuns: 3, processRuns: 3, memoryRuns: 1, latencyPacketsPerSecond: 5_000, latencySeconds: 6, latencyWarmupSeconds: 2, ingestAlerts: 2_000 },
+  full: { plan: FULL_PLAN, coreRuns: 7, processRuns: 5, memoryRuns: 3, latencyPacketsPerSecond: 5_000, latencySeconds: 60, latencyWarmupSeconds: 2, ingestAlerts: 20_000 },
 };
 
 function parseOptions() {
@@ -164,7 +165,7 @@ async function measureAll(settings: ModeSettings, corpus: Corpus, tools: Discove
   const memory = await section("memory", () => measureMemory(corpus.manyFlows, tools.time, settings.memoryRuns, repoRoot));
   const latency = await section("latency", () => measureLatency({
     file: corpus.plantMix, mosquitto: tools.mosquitto, packetsPerSecond: settings.latencyPacketsPerSecond,
-    seconds: settings.latencySeconds, repoRoot,
+    seconds: settings.latencySeconds, warmupSeconds: settings.latencyWarmupSeconds, repoRoot,
   }));
   const ingest = await section("correlator ingest", () => measureIngest({
     file: corpus.plantMix, mosquitto: tools.mosquitto, alerts: settings.ingestAlerts, repoRoot,
