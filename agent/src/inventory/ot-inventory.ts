@@ -10,6 +10,7 @@
 // size the tables from configuration without recompiling the core. Every
 // table is bounded and counts what it could not keep (`dropped`).
 import type { CoreRecord, Endpoint } from "../core/core.js";
+import { isoTimestamp } from "../core/records.js";
 import type { RecordJson } from "../publish/record.js";
 import { compareAddresses } from "./address-order.js";
 
@@ -176,6 +177,16 @@ const ROLE_SERVER = 2;
 // the protocols list of an OtDevice is.
 const PROTOCOL_ORDER = [...OT_RECORD_TYPES].sort();
 
+// When a device was seen: the `ts` text of a RecordJson, or the packet time
+// of a core record in microseconds since the Unix epoch (exact in a double
+// until the year 2255), formatted as `ts` only when the device is listed.
+type SeenTime = string | number;
+
+function seenText(time: SeenTime): string {
+  if (typeof time === "string") return time;
+  return isoTimestamp(Math.floor(time / 1_000_000), (time % 1_000_000) * 1000);
+}
+
 // A device as the inventory keeps it, compact because the default limit
 // keeps 10,000 of them: roles and protocols are bits, a list with one value
 // keeps the value itself, and an empty list is undefined. toOtDevice()
@@ -187,7 +198,7 @@ class DeviceEntry {
   profilesBeforeMac = false;
   roles = 0;
   protocols = 0;
-  lastSeen: string;
+  lastSeen: SeenTime;
   // Sorted, without repeats.
   unitIds: number | number[] | undefined = undefined;
   functionCodes: number | number[] | undefined = undefined;
@@ -200,7 +211,7 @@ class DeviceEntry {
   identities: Identity[] | undefined = undefined;
   profiles: string[] | undefined = undefined;
 
-  constructor(readonly ip: string, readonly firstSeen: string) {
+  constructor(readonly ip: string, readonly firstSeen: SeenTime) {
     this.lastSeen = firstSeen;
   }
 }
@@ -241,11 +252,14 @@ export class OtInventory {
   // Adds a record as the core decoded it, without building its JSON form.
   // Replays take this path for every Modbus poll.
   addCoreRecord(record: CoreRecord): void {
-    this.add(record.type, record.ts, packetTimeMs(record.tsSec, record.tsNsec), record.src, record.dst, record.serverToClient, record.fields);
+    // A nanosecond part of 10^9 or more (a malformed capture) has no exact
+    // microsecond form: such a record keeps its `ts` text.
+    const seen = record.tsNsec < 1_000_000_000 ? record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000) : record.ts;
+    this.add(record.type, seen, packetTimeMs(record.tsSec, record.tsNsec), record.src, record.dst, record.serverToClient, record.fields);
   }
 
   // `timeMs` is the packet time in milliseconds, or NaN when only `ts` has it.
-  private add(type: string, ts: string, timeMs: number, src: Endpoint, dst: Endpoint, serverToClient: boolean, fields: RecordFields): void {
+  private add(type: string, ts: SeenTime, timeMs: number, src: Endpoint, dst: Endpoint, serverToClient: boolean, fields: RecordFields): void {
     let hasIdentity = false;
     for (let i = 0; i < IDENTITY_FIELDS.length; i++) {
       if (fields[IDENTITY_FIELDS[i]] !== undefined) {
@@ -305,8 +319,8 @@ export class OtInventory {
     this.addIdentityFields(target, record.type, record.ts, record);
   }
 
-  private addIdentityFields(target: DeviceEntry, type: string, ts: string, fields: RecordFields): void {
-    const identity: Identity = { source: type, seen: ts };
+  private addIdentityFields(target: DeviceEntry, type: string, ts: SeenTime, fields: RecordFields): void {
+    const identity: Identity = { source: type, seen: seenText(ts) };
     if (typeof fields.unit_id === "number") identity.unit_id = fields.unit_id;
     for (const name of IDENTITY_FIELDS) {
       const value = fields[name];
@@ -333,7 +347,7 @@ export class OtInventory {
     this.revision++;
   }
 
-  private addModbus(fields: RecordFields, ts: string, timeMs: number, server: DeviceEntry | undefined, master: DeviceEntry | undefined): void {
+  private addModbus(fields: RecordFields, ts: SeenTime, timeMs: number, server: DeviceEntry | undefined, master: DeviceEntry | undefined): void {
     const unitId = typeof fields.unit_id === "number" ? fields.unit_id : undefined;
     const rawCode = typeof fields.function_code === "number" ? fields.function_code : undefined;
     const functionCode = rawCode !== undefined ? rawCode & 0x7f : undefined;
@@ -344,7 +358,7 @@ export class OtInventory {
     if (master) this.addUnitAndFunction(master, unitId, functionCode);
     if (!isRequest || functionCode === undefined) return;
     if (server) this.addRegisters(server, fields, functionCode);
-    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, fields, Number.isNaN(timeMs) ? Date.parse(ts) : timeMs);
+    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, fields, Number.isNaN(timeMs) ? Date.parse(seenText(ts)) : timeMs);
   }
 
   private addUnitAndFunction(device: DeviceEntry, unitId: number | undefined, functionCode: number | undefined): void {
@@ -452,7 +466,7 @@ export class OtInventory {
     return pair;
   }
 
-  private device(ip: string, ts: string): DeviceEntry | undefined {
+  private device(ip: string, ts: SeenTime): DeviceEntry | undefined {
     let device = this.devices.get(ip);
     if (device) {
       device.lastSeen = ts;
@@ -612,8 +626,8 @@ function toOtDevice(entry: DeviceEntry): OtDevice {
     ip: entry.ip,
     roles,
     protocols: PROTOCOL_ORDER.filter((_, i) => (entry.protocols & (1 << i)) !== 0),
-    first_seen: entry.firstSeen,
-    last_seen: entry.lastSeen,
+    first_seen: seenText(entry.firstSeen),
+    last_seen: seenText(entry.lastSeen),
     unit_ids: listOf(entry.unitIds),
     function_codes: listOf(entry.functionCodes),
     registers: listOf(entry.registers),
