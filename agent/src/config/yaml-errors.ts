@@ -37,6 +37,9 @@ export function yamlLimitProblem(error: unknown): string {
   return message;
 }
 
+// This module's URL, for parse caches whose key covers the code that parses.
+export const yamlErrorsModuleUrl = import.meta.url;
+
 export function parseYaml(text: string): ParsedYaml {
   const lines = new LineCounter();
   let document: Document;
