@@ -211,7 +211,7 @@ export interface RecordFilter {
   fields?(type: string): readonly string[] | undefined;
   // True when the consumer of records of `type` reads each record only
   // while its callback runs. The decoder then hands out one record object,
-  // overwritten by the next record, so a record costs no allocation. Its
+  // overwritten by the next record, so no object is built per record. Its
   // `ts` is formatted only when read, and the fields the record does not
   // carry read as undefined.
   reusesRecords?(type: string): boolean;
@@ -312,8 +312,10 @@ class ReusedRecord implements CoreRecord {
   readonly src: Endpoint = { ip: "", port: 0 };
   readonly dst: Endpoint = { ip: "", port: 0 };
   readonly fields: Record<string, FieldValue> = {};
-  // Names set in `fields` by the record decoded last, cleared before the next.
+  // Names set in `fields` by the record decoded last, the first
+  // `fieldNameCount` of them, cleared before the next.
   readonly fieldNames: string[] = [];
+  fieldNameCount = 0;
 
   get ts(): string {
     return isoTimestamp(this.tsSec, this.tsNsec);
@@ -342,9 +344,8 @@ function decodeIntoReused(
   record.dst.port = header.dstPort;
   const fields = record.fields;
   const set = record.fieldNames;
-  for (let i = 0; i < set.length; i++) fields[set[i]] = undefined as unknown as FieldValue;
-  set.length = 0;
-  decodeFields(bytes, view, at, length, header.fieldCount, header.flowId, names, slots, mask, fields, set);
+  for (let i = 0; i < record.fieldNameCount; i++) fields[set[i]] = undefined as unknown as FieldValue;
+  record.fieldNameCount = decodeFields(bytes, view, at, length, header.fieldCount, header.flowId, names, slots, mask, fields, set);
   return record;
 }
 
@@ -409,12 +410,14 @@ function readHeader(bytes: Uint8Array, view: DataView, at: number): typeof heade
   return header;
 }
 
-// Decodes the fields of the record at `at` into `fields`, and with `set`
-// lists the names it assigned there.
+// Decodes the fields of the record at `at` into `fields`. With `set`, it
+// writes the names it assigned there into `set` from index 0 on and
+// returns their number.
 function decodeFields(
   bytes: Uint8Array, view: DataView, at: number, length: number, fieldCount: number, flowId: number,
   names: NameTables, slots: Uint32Array, mask: Uint8Array | undefined, fields: Record<string, FieldValue>, set: string[] | undefined,
-): void {
+): number {
+  let assigned = 0;
   recordNumber = (recordNumber + 1) >>> 0;
   if (recordNumber === 0) {
     fieldSeen.fill(0);
@@ -469,8 +472,9 @@ function decodeFields(
     } else {
       fieldSeen[slot] = recordNumber;
       fields[name] = value;
-      set?.push(name);
+      if (set !== undefined) set[assigned++] = name;
     }
     p = v + valueLength;
   }
+  return assigned;
 }
