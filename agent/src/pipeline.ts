@@ -42,6 +42,9 @@ export interface ReplayOptions {
   // The JSON names of the fields observeRecord reads. When this is set and
   // onRecord is not, only these fields of protocol records are decoded.
   observedFields?: readonly string[];
+  // Set when observeRecord keeps no record object (it copies the values it
+  // keeps): without onRecord, one record object then serves every record.
+  reuseObservedRecords?: boolean;
   // Sees every batch before the core does (the packet ring writes them).
   // The reader reuses the batch's buffer for the next batch, so a consumer
   // must copy the bytes it keeps before returning.
@@ -96,7 +99,7 @@ export class RecordRouter {
     // Replaced on a model reload; alerts name models by index into this set.
     public modelSet: ModelSet,
     private readonly origin: AlertOrigin,
-    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "selectRecord" | "observeRecord" | "observedFields"> & { logger: Logger },
+    private readonly options: Pick<ReplayOptions, "keepRecords" | "onAlert" | "onRecord" | "selectRecord" | "observeRecord" | "observedFields" | "reuseObservedRecords"> & { logger: Logger },
   ) {}
 
   // For Core.setRecordFilter: without keepRecords, only alerts need
@@ -107,6 +110,7 @@ export class RecordRouter {
     // Without a JSON consumer, records other than alerts reach only
     // observeRecord, which names the fields it reads in observedFields.
     fields: (type) => (type === "alert" || this.options.onRecord ? undefined : this.options.observedFields),
+    reusesRecords: (type) => type !== "alert" && !this.options.onRecord && this.options.reuseObservedRecords === true,
   };
 
   private countRecord(type: string): void {

@@ -124,6 +124,42 @@ test("field list limits decoded fields", () => {
   assert.is(out[2].flowId, 42, "the header is decoded in full");
 });
 
+// A copy of what a consumer of a reused record reads during its callback.
+function copyOf(r: CoreRecord): object {
+  const fields = Object.fromEntries(Object.entries(r.fields).filter(([, value]) => value !== undefined));
+  return { type: r.type, ts: r.ts, flowId: r.flowId, serverToClient: r.serverToClient, src: { ...r.src }, dst: { ...r.dst }, fields };
+}
+
+test("reused record matches new records", () => {
+  const request = record(1, [{ id: 1, type: 2, value: text("request") }, { id: 100, type: 1, value: u64(7) }]);
+  const response = record(1, [{ id: 100, type: 1, value: u64(8) }, { id: 100, type: 1, value: u64(9) }], { flags: 1 });
+  const dcerpc = record(3, [{ id: 300, type: 2, value: text("a") }]);
+  const bytes = Uint8Array.from([...request, ...response, ...dcerpc, ...request]);
+  const fresh: object[] = [];
+  const reused: object[] = [];
+  const objects = new Set<CoreRecord>();
+  const filter = (reuses: boolean) => ({ decodes: () => true, onSkipped: () => {}, reusesRecords: (type: string) => reuses && type === "modbus" });
+  decodeRecords(bytes, 0, bytes.length, names, (r) => fresh.push(copyOf(r)), filter(false));
+  decodeRecords(bytes, 0, bytes.length, names, (r) => { reused.push(copyOf(r)); if (r.type === "modbus") objects.add(r); }, filter(true));
+  assert.equal(reused, fresh);
+  assert.is(objects.size, 1, "one object serves every modbus record");
+  assert.equal((fresh[1] as { fields: object }).fields, { transaction_id: [8, 9] }, "the request's pdu_type is cleared");
+});
+
+test("nested decode gets new records", () => {
+  const bytes = record(1, [{ id: 100, type: 1, value: u64(7) }]);
+  const filter = { decodes: () => true, onSkipped: () => {}, reusesRecords: () => true };
+  let inner: CoreRecord | undefined;
+  let outer: CoreRecord | undefined;
+  decodeRecords(bytes, 0, bytes.length, names, (r) => {
+    outer = r;
+    decodeRecords(bytes, 0, bytes.length, names, (nested) => { inner = nested; }, filter);
+  }, filter);
+  assert.ok(inner !== undefined, "the nested decode saw the record");
+  assert.ok(inner !== outer, "the nested decode built its own record");
+  assert.is(outer!.fields.transaction_id, 7);
+});
+
 test("invalid record length raises", () => {
   const bytes = record(1, []);
   new DataView(bytes.buffer).setUint32(0, 10, true);

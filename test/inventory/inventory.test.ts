@@ -240,6 +240,30 @@ test("inventory revision ignores repeats", () => {
   assert.ok(inventory.revision > revision);
 });
 
+// The same records with and without flow ids: only records with a flow id
+// can take the path for a record that repeats the last one of its flow.
+test("inventory repeated polls count as before", () => {
+  const withFlows = new OtInventory();
+  const withoutFlows = new OtInventory();
+  const add = (fields: Partial<RecordJson>, second: number) => {
+    const ts = new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
+    withFlows.addRecord(record(fields, ts));
+    withoutFlows.addRecord(record({ ...fields, flow_id: undefined }, ts));
+  };
+  // 128 ranges fill the server's register table; each later new range is dropped.
+  for (let i = 0; i < 128; i++) add({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: i * 10, quantity: 1 }, 0);
+  for (let second = 1; second <= 3; second++) {
+    add({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 5000, quantity: 2 }, second);
+    add({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 5000, quantity: 2 }, second);
+    add({ pdu_type: "response", unit_id: 1, function_code: 0x83, server_to_client: true }, second);
+    add({ pdu_type: "request", unit_id: 1, function_code: 3, start_address: 0, quantity: 1 }, second);
+    add({ pdu_type: "request", unit_id: 2, function_code: 3, start_address: 0, quantity: 1, flow_id: 2 }, second);
+  }
+  assert.is(withFlows.dropped.registers, 6);
+  assert.is(withFlows.find("10.1.0.2")!.exceptions, 3);
+  assert.equal(withFlows.snapshot(), withoutFlows.snapshot());
+});
+
 test("assets command on a capture", async () => {
   const file = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
   if (!file) return;

@@ -48,6 +48,19 @@ export class BatchBuilder {
     tsSec: number, tsFrac: number, captureLength: number, wireLength: number,
     fileOffset: number, remainingFileBytes: number,
   ): number {
+    const at = this.reserveRecord(linkType, fracPerSecond, captureLength, fileOffset, remainingFileBytes);
+    this.view.setUint32(at, tsSec >>> 0, true);
+    this.view.setUint32(at + 4, tsFrac >>> 0, true);
+    this.view.setUint32(at + 8, captureLength, true);
+    this.view.setUint32(at + 12, wireLength >>> 0, true);
+    return at + RECORD_HEADER_BYTES;
+  }
+
+  // Reserves room for one record, header included, and returns the offset
+  // of its header, which the caller writes. Records reserved one after the
+  // other lie back to back, so a little-endian pcap file's records can be
+  // copied in one piece.
+  reserveRecord(linkType: number, fracPerSecond: number, captureLength: number, fileOffset: number, remainingFileBytes: number): number {
     const recordBytes = RECORD_HEADER_BYTES + captureLength;
     if (this.count === 0) {
       const capacity = Math.max(recordBytes, Math.min(this.batchBytes, remainingFileBytes + RECORD_HEADER_BYTES));
@@ -62,15 +75,11 @@ export class BatchBuilder {
       this.firstRecordOffset = fileOffset;
     }
     const at = this.used;
-    this.view.setUint32(at, tsSec >>> 0, true);
-    this.view.setUint32(at + 4, tsFrac >>> 0, true);
-    this.view.setUint32(at + 8, captureLength, true);
-    this.view.setUint32(at + 12, wireLength >>> 0, true);
     this.used += recordBytes;
     this.count += 1;
     this.stats.packets += 1;
     this.stats.bytes += captureLength;
-    return at + RECORD_HEADER_BYTES;
+    return at;
   }
 
   // The pending batch's bytes, which beginRecord() sizes for its records.

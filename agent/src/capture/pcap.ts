@@ -126,6 +126,10 @@ function copyBufferedRecords(
   const remaining = source.remaining;
   let at = 0;
   let full = false;
+  // A little-endian file's records have the batch's layout, so the run of
+  // records reserved here is copied with one call at the end: a copy per
+  // packet cost more than the copying itself.
+  let runTarget = -1;
   while (window.length - at >= RECORD_HEADER_BYTES) {
     const captureLength = view.getUint32(at + 8, little);
     if (captureLength > maxCaptureLength || window.length - at - RECORD_HEADER_BYTES < captureLength) break;
@@ -137,12 +141,18 @@ function copyBufferedRecords(
     if (captureLength > wireLength) noteCaplenAboveWirelen(stats, firstOffset + at);
     // `remaining` is Number.MAX_SAFE_INTEGER for a stream that has not ended.
     const remainingHere = remaining === Number.MAX_SAFE_INTEGER ? remaining : remaining - at;
-    const dataOffset = builder.beginRecord(linkType, fracPerSecond, view.getUint32(at, little), view.getUint32(at + 4, little),
-      captureLength, wireLength, firstOffset + at, remainingHere);
     const dataStart = at + RECORD_HEADER_BYTES;
-    builder.buffer.set(window.subarray(dataStart, dataStart + captureLength), dataOffset);
+    if (little) {
+      const target = builder.reserveRecord(linkType, fracPerSecond, captureLength, firstOffset + at, remainingHere);
+      if (runTarget < 0) runTarget = target;
+    } else {
+      const dataOffset = builder.beginRecord(linkType, fracPerSecond, view.getUint32(at, little), view.getUint32(at + 4, little),
+        captureLength, wireLength, firstOffset + at, remainingHere);
+      builder.buffer.set(window.subarray(dataStart, dataStart + captureLength), dataOffset);
+    }
     at = dataStart + captureLength;
   }
+  if (runTarget >= 0) builder.buffer.set(window.subarray(0, at), runTarget);
   source.skip(at);
   return full;
 }

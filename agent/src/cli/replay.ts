@@ -133,6 +133,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     // --records and the broker.
     observeRecord: (record) => inventory.addCoreRecord(record),
     observedFields: INVENTORY_FIELDS,
+    reuseObservedRecords: true,
     onRecord: settings.records || publisher ? async (record: RecordJson) => {
       if (settings.records) output.stdout(JSON.stringify(record) + "\n");
       if (publisher && isForwardedRecord(record)) track(publisher.publishRecord(record));

@@ -7,7 +7,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Document, LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Node } from "yaml";
+import { createRequire } from "node:module";
+import type { Document, LineCounter, Node } from "yaml";
+import type * as Yaml from "yaml";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { compileFileSchema, loadStandaloneValidator } from "./schema-validators.js";
 
@@ -37,13 +39,27 @@ export function yamlLimitProblem(error: unknown): string {
   return message;
 }
 
+const require = createRequire(import.meta.url);
+let yamlLibrary: typeof Yaml | undefined;
+
+// Loads the YAML parser, 72 CommonJS modules, on first use: a replay whose
+// models and profiles come from the parse cache needs none of them.
+function yaml(): typeof Yaml {
+  yamlLibrary ??= require("yaml") as typeof Yaml;
+  return yamlLibrary;
+}
+
+// This module's URL, for parse caches whose key covers the code that parses.
+export const yamlErrorsModuleUrl = import.meta.url;
+
 export function parseYaml(text: string): ParsedYaml {
-  const lines = new LineCounter();
+  const library = yaml();
+  const lines = new library.LineCounter();
   let document: Document;
   try {
-    document = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+    document = library.parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   } catch (error) {
-    return { document: new Document(), lines, syntaxError: { line: 1, message: yamlLimitProblem(error) } };
+    return { document: new library.Document(), lines, syntaxError: { line: 1, message: yamlLimitProblem(error) } };
   }
   if (document.errors.length > 0) {
     const first = document.errors[0];
@@ -87,6 +103,7 @@ export function lazySchemaValidator(schemaPath: string): () => ValidateFunction 
 
 // Returns the node at `path`, or with `keyOf` the key node of that member.
 export function nodeAt(document: Document, path: YamlPath, keyOf?: string): Node | undefined {
+  const { isMap, isPair, isScalar, isSeq } = yaml();
   let node: unknown = document.contents;
   for (const step of path) {
     if (isMap(node)) {

@@ -26,6 +26,7 @@ import { join } from "node:path";
 import type { LineCounter, Document } from "yaml";
 import type { ErrorObject } from "ajv/dist/2020.js";
 import { findPackageDir, lazySchemaValidator, lineOf, parseYaml, schemaError, tableHeaderErrors, YamlFileError, type YamlPath } from "../config/yaml-errors.js";
+import { readDataFiles, readParseCache, writeParseCache } from "../config/parse-cache.js";
 import { operandTypeProblem, type FieldValueTypes } from "./field-types.js";
 
 export interface ModelInfo {
@@ -214,16 +215,16 @@ interface ModelSpec {
 export interface FrequencySpec { count: number; within: number; by?: string[]; rule?: string; distinct?: string }
 export interface ScorerSpec { name: string; established_requests?: number; established_seconds?: number; learning_factor?: number; window_seconds?: number }
 
-// A parsed model with what is needed to point errors at its lines.
+// A parsed model, with its file's text to point errors at their lines.
 export interface LoadedModel {
   info: ModelInfo;
   spec: ModelSpec;
-  document: Document;
-  lines: LineCounter;
+  text: string;
 }
 
 const packageModelsDir = findPackageDir(import.meta.url, "models", "model.schema.json");
-const schemaValidator = lazySchemaValidator(join(packageModelsDir, "model.schema.json"));
+const schemaPath = join(packageModelsDir, "model.schema.json");
+const schemaValidator = lazySchemaValidator(schemaPath);
 
 // Loads and validates every model file (*.yaml, *.yml) of `dir`, in file name
 // order; a model's index is its position in that order. The first invalid
@@ -249,15 +250,25 @@ function loadModelSetSync(dir: string): ModelSet {
     throw new ModelError("model.too_many", `models folder ${dir} contains ${files.length} model files, but the core accepts at most ${MAX_MODELS}; remove or merge models`, dir);
   }
 
+  const paths = files.map((name) => join(dir, name));
+  // A file above the size limit is not read; the loop below reports it
+  // after the errors of the files before it.
+  const { texts, key } = readDataFiles(paths, MAX_MODEL_FILE_BYTES, schemaPath, import.meta.url);
+  const cached = key === undefined ? undefined : readParseCache<ModelSpec[]>("models", dir, key);
+  if (cached !== undefined && cached.length === paths.length) {
+    return new LoadedModelSet(cached.map((spec, i) => ({ info: modelInfo(spec, i, paths[i]), spec, text: texts[i]! })), dir);
+  }
+
   const loaded: LoadedModel[] = [];
   const seen = new Map<string, string>();
-  for (const name of files) {
-    const file = join(dir, name);
-    const size = statSync(file).size;
-    if (size > MAX_MODEL_FILE_BYTES) {
+  for (let i = 0; i < paths.length; i++) {
+    const file = paths[i];
+    const text = texts[i];
+    if (text === undefined) {
+      const size = statSync(file).size;
       throw new ModelError("model.file_too_large", `model file ${file} is ${size} bytes, above the ${MAX_MODEL_FILE_BYTES}-byte limit for one model; a model is a few conditions, so check that the right file is in the models folder`, file);
     }
-    const model = parseModelFile(file, readFileSync(file, "utf8"), loaded.length);
+    const model = parseModelFile(file, text, loaded.length);
     const earlier = seen.get(model.info.id);
     if (earlier !== undefined) {
       throw errorAt(model, ["id"], "model.duplicate_id", `model id "${model.info.id}" is already used by ${earlier}; give each model its own id`, "id");
@@ -265,6 +276,7 @@ function loadModelSetSync(dir: string): ModelSet {
     seen.set(model.info.id, file);
     loaded.push(model);
   }
+  if (key !== undefined) writeParseCache("models", dir, key, loaded.map((model) => model.spec));
   return new LoadedModelSet(loaded, dir);
 }
 
@@ -283,12 +295,15 @@ export function parseModelFile(file: string, text: string, index = 0): LoadedMod
   const spec = value as ModelSpec;
   checkConditions(file, document, lines, spec);
   if (spec.frequency) spec.frequency = normalizeFrequency(file, document, lines, spec.frequency);
-  const info: ModelInfo = {
+  return { info: modelInfo(spec, index, file), spec, text };
+}
+
+function modelInfo(spec: ModelSpec, index: number, file: string): ModelInfo {
+  return {
     index, id: spec.id, name: spec.name, record: spec.record, logic: spec.logic.trim(),
     score: spec.score, mitre: [...spec.mitre], file,
     conditions: spec.conditions, frequency: spec.frequency, scorer: spec.scorer,
   };
-  return { info, spec, document, lines };
 }
 
 // Checks what the schema does not: one operator per condition, integers that
@@ -360,7 +375,9 @@ const MODEL_SCHEMA_ERRORS = {
 };
 
 function errorAt(model: LoadedModel, path: (string | number)[], code: string, message: string, key?: string): ModelError {
-  const line = lineOf(model.document, model.lines, path);
+  // The file parsed without errors before, so it parses again.
+  const { document, lines } = parseYaml(model.text);
+  const line = lineOf(document, lines, path);
   return new ModelError(code, `${model.info.file} line ${line}: ${message}`, model.info.file, line, key);
 }
 

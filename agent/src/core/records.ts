@@ -209,6 +209,12 @@ export interface RecordFilter {
   // undefined for all of them. The other fields are skipped unread, which
   // saves the host most of its work when only the OT inventory reads records.
   fields?(type: string): readonly string[] | undefined;
+  // True when the consumer of records of `type` reads each record only
+  // while its callback runs. The decoder then hands out one record object,
+  // overwritten by the next record, so no object is built per record. Its
+  // `ts` is formatted only when read, and the fields the record does not
+  // carry read as undefined.
+  reusesRecords?(type: string): boolean;
 }
 
 // Field masks by name list and name table: mask[id] is 1 for the ids whose
@@ -238,12 +244,28 @@ export function decodeRecords(
   bytes: Uint8Array, start: number, end: number, names: NameTables, onRecord: (record: CoreRecord) => void,
   filter?: RecordFilter,
 ): void {
+  // A consumer that drains the core again from its callback gets new
+  // objects in the inner drain, so the record of the outer one stays intact.
+  const mayReuse = !reusedRecordBusy;
+  reusedRecordBusy = true;
+  try {
+    decodeRange(bytes, start, end, names, onRecord, filter, mayReuse);
+  } finally {
+    if (mayReuse) reusedRecordBusy = false;
+  }
+}
+
+function decodeRange(
+  bytes: Uint8Array, start: number, end: number, names: NameTables, onRecord: (record: CoreRecord) => void,
+  filter: RecordFilter | undefined, mayReuse: boolean,
+): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const slots = slotsOf(names.fieldNames);
   // The mask of the last record type seen: a batch is mostly one type, so
   // the filter and the mask tables are asked once per run of that type.
   let maskType = -1;
   let typeMask: Uint8Array | undefined;
+  let typeReused = false;
   let at = start;
   while (at < end) {
     if (end - at < RECORD_HEADER_BYTES) {
@@ -254,6 +276,7 @@ export function decodeRecords(
       throw new EventDecodeError(`core event at byte ${at - start} has invalid length ${length} (${end - at} bytes left); the core and this loader disagree on the record layout (rebuild build/core.wasm)`);
     }
     let mask: Uint8Array | undefined;
+    let reused = false;
     if (filter) {
       const typeNumber = view.getUint16(at + 4, true);
       const type = names.recordTypeNames[typeNumber] || `type_${typeNumber}`;
@@ -265,35 +288,136 @@ export function decodeRecords(
       if (typeNumber !== maskType) {
         const list = filter.fields?.(type);
         typeMask = list === undefined ? undefined : fieldMaskOf(list, names.fieldNames);
+        typeReused = mayReuse && filter.reusesRecords?.(type) === true;
         maskType = typeNumber;
       }
       mask = typeMask;
+      reused = typeReused;
     }
-    onRecord(decodeRecord(bytes, view, at, length, names, slots, mask));
+    onRecord(reused ? decodeIntoReused(bytes, view, at, length, names, slots, mask) : decodeRecord(bytes, view, at, length, names, slots, mask));
     at += length;
   }
+}
+
+// The record that decodeIntoReused overwrites. `ts` is a getter, so a
+// consumer that never reads it (the OT inventory) formats no text.
+class ReusedRecord implements CoreRecord {
+  type = "";
+  tsSec = 0;
+  tsNsec = 0;
+  flowId = 0;
+  transport: "tcp" | "udp" = "tcp";
+  serverToClient = false;
+  truncated = false;
+  readonly src: Endpoint = { ip: "", port: 0 };
+  readonly dst: Endpoint = { ip: "", port: 0 };
+  readonly fields: Record<string, FieldValue> = {};
+  // Names set in `fields` by the record decoded last, the first
+  // `fieldNameCount` of them, cleared before the next.
+  readonly fieldNames: string[] = [];
+  fieldNameCount = 0;
+
+  get ts(): string {
+    return isoTimestamp(this.tsSec, this.tsNsec);
+  }
+}
+
+const reusedRecord = new ReusedRecord();
+// Set while decodeRecords runs.
+let reusedRecordBusy = false;
+
+function decodeIntoReused(
+  bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables, slots: Uint32Array, mask?: Uint8Array,
+): CoreRecord {
+  const record = reusedRecord;
+  const header = readHeader(bytes, view, at);
+  record.type = names.recordTypeNames[header.type] || `type_${header.type}`;
+  record.tsSec = header.tsSec;
+  record.tsNsec = header.tsNsec;
+  record.flowId = header.flowId;
+  record.transport = header.transport;
+  record.serverToClient = header.serverToClient;
+  record.truncated = header.truncated;
+  record.src.ip = header.srcIp;
+  record.src.port = header.srcPort;
+  record.dst.ip = header.dstIp;
+  record.dst.port = header.dstPort;
+  const fields = record.fields;
+  const set = record.fieldNames;
+  for (let i = 0; i < record.fieldNameCount; i++) fields[set[i]] = undefined as unknown as FieldValue;
+  record.fieldNameCount = decodeFields(bytes, view, at, length, header.fieldCount, header.flowId, names, slots, mask, fields, set);
+  return record;
 }
 
 function decodeRecord(
   bytes: Uint8Array, view: DataView, at: number, length: number, names: NameTables, slots: Uint32Array, mask?: Uint8Array,
 ): CoreRecord {
-  const type = view.getUint16(at + 4, true);
-  const fieldCount = view.getUint16(at + 6, true);
-  const tsSec = view.getUint32(at + 8, true);
-  const tsNsec = view.getUint32(at + 12, true);
+  const header = readHeader(bytes, view, at);
+  const fields: Record<string, FieldValue> = {};
+  decodeFields(bytes, view, at, length, header.fieldCount, header.flowId, names, slots, mask, fields, undefined);
+  return {
+    type: names.recordTypeNames[header.type] || `type_${header.type}`,
+    tsSec: header.tsSec,
+    tsNsec: header.tsNsec,
+    ts: isoTimestamp(header.tsSec, header.tsNsec),
+    flowId: header.flowId,
+    transport: header.transport,
+    serverToClient: header.serverToClient,
+    truncated: header.truncated,
+    src: { ip: header.srcIp, port: header.srcPort },
+    dst: { ip: header.dstIp, port: header.dstPort },
+    fields,
+  };
+}
+
+// The fixed part of the record being decoded. One object serves every
+// record: its values are copied out before the next record is read.
+const header = {
+  type: 0,
+  fieldCount: 0,
+  tsSec: 0,
+  tsNsec: 0,
+  flowId: 0,
+  transport: "tcp" as "tcp" | "udp",
+  serverToClient: false,
+  truncated: false,
+  srcIp: "",
+  srcPort: 0,
+  dstIp: "",
+  dstPort: 0,
+};
+
+function readHeader(bytes: Uint8Array, view: DataView, at: number): typeof header {
   const flowId = view.getUint32(at + 16, true);
   const ipVersion = bytes[at + 20];
   const transportNumber = bytes[at + 21];
   const flags = bytes[at + 22];
-  const srcPort = view.getUint16(at + 24, true);
-  const dstPort = view.getUint16(at + 26, true);
-  const src: Endpoint = { ip: ipVersion === 4 ? ipv4ToText(bytes, at + 28) : ipToText(bytes, at + 28, ipVersion), port: srcPort };
-  const dst: Endpoint = { ip: ipVersion === 4 ? ipv4ToText(bytes, at + 44) : ipToText(bytes, at + 44, ipVersion), port: dstPort };
+  header.type = view.getUint16(at + 4, true);
+  header.fieldCount = view.getUint16(at + 6, true);
+  header.tsSec = view.getUint32(at + 8, true);
+  header.tsNsec = view.getUint32(at + 12, true);
+  header.flowId = flowId;
+  header.srcPort = view.getUint16(at + 24, true);
+  header.dstPort = view.getUint16(at + 26, true);
+  header.srcIp = ipVersion === 4 ? ipv4ToText(bytes, at + 28) : ipToText(bytes, at + 28, ipVersion);
+  header.dstIp = ipVersion === 4 ? ipv4ToText(bytes, at + 44) : ipToText(bytes, at + 44, ipVersion);
   if (transportNumber !== IP_PROTOCOL_TCP && transportNumber !== IP_PROTOCOL_UDP) {
     throw new EventDecodeError(`core event of flow ${flowId} has transport ${transportNumber}; expected 6 (TCP) or 17 (UDP)`);
   }
+  header.transport = transportNumber === IP_PROTOCOL_TCP ? "tcp" : "udp";
+  header.serverToClient = (flags & FLAG_SERVER_TO_CLIENT) !== 0;
+  header.truncated = (flags & FLAG_TRUNCATED) !== 0;
+  return header;
+}
 
-  const fields: Record<string, FieldValue> = {};
+// Decodes the fields of the record at `at` into `fields`. With `set`, it
+// writes the names it assigned there into `set` from index 0 on and
+// returns their number.
+function decodeFields(
+  bytes: Uint8Array, view: DataView, at: number, length: number, fieldCount: number, flowId: number,
+  names: NameTables, slots: Uint32Array, mask: Uint8Array | undefined, fields: Record<string, FieldValue>, set: string[] | undefined,
+): number {
+  let assigned = 0;
   recordNumber = (recordNumber + 1) >>> 0;
   if (recordNumber === 0) {
     fieldSeen.fill(0);
@@ -348,21 +472,9 @@ function decodeRecord(
     } else {
       fieldSeen[slot] = recordNumber;
       fields[name] = value;
+      if (set !== undefined) set[assigned++] = name;
     }
     p = v + valueLength;
   }
-
-  return {
-    type: names.recordTypeNames[type] || `type_${type}`,
-    tsSec,
-    tsNsec,
-    ts: isoTimestamp(tsSec, tsNsec),
-    flowId,
-    transport: transportNumber === IP_PROTOCOL_TCP ? "tcp" : "udp",
-    serverToClient: (flags & FLAG_SERVER_TO_CLIENT) !== 0,
-    truncated: (flags & FLAG_TRUNCATED) !== 0,
-    src,
-    dst,
-    fields,
-  };
+  return assigned;
 }

@@ -10,6 +10,7 @@
 // size the tables from configuration without recompiling the core. Every
 // table is bounded and counts what it could not keep (`dropped`).
 import type { CoreRecord, Endpoint } from "../core/core.js";
+import { isoTimestamp } from "../core/records.js";
 import type { RecordJson } from "../publish/record.js";
 import { compareAddresses } from "./address-order.js";
 
@@ -170,11 +171,73 @@ class PairStats {
   }
 }
 
+// Slots of OtInventory.repeats: a direct-mapped table by flow id and
+// direction, so that its memory stays fixed however many flows there are.
+const REPEAT_SLOTS = 1024;
+
+function repeatSlot(flowId: number, serverToClient: boolean): number {
+  return ((flowId << 1) | (serverToClient ? 1 : 0)) & (REPEAT_SLOTS - 1);
+}
+
+// The inputs of one record that add() took in full, for the next record
+// of its flow and direction. A record whose inputs are the same finds every
+// role, protocol, peer, unit id, function code and register range kept,
+// because the inventory never removes any. Values are compared with ===, so
+// a field that a record repeats (an array) never matches.
+class RepeatedRecord {
+  private type = "";
+  private server: DeviceEntry | undefined = undefined;
+  private master: DeviceEntry | undefined = undefined;
+  private pduType: unknown = undefined;
+  private unitId: unknown = undefined;
+  private functionCode: unknown = undefined;
+  private startAddress: unknown = undefined;
+  private quantity: unknown = undefined;
+  private readStartAddress: unknown = undefined;
+  private readQuantity: unknown = undefined;
+  private writeStartAddress: unknown = undefined;
+  private writeQuantity: unknown = undefined;
+
+  matches(type: string, server: DeviceEntry, master: DeviceEntry, fields: RecordFields): boolean {
+    return this.server === server && this.master === master && this.type === type &&
+      this.pduType === fields.pdu_type && this.unitId === fields.unit_id && this.functionCode === fields.function_code &&
+      this.startAddress === fields.start_address && this.quantity === fields.quantity &&
+      this.readStartAddress === fields.read_start_address && this.readQuantity === fields.read_quantity &&
+      this.writeStartAddress === fields.write_start_address && this.writeQuantity === fields.write_quantity;
+  }
+
+  set(type: string, server: DeviceEntry, master: DeviceEntry, fields: RecordFields): void {
+    this.type = type;
+    this.server = server;
+    this.master = master;
+    this.pduType = fields.pdu_type;
+    this.unitId = fields.unit_id;
+    this.functionCode = fields.function_code;
+    this.startAddress = fields.start_address;
+    this.quantity = fields.quantity;
+    this.readStartAddress = fields.read_start_address;
+    this.readQuantity = fields.read_quantity;
+    this.writeStartAddress = fields.write_start_address;
+    this.writeQuantity = fields.write_quantity;
+  }
+}
+
 const ROLE_MASTER = 1;
 const ROLE_SERVER = 2;
 // Bit i of DeviceEntry.protocols stands for PROTOCOL_ORDER[i], sorted as
 // the protocols list of an OtDevice is.
 const PROTOCOL_ORDER = [...OT_RECORD_TYPES].sort();
+
+// When a device was seen: the `ts` text of a RecordJson, or the packet time
+// of a core record in microseconds since the Unix epoch, which a double holds
+// exactly until the year 2255. A number is formatted as `ts` only when the
+// device is listed.
+type SeenTime = string | number;
+
+function seenText(time: SeenTime): string {
+  if (typeof time === "string") return time;
+  return isoTimestamp(Math.floor(time / 1_000_000), (time % 1_000_000) * 1000);
+}
 
 // A device as the inventory keeps it, compact because the default limit
 // keeps 10,000 of them: roles and protocols are bits, a list with one value
@@ -187,7 +250,7 @@ class DeviceEntry {
   profilesBeforeMac = false;
   roles = 0;
   protocols = 0;
-  lastSeen: string;
+  lastSeen: SeenTime;
   // Sorted, without repeats.
   unitIds: number | number[] | undefined = undefined;
   functionCodes: number | number[] | undefined = undefined;
@@ -200,7 +263,7 @@ class DeviceEntry {
   identities: Identity[] | undefined = undefined;
   profiles: string[] | undefined = undefined;
 
-  constructor(readonly ip: string, readonly firstSeen: string) {
+  constructor(readonly ip: string, readonly firstSeen: SeenTime) {
     this.lastSeen = firstSeen;
   }
 }
@@ -233,19 +296,29 @@ export class OtInventory {
     this.pairLimit = limits.pairs ?? limits.pollKeys;
   }
 
+  // The last record of each flow and direction that add() took in full
+  // without a drop, by repeatSlot(). A record that repeats it skips the
+  // steps that would find every value kept already.
+  private readonly repeats: RepeatedRecord[] = Array.from({ length: REPEAT_SLOTS }, () => new RepeatedRecord());
+
   // Adds a protocol record in JSON form (the agent, tests).
   addRecord(record: RecordJson): void {
-    this.add(record.type, record.ts, NaN, record.src, record.dst, record.server_to_client, record);
+    this.add(record.type, record.ts, NaN, record.src, record.dst, record.server_to_client, record, record.flow_id);
   }
 
   // Adds a record as the core decoded it, without building its JSON form.
   // Replays take this path for every Modbus poll.
   addCoreRecord(record: CoreRecord): void {
-    this.add(record.type, record.ts, packetTimeMs(record.tsSec, record.tsNsec), record.src, record.dst, record.serverToClient, record.fields);
+    // A nanosecond part of 10^9 or more (a malformed capture) has no exact
+    // microsecond form: such a record keeps its `ts` text.
+    const seen = record.tsNsec < 1_000_000_000 ? record.tsSec * 1_000_000 + Math.floor(record.tsNsec / 1000) : record.ts;
+    this.add(record.type, seen, packetTimeMs(record.tsSec, record.tsNsec), record.src, record.dst, record.serverToClient, record.fields, record.flowId);
   }
 
   // `timeMs` is the packet time in milliseconds, or NaN when only `ts` has it.
-  private add(type: string, ts: string, timeMs: number, src: Endpoint, dst: Endpoint, serverToClient: boolean, fields: RecordFields): void {
+  private add(
+    type: string, ts: SeenTime, timeMs: number, src: Endpoint, dst: Endpoint, serverToClient: boolean, fields: RecordFields, flowId: number,
+  ): void {
     let hasIdentity = false;
     for (let i = 0; i < IDENTITY_FIELDS.length; i++) {
       if (fields[IDENTITY_FIELDS[i]] !== undefined) {
@@ -272,6 +345,16 @@ export class OtInventory {
     if (hasIdentity && server) this.addIdentityFields(server, type, ts, fields);
     if (!isOt) return;
 
+    // Identities are compared and counted, so only records without one may
+    // repeat; the peers and ranges of both devices must have been kept.
+    const repeat = !hasIdentity && server !== undefined && master !== undefined && Number.isInteger(flowId)
+      ? this.repeats[repeatSlot(flowId, serverToClient)] : undefined;
+    if (repeat !== undefined && repeat.matches(type, server!, master!, fields)) {
+      if (type === "modbus") this.addModbus(fields, ts, timeMs, server, master, true);
+      return;
+    }
+    const droppedBefore = this.dropped.peers + this.dropped.registers;
+
     const protocolBit = 1 << PROTOCOL_ORDER.indexOf(type);
     if (server) this.addProtocol(server, protocolBit);
     if (master) this.addProtocol(master, protocolBit);
@@ -281,7 +364,8 @@ export class OtInventory {
       server.masters = this.addPeer(server.masters, master.ip);
       master.servers = this.addPeer(master.servers, server.ip);
     }
-    if (type === "modbus") this.addModbus(fields, ts, timeMs, server, master);
+    if (type === "modbus") this.addModbus(fields, ts, timeMs, server, master, false);
+    if (repeat !== undefined && this.dropped.peers + this.dropped.registers === droppedBefore) repeat.set(type, server!, master!, fields);
   }
 
   // Applies the Ethernet addresses the core learned (ip -> MAC).
@@ -305,8 +389,8 @@ export class OtInventory {
     this.addIdentityFields(target, record.type, record.ts, record);
   }
 
-  private addIdentityFields(target: DeviceEntry, type: string, ts: string, fields: RecordFields): void {
-    const identity: Identity = { source: type, seen: ts };
+  private addIdentityFields(target: DeviceEntry, type: string, ts: SeenTime, fields: RecordFields): void {
+    const identity: Identity = { source: type, seen: seenText(ts) };
     if (typeof fields.unit_id === "number") identity.unit_id = fields.unit_id;
     for (const name of IDENTITY_FIELDS) {
       const value = fields[name];
@@ -333,18 +417,22 @@ export class OtInventory {
     this.revision++;
   }
 
-  private addModbus(fields: RecordFields, ts: string, timeMs: number, server: DeviceEntry | undefined, master: DeviceEntry | undefined): void {
+  // With `repeated`, the record repeats one whose unit id, function code and
+  // registers are kept already, so only the counters and the poll change.
+  private addModbus(
+    fields: RecordFields, ts: SeenTime, timeMs: number, server: DeviceEntry | undefined, master: DeviceEntry | undefined, repeated: boolean,
+  ): void {
     const unitId = typeof fields.unit_id === "number" ? fields.unit_id : undefined;
     const rawCode = typeof fields.function_code === "number" ? fields.function_code : undefined;
     const functionCode = rawCode !== undefined ? rawCode & 0x7f : undefined;
     const isRequest = fields.pdu_type === "request";
     if (fields.pdu_type === "response" && rawCode !== undefined && rawCode >= 0x80 && server) server.exceptions++;
 
-    if (server) this.addUnitAndFunction(server, unitId, functionCode);
-    if (master) this.addUnitAndFunction(master, unitId, functionCode);
+    if (server && !repeated) this.addUnitAndFunction(server, unitId, functionCode);
+    if (master && !repeated) this.addUnitAndFunction(master, unitId, functionCode);
     if (!isRequest || functionCode === undefined) return;
-    if (server) this.addRegisters(server, fields, functionCode);
-    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, fields, Number.isNaN(timeMs) ? Date.parse(ts) : timeMs);
+    if (server && !repeated) this.addRegisters(server, fields, functionCode);
+    if (server && master) this.observePoll(master.ip, server.ip, unitId, functionCode, fields, Number.isNaN(timeMs) ? Date.parse(seenText(ts)) : timeMs);
   }
 
   private addUnitAndFunction(device: DeviceEntry, unitId: number | undefined, functionCode: number | undefined): void {
@@ -452,7 +540,7 @@ export class OtInventory {
     return pair;
   }
 
-  private device(ip: string, ts: string): DeviceEntry | undefined {
+  private device(ip: string, ts: SeenTime): DeviceEntry | undefined {
     let device = this.devices.get(ip);
     if (device) {
       device.lastSeen = ts;
@@ -612,8 +700,8 @@ function toOtDevice(entry: DeviceEntry): OtDevice {
     ip: entry.ip,
     roles,
     protocols: PROTOCOL_ORDER.filter((_, i) => (entry.protocols & (1 << i)) !== 0),
-    first_seen: entry.firstSeen,
-    last_seen: entry.lastSeen,
+    first_seen: seenText(entry.firstSeen),
+    last_seen: seenText(entry.lastSeen),
     unit_ids: listOf(entry.unitIds),
     function_codes: listOf(entry.functionCodes),
     registers: listOf(entry.registers),

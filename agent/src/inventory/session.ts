@@ -163,6 +163,7 @@ export async function replayWithInventory(
     observeRecord: (record) => { session.addCoreRecord(record); options.observeRecord?.(record); },
     // A caller's own observer may read any field.
     observedFields: options.observeRecord ? undefined : INVENTORY_FIELDS,
+    reuseObservedRecords: options.observeRecord === undefined,
     onAlert: async (alert) => { alerts.push(alert); await options.onAlert?.(alert); },
     onProgress: (file, offset) => { session.refresh(); options.onProgress?.(file, offset); },
   });

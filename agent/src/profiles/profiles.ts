@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { isIP } from "node:net";
 import type { LineCounter, Document } from "yaml";
 import { findPackageDir, lazySchemaValidator, lineOf, parseYaml, schemaError, YamlFileError } from "../config/yaml-errors.js";
+import { readDataFiles, readParseCache, writeParseCache } from "../config/parse-cache.js";
 import type { Identity } from "../inventory/ot-inventory.js";
 
 export interface AddressRange { first: number; last: number; name?: string }
@@ -50,7 +51,8 @@ export class ProfileError extends YamlFileError {
 const MAX_PROFILE_FILE_BYTES = 256 * 1024;
 
 export const packageProfilesDir = findPackageDir(import.meta.url, "firmware-profiles", "profile.schema.json");
-const schemaValidator = lazySchemaValidator(join(packageProfilesDir, "profile.schema.json"));
+const schemaPath = join(packageProfilesDir, "profile.schema.json");
+const schemaValidator = lazySchemaValidator(schemaPath);
 
 const PROFILE_SCHEMA_ERRORS = {
   create: (code: string, message: string, file: string, line?: number, key?: string) => new ProfileError(code, message, file, line, key),
@@ -72,14 +74,24 @@ export function profileFiles(target: string): string[] {
 // invalid file stops loading with a ProfileError; two profiles with one id
 // are an error too.
 export function loadProfiles(targets: string[] = [packageProfilesDir]): Profile[] {
+  const files = targets.flatMap(profileFiles);
+  // A file above the size limit is not read; the loop below reports it
+  // after the errors of the files before it.
+  const { texts, key } = readDataFiles(files, MAX_PROFILE_FILE_BYTES, schemaPath, import.meta.url);
+  const cacheName = targets.join("\0");
+  const cached = key === undefined ? undefined : readParseCache<ProfileSpec[]>("profiles", cacheName, key);
+  if (cached !== undefined && cached.length === files.length) return cached.map((spec, i) => ({ spec, file: files[i] }));
+
   const profiles: Profile[] = [];
   const seen = new Map<string, string>();
-  for (const file of targets.flatMap(profileFiles)) {
-    const size = statSync(file).size;
-    if (size > MAX_PROFILE_FILE_BYTES) {
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i];
+    const text = texts[i];
+    if (text === undefined) {
+      const size = statSync(file).size;
       throw new ProfileError("profile.file_too_large", `firmware profile ${file} is ${size} bytes, above the ${MAX_PROFILE_FILE_BYTES}-byte limit; check that the right file is in the profiles folder`, file);
     }
-    const profile = parseProfileFile(file, readFileSync(file, "utf8"));
+    const profile = parseProfileFile(file, text);
     const earlier = seen.get(profile.spec.id);
     if (earlier !== undefined) {
       throw new ProfileError("profile.duplicate_id", `${file}: profile id "${profile.spec.id}" is already used by ${earlier}; give each profile its own id`, file, undefined, "id");
@@ -87,10 +99,10 @@ export function loadProfiles(targets: string[] = [packageProfilesDir]): Profile[
     seen.set(profile.spec.id, file);
     profiles.push(profile);
   }
+  if (key !== undefined) writeParseCache("profiles", cacheName, key, profiles.map((profile) => profile.spec));
   return profiles;
 }
 
-// Parses and validates one profile file's text.
 export function parseProfileFile(file: string, text: string): Profile {
   const { document, lines, syntaxError, value } = parseYaml(text);
   if (syntaxError) {
