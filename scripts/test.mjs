@@ -3,7 +3,9 @@
 // "N passed, N failed, N skipped" that CI systems read.
 // Extra arguments narrow the run: `npm test -- modbus` runs test/**/*modbus*.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 // uvu's package exports list neither bin.js nor package.json, so find the
@@ -15,9 +17,12 @@ const filter = process.argv[2] ? `${process.argv[2]}.*\\.test\\.ts$` : "\\.test\
 // uses it to check this summary on suites it writes.
 const testDir = process.env.FIELDSENSE_TEST_DIR ?? "test";
 
+// The suites and the commands they start keep their parsed-model cache in a
+// folder of this run, not in the user's ~/.cache/fieldsense.
+const cacheDir = mkdtempSync(join(tmpdir(), "fieldsense-test-cache-"));
 const child = spawn(process.execPath, [uvuBin, "-r", "tsx", testDir, filter], {
   stdio: ["ignore", "pipe", "inherit"],
-  env: { ...process.env, FORCE_COLOR: "0" },
+  env: { ...process.env, FORCE_COLOR: "0", FIELDSENSE_CACHE_DIR: process.env.FIELDSENSE_CACHE_DIR ?? cacheDir },
 });
 
 // Passes an interrupt on to the suites, so that their cleanup hooks stop the
@@ -46,6 +51,7 @@ const ANSI_ESCAPE = /\u001b\[[0-9;]*[A-Za-z]/g;
 const CAPTURE_SKIP = /skipped: capture .* not found/g;
 
 child.on("close", (code, signal) => {
+  rmSync(cacheDir, { recursive: true, force: true });
   const plain = output.replace(ANSI_ESCAPE, "");
   const number = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0);
   const total = number("Total");
