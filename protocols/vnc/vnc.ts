@@ -103,19 +103,22 @@ function setFlag(state: usize, flag: u8): void {
   setFlagBits(state + S_FLAGS, flag);
 }
 
-// Reads "RFB xxx.yyy\n" into the state; returns the minor version or -1.
-function readVersion(state: usize, ptr: usize, slot: usize): i32 {
+// Reads the ProtocolVersion "RFB xxx.yyy\n" of one side into the state and
+// returns its minor version, or -1 when it is invalid.
+function readVersion(state: usize, toServer: bool, ptr: usize): i32 {
   if (!startsWith(ptr, VERSION_BYTES, "RFB ") || load<u8>(ptr, 11) != 0x0a) {
     countAnomaly(VncAnomaly.VERSION_INVALID);
     return -1;
   }
-  copyPrintable(ptr + 4, 7, slot, 7);
+  copyPrintable(ptr + 4, 7, state + (toServer ? S_CLIENT_VERSION : S_SERVER_VERSION), 7);
   let minor: i32 = 0;
   for (let i: u32 = 8; i < 11; i++) {
     const c = <i32>load<u8>(ptr + <usize>i);
     if (c < 0x30 || c > 0x39) { countAnomaly(VncAnomaly.VERSION_INVALID); return -1; }
     minor = minor * 10 + c - 0x30;
   }
+  store<u8>(state + (toServer ? S_CLIENT_MINOR : S_SERVER_MINOR), <u8>minor);
+  setFlag(state, toServer ? F_CLIENT_VERSION : F_SERVER_VERSION);
   return minor;
 }
 
@@ -123,10 +126,8 @@ function clientData(state: usize, ptr: usize, length: u32): i32 {
   const stage = load<u8>(state + S_CLIENT_STAGE);
   if (stage == CLIENT_VERSION) {
     if (length < VERSION_BYTES) return STREAM_NEED_MORE;
-    const minor = readVersion(state, ptr, state + S_CLIENT_VERSION);
+    const minor = readVersion(state, true, ptr);
     if (minor < 0) return finishClient(state, length);
-    store<u8>(state + S_CLIENT_MINOR, <u8>minor);
-    setFlag(state, F_CLIENT_VERSION);
     // RFC 6143 7.1.2: with 3.3 the server picks the type, the client sends nothing.
     store<u8>(state + S_CLIENT_STAGE, minor >= 7 ? CLIENT_CHOICE : CLIENT_RESPONSE);
     return <i32>VERSION_BYTES;
@@ -176,10 +177,8 @@ function serverData(state: usize, ptr: usize, length: u32): i32 {
   const stage = load<u8>(state + S_SERVER_STAGE);
   if (stage == SERVER_VERSION) {
     if (length < VERSION_BYTES) return STREAM_NEED_MORE;
-    const minor = readVersion(state, ptr, state + S_SERVER_VERSION);
+    const minor = readVersion(state, false, ptr);
     if (minor < 0) return finishServer(state, length);
-    store<u8>(state + S_SERVER_MINOR, <u8>minor);
-    setFlag(state, F_SERVER_VERSION);
     store<u8>(state + S_SERVER_STAGE, SERVER_SECURITY);
     return <i32>VERSION_BYTES;
   }
