@@ -1,7 +1,7 @@
 // Per-flow helpers shared by the session dissectors (FTP, Telnet, SSH, VNC,
-// RDP): the session's start time and duration, and the skip that drops the
-// rest of a stream.
-import { contextTsNsec, contextTsSec } from "../wasm-core/assembly/events";
+// RDP): the session's start time and duration, the session records that
+// carry them, and the skip that drops the rest of a stream.
+import { beginRecord, contextTsNsec, contextTsSec, endRecord, fieldLiteral, fieldU64 } from "../wasm-core/assembly/events";
 
 // Added to the bytes consumed to drop the rest of a stream that the
 // dissector no longer reads (encrypted, or past the login). It stays below
@@ -18,6 +18,14 @@ export function markSessionStart(at: usize): void {
   store<u32>(at + 4, contextTsNsec());
 }
 
+// Stores the session start at `startAt` on the first call only. That call
+// sets `timeSetFlag` in the flag byte at `flagsAt`, which later calls test.
+export function markSessionStartOnce(flagsAt: usize, timeSetFlag: u8, startAt: usize): void {
+  if ((load<u8>(flagsAt) & timeSetFlag) != 0) return;
+  markSessionStart(startAt);
+  setFlagBits(flagsAt, timeSetFlag);
+}
+
 // Milliseconds from the session start stored at `at` to the current packet,
 // or 0 when the capture's clock went back.
 export function sessionDurationMs(at: usize): u64 {
@@ -29,4 +37,20 @@ export function sessionDurationMs(at: usize): u64 {
 // Sets the bits of `flag` in the flag byte at `at`.
 @inline export function setFlagBits(at: usize, flag: u8): void {
   store<u8>(at, load<u8>(at) | flag);
+}
+
+// Opens a session record of `type` and writes its session event ("start",
+// "login" or "end") as field `eventId`, the first field of every session
+// record. Returns false when the event buffer is full, as beginRecord does.
+export function beginSessionRecord(type: u16, serverToClient: bool, eventId: u16, event: string): bool {
+  if (!beginRecord(type, serverToClient)) return false;
+  fieldLiteral(eventId, event);
+  return true;
+}
+
+// Writes the session's duration as field `durationId`, the last field of an
+// "end" record, and closes the record.
+export function endSessionRecord(durationId: u16, startAt: usize): void {
+  fieldU64(durationId, sessionDurationMs(startAt));
+  endRecord();
 }

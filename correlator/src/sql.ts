@@ -86,27 +86,8 @@ CREATE TABLE IF NOT EXISTS incidents (
   rank_progression TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS incidents_by_rank ON incidents (rank, first_ms);
-CREATE TABLE IF NOT EXISTS incident_hosts (
-  incident_id ${bigint} NOT NULL,
-  ip TEXT NOT NULL,
-  PRIMARY KEY (incident_id, ip)
-);
+${INCIDENT_SET_TABLES.map(([table, column]) => incidentSetTableSql(table, column, bigint)).join("\n")}
 CREATE INDEX IF NOT EXISTS incident_hosts_by_ip ON incident_hosts (ip);
-CREATE TABLE IF NOT EXISTS incident_models (
-  incident_id ${bigint} NOT NULL,
-  model TEXT NOT NULL,
-  PRIMARY KEY (incident_id, model)
-);
-CREATE TABLE IF NOT EXISTS incident_techniques (
-  incident_id ${bigint} NOT NULL,
-  technique TEXT NOT NULL,
-  PRIMARY KEY (incident_id, technique)
-);
-CREATE TABLE IF NOT EXISTS incident_entities (
-  incident_id ${bigint} NOT NULL,
-  entity TEXT NOT NULL,
-  PRIMARY KEY (incident_id, entity)
-);
 CREATE INDEX IF NOT EXISTS incident_entities_by_entity ON incident_entities (entity);
 CREATE TABLE IF NOT EXISTS incident_tactics (
   incident_id ${bigint} NOT NULL,
@@ -136,9 +117,18 @@ CREATE TABLE IF NOT EXISTS device_facts (
 }
 
 // Per-incident tables keyed by (incident_id, column), which a merge unites.
+// schemaSql creates them from this list.
 export const INCIDENT_SET_TABLES: ReadonlyArray<[string, string]> = [
   ["incident_hosts", "ip"], ["incident_models", "model"], ["incident_techniques", "technique"], ["incident_entities", "entity"],
 ];
+
+function incidentSetTableSql(table: string, column: string, bigint: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+  incident_id ${bigint} NOT NULL,
+  ${column} TEXT NOT NULL,
+  PRIMARY KEY (incident_id, ${column})
+);`;
+}
 
 export interface RunResult {
   changes: number;

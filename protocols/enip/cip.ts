@@ -151,12 +151,17 @@ export function dissectCip(
   else request(pending, toServer, p, length, service, connected, embeddedIn);
 }
 
+// Closes the open record as truncated and counts enip.cip_truncated.
+function endTruncated(): void {
+  countAnomaly(EnipAnomaly.CIP_TRUNCATED);
+  fieldBool(Field.TRUNCATED, true);
+  endRecord();
+}
+
 function request(pending: usize, toServer: bool, p: usize, length: u32, service: u8, connected: bool, embeddedIn: u8): void {
   const pathBytes = <u32>load<u8>(p, 1) << 1;
   if (!fits(length, 2, pathBytes)) {
-    countAnomaly(EnipAnomaly.CIP_TRUNCATED);
-    fieldBool(Field.TRUNCATED, true);
-    endRecord();
+    endTruncated();
     return;
   }
   parsePath(p + 2, pathBytes, true);
@@ -193,17 +198,13 @@ function request(pending: usize, toServer: bool, p: usize, length: u32, service:
 
 function response(pending: usize, toServer: bool, p: usize, length: u32, service: u8, embeddedIn: u8): void {
   if (length < 4) {
-    countAnomaly(EnipAnomaly.CIP_TRUNCATED);
-    fieldBool(Field.TRUNCATED, true);
-    endRecord();
+    endTruncated();
     return;
   }
   fieldU64(EnipField.GENERAL_STATUS, load<u8>(p, 2));
   const extendedBytes = <u32>load<u8>(p, 3) << 1;
   if (!fits(length, 4, extendedBytes)) {
-    countAnomaly(EnipAnomaly.CIP_TRUNCATED);
-    fieldBool(Field.TRUNCATED, true);
-    endRecord();
+    endTruncated();
     return;
   }
   for (let i: u32 = 0; i < extendedBytes; i += 2) fieldU64(EnipField.EXTENDED_STATUS, load<u16>(p + 4 + <usize>i));

@@ -221,28 +221,43 @@ function dissectMessage(pending: usize, toServer: bool, p: usize, length: u32): 
   currentHeader = 0;
 }
 
+// Set by readItem: the type id and data length of the item it read.
+let itemType: u16 = 0;
+let itemSize: u32 = 0;
+
+// Reads the common packet format item header at `offset`, writes its type id
+// and sets itemType and itemSize. Returns false, and writes nothing, when the
+// header or the item's data runs past `length`. Data past it also counts
+// enip.item_truncated.
+function readItem(p: usize, length: u32, offset: u32): bool {
+  if (!fits(length, offset, 4)) return false;
+  const type = readU16le(p + <usize>offset);
+  const size = <u32>readU16le(p + <usize>offset + 2);
+  if (!fits(length, offset + 4, size)) {
+    countAnomaly(EnipAnomaly.ITEM_TRUNCATED);
+    return false;
+  }
+  fieldU64(EnipField.ITEM_TYPE, type);
+  itemType = type;
+  itemSize = size;
+  return true;
+}
+
 // Reads the items of a ListIdentity, ListServices or ListInterfaces reply.
 function listItems(p: usize, length: u32): void {
   const count = <u32>readU16le(p);
   let offset: u32 = 2;
   // Each item consumes 4 + its length bytes, and at most MAX_ITEMS are read.
   for (let i: u32 = 0; i < count && i < MAX_ITEMS; i++) {
-    if (!fits(length, offset, 4)) break;
-    const type = readU16le(p + <usize>offset);
-    const size = <u32>readU16le(p + <usize>offset + 2);
+    if (!readItem(p, length, offset)) break;
     const item = p + <usize>offset + 4;
-    if (!fits(length, offset + 4, size)) {
-      countAnomaly(EnipAnomaly.ITEM_TRUNCATED);
-      break;
-    }
-    fieldU64(EnipField.ITEM_TYPE, type);
-    if (type == ITEM_LIST_IDENTITY) identityItem(item, size);
-    else if (type == ITEM_LIST_SERVICES && size >= 4) {
+    if (itemType == ITEM_LIST_IDENTITY) identityItem(item, itemSize);
+    else if (itemType == ITEM_LIST_SERVICES && itemSize >= 4) {
       fieldU64(EnipField.PROTOCOL_VERSION, readU16le(item));
       fieldU64(EnipField.CAPABILITY_FLAGS, readU16le(item + 2));
-      textUpToNul(EnipField.SERVICE_NAME, item + 4, size - 4);
+      textUpToNul(EnipField.SERVICE_NAME, item + 4, itemSize - 4);
     }
-    offset += 4 + size;
+    offset += 4 + itemSize;
   }
 }
 
@@ -339,22 +354,15 @@ function ioRecord(toServer: bool, p: usize, length: u32): void {
   let offset: u32 = 2;
   // Each item consumes 4 + its length bytes, and at most MAX_ITEMS are read.
   for (let i: u32 = 0; i < count && i < MAX_ITEMS; i++) {
-    if (!fits(length, offset, 4)) break;
-    const type = readU16le(p + <usize>offset);
-    const size = <u32>readU16le(p + <usize>offset + 2);
-    if (!fits(length, offset + 4, size)) {
-      countAnomaly(EnipAnomaly.ITEM_TRUNCATED);
-      break;
-    }
-    fieldU64(EnipField.ITEM_TYPE, type);
+    if (!readItem(p, length, offset)) break;
     const item = p + <usize>offset + 4;
-    if (type == ITEM_SEQUENCED_ADDRESS && size >= 8) {
+    if (itemType == ITEM_SEQUENCED_ADDRESS && itemSize >= 8) {
       fieldU64(EnipField.CONNECTION_ID, readU32le(item));
       fieldU64(EnipField.SEQUENCE_NUMBER, readU32le(item + 4));
-    } else if (type == ITEM_CONNECTED_ADDRESS && size >= 4) {
+    } else if (itemType == ITEM_CONNECTED_ADDRESS && itemSize >= 4) {
       fieldU64(EnipField.CONNECTION_ID, readU32le(item));
     }
-    offset += 4 + size;
+    offset += 4 + itemSize;
   }
   endRecord();
 }

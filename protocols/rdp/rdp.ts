@@ -17,10 +17,10 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, readU16be, STREAM_NEED_MORE } from "../api";
 import { Field, RecordType } from "../fields";
-import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { indexOfByte, startsWith, trimmedLength } from "../lines";
-import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
+import { beginSessionRecord, endSessionRecord, markSessionStartOnce, setFlagBits, SKIP_REST } from "../session";
 import { RdpAnomaly, RdpField } from "./fields";
 
 @inline export const PORT_RDP: u16 = 3389;
@@ -62,11 +62,7 @@ export function rdpProbe(ptr: usize, length: u32, toServer: bool): i32 {
 }
 
 export function rdpOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
-  let flags = load<u8>(state + S_FLAGS);
-  if ((flags & F_TIME_SET) == 0) {
-    markSessionStart(state + S_START);
-    store<u8>(state + S_FLAGS, flags | F_TIME_SET);
-  }
+  markSessionStartOnce(state + S_FLAGS, F_TIME_SET, state + S_START);
   const done = toServer ? F_REQUEST : F_CONFIRM;
   if ((load<u8>(state + S_FLAGS) & done) != 0) return <i32>(length + SKIP_REST);
   if (length < TPKT_HEADER_BYTES) return STREAM_NEED_MORE;
@@ -82,8 +78,7 @@ export function rdpOnData(state: usize, toServer: bool, ptr: usize, length: u32)
   if (toServer) parseRequest(state, tpdu, tpduLength);
   else parseConfirm(state, tpdu, tpduLength);
   markDone(state, done);
-  flags = load<u8>(state + S_FLAGS);
-  if (!toServer && (flags & F_STARTED) == 0) writeStart(state);
+  if (!toServer && (load<u8>(state + S_FLAGS) & F_STARTED) == 0) writeStart(state);
   return <i32>tpktLength;
 }
 
@@ -95,11 +90,9 @@ export function rdpOnClose(state: usize): void {
   const flags = load<u8>(state + S_FLAGS);
   if ((flags & (F_REQUEST | F_CONFIRM)) == 0) return;
   if ((flags & F_STARTED) == 0) writeStart(state);
-  if (!beginRecord(RecordType.RDP, false)) return;
-  fieldLiteral(RdpField.SESSION_EVENT, "end");
+  if (!beginSessionRecord(RecordType.RDP, false, RdpField.SESSION_EVENT, "end")) return;
   writeCookie(state);
-  fieldU64(RdpField.DURATION_MS, sessionDurationMs(state + S_START));
-  endRecord();
+  endSessionRecord(RdpField.DURATION_MS, state + S_START);
 }
 
 function markDone(state: usize, flag: u8): void {
@@ -116,23 +109,13 @@ function parseRequest(state: usize, tpdu: usize, length: u32): void {
   let at = X224_FIXED_BYTES;
   const variable = tpdu + <usize>at;
   const variableLength = length - at;
-  if (startsWith(variable, variableLength, "Cookie: mstshash=")) {
+  if (startsWith(variable, variableLength, "Cookie: ")) {
     const newline = indexOfByte(variable, variableLength, 0x0a);
     const lineEnd = newline < 0 ? variableLength : <u32>newline + 1;
-    const valueStart: u32 = 17;
-    const valueLength = trimmedLength(variable, lineEnd) - valueStart;
-    let kept = valueLength;
-    if (kept > COOKIE_CAPACITY) {
-      countAnomaly(RdpAnomaly.COOKIE_TRUNCATED);
-      kept = COOKIE_CAPACITY;
-    }
-    memory.copy(state + S_COOKIE, variable + valueStart, kept);
-    store<u8>(state + S_COOKIE_LENGTH, <u8>kept);
+    // A routing token ("Cookie: msts=...") names a load-balanced target, not
+    // a user, so only the mstshash form is kept.
+    if (startsWith(variable, variableLength, "Cookie: mstshash=")) keepCookie(state, variable, lineEnd);
     at += lineEnd;
-  } else if (startsWith(variable, variableLength, "Cookie: ")) {
-    // A routing token ("Cookie: msts=...") names a load-balanced target, not a user.
-    const newline = indexOfByte(variable, variableLength, 0x0a);
-    at += newline < 0 ? variableLength : <u32>newline + 1;
   }
   markDone(state, F_REQUEST);
   if (length - at >= NEG_BYTES && load<u8>(tpdu + <usize>at) == TYPE_RDP_NEG_REQ) {
@@ -143,6 +126,18 @@ function parseRequest(state: usize, tpdu: usize, length: u32): void {
     store<u32>(state + S_REQUESTED, load<u32>(tpdu + <usize>at, 4));
     markDone(state, F_NEG_REQ);
   }
+}
+
+// Keeps the user name of a "Cookie: mstshash=USER" line of `lineEnd` bytes.
+function keepCookie(state: usize, line: usize, lineEnd: u32): void {
+  const valueStart: u32 = 17;
+  let cookieLength = trimmedLength(line, lineEnd) - valueStart;
+  if (cookieLength > COOKIE_CAPACITY) {
+    countAnomaly(RdpAnomaly.COOKIE_TRUNCATED);
+    cookieLength = COOKIE_CAPACITY;
+  }
+  memory.copy(state + S_COOKIE, line + valueStart, cookieLength);
+  store<u8>(state + S_COOKIE_LENGTH, <u8>cookieLength);
 }
 
 // [MS-RDPBCGR] 2.2.1.2: RDP_NEG_RSP or RDP_NEG_FAILURE follows the fixed part.
@@ -181,8 +176,7 @@ function writeCookie(state: usize): void {
 function writeStart(state: usize): void {
   const flags = load<u8>(state + S_FLAGS);
   store<u8>(state + S_FLAGS, flags | F_STARTED);
-  if (!beginRecord(RecordType.RDP, (flags & F_CONFIRM) != 0)) return;
-  fieldLiteral(RdpField.SESSION_EVENT, "start");
+  if (!beginSessionRecord(RecordType.RDP, (flags & F_CONFIRM) != 0, RdpField.SESSION_EVENT, "start")) return;
   writeCookie(state);
   if ((flags & F_NEG_REQ) != 0) {
     const requested = load<u32>(state + S_REQUESTED);

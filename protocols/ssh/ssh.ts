@@ -19,10 +19,10 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, readU32be, STREAM_NEED_MORE, STREAM_REJECT } from "../api";
 import { RecordType } from "../fields";
-import { beginRecord, endRecord, fieldBool, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { endRecord, fieldBool, fieldLiteral, fieldText } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
-import { copyPrintable, indexOfByte, prefixMatches, startsWith, trimmedLength } from "../lines";
-import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
+import { copyPrintable, indexOfByte, LINE_TOO_LONG, lineLength, prefixMatches, startsWith, trimmedLength } from "../lines";
+import { beginSessionRecord, endSessionRecord, markSessionStartOnce, setFlagBits, SKIP_REST } from "../session";
 import { SshAnomaly, SshField } from "./fields";
 
 @inline export const PORT_SSH: u16 = 22;
@@ -55,6 +55,8 @@ import { SshAnomaly, SshField } from "./fields";
 
 // Matches a direction that starts with an SSH version line ("SSH-1." or
 // "SSH-2."); on port 22 a server's pre-banner text line matches too.
+// NOTE: a server's first segment of fewer than 6 bytes that does not start
+// a version line is not matched, even on port 22.
 export function sshProbe(ptr: usize, length: u32, toServer: bool, onPort: bool): i32 {
   if (length < 6) return prefixMatches(ptr, length, "SSH-2.") || prefixMatches(ptr, length, "SSH-1.") ? PROBE_NEED_MORE : PROBE_NO_MATCH;
   if (startsWith(ptr, length, "SSH-2.") || startsWith(ptr, length, "SSH-1.")) return PROBE_MATCH;
@@ -66,12 +68,8 @@ export function sshProbe(ptr: usize, length: u32, toServer: bool, onPort: bool):
 }
 
 export function sshOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
-  let flags = load<u8>(state + S_FLAGS);
-  if ((flags & F_TIME_SET) == 0) {
-    markSessionStart(state + S_START);
-    flags |= F_TIME_SET;
-    store<u8>(state + S_FLAGS, flags);
-  }
+  markSessionStartOnce(state + S_FLAGS, F_TIME_SET, state + S_START);
+  const flags = load<u8>(state + S_FLAGS);
   const bannerFlag = toServer ? F_CLIENT_BANNER : F_SERVER_BANNER;
   if ((flags & bannerFlag) == 0) return readVersionLine(state, toServer, ptr, length);
   const newkeysFlag = toServer ? F_CLIENT_NEWKEYS : F_SERVER_NEWKEYS;
@@ -90,23 +88,20 @@ export function sshOnClose(state: usize): void {
   const flags = load<u8>(state + S_FLAGS);
   if ((flags & (F_CLIENT_BANNER | F_SERVER_BANNER)) == 0) return;
   if ((flags & F_STARTED) == 0) writeStart(state);
-  if (!beginRecord(RecordType.SSH, false)) return;
-  fieldLiteral(SshField.SESSION_EVENT, "end");
+  if (!beginSessionRecord(RecordType.SSH, false, SshField.SESSION_EVENT, "end")) return;
   writeBanners(state);
   fieldBool(SshField.ENCRYPTED, (flags & (F_CLIENT_NEWKEYS | F_SERVER_NEWKEYS)) == (F_CLIENT_NEWKEYS | F_SERVER_NEWKEYS));
-  fieldU64(SshField.DURATION_MS, sessionDurationMs(state + S_START));
-  endRecord();
+  endSessionRecord(SshField.DURATION_MS, state + S_START);
 }
 
 function readVersionLine(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
-  const window = length < MAX_BANNER_BYTES ? length : MAX_BANNER_BYTES;
-  const newline = indexOfByte(ptr, window, 0x0a);
-  if (newline < 0) {
-    if (length < MAX_BANNER_BYTES) return STREAM_NEED_MORE;
+  const line = lineLength(ptr, length, MAX_BANNER_BYTES);
+  if (line == 0) return STREAM_NEED_MORE;
+  if (line == LINE_TOO_LONG) {
     countAnomaly(SshAnomaly.BANNER_TOO_LONG);
     return STREAM_REJECT;
   }
-  const lineBytes = <u32>newline + 1;
+  const lineBytes = <u32>line;
   if (!startsWith(ptr, lineBytes, "SSH-")) {
     const linesAt = state + (toServer ? S_CLIENT_LINES : S_SERVER_LINES);
     const lines = <u32>load<u8>(linesAt) + 1;
@@ -156,8 +151,7 @@ function markEncrypted(state: usize, toServer: bool): void {
 
 function writeStart(state: usize): void {
   setFlagBits(state + S_FLAGS, F_STARTED);
-  if (!beginRecord(RecordType.SSH, false)) return;
-  fieldLiteral(SshField.SESSION_EVENT, "start");
+  if (!beginSessionRecord(RecordType.SSH, false, SshField.SESSION_EVENT, "start")) return;
   writeBanners(state);
   fieldLiteral(SshField.LOGIN_RESULT, "unknown");
   endRecord();

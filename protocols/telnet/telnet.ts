@@ -14,10 +14,10 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE } from "../api";
 import { Field, RecordType } from "../fields";
-import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { endRecord, fieldLiteral, fieldText } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { endsWith, indexOfText } from "../lines";
-import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
+import { beginSessionRecord, endSessionRecord, markSessionStart, setFlagBits, SKIP_REST } from "../session";
 import { TelnetAnomaly, TelnetField } from "./fields";
 
 @inline export const PORT_TELNET: u16 = 23;
@@ -68,10 +68,7 @@ export function telnetOnData(state: usize, toServer: bool, ptr: usize, length: u
   if ((load<u8>(state + S_FLAGS) & F_STARTED) == 0) {
     setFlagBits(state + S_FLAGS, F_STARTED);
     markSessionStart(state + S_START);
-    if (beginRecord(RecordType.TELNET, !toServer)) {
-      fieldLiteral(TelnetField.SESSION_EVENT, "start");
-      endRecord();
-    }
+    if (beginSessionRecord(RecordType.TELNET, !toServer, TelnetField.SESSION_EVENT, "start")) endRecord();
   }
   if (load<u8>(state + S_STAGE) == STAGE_LOGGED_IN) return <i32>(length + SKIP_REST);
   const iacAt = state + (toServer ? S_IAC_CLIENT : S_IAC_SERVER);
@@ -113,11 +110,9 @@ export function telnetOnClose(state: usize): void {
   if (load<u8>(state + S_STAGE) == STAGE_PASSWORD_SENT) {
     writeLogin(state, "unknown", "unknown: the session ended before the device answered the password");
   }
-  if (!beginRecord(RecordType.TELNET, false)) return;
-  fieldLiteral(TelnetField.SESSION_EVENT, "end");
+  if (!beginSessionRecord(RecordType.TELNET, false, TelnetField.SESSION_EVENT, "end")) return;
   writeUser(state);
-  fieldU64(TelnetField.DURATION_MS, sessionDurationMs(state + S_START));
-  endRecord();
+  endSessionRecord(TelnetField.DURATION_MS, state + S_START);
 }
 
 function clientByte(state: usize, b: u8): void {
@@ -212,8 +207,7 @@ function writeUser(state: usize): void {
 }
 
 function writeLogin(state: usize, result: string, guess: string): void {
-  if (!beginRecord(RecordType.TELNET, true)) return;
-  fieldLiteral(TelnetField.SESSION_EVENT, "login");
+  if (!beginSessionRecord(RecordType.TELNET, true, TelnetField.SESSION_EVENT, "login")) return;
   writeUser(state);
   fieldLiteral(TelnetField.LOGIN_RESULT, result);
   fieldLiteral(TelnetField.LOGIN_GUESS, guess);

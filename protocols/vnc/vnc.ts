@@ -17,11 +17,11 @@
 
 import { PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, readU32be, STREAM_NEED_MORE } from "../api";
 import { RecordType } from "../fields";
-import { beginRecord, endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
+import { endRecord, fieldLiteral, fieldText, fieldU64 } from "../../wasm-core/assembly/events";
 import { countAnomaly } from "../../wasm-core/assembly/counters";
 import { u32ToDecimal } from "../text";
 import { copyPrintable, prefixMatches, startsWith } from "../lines";
-import { markSessionStart, sessionDurationMs, setFlagBits, SKIP_REST } from "../session";
+import { beginSessionRecord, endSessionRecord, markSessionStartOnce, setFlagBits, SKIP_REST } from "../session";
 import { VncAnomaly, VncField } from "./fields";
 
 @inline export const PORT_VNC_FIRST: u16 = 5900;
@@ -32,6 +32,8 @@ import { VncAnomaly, VncField } from "./fields";
 @inline const REASON_CAPACITY: u32 = 56;
 // A reason-length above this is not a reason string: the bytes are not RFB.
 @inline const MAX_REASON_BYTES: u32 = 4096;
+// readReason's result for such a reason-length.
+@inline const REASON_TOO_LONG: i32 = -1;
 
 // RFC 6143 7.2 security types.
 @inline const SECURITY_INVALID: u8 = 0;
@@ -80,11 +82,7 @@ export function vncProbe(ptr: usize, length: u32): i32 {
 }
 
 export function vncOnData(state: usize, toServer: bool, ptr: usize, length: u32): i32 {
-  const flags = load<u8>(state + S_FLAGS);
-  if ((flags & F_TIME_SET) == 0) {
-    markSessionStart(state + S_START);
-    store<u8>(state + S_FLAGS, flags | F_TIME_SET);
-  }
+  markSessionStartOnce(state + S_FLAGS, F_TIME_SET, state + S_START);
   return toServer ? clientData(state, ptr, length) : serverData(state, ptr, length);
 }
 
@@ -96,30 +94,31 @@ export function vncOnClose(state: usize): void {
   const flags = load<u8>(state + S_FLAGS);
   if ((flags & (F_CLIENT_VERSION | F_SERVER_VERSION)) == 0) return;
   if ((flags & F_STARTED) == 0) writeStart(state);
-  if (!beginRecord(RecordType.VNC, false)) return;
-  fieldLiteral(VncField.SESSION_EVENT, "end");
+  if (!beginSessionRecord(RecordType.VNC, false, VncField.SESSION_EVENT, "end")) return;
   writeVersions(state);
-  fieldU64(VncField.DURATION_MS, sessionDurationMs(state + S_START));
-  endRecord();
+  endSessionRecord(VncField.DURATION_MS, state + S_START);
 }
 
 function setFlag(state: usize, flag: u8): void {
   setFlagBits(state + S_FLAGS, flag);
 }
 
-// Reads "RFB xxx.yyy\n" into the state; returns the minor version or -1.
-function readVersion(state: usize, ptr: usize, slot: usize): i32 {
+// Reads the ProtocolVersion "RFB xxx.yyy\n" of one side into the state and
+// returns its minor version, or -1 when it is invalid.
+function readVersion(state: usize, toServer: bool, ptr: usize): i32 {
   if (!startsWith(ptr, VERSION_BYTES, "RFB ") || load<u8>(ptr, 11) != 0x0a) {
     countAnomaly(VncAnomaly.VERSION_INVALID);
     return -1;
   }
-  copyPrintable(ptr + 4, 7, slot, 7);
+  copyPrintable(ptr + 4, 7, state + (toServer ? S_CLIENT_VERSION : S_SERVER_VERSION), 7);
   let minor: i32 = 0;
   for (let i: u32 = 8; i < 11; i++) {
     const c = <i32>load<u8>(ptr + <usize>i);
     if (c < 0x30 || c > 0x39) { countAnomaly(VncAnomaly.VERSION_INVALID); return -1; }
     minor = minor * 10 + c - 0x30;
   }
+  store<u8>(state + (toServer ? S_CLIENT_MINOR : S_SERVER_MINOR), <u8>minor);
+  setFlag(state, toServer ? F_CLIENT_VERSION : F_SERVER_VERSION);
   return minor;
 }
 
@@ -127,10 +126,8 @@ function clientData(state: usize, ptr: usize, length: u32): i32 {
   const stage = load<u8>(state + S_CLIENT_STAGE);
   if (stage == CLIENT_VERSION) {
     if (length < VERSION_BYTES) return STREAM_NEED_MORE;
-    const minor = readVersion(state, ptr, state + S_CLIENT_VERSION);
+    const minor = readVersion(state, true, ptr);
     if (minor < 0) return finishClient(state, length);
-    store<u8>(state + S_CLIENT_MINOR, <u8>minor);
-    setFlag(state, F_CLIENT_VERSION);
     // RFC 6143 7.1.2: with 3.3 the server picks the type, the client sends nothing.
     store<u8>(state + S_CLIENT_STAGE, minor >= 7 ? CLIENT_CHOICE : CLIENT_RESPONSE);
     return <i32>VERSION_BYTES;
@@ -180,10 +177,8 @@ function serverData(state: usize, ptr: usize, length: u32): i32 {
   const stage = load<u8>(state + S_SERVER_STAGE);
   if (stage == SERVER_VERSION) {
     if (length < VERSION_BYTES) return STREAM_NEED_MORE;
-    const minor = readVersion(state, ptr, state + S_SERVER_VERSION);
+    const minor = readVersion(state, false, ptr);
     if (minor < 0) return finishServer(state, length);
-    store<u8>(state + S_SERVER_MINOR, <u8>minor);
-    setFlag(state, F_SERVER_VERSION);
     store<u8>(state + S_SERVER_STAGE, SERVER_SECURITY);
     return <i32>VERSION_BYTES;
   }
@@ -237,14 +232,12 @@ function serverSecurity(state: usize, ptr: usize, length: u32): i32 {
 // A failure before any type was chosen: | u32 reason-length | reason |
 // after `headerBytes` bytes of count or type.
 function readFailureReason(state: usize, ptr: usize, length: u32, headerBytes: u32): i32 {
-  if (length < headerBytes + 4) return STREAM_NEED_MORE;
-  const reasonLength = readU32be(ptr + <usize>headerBytes);
-  if (reasonLength > MAX_REASON_BYTES) return finishServer(state, length);
-  if (length < headerBytes + 4 + reasonLength) return STREAM_NEED_MORE;
-  keepReason(state, ptr + <usize>(headerBytes + 4), reasonLength);
+  const reasonBytes = readReason(state, ptr, length, headerBytes);
+  if (reasonBytes == STREAM_NEED_MORE) return STREAM_NEED_MORE;
+  if (reasonBytes == REASON_TOO_LONG) return finishServer(state, length);
   store<u32>(state + S_RESULT, 1);
   setFlag(state, F_RESULT);
-  const used = headerBytes + 4 + reasonLength;
+  const used = headerBytes + <u32>reasonBytes;
   return finishServer(state, length - used) + <i32>used;
 }
 
@@ -253,17 +246,26 @@ function serverResult(state: usize, ptr: usize, length: u32): i32 {
   const result = readU32be(ptr);
   let used: u32 = 4;
   if (result != 0 && sessionMinor(state) >= 8) {
-    if (length < 8) return STREAM_NEED_MORE;
-    const reasonLength = readU32be(ptr + 4);
-    if (reasonLength <= MAX_REASON_BYTES) {
-      if (length < 8 + reasonLength) return STREAM_NEED_MORE;
-      keepReason(state, ptr + 8, reasonLength);
-      used = 8 + reasonLength;
-    }
+    const reasonBytes = readReason(state, ptr, length, 4);
+    if (reasonBytes == STREAM_NEED_MORE) return STREAM_NEED_MORE;
+    // A reason-length above MAX_REASON_BYTES is skipped, but the result is kept.
+    if (reasonBytes != REASON_TOO_LONG) used = 4 + <u32>reasonBytes;
   }
   store<u32>(state + S_RESULT, result);
   setFlag(state, F_RESULT);
   return finishServer(state, length - used) + <i32>used;
+}
+
+// Reads | u32 reason-length | reason | at `at` and keeps the reason. Returns
+// the bytes both take, STREAM_NEED_MORE until they are all in, or
+// REASON_TOO_LONG for a reason-length above MAX_REASON_BYTES.
+function readReason(state: usize, ptr: usize, length: u32, at: u32): i32 {
+  if (length < at + 4) return STREAM_NEED_MORE;
+  const reasonLength = readU32be(ptr + <usize>at);
+  if (reasonLength > MAX_REASON_BYTES) return REASON_TOO_LONG;
+  if (length < at + 4 + reasonLength) return STREAM_NEED_MORE;
+  keepReason(state, ptr + <usize>(at + 4), reasonLength);
+  return <i32>(4 + reasonLength);
 }
 
 function keepReason(state: usize, reason: usize, length: u32): void {
@@ -311,8 +313,7 @@ function writeVersions(state: usize): void {
 function writeStart(state: usize): void {
   const flags = load<u8>(state + S_FLAGS);
   store<u8>(state + S_FLAGS, flags | F_STARTED);
-  if (!beginRecord(RecordType.VNC, (flags & F_RESULT) != 0)) return;
-  fieldLiteral(VncField.SESSION_EVENT, "start");
+  if (!beginSessionRecord(RecordType.VNC, (flags & F_RESULT) != 0, VncField.SESSION_EVENT, "start")) return;
   writeVersions(state);
   const offered = <u32>load<u8>(state + S_OFFERED_COUNT);
   for (let i: u32 = 0; i < offered; i++) writeSecurityType(VncField.SECURITY_TYPES, <u32>load<u8>(state + S_OFFERED + <usize>i));

@@ -58,7 +58,9 @@ test("session duration across a second boundary", async () => {
     .fromClient(text("SSH-2.0-PuTTY_Release_0.81\r\n")));
   const vnc = await sessionOver1300Ms("vnc", conversation(5900)
     .fromServer(rfbVersion(8)).fromClient(rfbVersion(8)));
-  for (const [name, records] of [["rdp", rdp], ["ssh", ssh], ["vnc", vnc]] as const) {
+  const telnet = await sessionOver1300Ms("telnet", conversation(23)
+    .fromServer(text("login: ")).fromClient(text("root\r\n")));
+  for (const [name, records] of [["rdp", rdp], ["ssh", ssh], ["vnc", vnc], ["telnet", telnet]] as const) {
     const end = records.find((r) => r.fields.session_event === "end");
     assert.ok(end, `${name} wrote no session end record`);
     assert.is(end.fields.duration_ms, 1300, `${name} duration_ms`);
@@ -168,6 +170,105 @@ test("ssh banner on another port by content", async () => {
     .fromServer(text("SSH-2.0-dropbear_2022.83\r\n"));
   const { records } = await recordsOf("ssh", c.frames);
   assert.is(records[0]?.fields.server_software, "dropbear_2022.83");
+});
+
+test("ssh banners split across segments", async () => {
+  // A pre-banner line and the version line arrive a few bytes at a time, so
+  // each line is read only once its LF is in. The first server segment
+  // has 7 bytes, because the probe needs 6 to match text that is not "SSH-".
+  const c = conversation(22)
+    .segmented(false, text("Authorised use only\r\nSSH-2.0-OpenSSH_9.6 Ubuntu-3\r\n"), 7)
+    .segmented(true, text("SSH-2.0-PuTTY_Release_0.81\r\n"), 3);
+  const { records, anomalies } = await recordsOf("ssh", close(c).frames);
+  assert.is(records.length, 2);
+  assert.is(records[0].fields.server_banner, "SSH-2.0-OpenSSH_9.6 Ubuntu-3");
+  assert.is(records[0].fields.server_software, "OpenSSH_9.6");
+  assert.is(records[0].fields.client_banner, "SSH-2.0-PuTTY_Release_0.81");
+  assert.is(anomalies["ssh.banner_too_long"], undefined);
+});
+
+test("ssh banner at and over 255 bytes", async () => {
+  // RFC 4253 4.2: 255 bytes with CR LF is the longest version line.
+  const longest = `SSH-2.0-${"a".repeat(245)}\r\n`;
+  assert.is(longest.length, 255);
+  const accepted = conversation(22).fromServer(text(longest)).fromClient(text("SSH-2.0-B\r\n"));
+  const first = await recordsOf("ssh", accepted.frames);
+  assert.is(first.records[0]?.fields.server_software, "a".repeat(245));
+  assert.is(first.anomalies["ssh.banner_too_long"], undefined);
+
+  const tooLong = `SSH-2.0-${"a".repeat(246)}\r\n`;
+  const rejected = conversation(22).segmented(false, text(tooLong), 100).fromClient(text("SSH-2.0-B\r\n"));
+  const second = await recordsOf("ssh", close(rejected).frames);
+  assert.is(second.anomalies["ssh.banner_too_long"], 1);
+  assert.not.ok(second.records.some((r) => r.fields.server_banner !== undefined));
+});
+
+test("vnc reason length past the segment end", async () => {
+  // The SecurityResult and reason-length arrive before the reason itself.
+  const reason = "Authentication failure, wait 10 s";
+  const c = conversation(5900)
+    .fromServer(rfbVersion(8)).fromClient(rfbVersion(8))
+    .fromServer([1, 2]).fromClient([2])
+    .fromServer(new Array(16).fill(1)).fromClient(new Array(16).fill(2))
+    .fromServer([...u32be(1), ...u32be(reason.length), ...text(reason.slice(0, 6))])
+    .fromServer(text(reason.slice(6)));
+  const { records } = await recordsOf("vnc", c.frames);
+  const start = records.find((r) => r.fields.session_event === "start");
+  assert.ok(start);
+  assert.is(start.fields.security_result, 1);
+  assert.is(start.fields.reason, reason);
+  assert.is(start.fields.login_result, "failure");
+});
+
+test("vnc reason length over 4096 bytes", async () => {
+  // After a SecurityResult the failure is kept without its reason. With no
+  // security types offered there is no result at all.
+  const failed = conversation(5900)
+    .fromServer(rfbVersion(8)).fromClient(rfbVersion(8))
+    .fromServer([1, 2]).fromClient([2])
+    .fromServer(new Array(16).fill(1)).fromClient(new Array(16).fill(2))
+    .fromServer([...u32be(1), ...u32be(5000), ...text("never read")]);
+  const first = (await recordsOf("vnc", failed.frames)).records.find((r) => r.fields.session_event === "start");
+  assert.ok(first);
+  assert.is(first.fields.security_result, 1);
+  assert.is(first.fields.reason, undefined);
+  assert.is(first.fields.login_result, "failure");
+
+  const refused = conversation(5900)
+    .fromServer(rfbVersion(8)).fromClient(rfbVersion(8))
+    .fromServer([0, ...u32be(4097), ...text("never read")]);
+  const second = (await recordsOf("vnc", refused.frames)).records.find((r) => r.fields.session_event === "start");
+  assert.ok(second);
+  assert.is(second.fields.security_result, undefined);
+  assert.is(second.fields.login_result, "unknown");
+});
+
+test("rdp cookie split and truncated", async () => {
+  // The Connection Request arrives in 10-byte segments, and its 80-byte
+  // user name is cut to the 64 bytes the record keeps.
+  const user = "u".repeat(80);
+  const c = conversation(3389)
+    .segmented(true, rdpConnectionRequest({ cookie: user, requestedProtocols: 1 }), 10)
+    .fromServer(rdpConnectionConfirm(2, 1));
+  const { records, anomalies } = await recordsOf("rdp", c.frames);
+  const start = records.find((r) => r.fields.session_event === "start");
+  assert.ok(start);
+  assert.is(start.fields.cookie, user.slice(0, 64));
+  assert.is(start.fields.requested_protocols, 1);
+  assert.is(anomalies["rdp.cookie_truncated"], 1);
+});
+
+test("rdp routing token is not a user", async () => {
+  const token = text("Cookie: msts=3640205228.15629.0000\r\n");
+  const c = conversation(3389)
+    .fromClient([3, 0, 0, 4 + 7 + token.length + 8, 6 + token.length + 8, 0xe0, 0, 0, 0, 0, 0, ...token, 1, 0, 8, 0, 3, 0, 0, 0])
+    .fromServer(rdpConnectionConfirm(2, 1));
+  const { records } = await recordsOf("rdp", c.frames);
+  const start = records.find((r) => r.fields.session_event === "start");
+  assert.ok(start);
+  assert.is(start.fields.cookie, undefined);
+  assert.is(start.fields.user, undefined);
+  assert.is(start.fields.requested_protocols, 3);
 });
 
 test("ftp multi-line greeting and AUTH TLS", async () => {

@@ -269,6 +269,25 @@ test("enip udp list identity and io", async () => {
   assert.equal(alerts.map((a) => a.model), ["enip-list-identity"]);
 });
 
+test("enip items past the datagram end", async () => {
+  // An I/O datagram whose connected data item claims 40 bytes but carries 4,
+  // and a ListIdentity reply whose only item claims more than the message.
+  const io = [...le16(2), ...le16(0x8002), ...le16(8), ...le32(0x00a10002), ...le32(7), ...le16(0x00b1), ...le16(40), ...le16(7), 1, 2];
+  const reply = encapsulation(Command.LIST_IDENTITY, [...le16(1), ...le16(0x0c), ...le16(60), ...new Array(24).fill(0)]);
+  const frames = [
+    udpFrame({ src: "10.4.0.5", dst: "10.4.0.30", srcPort: 2222, dstPort: 2222, payload: io }),
+    udpFrame({ src: "10.4.0.5", dst: "10.4.0.30", srcPort: 44818, dstPort: 50000, payload: reply }),
+  ];
+  const { records, anomalies } = await runFramesWithModels("enip", frames);
+  assert.equal(records.map((r) => r.fields.pdu_type), ["io", "response"]);
+  assert.is(records[0].fields.item_type, 0x8002);
+  assert.is(records[0].fields.connection_id, 0x00a10002);
+  assert.is(records[0].fields.sequence_number, 7);
+  assert.is(records[1].fields.item_type, undefined);
+  assert.is(records[1].fields.product_name, undefined);
+  assert.is(anomalies["enip.item_truncated"], 2);
+});
+
 test("enip session and list services", async () => {
   // RegisterSession, ListServices with its "Communications" item, then
   // UnRegisterSession.

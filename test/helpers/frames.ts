@@ -106,18 +106,9 @@ export interface TimedFrame {
 // Lays frames out as little-endian pcap records: ts_sec, ts_frac, caplen,
 // wirelen, then the captured bytes.
 export function batchOf(frames: TimedFrame[], linkType = 1, fracPerSecond = 1_000_000): PacketBatch {
-  const total = frames.reduce((n, f) => n + 16 + f.bytes.length, 0);
+  const total = recordsLength(frames);
   const bytes = new Uint8Array(total);
-  const view = new DataView(bytes.buffer);
-  let at = 0;
-  for (const f of frames) {
-    view.setUint32(at, f.tsSec, true);
-    view.setUint32(at + 4, f.tsFrac, true);
-    view.setUint32(at + 8, f.bytes.length, true);
-    view.setUint32(at + 12, f.wireLength ?? f.bytes.length, true);
-    bytes.set(f.bytes, at + 16);
-    at += 16 + f.bytes.length;
-  }
+  writeRecords(bytes, 0, frames, true);
   return { linkType, fracPerSecond, bytes, byteLength: total, count: frames.length, source: "test fixture", firstRecordOffset: 0 };
 }
 
@@ -133,24 +124,35 @@ export function pcapFile(
 ): Uint8Array {
   const little = !options.bigEndian;
   const magic = options.nanoseconds ? 0xa1b23c4d : 0xa1b2c3d4;
-  const total = 24 + frames.reduce((n, f) => n + 16 + f.bytes.length, 0);
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(24 + recordsLength(frames));
   const view = new DataView(out.buffer);
   view.setUint32(0, magic, little);
   view.setUint16(4, 2, little);
   view.setUint16(6, 4, little);
   view.setUint32(16, options.snapLength ?? 262144, little);
   view.setUint32(20, options.linkType ?? 1, little);
-  let at = 24;
+  writeRecords(out, 24, frames, little);
+  return out;
+}
+
+// Returns the byte length of the frames as pcap records, which are a
+// 16-byte header each followed by the captured bytes.
+function recordsLength(frames: TimedFrame[]): number {
+  return frames.reduce((n, f) => n + 16 + f.bytes.length, 0);
+}
+
+// Writes the frames as pcap records (ts_sec, ts_frac, caplen, wirelen, then
+// the captured bytes) into `out` from byte `at`.
+function writeRecords(out: Uint8Array, at: number, frames: TimedFrame[], littleEndian: boolean): void {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (const f of frames) {
-    view.setUint32(at, f.tsSec, little);
-    view.setUint32(at + 4, f.tsFrac, little);
-    view.setUint32(at + 8, f.bytes.length, little);
-    view.setUint32(at + 12, f.wireLength ?? f.bytes.length, little);
+    view.setUint32(at, f.tsSec, littleEndian);
+    view.setUint32(at + 4, f.tsFrac, littleEndian);
+    view.setUint32(at + 8, f.bytes.length, littleEndian);
+    view.setUint32(at + 12, f.wireLength ?? f.bytes.length, littleEndian);
     out.set(f.bytes, at + 16);
     at += 16 + f.bytes.length;
   }
-  return out;
 }
 
 // A client/server TCP conversation whose sequence numbers advance with the
