@@ -134,6 +134,7 @@ export function findFlow(version: u8, src: usize, srcPort: u16, dst: usize, dstP
 }
 
 export function flowTableFull(): bool { return used >= capacity; }
+export function flowCapacity(): u32 { return capacity; }
 export function leastRecentlyUsedFlow(): usize { return lruTail; }
 export function activeFlows(): u32 { return used; }
 

@@ -76,8 +76,8 @@ const SCRATCH_BYTES = 4 * 1024 * 1024;
 const MAX_CORE_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
 // Pool sizes behind `estimateCoreBytes`, from wasm-core/assembly. The core
 // allocates a flow entry (flows.ts), the two dissector state classes
-// (protocols/api.ts), the range list in front of each stream buffer
-// (stream.ts), the fixed defragmentation pool (fragments.ts) and the Modbus
+// (protocols/api.ts) and the Modbus state pool, the range list in front of
+// each stream buffer (stream.ts), the fixed defragmentation pool (fragments.ts) and the Modbus
 // pending extensions (protocols/modbus/state.ts). The model engine allocates
 // the baseline history (224 bytes an entry, baseline-history.ts), the
 // frequency table and its copy for moving windows, the master table
@@ -85,10 +85,10 @@ const MAX_CORE_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
 const FLOW_ENTRY_BYTES = 104;
 const APP_STATE_BYTES = 32768;
 const APP_STATE_SMALL_BYTES = 128;
-const STATE_POOL_ENTRY_BYTES = 4;
+const MODBUS_STATE_BYTES = 56;
 const STREAM_BUFFER_OVERHEAD_BYTES = 136;
 const DEFRAGMENT_BYTES = 32 * 65992;
-const MODBUS_EXTENSION_BYTES = 2048 * (60 * 24 + 4);
+const MODBUS_EXTENSION_BYTES = 2048 * (63 * 24 + 4);
 // Head buffers for scheduled-task files: FILE_HEAD_SLOTS (protocols/file/objects.ts)
 // x FILE_HEAD_BYTES (protocols/file/task.ts), plus one owner byte per slot.
 const FILE_HEAD_POOL_BYTES = 16 * 4096 + 16;
@@ -212,9 +212,8 @@ export function estimateCoreBytes(l: Required<CoreLimits>, historyEntries = DEFA
   let buckets = 16;
   while (buckets < l.maxFlows * 2) buckets *= 2;
   const flowTable = l.maxFlows * FLOW_ENTRY_BYTES + buckets * 4;
-  const appStates = l.maxFlows * (APP_STATE_SMALL_BYTES + STATE_POOL_ENTRY_BYTES) +
-    l.appStateSlots * (APP_STATE_BYTES + STATE_POOL_ENTRY_BYTES);
-  const streamBuffers = Math.floor(l.reassemblyBytesTotal / l.streamBufferBytes) * (l.streamBufferBytes + STREAM_BUFFER_OVERHEAD_BYTES + 4);
+  const appStates = l.maxFlows * (APP_STATE_SMALL_BYTES + MODBUS_STATE_BYTES) + l.appStateSlots * APP_STATE_BYTES;
+  const streamBuffers = Math.floor(l.reassemblyBytesTotal / l.streamBufferBytes) * (l.streamBufferBytes + STREAM_BUFFER_OVERHEAD_BYTES);
   const models = historyEntries * BASELINE_HISTORY_ENTRY_BYTES + BASELINE_FIXED_BYTES + MODEL_TABLE_BYTES + LOGIN_BURST_TABLE_BYTES;
   return flowTable + appStates + streamBuffers + l.eventBufferBytes + SCRATCH_BYTES + DEFRAGMENT_BYTES +
     MODBUS_EXTENSION_BYTES + FILE_HEAD_POOL_BYTES + models + 2 ** 20;
