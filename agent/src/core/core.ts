@@ -83,7 +83,7 @@ const MAX_CORE_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
 // the baseline history (224 bytes an entry, baseline-history.ts), the
 // frequency table and its copy for moving windows, the master table
 // (baseline.ts) and the model table (models.ts).
-const FLOW_ENTRY_BYTES = 104;
+const FLOW_ENTRY_BYTES = 96;
 const APP_STATE_BYTES = 32768;
 const APP_STATE_SMALL_BYTES = 128;
 const MODBUS_STATE_BYTES = 56;
