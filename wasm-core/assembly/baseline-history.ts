@@ -58,7 +58,7 @@ import { FNV32_OFFSET, FNV32_PRIME, fnv32 } from "./fnv";
 @inline export const RING_SLOTS: u32 = 16;
 @inline const WAYS: u32 = 8;
 @inline const SET_BYTES: usize = 64;
-@inline const SET_ENTRIES: usize = 32;
+@inline const SET_ADDRESSES: usize = 32;   // offset of the entry addresses in a set
 @inline export const OCCURRENCE_GAP_SEC: u32 = 30;
 
 // Bounds on the configured entry count: a power of two, so that a hash picks
@@ -139,9 +139,9 @@ function hashKey(level: u8, a: usize, b: usize, service: u64): u32 {
 // Bit 0 of a hash also picks the set, so forcing it loses nothing within a
 // set and keeps every tag nonzero.
 @inline function tagOf(hash: u32): u32 { return hash | 1; }
-@inline function setOfHash(hash: u32): usize { return sets + (<usize>(hash & setMask) << 6); }
+@inline function setOfHash(hash: u32): usize { return sets + <usize>(hash & setMask) * SET_BYTES; }
 @inline function wayTag(set: usize, way: u32): u32 { return load<u32>(set + (<usize>way << 2)); }
-@inline function wayEntry(set: usize, way: u32): usize { return <usize>load<u32>(set + SET_ENTRIES + (<usize>way << 2)); }
+@inline function wayEntry(set: usize, way: u32): usize { return <usize>load<u32>(set + SET_ADDRESSES + (<usize>way << 2)); }
 
 // The record being scored (historyBeginRecord): its originator and responder
 // addresses, its service hash, and the hashes of its four keys (valid when
@@ -267,7 +267,7 @@ function takeFreeWay(set: usize, tag: u32): usize {
     const e = table + <usize>entriesTaken * <usize>ENTRY_BYTES;
     entriesTaken++;
     store<u32>(set + (<usize>way << 2), tag);
-    store<u32>(set + SET_ENTRIES + (<usize>way << 2), <u32>e);
+    store<u32>(set + SET_ADDRESSES + (<usize>way << 2), <u32>e);
     return e;
   }
   return 0;
@@ -330,7 +330,7 @@ export function historyReadLaidOut(offset: u32, ptr: usize, length: u32): void {
     const within = (offset + done) % ENTRY_BYTES;
     let n = ENTRY_BYTES - within;
     if (n > length - done) n = length - done;
-    const set = sets + (<usize>(index / WAYS) << 6);
+    const set = sets + <usize>(index / WAYS) * SET_BYTES;
     const way = index % WAYS;
     if (wayTag(set, way) == 0) memory.fill(ptr + <usize>done, 0, <usize>n);
     else memory.copy(ptr + <usize>done, wayEntry(set, way) + <usize>within, <usize>n);
