@@ -39,20 +39,21 @@ export interface CoreLimits {
 export interface CoreStats { counters: Record<string, number>; anomalies: Record<string, number> }
 
 // Defaults sized for a gateway with 1 GB of memory. The pools take about
-// 139 MiB of address space (estimateCoreBytes, with the model engine's
+// 138 MiB of address space (estimateCoreBytes, with the model engine's
 // tables), but a page becomes resident only when it is first written. The
-// flow table and hash take 14 MiB for 131,072 flows. Modbus state takes 7 MiB
+// flow table and hash take 13 MiB for 131,072 flows. Modbus state takes 7 MiB
 // (one 56-byte area per flow). Other small dissector state takes 16 MiB (one
 // 128-byte area per flow, for EtherNet/IP and the remote access protocols),
 // and large dissector state 16 MiB (512 x 32 KiB, for SMB, DCE-RPC and
 // Kerberos). The Modbus pending extensions take 3 MiB, stream buffers 64 MiB,
 // events 1 MiB, scratch 4 MiB, IP defragmentation 2 MiB, and the baseline,
 // model and login burst tables 11 MiB. 100,000 concurrent Modbus flows fit
-// without eviction. After a replay of bench/corpus/many-flows-100000.pcap
-// (100,000 Modbus flows), /proc/self/smaps showed 28 MiB resident. The flows
-// took 16.3 MiB of it: each a 104-byte entry and a 56-byte Modbus area, plus
-// 1 MiB of hash buckets. The model engine's tables took 9.1 MiB, and events
-// and scratch 2 MiB.
+// without eviction. After bench/core-throughput.ts ran
+// bench/corpus/many-flows-100000.pcap (100,000 Modbus flows) once,
+// /proc/self/smaps showed 27.3 MiB resident. The flows took 15.6 MiB of it:
+// each a 96-byte entry and a 56-byte Modbus area, plus 1 MiB of hash
+// buckets. The model engine's tables took 9.1 MiB, and events and scratch
+// 2 MiB.
 export const DEFAULT_LIMITS: Required<CoreLimits> = {
   maxFlows: 131072,
   appStateSlots: 512,
