@@ -9,9 +9,10 @@
 //
 // State areas come in two size classes, each a pool of its own
 // (wasm-core/assembly/dispatch.ts). The small class, APP_STATE_SMALL_BYTES,
-// has one area per flow of the flow table (maxFlows). The large class,
+// has one area per flow of the flow table (maxFlows), as has the Modbus pool
+// (protocols/modbus/state.ts). The large class,
 // APP_STATE_BYTES, has appStateSlots areas. A dissector exports the size of
-// its state (for example MODBUS_STATE_BYTES), and dispatch.ts puts it in the
+// its state (for example ENIP_STATE_BYTES), and dispatch.ts puts it in the
 // smallest class large enough for it, checked when the core is compiled.
 //
 // Each protocol module exports, with its own prefix (modbus, smb, dcerpc):
@@ -36,7 +37,7 @@
 // Per-flow state areas given to a dissector; zeroed when the flow is
 // assigned. The large class, for SMB and DCE-RPC with their tables:
 @inline export const APP_STATE_BYTES: u32 = 32768;
-// The small class, for a dissector that keeps little per flow (Modbus).
+// The small class, for a dissector that keeps little per flow (EtherNet/IP).
 @inline export const APP_STATE_SMALL_BYTES: u32 = 128;
 
 @inline export const PROBE_NO_MATCH: i32 = 0;

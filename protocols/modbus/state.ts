@@ -1,7 +1,7 @@
 // Per-flow Modbus state in a zeroed area of MODBUS_STATE_BYTES that the core
-// takes from its small state pool (wasm-core/assembly/dispatch.ts): framing
-// status per direction and a bounded table of pending requests for
-// request/response matching by transaction id.
+// takes from the Modbus state pool (modbusStatePool): framing status per
+// direction and a bounded table of pending requests for request/response
+// matching by transaction id.
 //
 //   offset  size  field
 //        0     1  flags (bit 0: stream rejected, bit 1: found by content and
@@ -17,10 +17,10 @@
 //                 content is confirmed (an area of the extension pool), 0 when none
 //       28     2  bytes used in the hold area
 //       30     2  reserved
-//       32    96  pending requests: INLINE_ENTRIES entries of PENDING_ENTRY_BYTES
+//       32    24  pending requests: INLINE_ENTRIES entries of PENDING_ENTRY_BYTES
 //
 // A polling master waits for each response before it sends the next request,
-// so the INLINE_ENTRIES entries in the flow's own area cover it. A flow that
+// so the INLINE_ENTRIES entry in the flow's own area covers it. A flow that
 // pipelines more requests takes a pending extension from a module pool of
 // EXTENSION_POOL_SLOTS, which gives it PENDING_CAPACITY entries in all until
 // the flow closes. When the pool is empty the flow keeps INLINE_ENTRIES, and
@@ -46,6 +46,8 @@
 
 import { freeOrOldest, nextStamp, tableEvicted } from "../slot-table";
 import { addSkipped, clearSkipped, resyncing, setResyncing } from "../resync";
+import { AreaPool, initAreaPool } from "../../wasm-core/assembly/area-pool";
+import { flowCapacity } from "../../wasm-core/assembly/flows";
 
 @inline const FLAGS: usize = 0;
 @inline const RESYNCING: usize = 1;
@@ -66,20 +68,35 @@ import { addSkipped, clearSkipped, resyncing, setResyncing } from "../resync";
 // overflow the oldest entry gives way.
 @inline export const PENDING_CAPACITY: u32 = 64;
 @inline export const PENDING_ENTRY_BYTES: u32 = 24;
-// Entries inside the flow's own state area.
-@inline export const INLINE_ENTRIES: u32 = 4;
+// Entries inside the flow's own state area. Every Modbus flow has this area,
+// so each inline entry costs PENDING_ENTRY_BYTES per flow of the flow table,
+// while only a flow that pipelines requests needs a second entry.
+@inline export const INLINE_ENTRIES: u32 = 1;
 @inline const EXTENSION_ENTRIES: u32 = PENDING_CAPACITY - INLINE_ENTRIES;
 @inline const EXTENSION_BYTES: u32 = EXTENSION_ENTRIES * PENDING_ENTRY_BYTES;
 // Bytes of a hold area, one area of the extension pool.
 @inline export const HOLD_AREA_BYTES: u32 = EXTENSION_BYTES;
 // Flows that may pipeline more than INLINE_ENTRIES requests at the same
-// time. NOTE: 2048 is a choice (2.8 MiB of static memory, resident only when
+// time. NOTE: 2048 is a choice (3 MiB of static memory, resident only when
 // used), not a figure from a specification.
 @inline const EXTENSION_POOL_SLOTS: u32 = 2048;
 
-// Bytes of the per-flow state area: 32 + 4 * 24 = 128. The core sizes the
-// Modbus state pool by it.
+// Bytes of the per-flow state area: 32 + 1 * 24 = 56.
 @inline export const MODBUS_STATE_BYTES: u32 = <u32>PENDING_TABLE + INLINE_ENTRIES * PENDING_ENTRY_BYTES;
+
+// The state areas of Modbus flows, one per flow of the flow table. Modbus has
+// a pool of its own, apart from the small class of protocols/api.ts (128
+// bytes an area), because a plant network can hold a Modbus flow for every
+// flow the table has room for.
+const statePool = changetype<AreaPool>(memory.data(offsetof<AreaPool>()));
+
+// Returns the Modbus state pool, allocated on the first call, after the flow
+// table is configured. Nothing is written then (area-pool.ts), so an area
+// becomes resident when a flow first takes it.
+export function modbusStatePool(): AreaPool {
+  if (statePool.areas == 0) initAreaPool(statePool, flowCapacity(), <usize>MODBUS_STATE_BYTES);
+  return statePool;
+}
 
 // The extension pool: EXTENSION_POOL_SLOTS areas, handed out in order the
 // first time and then from a stack of released areas.

@@ -30,6 +30,16 @@
 // would. The table size is set by the host once (configureHistory); when a set
 // is full the entry seen on the fewest days, then the least recently, is
 // evicted and counted.
+//
+// A key's hash picks a set of WAYS ways. The sets are kept apart from the
+// entries, SET_BYTES each, so that a lookup reads one cache line of tags
+// before it reads an entry:
+//     0 u32 x WAYS tags: the key's hash with bit 0 set, 0 for a free way
+//    32 u32 x WAYS addresses of the ways' entries
+// Entries are taken in address order as ways are first used, and an evicted
+// entry's storage goes to the entry that evicts it, so only the entries in
+// use become resident. The ways of a set are used in order and never freed
+// one by one, so a set's used ways are always its first ones.
 
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
@@ -47,6 +57,8 @@ import { FNV32_OFFSET, FNV32_PRIME, fnv32 } from "./fnv";
 @inline export const ENTRY_BYTES: u32 = 224;
 @inline export const RING_SLOTS: u32 = 16;
 @inline const WAYS: u32 = 8;
+@inline const SET_BYTES: usize = 64;
+@inline const SET_ADDRESSES: usize = 32;   // offset of the entry addresses in a set
 @inline export const OCCURRENCE_GAP_SEC: u32 = 30;
 
 // Bounds on the configured entry count: a power of two, so that a hash picks
@@ -59,10 +71,13 @@ import { FNV32_OFFSET, FNV32_PRIME, fnv32 } from "./fnv";
 @inline export const HISTORY_INVALID_ENTRIES: i32 = -1;
 @inline export const HISTORY_SIZE_FIXED: i32 = -2;
 
-let table: usize = 0;
+let table: usize = 0;     // the entries
+let sets: usize = 0;
+let setMask: u32 = 0;
 let entries: u32 = 0;
+let entriesTaken: u32 = 0;
 
-export function historyTable(): usize { return table; }
+export function historyConfigured(): bool { return table != 0; }
 export function historyEntries(): u32 { return entries; }
 export function historyBytes(): u32 { return entries * ENTRY_BYTES; }
 
@@ -75,15 +90,21 @@ export function configureHistory(count: u32): i32 {
   }
   if (table != 0) return count == entries ? HISTORY_OK : HISTORY_SIZE_FIXED;
   // Fresh memory from the stub runtime (which frees nothing) is zero, so
-  // the table is not filled: its pages become resident as entries are used.
+  // neither the sets nor the entries are filled: their pages become resident
+  // as they are used.
   table = heap.alloc(<usize>count * <usize>ENTRY_BYTES);
+  sets = heap.alloc(<usize>(count / WAYS) * SET_BYTES);
+  setMask = count / WAYS - 1;
   entries = count;
   return HISTORY_OK;
 }
 
 // Forgets every entry and restarts the learning period.
 export function resetHistory(): void {
-  if (table != 0) memory.fill(table, 0, <usize>entries * <usize>ENTRY_BYTES);
+  if (table != 0 && entriesTaken != 0) {
+    memory.fill(sets, 0, <usize>(entries / WAYS) * SET_BYTES);
+    entriesTaken = 0;
+  }
   learningStartSec = 0;
 }
 
@@ -108,36 +129,45 @@ const zeroAddress = memory.data(16);
   return load<u64>(x) == load<u64>(y) && load<u64>(x, 8) == load<u64>(y, 8);
 }
 
-function hashSet(level: u8, a: usize, b: usize, service: u64): usize {
+function hashKey(level: u8, a: usize, b: usize, service: u64): u32 {
   let hash = (FNV32_OFFSET ^ <u32>level) * FNV32_PRIME;
   hash = fnv32(hash, a, 16);
   hash = fnv32(hash, b, 16);
-  hash = (hash ^ <u32>service ^ <u32>(service >> 32)) * FNV32_PRIME;
-  return table + <usize>((hash & (entries / WAYS - 1)) * WAYS * ENTRY_BYTES);
+  return (hash ^ <u32>service ^ <u32>(service >> 32)) * FNV32_PRIME;
 }
 
+// Bit 0 of a hash also picks the set, so forcing it loses nothing within a
+// set and keeps every tag nonzero.
+@inline function tagOf(hash: u32): u32 { return hash | 1; }
+@inline function setOfHash(hash: u32): usize { return sets + <usize>(hash & setMask) * SET_BYTES; }
+@inline function wayTag(set: usize, way: u32): u32 { return load<u32>(set + (<usize>way << 2)); }
+@inline function wayEntry(set: usize, way: u32): usize { return <usize>load<u32>(set + SET_ADDRESSES + (<usize>way << 2)); }
+
 // The record being scored (historyBeginRecord): its originator and responder
-// addresses, its service hash, and the sets of its four keys (0: not hashed
-// yet). The models look up the record's devices, pair and service, and
-// historyObserve then learns the same keys, so each key is hashed once per
-// record. The addresses are compared as pointers: they point into the
-// record, which does not change until historyEndRecord.
+// addresses, its service hash, and the hashes of its four keys (valid when
+// their bit in `hashedKeys` is set). The models look up the record's
+// devices, pair and service, and historyObserve then learns the same keys,
+// so each key is hashed once per record. The addresses are compared as
+// pointers: they point into the record, which does not change until
+// historyEndRecord.
 let recordA: usize = 0;
 let recordB: usize = 0;
 let recordService: u64 = 0;
-let setDeviceA: usize = 0;
-let setDeviceB: usize = 0;
-let setPair: usize = 0;
-let setService: usize = 0;
+let hashedKeys: u32 = 0;
+let hashDeviceA: u32 = 0;
+let hashDeviceB: u32 = 0;
+let hashPair: u32 = 0;
+let hashService: u32 = 0;
+@inline const KEY_DEVICE_A: u32 = 1;
+@inline const KEY_DEVICE_B: u32 = 2;
+@inline const KEY_PAIR: u32 = 4;
+@inline const KEY_SERVICE: u32 = 8;
 
 export function historyBeginRecord(a: usize, b: usize, service: u64): void {
   recordA = a;
   recordB = b;
   recordService = service;
-  setDeviceA = 0;
-  setDeviceB = 0;
-  setPair = 0;
-  setService = 0;
+  hashedKeys = 0;
 }
 
 export function historyEndRecord(): void {
@@ -145,28 +175,40 @@ export function historyEndRecord(): void {
   recordB = 0;
 }
 
-function setOf(level: u8, a: usize, b: usize, service: u64): usize {
-  if (recordA == 0) return hashSet(level, a, b, service);
+function hashOf(level: u8, a: usize, b: usize, service: u64): u32 {
+  if (recordA == 0) return hashKey(level, a, b, service);
   if (level == LEVEL_DEVICE && b == zeroAddress && service == 0) {
     if (a == recordA) {
-      if (setDeviceA == 0) setDeviceA = hashSet(level, a, b, service);
-      return setDeviceA;
+      if ((hashedKeys & KEY_DEVICE_A) == 0) {
+        hashDeviceA = hashKey(level, a, b, service);
+        hashedKeys |= KEY_DEVICE_A;
+      }
+      return hashDeviceA;
     }
     if (a == recordB) {
-      if (setDeviceB == 0) setDeviceB = hashSet(level, a, b, service);
-      return setDeviceB;
+      if ((hashedKeys & KEY_DEVICE_B) == 0) {
+        hashDeviceB = hashKey(level, a, b, service);
+        hashedKeys |= KEY_DEVICE_B;
+      }
+      return hashDeviceB;
     }
   } else if (a == recordA && b == recordB) {
     if (level == LEVEL_PAIR && service == 0) {
-      if (setPair == 0) setPair = hashSet(level, a, b, service);
-      return setPair;
+      if ((hashedKeys & KEY_PAIR) == 0) {
+        hashPair = hashKey(level, a, b, service);
+        hashedKeys |= KEY_PAIR;
+      }
+      return hashPair;
     }
     if (level == LEVEL_SERVICE && service == recordService) {
-      if (setService == 0) setService = hashSet(level, a, b, service);
-      return setService;
+      if ((hashedKeys & KEY_SERVICE) == 0) {
+        hashService = hashKey(level, a, b, service);
+        hashedKeys |= KEY_SERVICE;
+      }
+      return hashService;
     }
   }
-  return hashSet(level, a, b, service);
+  return hashKey(level, a, b, service);
 }
 
 @inline function matches(e: usize, level: u8, a: usize, b: usize, service: u64): bool {
@@ -174,15 +216,24 @@ function setOf(level: u8, a: usize, b: usize, service: u64): usize {
     sameAddress(e + 16, a) && sameAddress(e + 32, b);
 }
 
+// Returns the way of `set` whose tag is `tag` and whose entry matches the
+// key, or WAYS.
+function findWay(set: usize, tag: u32, level: u8, a: usize, b: usize, service: u64): u32 {
+  for (let way: u32 = 0; way < WAYS; way++) {
+    const wayTagValue = wayTag(set, way);
+    if (wayTagValue == 0) break;
+    if (wayTagValue == tag && matches(wayEntry(set, way), level, a, b, service)) return way;
+  }
+  return WAYS;
+}
+
 // Finds an entry, or returns 0.
 export function historyFind(level: u8, a: usize, b: usize, service: u64): usize {
   if (table == 0) return 0;
-  const set = setOf(level, a, b, service);
-  for (let way: u32 = 0; way < WAYS; way++) {
-    const e = set + <usize>(way * ENTRY_BYTES);
-    if (matches(e, level, a, b, service)) return e;
-  }
-  return 0;
+  const hash = hashOf(level, a, b, service);
+  const set = setOfHash(hash);
+  const way = findWay(set, tagOf(hash), level, a, b, service);
+  return way < WAYS ? wayEntry(set, way) : 0;
 }
 
 export function deviceFind(address: usize): usize {
@@ -198,22 +249,41 @@ export function deviceFind(address: usize): usize {
   return load<u32>(candidate, 52) < load<u32>(current, 52);
 }
 
-function findOrCreate(level: u8, a: usize, b: usize, service: u64, tsSec: u32): usize {
-  const set = setOf(level, a, b, service);
-  let free: usize = 0;
-  let victim: usize = 0;
-  for (let way: u32 = 0; way < WAYS; way++) {
-    const e = set + <usize>(way * ENTRY_BYTES);
-    if (load<u8>(e) == 0) {
-      if (free == 0) free = e;
-      continue;
-    }
-    if (matches(e, level, a, b, service)) return e;
-    if (victim == 0 || evictsBefore(e, victim)) victim = e;
+// Returns the first way of a full `set` whose entry evictsBefore the others.
+function victimWay(set: usize): u32 {
+  let victim: u32 = 0;
+  for (let way: u32 = 1; way < WAYS; way++) {
+    if (evictsBefore(wayEntry(set, way), wayEntry(set, victim))) victim = way;
   }
-  let e = free;
+  return victim;
+}
+
+// Gives the first free way of `set` the tag `tag` and the next entry never
+// used, and returns that entry, or 0 when the set is full.
+function takeFreeWay(set: usize, tag: u32): usize {
+  for (let way: u32 = 0; way < WAYS; way++) {
+    if (wayTag(set, way) != 0) continue;
+    // Each way takes at most one entry, and the table has one per way.
+    const e = table + <usize>entriesTaken * <usize>ENTRY_BYTES;
+    entriesTaken++;
+    store<u32>(set + (<usize>way << 2), tag);
+    store<u32>(set + SET_ADDRESSES + (<usize>way << 2), <u32>e);
+    return e;
+  }
+  return 0;
+}
+
+function findOrCreate(level: u8, a: usize, b: usize, service: u64, tsSec: u32): usize {
+  const hash = hashOf(level, a, b, service);
+  const set = setOfHash(hash);
+  const tag = tagOf(hash);
+  const found = findWay(set, tag, level, a, b, service);
+  if (found < WAYS) return wayEntry(set, found);
+  let e = takeFreeWay(set, tag);
   if (e == 0) {
-    e = victim;
+    const victim = victimWay(set);
+    e = wayEntry(set, victim);
+    store<u32>(set + (<usize>victim << 2), tag);
     countAnomaly(ModelAnomaly.HISTORY_EVICTED);
   }
   memory.fill(e, 0, <usize>ENTRY_BYTES);
@@ -232,19 +302,40 @@ function findOrCreate(level: u8, a: usize, b: usize, service: u64, tsSec: u32): 
 // false when something was dropped (counted as model.baseline_evicted).
 export function historyReinsert(source: usize): bool {
   if (table == 0 || load<u8>(source) == 0) return true;
-  const set = hashSet(load<u8>(source, 1), source + 16, source + 32, load<u64>(source, 8));
-  let victim: usize = 0;
-  for (let way: u32 = 0; way < WAYS; way++) {
-    const e = set + <usize>(way * ENTRY_BYTES);
-    if (load<u8>(e) == 0) {
-      memory.copy(e, source, <usize>ENTRY_BYTES);
-      return true;
-    }
-    if (victim == 0 || evictsBefore(e, victim)) victim = e;
+  const hash = hashKey(load<u8>(source, 1), source + 16, source + 32, load<u64>(source, 8));
+  const set = setOfHash(hash);
+  const e = takeFreeWay(set, tagOf(hash));
+  if (e != 0) {
+    memory.copy(e, source, <usize>ENTRY_BYTES);
+    return true;
   }
   countAnomaly(ModelAnomaly.HISTORY_EVICTED);
-  if (!evictsBefore(source, victim)) memory.copy(victim, source, <usize>ENTRY_BYTES);
+  const victim = victimWay(set);
+  const victimEntry = wayEntry(set, victim);
+  if (!evictsBefore(source, victimEntry)) {
+    memory.copy(victimEntry, source, <usize>ENTRY_BYTES);
+    store<u32>(set + (<usize>victim << 2), tagOf(hash));
+  }
   return false;
+}
+
+// Copies `length` bytes of the table as snapshots lay it out, from byte
+// `offset`, to `ptr`: every set's ways in order, ENTRY_BYTES each, and a
+// free way as zeros. Snapshots keep the layout of the table from before the
+// sets were kept apart from the entries.
+export function historyReadLaidOut(offset: u32, ptr: usize, length: u32): void {
+  let done: u32 = 0;
+  while (done < length) {
+    const index = (offset + done) / ENTRY_BYTES;
+    const within = (offset + done) % ENTRY_BYTES;
+    let n = ENTRY_BYTES - within;
+    if (n > length - done) n = length - done;
+    const set = sets + <usize>(index / WAYS) * SET_BYTES;
+    const way = index % WAYS;
+    if (wayTag(set, way) == 0) memory.fill(ptr + <usize>done, 0, <usize>n);
+    else memory.copy(ptr + <usize>done, wayEntry(set, way) + <usize>within, <usize>n);
+    done += n;
+  }
 }
 
 @inline function saturatingU16(value: u32): u16 {

@@ -21,13 +21,14 @@
 //     the frequency table, as it is in memory, numbered by those keys.
 //
 // Version 1 (no frequency windows) is still restored: its windows start
-// empty. A snapshot of another history size is restored by re-inserting its
-// entries (historyReinsert). Into a smaller table, each full set drops its
-// least valuable entries and counts them (restoredDroppedEntries).
+// empty. The history is restored by re-inserting its entries one by one
+// (historyReinsert), which puts the entries of a snapshot of the same size
+// back in their ways. Into a smaller table, each full set drops its least
+// valuable entries and counts them (restoredDroppedEntries).
 
 import {
-  historyTable, historyEntries, historyBytes, ENTRY_BYTES, learningStartSec, setLearningStart, resetHistory,
-  historyReinsert, MIN_HISTORY_ENTRIES, MAX_HISTORY_ENTRIES,
+  historyConfigured, historyEntries, historyBytes, ENTRY_BYTES, learningStartSec, setLearningStart, resetHistory,
+  historyReinsert, historyReadLaidOut, MIN_HISTORY_ENTRIES, MAX_HISTORY_ENTRIES,
 } from "./baseline-history";
 import {
   initBaselines, masterTableBase, masterTableBytes, resetAllBaselines, frequencyTableBase, frequencyTableBytes,
@@ -59,7 +60,6 @@ let pendingFill: u32 = 0;
 // Layout of the snapshot stream being read or restored.
 let streamVersion: u16 = 0;
 let streamHistoryBytes: u32 = 0;
-let streamReinserts = false;
 
 let restoreLength: u32 = 0;
 let restoreWritten: u32 = 0;
@@ -82,11 +82,10 @@ export function restoredDroppedWindows(): u32 { return droppedWindows; }
 // Prepares a snapshot of the current baselines and returns its length, or 0
 // when the baselines are not configured yet.
 export function snapshotPrepare(): u32 {
-  if (historyTable() == 0) return 0;
+  if (!historyConfigured()) return 0;
   initBaselines();
   streamVersion = SNAPSHOT_VERSION;
   streamHistoryBytes = historyBytes();
-  streamReinserts = false;
   const total = lengthOf(SNAPSHOT_VERSION, historyBytes());
   memory.fill(header, 0, <usize>SNAPSHOT_HEADER_BYTES);
   store<u32>(header, SNAPSHOT_MAGIC);
@@ -121,9 +120,11 @@ function reinsertHistory(ptr: usize, length: u32): void {
 }
 
 // Copies `length` bytes between the snapshot stream at `offset` and `ptr`:
-// out of the baselines when `read`, into them otherwise. A restore writes the
-// frequency table to frequencySourceBase(), from which restoreEnd moves the
-// windows to the installed models.
+// out of the baselines when `read`, into them otherwise. The history section
+// (region 0 below) is read with historyReadLaidOut and restored with
+// historyReinsert. A restore writes the frequency table to
+// frequencySourceBase(), from which restoreEnd moves the windows to the
+// installed models.
 function copyStream(offset: u32, ptr: usize, length: u32, read: bool): void {
   const historyEnd = SNAPSHOT_HEADER_BYTES + streamHistoryBytes;
   const masterEnd = historyEnd + masterTableBytes();
@@ -137,7 +138,7 @@ function copyStream(offset: u32, ptr: usize, length: u32, read: bool): void {
     if (at < SNAPSHOT_HEADER_BYTES) {
       region = header; regionStart = 0; regionEnd = SNAPSHOT_HEADER_BYTES;
     } else if (at < historyEnd) {
-      region = historyTable(); regionStart = SNAPSHOT_HEADER_BYTES; regionEnd = historyEnd;
+      region = 0; regionStart = SNAPSHOT_HEADER_BYTES; regionEnd = historyEnd;
     } else if (at < masterEnd) {
       region = masterTableBase(); regionStart = historyEnd; regionEnd = masterEnd;
     } else if (at < keysEnd) {
@@ -149,10 +150,12 @@ function copyStream(offset: u32, ptr: usize, length: u32, read: bool): void {
     let n = regionEnd - at;
     if (n > length - done) n = length - done;
     const inRegion = region + <usize>(at - regionStart);
-    if (read) {
-      memory.copy(ptr + <usize>done, inRegion, <usize>n);
-    } else if (region == historyTable() && streamReinserts) {
+    if (region == 0 && read) {
+      historyReadLaidOut(at - regionStart, ptr + <usize>done, n);
+    } else if (region == 0) {
       reinsertHistory(ptr + <usize>done, n);
+    } else if (read) {
+      memory.copy(ptr + <usize>done, inRegion, <usize>n);
     } else {
       memory.copy(inRegion, ptr + <usize>done, <usize>n);
     }
@@ -175,7 +178,7 @@ export function snapshotRead(offset: u32, ptr: usize, length: u32): u32 {
 // complete leaves them empty, never half old and half new.
 export function restoreBegin(ptr: usize, length: u32): i32 {
   restoreLength = 0;
-  if (historyTable() == 0) return RESTORE_NOT_CONFIGURED;
+  if (!historyConfigured()) return RESTORE_NOT_CONFIGURED;
   if (length < SNAPSHOT_HEADER_BYTES || load<u32>(ptr) != SNAPSHOT_MAGIC) return RESTORE_BAD_MAGIC;
   const version = load<u16>(ptr, 4);
   if (version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_WITHOUT_WINDOWS) return RESTORE_BAD_VERSION;
@@ -195,7 +198,6 @@ export function restoreBegin(ptr: usize, length: u32): i32 {
   memory.fill(keySection, 0, <usize>KEY_SECTION_BYTES);
   streamVersion = version;
   streamHistoryBytes = entries * ENTRY_BYTES;
-  streamReinserts = entries != historyEntries();
   pendingFill = 0;
   droppedEntries = 0;
   droppedWindows = 0;

@@ -50,18 +50,22 @@ import { FNV32_OFFSET, fnv32, fnv32Word } from "./fnv";
 
 let frequencyTable: usize = 0;
 let masterTable: usize = 0;
+// True once a frequency window may be stored: the table is then filled to
+// empty it, and copied to move its windows. Until then both are skipped, so
+// that installing models does not make the table and its copy resident.
+let frequencyWindowsStored = false;
 
 // Master table region, for snapshots (baseline-snapshot.ts).
 export function masterTableBase(): usize { return masterTable; }
 export function masterTableBytes(): u32 { return MASTER_DEVICES * DEVICE_BYTES; }
 
-// Allocates the tables on the first call. Later calls keep them.
+// Allocates the tables on the first call. Later calls keep them. Fresh
+// memory from the stub runtime (which frees nothing) is zero, so the tables
+// are not filled: a page becomes resident when an entry on it is first used.
 export function initBaselines(): void {
   if (frequencyTable != 0) return;
   frequencyTable = heap.alloc(<usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
   masterTable = heap.alloc(<usize>(MASTER_DEVICES * DEVICE_BYTES));
-  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
-  memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
 }
 
 // Frequency table region, for snapshots (baseline-snapshot.ts).
@@ -74,14 +78,20 @@ export function frequencyTableBytes(): u32 { return FREQUENCY_ENTRIES * FREQUENC
 export function resetModelBaselines(): void {
   windowKeyCount = 0;
   if (frequencyTable == 0) return;
+  clearFrequencyTable();
+}
+
+function clearFrequencyTable(): void {
+  if (!frequencyWindowsStored) return;
   memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  frequencyWindowsStored = false;
 }
 
 // Forgets the frequency windows and the Modbus masters. The window keys of
 // the installed models stay.
 export function resetAllBaselines(): void {
   if (frequencyTable == 0) return;
-  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  clearFrequencyTable();
   memory.fill(masterTable, 0, <usize>(MASTER_DEVICES * DEVICE_BYTES));
 }
 
@@ -122,6 +132,7 @@ function frequencyEntry(modelIndex: u32, keyHash: u64, moving: bool = false): us
     if (moving) return 0;
     entry = oldest;
   }
+  frequencyWindowsStored = true;
   store<u8>(entry, 1);
   store<u8>(entry, 0, 1);
   store<u16>(entry, <u16>modelIndex, 2);
@@ -254,6 +265,8 @@ export function installWindowKeys(keys: usize, count: u32): void {
   memory.copy(previousKeys, windowKeys, <usize>(oldCount * 4));
   memory.copy(windowKeys, keys, <usize>(count * 4));
   windowKeyCount = count;
+  // With no window stored there is nothing to move.
+  if (!frequencyWindowsStored) return;
   const source = frequencySourceBase();
   memory.copy(source, frequencyTable, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
   moveWindows(source, previousKeys, oldCount);
@@ -274,7 +287,7 @@ export function moveWindows(source: usize, oldKeys: usize, oldCount: u32): u32 {
     }
     store<u32>(indexMap + (<usize>i << 2), mapped);
   }
-  memory.fill(frequencyTable, 0, <usize>(FREQUENCY_ENTRIES * FREQUENCY_BYTES));
+  clearFrequencyTable();
 
   let dropped: u32 = 0;
   for (let n: u32 = 0; n < FREQUENCY_ENTRIES; n++) {

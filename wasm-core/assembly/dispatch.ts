@@ -5,7 +5,7 @@
 import { Protocol, PROBE_MATCH, PROBE_NEED_MORE, PROBE_NO_MATCH, APP_STATE_BYTES, APP_STATE_SMALL_BYTES } from "../../protocols/api";
 import { modbusProbe, modbusContentProbe, modbusOnData, modbusOnGap, modbusOnClose } from "../../protocols/modbus/modbus";
 import { ModbusAnomaly } from "../../protocols/modbus/fields";
-import { MODBUS_STATE_BYTES } from "../../protocols/modbus/state";
+import { MODBUS_STATE_BYTES, modbusStatePool } from "../../protocols/modbus/state";
 import { countAnomaly } from "./counters";
 import { smbProbe, smbOnData, smbOnGap, smbOnClose } from "../../protocols/smb/smb";
 import { dcerpcProbe, dcerpcOnData, dcerpcOnGap, dcerpcOnClose } from "../../protocols/dcerpc/dcerpc";
@@ -179,9 +179,9 @@ export function callOnClose(protocol: u8, state: usize): void {
 
 // Per-flow dissector state areas in two pools, one per size class of
 // protocols/api.ts, each allocated once by `initAppStates` (area-pool.ts:
-// an area becomes resident when a flow first takes it). Modbus and
-// EtherNet/IP take the small class, and SMB, DCE-RPC, Kerberos, S7comm and
-// DNP3 take the large one.
+// an area becomes resident when a flow first takes it). Modbus has a pool of
+// its own (protocols/modbus/state.ts), EtherNet/IP takes the small class, and
+// SMB, DCE-RPC, Kerberos, S7comm and DNP3 take the large one.
 if (MODBUS_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/modbus/state.ts: MODBUS_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 if (ENIP_STATE_BYTES > APP_STATE_SMALL_BYTES) ERROR("protocols/enip/enip.ts: ENIP_STATE_BYTES is above APP_STATE_SMALL_BYTES");
 if (S7_STATE_BYTES > APP_STATE_BYTES) ERROR("protocols/s7comm/s7comm.ts: S7_STATE_BYTES is above APP_STATE_BYTES");
@@ -200,7 +200,7 @@ export function initAppStates(smallSlots: u32, largeSlots: u32): void {
 }
 
 @inline function poolOf(protocol: u8): AreaPool {
-  return protocol == Protocol.MODBUS || protocol == Protocol.ENIP || usesSmallState(protocol) ? smallPool : largePool;
+  return protocol == Protocol.MODBUS ? modbusStatePool() : protocol == Protocol.ENIP || usesSmallState(protocol) ? smallPool : largePool;
 }
 
 // Returns a zeroed state area for `protocol`, or 0 when every area of its

@@ -12,7 +12,12 @@ import { count, uncount, CoreCounter } from "./stats";
 //   | hash next (4) | lru prev (4) | lru next (4) | flow id (4) |
 //   | last sec (4) | last nsec (4) | ip version (1) | protocol (1) | flags (1) | probes (1) |
 //   | originator port (2) | responder port (2) | originator address (16) | responder address (16) |
-//   | dissector state (4) | hash (4) | direction 0 (16) | direction 1 (16) |
+//   | dissector state (4) | direction 0 (12) | direction 1 (12) |
+//   | direction flags (1 per direction) | first TTL (1 per direction) |
+//
+// The table has an entry for every flow, so each byte costs maxFlows
+// bytes: the tuple's hash is computed again where it is needed instead of
+// being stored.
 @inline const F_HASH_NEXT: usize = 0;
 @inline const F_LRU_PREV: usize = 4;
 @inline const F_LRU_NEXT: usize = 8;
@@ -28,20 +33,19 @@ import { count, uncount, CoreCounter } from "./stats";
 @inline export const F_SRC: usize = 32;
 @inline export const F_DST: usize = 48;
 @inline const F_APP_STATE: usize = 64;
-@inline const F_HASH: usize = 68;
-@inline const F_DIRECTIONS: usize = 72;
-@inline const DIRECTION_BYTES: usize = 16;
-@inline const FLOW_BYTES: usize = 104;
+@inline const F_DIRECTIONS: usize = 68;
+@inline const DIRECTION_BYTES: usize = 12;
+@inline const F_DIRECTION_FLAGS: usize = 92;
+@inline const F_FIRST_TTLS: usize = 94;
+@inline const FLOW_BYTES: usize = 96;
 
 // Per-direction state: direction 0 is originator to responder.
 //   | base seq (4): sequence number of the first byte not yet consumed |
 //   | stream buffer (4): held bytes, 0 when none |
-//   | fin seq (4): sequence number after the FIN | flags (1) | first TTL (1) | padding (2) |
+//   | fin seq (4): sequence number after the FIN |
 @inline const D_BASE_SEQ: usize = 0;
 @inline const D_BUFFER: usize = 4;
 @inline const D_FIN_SEQ: usize = 8;
-@inline const D_FLAGS: usize = 12;
-@inline const D_FIRST_TTL: usize = 13;
 
 @inline export const DIRECTION_SEQ_KNOWN: u8 = 1;
 @inline export const DIRECTION_FIN: u8 = 2;
@@ -114,7 +118,7 @@ export function findFlow(version: u8, src: usize, srcPort: u16, dst: usize, dstP
   const hash = hashTuple(version, src, srcPort, dst, dstPort);
   let flow = <usize>load<u32>(buckets + (<usize>(hash & bucketMask) << 2));
   while (flow != 0) {
-    if (load<u32>(flow + F_HASH) == hash && load<u8>(flow + F_IP_VERSION) == version) {
+    if (load<u8>(flow + F_IP_VERSION) == version) {
       const fs = load<u16>(flow + F_SRC_PORT);
       const fd = load<u16>(flow + F_DST_PORT);
       if (fs == srcPort && fd == dstPort &&
@@ -134,6 +138,7 @@ export function findFlow(version: u8, src: usize, srcPort: u16, dst: usize, dstP
 }
 
 export function flowTableFull(): bool { return used >= capacity; }
+export function flowCapacity(): u32 { return capacity; }
 export function leastRecentlyUsedFlow(): usize { return lruTail; }
 export function activeFlows(): u32 { return used; }
 
@@ -153,7 +158,6 @@ export function createFlow(
   }
   memory.fill(flow, 0, FLOW_BYTES);
   const hash = hashTuple(version, originator, originatorPort, responder, responderPort);
-  store<u32>(flow + F_HASH, hash);
   store<u32>(flow + F_ID, nextFlowId);
   nextFlowId++;
   if (nextFlowId == 0) nextFlowId = 1;
@@ -178,7 +182,9 @@ export function createFlow(
 // The caller has closed its dissector and released its buffers.
 export function releaseFlow(flow: usize): void {
   if ((load<u8>(flow + F_FLAGS) & FLOW_IN_USE) == 0) return;
-  const hash = load<u32>(flow + F_HASH);
+  const hash = hashTuple(
+    load<u8>(flow + F_IP_VERSION), flow + F_SRC, load<u16>(flow + F_SRC_PORT), flow + F_DST, load<u16>(flow + F_DST_PORT),
+  );
   let link = buckets + (<usize>(hash & bucketMask) << 2);
   // Walk the chain by the address of each `next` link so removal is one store.
   while (load<u32>(link) != 0) {
@@ -246,12 +252,13 @@ export function touchFlow(flow: usize, sec: u32, nsec: u32): void {
 @inline export function setStreamBuffer(flow: usize, d: u32, buffer: usize): void { store<u32>(direction(flow, d) + D_BUFFER, <u32>buffer); }
 @inline export function finSeq(flow: usize, d: u32): u32 { return load<u32>(direction(flow, d) + D_FIN_SEQ); }
 @inline export function setFinSeq(flow: usize, d: u32, seq: u32): void { store<u32>(direction(flow, d) + D_FIN_SEQ, seq); }
-@inline export function directionFlags(flow: usize, d: u32): u8 { return load<u8>(direction(flow, d) + D_FLAGS); }
+@inline function directionFlagsAt(flow: usize, d: u32): usize { return flow + F_DIRECTION_FLAGS + <usize>d; }
+@inline export function directionFlags(flow: usize, d: u32): u8 { return load<u8>(directionFlagsAt(flow, d)); }
 @inline export function setDirectionFlag(flow: usize, d: u32, flag: u8): void {
-  store<u8>(direction(flow, d) + D_FLAGS, load<u8>(direction(flow, d) + D_FLAGS) | flag);
+  store<u8>(directionFlagsAt(flow, d), load<u8>(directionFlagsAt(flow, d)) | flag);
 }
-@inline export function directionFirstTtl(flow: usize, d: u32): u8 { return load<u8>(direction(flow, d) + D_FIRST_TTL); }
-@inline export function setDirectionFirstTtl(flow: usize, d: u32, ttl: u8): void { store<u8>(direction(flow, d) + D_FIRST_TTL, ttl); }
+@inline export function directionFirstTtl(flow: usize, d: u32): u8 { return load<u8>(flow + F_FIRST_TTLS + <usize>d); }
+@inline export function setDirectionFirstTtl(flow: usize, d: u32, ttl: u8): void { store<u8>(flow + F_FIRST_TTLS + <usize>d, ttl); }
 @inline export function clearDirectionFlag(flow: usize, d: u32, flag: u8): void {
-  store<u8>(direction(flow, d) + D_FLAGS, load<u8>(direction(flow, d) + D_FLAGS) & ~flag);
+  store<u8>(directionFlagsAt(flow, d), load<u8>(directionFlagsAt(flow, d)) & ~flag);
 }

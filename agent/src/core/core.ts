@@ -39,19 +39,21 @@ export interface CoreLimits {
 export interface CoreStats { counters: Record<string, number>; anomalies: Record<string, number> }
 
 // Defaults sized for a gateway with 1 GB of memory. The pools take about
-// 130 MiB of address space (estimateCoreBytes, with the model engine's
+// 138 MiB of address space (estimateCoreBytes, with the model engine's
 // tables), but a page becomes resident only when it is first written. The
-// flow table and hash take 14 MiB for 131,072 flows. Small dissector state
-// takes 16.5 MiB (one 128-byte area per flow, for Modbus) and large dissector
-// state 16 MiB (512 x 32 KiB, for SMB, DCE-RPC and Kerberos). The Modbus
-// pending extensions take 2.8 MiB, stream buffers 64 MiB, events 1 MiB,
-// scratch 4 MiB, IP defragmentation 2 MiB, and the baseline, model and login
-// burst tables 10.8 MiB. 100,000 concurrent Modbus flows fit without
-// eviction. After a replay of bench/corpus/many-flows-100000.pcap (100,000
-// Modbus flows), /proc/self/pagemap showed 36.5 MiB resident. The flows took
-// 23.5 MiB of it: each a 104-byte entry, a 128-byte Modbus area and a 4-byte
-// free-stack slot, plus 1 MiB of hash buckets. The model engine's tables
-// took 10.7 MiB, and events and scratch 2 MiB.
+// flow table and hash take 13 MiB for 131,072 flows. Modbus state takes 7 MiB
+// (one 56-byte area per flow). Other small dissector state takes 16 MiB (one
+// 128-byte area per flow, for EtherNet/IP and the remote access protocols),
+// and large dissector state 16 MiB (512 x 32 KiB, for SMB, DCE-RPC and
+// Kerberos). The Modbus pending extensions take 3 MiB, stream buffers 64 MiB,
+// events 1 MiB, scratch 4 MiB, IP defragmentation 2 MiB, and the baseline,
+// model and login burst tables 11 MiB. 100,000 concurrent Modbus flows fit
+// without eviction. After bench/core-throughput.ts ran
+// bench/corpus/many-flows-100000.pcap (100,000 Modbus flows) once,
+// /proc/self/smaps showed 27.3 MiB resident. The flows took 15.6 MiB of it:
+// each a 96-byte entry and a 56-byte Modbus area, plus 1 MiB of hash
+// buckets. The model engine's tables took 9.1 MiB, and events and scratch
+// 2 MiB.
 export const DEFAULT_LIMITS: Required<CoreLimits> = {
   maxFlows: 131072,
   appStateSlots: 512,
@@ -76,23 +78,25 @@ const SCRATCH_BYTES = 4 * 1024 * 1024;
 const MAX_CORE_MEMORY_BYTES = 2 * 1024 * 1024 * 1024;
 // Pool sizes behind `estimateCoreBytes`, from wasm-core/assembly. The core
 // allocates a flow entry (flows.ts), the two dissector state classes
-// (protocols/api.ts), the range list in front of each stream buffer
-// (stream.ts), the fixed defragmentation pool (fragments.ts) and the Modbus
+// (protocols/api.ts) and the Modbus state pool, the range list in front of
+// each stream buffer (stream.ts), the fixed defragmentation pool (fragments.ts) and the Modbus
 // pending extensions (protocols/modbus/state.ts). The model engine allocates
 // the baseline history (224 bytes an entry, baseline-history.ts), the
 // frequency table and its copy for moving windows, the master table
 // (baseline.ts) and the model table (models.ts).
-const FLOW_ENTRY_BYTES = 104;
+const FLOW_ENTRY_BYTES = 96;
 const APP_STATE_BYTES = 32768;
 const APP_STATE_SMALL_BYTES = 128;
-const STATE_POOL_ENTRY_BYTES = 4;
+const MODBUS_STATE_BYTES = 56;
 const STREAM_BUFFER_OVERHEAD_BYTES = 136;
 const DEFRAGMENT_BYTES = 32 * 65992;
-const MODBUS_EXTENSION_BYTES = 2048 * (60 * 24 + 4);
+const MODBUS_EXTENSION_BYTES = 2048 * (63 * 24 + 4);
 // Head buffers for scheduled-task files: FILE_HEAD_SLOTS (protocols/file/objects.ts)
 // x FILE_HEAD_BYTES (protocols/file/task.ts), plus one owner byte per slot.
 const FILE_HEAD_POOL_BYTES = 16 * 4096 + 16;
 const BASELINE_HISTORY_ENTRY_BYTES = 224;
+// Each set of 8 entries has a 64-byte line of tags and entry addresses.
+const BASELINE_HISTORY_SET_BYTES_PER_ENTRY = 8;
 // DEFAULT_HISTORY_ENTRIES in agent/src/core/models.ts.
 const DEFAULT_BASELINE_HISTORY_ENTRIES = 32768;
 const BASELINE_FIXED_BYTES = 2 * 4096 * (24 + 8 * 32) + 2048 * (32 + 40 * 8);
@@ -212,10 +216,9 @@ export function estimateCoreBytes(l: Required<CoreLimits>, historyEntries = DEFA
   let buckets = 16;
   while (buckets < l.maxFlows * 2) buckets *= 2;
   const flowTable = l.maxFlows * FLOW_ENTRY_BYTES + buckets * 4;
-  const appStates = l.maxFlows * (APP_STATE_SMALL_BYTES + STATE_POOL_ENTRY_BYTES) +
-    l.appStateSlots * (APP_STATE_BYTES + STATE_POOL_ENTRY_BYTES);
-  const streamBuffers = Math.floor(l.reassemblyBytesTotal / l.streamBufferBytes) * (l.streamBufferBytes + STREAM_BUFFER_OVERHEAD_BYTES + 4);
-  const models = historyEntries * BASELINE_HISTORY_ENTRY_BYTES + BASELINE_FIXED_BYTES + MODEL_TABLE_BYTES + LOGIN_BURST_TABLE_BYTES;
+  const appStates = l.maxFlows * (APP_STATE_SMALL_BYTES + MODBUS_STATE_BYTES) + l.appStateSlots * APP_STATE_BYTES;
+  const streamBuffers = Math.floor(l.reassemblyBytesTotal / l.streamBufferBytes) * (l.streamBufferBytes + STREAM_BUFFER_OVERHEAD_BYTES);
+  const models = historyEntries * (BASELINE_HISTORY_ENTRY_BYTES + BASELINE_HISTORY_SET_BYTES_PER_ENTRY) + BASELINE_FIXED_BYTES + MODEL_TABLE_BYTES + LOGIN_BURST_TABLE_BYTES;
   return flowTable + appStates + streamBuffers + l.eventBufferBytes + SCRATCH_BYTES + DEFRAGMENT_BYTES +
     MODBUS_EXTENSION_BYTES + FILE_HEAD_POOL_BYTES + models + 2 ** 20;
 }
