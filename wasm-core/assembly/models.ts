@@ -64,7 +64,7 @@ import {
 import { indexRecord, recordField, recordLastField, forgetIndexedRecord } from "./record-index";
 import {
   indexModels, typeModelList, typeModelCount, candidateModels, MASKED_MODELS,
-  conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, NOT_SHARED, MEMO_UNKNOWN,
+  conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, modelsTestingSlot, NOT_SHARED, MEMO_UNKNOWN,
 } from "./model-index";
 import { countAnomaly } from "./counters";
 import { FNV64_OFFSET, fnv64, fnv64Byte } from "./fnv";
@@ -373,10 +373,24 @@ export function readNumber(type: u8, value: usize, length: u32): void {
   return <u32>load<u8>(value + <usize>i);
 }
 
+// True when the `length` bytes at `a` and at `b` are equal, compared eight
+// at a time.
+function sameBytes(a: usize, b: usize, length: u32): bool {
+  let i: u32 = 0;
+  for (; length - i >= 8; i += 8) {
+    if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  }
+  for (; i < length; i++) {
+    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  }
+  return true;
+}
+
 // Exact comparison for STR values; hex digits of BYTES values compare without
 // regard to case.
 function textEquals(type: u8, value: usize, length: u32, text: usize, textBytes: u32): bool {
   if (textLength(type, length) != textBytes) return false;
+  if (type == ValueType.STR) return sameBytes(value, text, textBytes);
   const fold = type == ValueType.BYTES;
   for (let i: u32 = 0; i < textBytes; i++) {
     let a = textAt(type, value, i);
@@ -513,11 +527,16 @@ function conditionMatches(record: usize, condition: usize): bool {
   return false;
 }
 
+// The memo slot of the shared condition that made the last conditionsMatch
+// call fail, or NOT_SHARED.
+let failedSlot: u16 = NOT_SHARED;
+
 // True when every condition of model `modelIndex` at `model` holds for
 // `record`. Shared conditions are tested once per record (shareConditions).
 function conditionsMatch(record: usize, model: usize, modelIndex: u32): bool {
   const count = <u32>load<u8>(model, 9);
   let condition = model + MODEL_HEADER_BYTES;
+  failedSlot = NOT_SHARED;
   for (let i: u32 = 0; i < count; i++) {
     const slot = conditionSlot(modelIndex, i);
     let holds: bool;
@@ -531,6 +550,7 @@ function conditionsMatch(record: usize, model: usize, modelIndex: u32): bool {
         holds = conditionMatches(record, condition);
         memoStore(slot, holds);
       }
+      if (!holds) failedSlot = slot;
     }
     if (!holds) return false;
     condition += <usize>load<u32>(condition, 4);
@@ -691,6 +711,35 @@ function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, p
   endRecord();
 }
 
+// The device entries of the originator and the responder of the record
+// being judged, each looked up at most once per record. Several scorers read
+// them, and no history entry is added or moved before the record is learned,
+// after the models ran. evaluateInstalled resets them for each record.
+let judgedOriginator: usize = 0;
+let judgedResponder: usize = 0;
+let originatorDevice: usize = 0;
+let responderDevice: usize = 0;
+let originatorDeviceLooked: bool = false;
+let responderDeviceLooked: bool = false;
+
+function judgedDevice(address: usize): usize {
+  if (address == judgedOriginator) {
+    if (!originatorDeviceLooked) {
+      originatorDevice = deviceFind(address);
+      originatorDeviceLooked = true;
+    }
+    return originatorDevice;
+  }
+  if (address == judgedResponder) {
+    if (!responderDeviceLooked) {
+      responderDevice = deviceFind(address);
+      responderDeviceLooked = true;
+    }
+    return responderDevice;
+  }
+  return deviceFind(address);
+}
+
 // True for an address outside the private, loopback, link-local, shared
 // (RFC 6598) and multicast ranges; `ipVersion` is the record's (4 or 6).
 // IPv4 addresses sit in the first 4 of the 16 address bytes.
@@ -719,10 +768,10 @@ function isExternalAddress(address: usize, ipVersion: u8): bool {
 // beacon over a protocol without a dissector (TLS, HTTP) is not found yet.
 function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8, tsSec: u32): bool {
   if (service == 0 || entryAlerted(service)) return false;
-  const source = deviceFind(originator);
+  const source = judgedDevice(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
   if (!isExternalAddress(responder, ipVersion)) {
-    const destination = deviceFind(responder);
+    const destination = judgedDevice(responder);
     if (destination != 0 && entryRoles(destination) != 0) return false;
   }
   periodicityOf(service, tsSec);
@@ -735,7 +784,7 @@ function beaconingFound(service: usize, originator: usize, responder: usize, ipV
 // learned from this record after the models ran, so each newcomer fires once.
 function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bool {
   if (learningStartSec == 0 || tsSec < learningStartSec || tsSec - learningStartSec < settleSec) return false;
-  const entry = deviceFind(address);
+  const entry = judgedDevice(address);
   return entry == 0 || (entryRoles(entry) & role) == 0;
 }
 
@@ -745,10 +794,10 @@ function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bo
 // baseline entry remembers the alert (markPairAlerted).
 function otOutboundFound(pair: usize, originator: usize, responder: usize, ipVersion: u8): bool {
   if (pair != 0 && entryAlerted(pair)) return false;
-  const source = deviceFind(originator);
+  const source = judgedDevice(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
   if (isExternalAddress(responder, ipVersion)) return true;
-  const destination = deviceFind(responder);
+  const destination = judgedDevice(responder);
   return destination == 0 || entryRoles(destination) == 0;
 }
 
@@ -847,18 +896,26 @@ function evaluateInstalled(
   let pairEntry: usize = 0;
   const learningPeriod = inLearningPeriod(tsSec);
   profileLookupDone = false;
+  judgedOriginator = originator;
+  judgedResponder = responder;
+  originatorDeviceLooked = false;
+  responderDeviceLooked = false;
   if (nextMemoStamp()) lastKeyStamp = 0;
 
   // Only the models of the record's type, in table order (typeModelList),
   // and of those only the candidates of the record's key value.
   const listed = typeModelList(type);
   const models = typeModelCount(type);
-  const candidates = candidateModels(record, type);
+  let candidates = candidateModels(record, type);
   for (let position: u32 = 0; position < models; position++) {
     if (position < MASKED_MODELS && (candidates & (<u64>1 << position)) == 0) continue;
     const i = load<u32>(listed + (<usize>position << 2));
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-    if (!conditionsMatch(record, model, i)) continue;
+    if (!conditionsMatch(record, model, i)) {
+      // The later models that test a failed shared condition fail as well.
+      if (failedSlot != NOT_SHARED) candidates &= ~modelsTestingSlot(failedSlot);
+      continue;
+    }
     if (!historyLooked) {
       serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
       pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);

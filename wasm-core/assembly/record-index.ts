@@ -62,7 +62,8 @@ export function indexRecord(record: usize): void {
 }
 
 // Returns the first field with `id` in `record`, or 0 when it has none.
-export function recordField(record: usize, id: u16): usize {
+// Inlined: the model engine calls it for most conditions and keys.
+@inline export function recordField(record: usize, id: u16): usize {
   if (!indexCovers(record, id)) return findField(record, id);
   const entry = entries + <usize>(<u32>id * ENTRY_BYTES);
   if (load<u32>(entry) != stamp) return 0;
