@@ -67,7 +67,7 @@ import {
   conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, modelsTestingSlot, NOT_SHARED, MEMO_UNKNOWN,
 } from "./model-index";
 import { countAnomaly } from "./counters";
-import { FNV64_OFFSET, fnv64, fnv64Byte } from "./fnv";
+import { FNV64_OFFSET, fnv64, fnv64Byte, fnv64Word } from "./fnv";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
   initBaselines, resetModelBaselines, installWindowKeys, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
@@ -572,8 +572,11 @@ function numberField(record: usize, id: u16, absent: u32): u32 {
 // Hashes one field's value, type and length first, so that adjacent values
 // cannot run together.
 @inline function fieldHash(hash: u64, f: usize): u64 {
-  hash = fnv64(hash, f + 2, 4);
-  return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+  hash = fnv64Word(hash, load<u32>(f, 2));
+  const length = <u32>load<u16>(f, 4);
+  // Integer values, the most common, take two words and no loop.
+  if (length == 8) return fnv64Word(fnv64Word(hash, load<u32>(f, 6)), load<u32>(f, 10));
+  return fnv64(hash, f + FIELD_HEADER_BYTES, length);
 }
 
 // The last frequency key hashed, the record (memo stamp) it was hashed for,
@@ -662,7 +665,7 @@ function copyEvidence(record: usize): void {
 // register range, DNP3 function code and outstation address).
 function serviceHash(record: usize, type: u16): u64 {
   let hash = fnv64Byte(fnv64Byte(FNV64_OFFSET, <u32>type), <u32>(type >> 8));
-  hash = fnv64(hash, record + 26, 2);
+  hash = fnv64Byte(fnv64Byte(hash, load<u8>(record, 26)), load<u8>(record, 27));
   if (type == RecordType.SMB) {
     hash = hashField(hash, record, SmbField.SHARE);
     hash = hashField(hash, record, SmbField.NAMED_PIPE);
@@ -684,8 +687,7 @@ function serviceHash(record: usize, type: u16): u64 {
 function hashField(hash: u64, record: usize, id: u16): u64 {
   const f = recordField(record, id);
   if (f == 0) return fnv64Byte(hash, 0xff);
-  hash = fnv64(hash, f + 2, 4);
-  return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+  return fieldHash(hash, f);
 }
 
 // The admin-share write an after_file_write model found for the alert being
@@ -713,8 +715,8 @@ function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, p
 
 // The device entries of the originator and the responder of the record
 // being judged, each looked up at most once per record. Several scorers read
-// them, and no history entry is added or moved before the record is learned,
-// after the models ran. evaluateInstalled resets them for each record.
+// them, and only historyObserve, which runs after the models, adds or moves
+// history entries. evaluateInstalled resets them for each record.
 let judgedOriginator: usize = 0;
 let judgedResponder: usize = 0;
 let originatorDevice: usize = 0;
@@ -908,7 +910,14 @@ function evaluateInstalled(
   const models = typeModelCount(type);
   let candidates = candidateModels(record, type);
   for (let position: u32 = 0; position < models; position++) {
-    if (position < MASKED_MODELS && (candidates & (<u64>1 << position)) == 0) continue;
+    // Jump to the next candidate. With the built-in models a Modbus record
+    // has about 20 models of its type, and only a few are candidates.
+    // Positions past MASKED_MODELS are all evaluated.
+    if (position < MASKED_MODELS) {
+      const ahead = candidates >> <u64>position;
+      position = ahead != 0 ? position + <u32>ctz<u64>(ahead) : MASKED_MODELS;
+      if (position >= models) break;
+    }
     const i = load<u32>(listed + (<usize>position << 2));
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
     if (!conditionsMatch(record, model, i)) {
