@@ -33,11 +33,12 @@
 // A record that ran out of buffer space keeps the fields written so far and
 // carries flag bit 1.
 
-import { ValueType } from "../../protocols/fields";
+import { RecordType, ValueType } from "../../protocols/fields";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { evaluateModels } from "./models";
 import { utf16leToUtf8, textWasCut } from "../../protocols/text";
 import { copyAddress } from "./packet";
+import { beginIndexing, stopIndexing, indexWrittenField, forgetIndexedRecord } from "./record-index";
 
 @inline export const RECORD_HEADER_BYTES: u32 = 60;
 @inline export const FIELD_HEADER_BYTES: u32 = 6;
@@ -140,6 +141,10 @@ export function beginRecord(type: u16, serverToClient: bool): bool {
   openFieldCount = 0;
   openTruncated = false;
   bufferUsed += RECORD_HEADER_BYTES;
+  // Alerts are written while the model engine reads the index of the record
+  // that fired them, and are never scored themselves.
+  if (type != RecordType.ALERT) beginIndexing(p);
+  else stopIndexing();
   return true;
 }
 
@@ -158,6 +163,7 @@ function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
   store<u16>(p, <u16>valueLength, 4);
   bufferUsed += needed;
   openFieldCount++;
+  indexWrittenField(p, id);
   return p + FIELD_HEADER_BYTES;
 }
 
@@ -248,6 +254,7 @@ export function endRecord(): usize {
   store<u16>(p, <u16>openFieldCount, 6);
   if (openTruncated) store<u8>(p, load<u8>(p, 22) | FLAG_TRUNCATED, 22);
   openRecord = 0;
+  stopIndexing();
   evaluateModels(p);
   return p;
 }
@@ -258,6 +265,8 @@ export function abandonRecord(): void {
   if (openRecord == 0) return;
   bufferUsed = <u32>(openRecord - bufferBase);
   openRecord = 0;
+  stopIndexing();
+  forgetIndexedRecord();
 }
 
 // Removes the closed records from byte `offset` of the event buffer to its
