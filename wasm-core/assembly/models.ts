@@ -514,6 +514,10 @@ function conditionMatches(record: usize, condition: usize): bool {
   if (id == FIELD_ID_SRC || id == FIELD_ID_DST) return addressConditionHolds(record, condition);
   const first = recordField(record, id);
   if (first == 0) return false;
+  // `exists` holds for the first value that lies inside the record.
+  if (load<u8>(condition, 2) == OP_EXISTS) {
+    return first + FIELD_HEADER_BYTES + <usize>load<u16>(first, 4) <= record + <usize>load<u32>(record);
+  }
   // Values of a repeated field lie between its first and last occurrence.
   const last = recordLastField(record, id);
   const end = last != 0 ? last + FIELD_HEADER_BYTES + <usize>load<u16>(last, 4) : record + <usize>load<u32>(record);
