@@ -81,7 +81,9 @@ import { scoreAlert, writeScoreFields } from "./scorer";
 import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodicity";
 import { Factor } from "./model-fields";
 import { observeHostMacs } from "./host-macs";
-import { profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated } from "./scorer-profile";
+import {
+  profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated, installedProfileDevices,
+} from "./scorer-profile";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
 import { Dnp3Field } from "../../protocols/dnp3/fields";
@@ -867,7 +869,8 @@ function profileViolated(scorer: u8, record: usize, device: usize, client: usize
   // Several profile models judge one record: the lookup (a scan of the
   // profile table) runs once per record.
   if (!profileLookupDone) {
-    profileEntry = profileFind(device, numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT));
+    // Without installed profiles no device is covered: the unit id is not read.
+    profileEntry = installedProfileDevices() == 0 ? 0 : profileFind(device, numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT));
     profileLookupDone = true;
   }
   const entry = profileEntry;
