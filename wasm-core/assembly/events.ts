@@ -149,8 +149,9 @@ export function beginRecord(type: u16, serverToClient: bool): bool {
 }
 
 // Reserves a field header plus `valueLength` bytes and returns where the value
-// goes, or 0 when no record is open or the buffer is full.
-function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
+// goes, or 0 when no record is open or the buffer is full. Inlined into the
+// field writers, which the dissectors call for every field.
+@inline function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
   if (openRecord == 0) return 0;
   const needed = FIELD_HEADER_BYTES + valueLength;
   if (bufferCapacity - bufferUsed < needed) {
@@ -167,7 +168,8 @@ function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
   return p + FIELD_HEADER_BYTES;
 }
 
-export function fieldU64(id: u16, value: u64): void {
+// Inlined like reserveField: integer fields are the most common.
+@inline export function fieldU64(id: u16, value: u64): void {
   const p = reserveField(id, ValueType.U64, 8);
   if (p != 0) store<u64>(p, value);
 }
