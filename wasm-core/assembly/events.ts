@@ -33,10 +33,12 @@
 // A record that ran out of buffer space keeps the fields written so far and
 // carries flag bit 1.
 
-import { ValueType } from "../../protocols/fields";
+import { RecordType, ValueType } from "../../protocols/fields";
 import { countAnomaly, CoreAnomaly } from "./counters";
 import { evaluateModels } from "./models";
 import { utf16leToUtf8, textWasCut } from "../../protocols/text";
+import { copyAddress } from "./packet";
+import { beginIndexing, stopIndexing, indexWrittenField, forgetIndexedRecord } from "./record-index";
 
 @inline export const RECORD_HEADER_BYTES: u32 = 60;
 @inline export const FIELD_HEADER_BYTES: u32 = 6;
@@ -56,8 +58,10 @@ let bufferBase: usize = 0;
 let bufferCapacity: u32 = 0;
 let bufferUsed: u32 = 0;
 
-// Start of the record being written, or 0 when none is open.
+// Start of the record being written, or 0 when none is open, and its field
+// count so far, stored into the header when the record closes.
 let openRecord: usize = 0;
+let openFieldCount: u32 = 0;
 let openTruncated: bool = false;
 
 // Packet context, set by the core before it hands bytes to a dissector.
@@ -99,8 +103,8 @@ export function setRecordContext(
   ctxTransport = transport;
   ctxSrcPort = srcPort;
   ctxDstPort = dstPort;
-  memory.copy(ctxAddresses, src, 16);
-  memory.copy(ctxAddresses + 16, dst, 16);
+  copyAddress(ctxAddresses, src);
+  copyAddress(ctxAddresses + 16, dst);
 }
 
 export function contextTsSec(): u32 { return ctxTsSec; }
@@ -122,28 +126,32 @@ export function beginRecord(type: u16, serverToClient: bool): bool {
     return false;
   }
   const p = bufferBase + <usize>bufferUsed;
+  // endRecord writes the final length and field count.
   store<u32>(p, RECORD_HEADER_BYTES);
-  store<u16>(p, type, 4);
-  store<u16>(p, 0, 6);
+  store<u32>(p, <u32>type, 4);
   store<u32>(p, ctxTsSec, 8);
   store<u32>(p, ctxTsNsec, 12);
   store<u32>(p, ctxFlowId, 16);
-  store<u8>(p, ctxIpVersion, 20);
-  store<u8>(p, ctxTransport, 21);
-  store<u8>(p, serverToClient ? FLAG_SERVER_TO_CLIENT : 0, 22);
-  store<u8>(p, 0, 23);
-  store<u16>(p, ctxSrcPort, 24);
-  store<u16>(p, ctxDstPort, 26);
-  memory.copy(p + 28, ctxAddresses, 32);
+  const flags: u32 = serverToClient ? FLAG_SERVER_TO_CLIENT : 0;
+  store<u32>(p, <u32>ctxIpVersion | <u32>ctxTransport << 8 | flags << 16, 20);
+  store<u32>(p, <u32>ctxSrcPort | <u32>ctxDstPort << 16, 24);
+  copyAddress(p + 28, ctxAddresses);
+  copyAddress(p + 44, ctxAddresses + 16);
   openRecord = p;
+  openFieldCount = 0;
   openTruncated = false;
   bufferUsed += RECORD_HEADER_BYTES;
+  // Alerts are written while the model engine reads the index of the record
+  // that fired them, and are never scored themselves.
+  if (type != RecordType.ALERT) beginIndexing(p);
+  else stopIndexing();
   return true;
 }
 
 // Reserves a field header plus `valueLength` bytes and returns where the value
-// goes, or 0 when no record is open or the buffer is full.
-function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
+// goes, or 0 when no record is open or the buffer is full. Inlined into the
+// field writers, which the dissectors call for every field.
+@inline function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
   if (openRecord == 0) return 0;
   const needed = FIELD_HEADER_BYTES + valueLength;
   if (bufferCapacity - bufferUsed < needed) {
@@ -152,16 +160,16 @@ function reserveField(id: u16, valueType: u8, valueLength: u32): usize {
     return 0;
   }
   const p = bufferBase + <usize>bufferUsed;
-  store<u16>(p, id);
-  store<u8>(p, valueType, 2);
-  store<u8>(p, 0, 3);
+  store<u32>(p, <u32>id | <u32>valueType << 16);
   store<u16>(p, <u16>valueLength, 4);
   bufferUsed += needed;
-  store<u16>(openRecord, load<u16>(openRecord, 6) + 1, 6);
+  openFieldCount++;
+  indexWrittenField(p, id);
   return p + FIELD_HEADER_BYTES;
 }
 
-export function fieldU64(id: u16, value: u64): void {
+// Inlined like reserveField: integer fields are the most common.
+@inline export function fieldU64(id: u16, value: u64): void {
   const p = reserveField(id, ValueType.U64, 8);
   if (p != 0) store<u64>(p, value);
 }
@@ -207,13 +215,13 @@ export function fieldLiteral(id: u16, s: string): void {
   const src = changetype<usize>(s);
   let i: u32 = 0;
   // Four code units at a time while they are all ASCII: the low byte of
-  // each is its UTF-8 byte.
+  // each is its UTF-8 byte, and the high bytes are zero, so two shifts
+  // pack the four low bytes into the low half of the word.
   while (n - i >= 4) {
     const units4 = load<u64>(src + (<usize>i << 1));
     if ((units4 & 0xff80ff80ff80ff80) != 0) break;
-    const bytes = <u32>(units4 & 0xff) | <u32>((units4 >> 8) & 0xff00) |
-      <u32>((units4 >> 16) & 0xff0000) | <u32>((units4 >> 24) & 0xff000000);
-    store<u32>(p + <usize>i, bytes);
+    const pairs = (units4 | (units4 >> 8)) & 0x0000ffff0000ffff;
+    store<u32>(p + <usize>i, <u32>(pairs | (pairs >> 16)));
     i += 4;
   }
   for (; i < n; i++) {
@@ -245,8 +253,10 @@ export function endRecord(): usize {
   const p = openRecord;
   if (p == 0) return 0;
   store<u32>(p, <u32>(bufferBase + <usize>bufferUsed - p));
+  store<u16>(p, <u16>openFieldCount, 6);
   if (openTruncated) store<u8>(p, load<u8>(p, 22) | FLAG_TRUNCATED, 22);
   openRecord = 0;
+  stopIndexing();
   evaluateModels(p);
   return p;
 }
@@ -257,6 +267,8 @@ export function abandonRecord(): void {
   if (openRecord == 0) return;
   bufferUsed = <u32>(openRecord - bufferBase);
   openRecord = 0;
+  stopIndexing();
+  forgetIndexedRecord();
 }
 
 // Removes the closed records from byte `offset` of the event buffer to its

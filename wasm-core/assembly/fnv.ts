@@ -51,21 +51,22 @@ export function fnv32(hash: u32, ptr: usize, length: u32): u32 {
   return (hash ^ <u64>(b & 0xff)) * FNV64_PRIME;
 }
 
+// FNV-1a over the 4 bytes of `word`, least significant first.
+@inline export function fnv64Word(hash: u64, word: u32): u64 {
+  if (word == 0) return hash * FNV64_PRIME_POW4;
+  hash = fnv64Byte(hash, word);
+  hash = fnv64Byte(hash, word >> 8);
+  hash = fnv64Byte(hash, word >> 16);
+  return fnv64Byte(hash, word >> 24);
+}
+
 // FNV-1a over `length` bytes. Addresses and integer values are mostly zero
 // bytes (an IPv4 address fills 4 of its 16), so 4 zero bytes are hashed with
 // one multiplication. The result is the same as byte by byte.
 export function fnv64(hash: u64, ptr: usize, length: u32): u64 {
   let i: u32 = 0;
   while (length - i >= 4) {
-    const word = load<u32>(ptr + <usize>i);
-    if (word == 0) {
-      hash *= FNV64_PRIME_POW4;
-    } else {
-      hash = fnv64Byte(hash, word);
-      hash = fnv64Byte(hash, word >> 8);
-      hash = fnv64Byte(hash, word >> 16);
-      hash = fnv64Byte(hash, word >> 24);
-    }
+    hash = fnv64Word(hash, load<u32>(ptr + <usize>i));
     i += 4;
   }
   for (; i < length; i++) hash = fnv64Byte(hash, <u32>load<u8>(ptr + <usize>i));

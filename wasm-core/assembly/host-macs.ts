@@ -17,7 +17,7 @@
 import { countAnomaly } from "./counters";
 import { ModelAnomaly } from "./model-fields";
 import { FNV32_OFFSET, fnv32 } from "./fnv";
-import { packetMacs, packetHasMacs, packetSrc, packetDst } from "./packet";
+import { packetMacs, packetHasMacs, packetSrc, packetDst, copyAddress } from "./packet";
 
 @inline export const MAX_HOST_MACS: u32 = 4096;
 @inline const SLOT_BYTES: u32 = 32;
@@ -60,12 +60,6 @@ let olderSlot: usize = 0;
   return slot != 0 && load<u8>(slot, 22) == ipVersion && sameAddress(slot, address);
 }
 
-@inline function fillSlot(slot: usize, address: usize, ipVersion: u8, mac: usize, tsSec: u32): void {
-  memory.copy(slot, address, 16);
-  memory.copy(slot + 16, mac, 6);
-  store<u8>(slot, ipVersion, 22);
-  store<u32>(slot, tsSec, 24);
-}
 
 // The slot of `address` in its probe window: its own, else the first free
 // one, else the least recently seen one (counted as evicted).
@@ -90,12 +84,18 @@ function remember(address: usize, ipVersion: u8, mac: usize, tsSec: u32): void {
     if (holds(olderSlot, address, ipVersion)) {
       slot = olderSlot;
     } else {
+      // The slot may be free or evicted, so the address and IP version are
+      // written too. The two recent slots already contain them.
       slot = probeSlot(address, ipVersion);
+      copyAddress(slot, address);
+      store<u8>(slot, ipVersion, 22);
     }
     olderSlot = recentSlot;
     recentSlot = slot;
   }
-  fillSlot(slot, address, ipVersion, mac, tsSec);
+  store<u32>(slot, load<u32>(mac), 16);
+  store<u16>(slot, load<u16>(mac, 4), 20);
+  store<u32>(slot, tsSec, 24);
 }
 
 // Learns the Ethernet addresses of the record's originator and responder

@@ -224,10 +224,14 @@ export function candidateModels(record: usize, type: u16): u64 {
 //
 // Many models repeat a condition (a Modbus model mostly starts with
 // `pdu_type equals request`). At install time each condition that another
-// model repeats byte for byte gets a memo slot. While a record is judged, the
-// first test of a shared condition stores its result there, and later tests
-// read it. A slot contains the stamp of the record it was written for, shifted
-// left by one, with the result in bit 0.
+// model of the same record type repeats byte for byte gets a memo slot. A
+// record meets only the models of its type, so a slot shared across types
+// would never be read back. While a record is judged, the first test of a
+// shared condition stores its result there, and later tests read it. A slot
+// contains the stamp of the record it was written for, shifted left by one,
+// with the result in bit 0. When a shared condition fails, every model that
+// tests it fails too: slotModels lists them, so the engine skips them
+// without a test.
 
 @inline const MAX_SHARED_CONDITIONS: u32 = 1024;
 @inline export const NOT_SHARED: u16 = 0xffff;
@@ -237,6 +241,9 @@ export function candidateModels(record: usize, type: u16): u64 {
 let conditionSlots: usize = 0;
 let firstConditions: usize = 0;
 const conditionMemo = memory.data(<i32>(MAX_SHARED_CONDITIONS * 4));
+// Per memo slot (u64): the positions in their type's group, below
+// MASKED_MODELS, of the models that test the slot's condition.
+const slotModels = memory.data(<i32>(MAX_SHARED_CONDITIONS * 8));
 // Stamp of the record being judged (nextMemoStamp).
 export let memoStamp: u32 = 0;
 @inline export const MEMO_UNKNOWN: u32 = 2;
@@ -252,6 +259,12 @@ export let memoStamp: u32 = 0;
 @inline export function memoResult(slot: u16): u32 {
   const known = load<u32>(conditionMemo + (<usize>slot << 2));
   return (known >> 1) == memoStamp ? known & 1 : MEMO_UNKNOWN;
+}
+
+// The candidate positions (as candidateModels returns them) of the models
+// that test the condition of memo slot `slot`.
+@inline export function modelsTestingSlot(slot: u16): u64 {
+  return load<u64>(slotModels + (<usize>slot << 3));
 }
 
 @inline export function memoStore(slot: u16, holds: bool): void {
@@ -277,16 +290,19 @@ function shareConditions(): void {
       condition += <usize>load<u32>(condition, 4);
     }
   }
-  // Pair each condition with the first equal one of an earlier model.
+  // Pair each condition with the first equal one of an earlier model of the
+  // same record type.
   let slots: u32 = 0;
   for (let i: u32 = 1; i < modelCount; i++) {
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
+    const type = load<u16>(model, 4);
     const count = <u32>load<u8>(model, 9);
     let condition = model + MODEL_HEADER_BYTES;
     for (let c: u32 = 0; c < count; c++) {
       const at = conditionSlots + (<usize>(load<u32>(firstConditions + (<usize>i << 2)) + c) << 1);
       for (let j: u32 = 0; j < i && load<u16>(at) == NOT_SHARED; j++) {
         const earlier = tableBase + <usize>load<u32>(modelOffsets + (<usize>j << 2));
+        if (load<u16>(earlier, 4) != type) continue;
         const earlierCount = <u32>load<u8>(earlier, 9);
         let other = earlier + MODEL_HEADER_BYTES;
         for (let k: u32 = 0; k < earlierCount; k++) {
@@ -305,6 +321,27 @@ function shareConditions(): void {
         }
       }
       condition += <usize>load<u32>(condition, 4);
+    }
+  }
+  listModelsBySlot(slots);
+}
+
+// Fills slotModels for the first `slots` memo slots from the grouped models.
+function listModelsBySlot(slots: u32): void {
+  memory.fill(slotModels, 0, <usize>slots << 3);
+  for (let type: u32 = 0; type <= <u32>RecordType.MAX; type++) {
+    const listed = typeModelList(<u16>type);
+    let models = typeModelCount(<u16>type);
+    if (models > MASKED_MODELS) models = MASKED_MODELS;
+    for (let position: u32 = 0; position < models; position++) {
+      const i = load<u32>(listed + (<usize>position << 2));
+      const count = <u32>load<u8>(groupModel(listed, position), 9);
+      for (let c: u32 = 0; c < count; c++) {
+        const slot = conditionSlot(i, c);
+        if (slot == NOT_SHARED) continue;
+        const entry = slotModels + (<usize>slot << 3);
+        store<u64>(entry, load<u64>(entry) | (<u64>1 << position));
+      }
     }
   }
 }

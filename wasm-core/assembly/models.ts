@@ -64,10 +64,10 @@ import {
 import { indexRecord, recordField, recordLastField, forgetIndexedRecord } from "./record-index";
 import {
   indexModels, typeModelList, typeModelCount, candidateModels, MASKED_MODELS,
-  conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, NOT_SHARED, MEMO_UNKNOWN,
+  conditionSlot, memoResult, memoStore, nextMemoStamp, memoStamp, modelsTestingSlot, NOT_SHARED, MEMO_UNKNOWN,
 } from "./model-index";
 import { countAnomaly } from "./counters";
-import { FNV64_OFFSET, fnv64, fnv64Byte } from "./fnv";
+import { FNV64_OFFSET, fnv64, fnv64Byte, fnv64Word } from "./fnv";
 import { ModelField, ModelAnomaly } from "./model-fields";
 import {
   initBaselines, resetModelBaselines, installWindowKeys, frequencyObserve, frequencyObserveDistinct, masterStatus, masterObserve,
@@ -81,7 +81,9 @@ import { scoreAlert, writeScoreFields } from "./scorer";
 import { periodicityOf, periodicityScore, intervalCount } from "./scorer-periodicity";
 import { Factor } from "./model-fields";
 import { observeHostMacs } from "./host-macs";
-import { profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated } from "./scorer-profile";
+import {
+  profileFind, profileMasterViolated, profileWriteViolated, profileFunctionViolated, installedProfileDevices,
+} from "./scorer-profile";
 import { DcerpcField } from "../../protocols/dcerpc/fields";
 import { ModbusField } from "../../protocols/modbus/fields";
 import { Dnp3Field } from "../../protocols/dnp3/fields";
@@ -373,10 +375,24 @@ export function readNumber(type: u8, value: usize, length: u32): void {
   return <u32>load<u8>(value + <usize>i);
 }
 
+// True when the `length` bytes at `a` and at `b` are equal, compared eight
+// at a time.
+function sameBytes(a: usize, b: usize, length: u32): bool {
+  let i: u32 = 0;
+  for (; length - i >= 8; i += 8) {
+    if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  }
+  for (; i < length; i++) {
+    if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+  }
+  return true;
+}
+
 // Exact comparison for STR values; hex digits of BYTES values compare without
 // regard to case.
 function textEquals(type: u8, value: usize, length: u32, text: usize, textBytes: u32): bool {
   if (textLength(type, length) != textBytes) return false;
+  if (type == ValueType.STR) return sameBytes(value, text, textBytes);
   const fold = type == ValueType.BYTES;
   for (let i: u32 = 0; i < textBytes; i++) {
     let a = textAt(type, value, i);
@@ -500,6 +516,10 @@ function conditionMatches(record: usize, condition: usize): bool {
   if (id == FIELD_ID_SRC || id == FIELD_ID_DST) return addressConditionHolds(record, condition);
   const first = recordField(record, id);
   if (first == 0) return false;
+  // `exists` holds for the first value that lies inside the record.
+  if (load<u8>(condition, 2) == OP_EXISTS) {
+    return first + FIELD_HEADER_BYTES + <usize>load<u16>(first, 4) <= record + <usize>load<u32>(record);
+  }
   // Values of a repeated field lie between its first and last occurrence.
   const last = recordLastField(record, id);
   const end = last != 0 ? last + FIELD_HEADER_BYTES + <usize>load<u16>(last, 4) : record + <usize>load<u32>(record);
@@ -513,11 +533,16 @@ function conditionMatches(record: usize, condition: usize): bool {
   return false;
 }
 
+// The memo slot of the shared condition that made the last conditionsMatch
+// call fail, or NOT_SHARED.
+let failedSlot: u16 = NOT_SHARED;
+
 // True when every condition of model `modelIndex` at `model` holds for
 // `record`. Shared conditions are tested once per record (shareConditions).
 function conditionsMatch(record: usize, model: usize, modelIndex: u32): bool {
   const count = <u32>load<u8>(model, 9);
   let condition = model + MODEL_HEADER_BYTES;
+  failedSlot = NOT_SHARED;
   for (let i: u32 = 0; i < count; i++) {
     const slot = conditionSlot(modelIndex, i);
     let holds: bool;
@@ -531,6 +556,7 @@ function conditionsMatch(record: usize, model: usize, modelIndex: u32): bool {
         holds = conditionMatches(record, condition);
         memoStore(slot, holds);
       }
+      if (!holds) failedSlot = slot;
     }
     if (!holds) return false;
     condition += <usize>load<u32>(condition, 4);
@@ -552,8 +578,11 @@ function numberField(record: usize, id: u16, absent: u32): u32 {
 // Hashes one field's value, type and length first, so that adjacent values
 // cannot run together.
 @inline function fieldHash(hash: u64, f: usize): u64 {
-  hash = fnv64(hash, f + 2, 4);
-  return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+  hash = fnv64Word(hash, load<u32>(f, 2));
+  const length = <u32>load<u16>(f, 4);
+  // Integer values, the most common, take two words and no loop.
+  if (length == 8) return fnv64Word(fnv64Word(hash, load<u32>(f, 6)), load<u32>(f, 10));
+  return fnv64(hash, f + FIELD_HEADER_BYTES, length);
 }
 
 // The last frequency key hashed, the record (memo stamp) it was hashed for,
@@ -642,7 +671,7 @@ function copyEvidence(record: usize): void {
 // register range, DNP3 function code and outstation address).
 function serviceHash(record: usize, type: u16): u64 {
   let hash = fnv64Byte(fnv64Byte(FNV64_OFFSET, <u32>type), <u32>(type >> 8));
-  hash = fnv64(hash, record + 26, 2);
+  hash = fnv64Byte(fnv64Byte(hash, load<u8>(record, 26)), load<u8>(record, 27));
   if (type == RecordType.SMB) {
     hash = hashField(hash, record, SmbField.SHARE);
     hash = hashField(hash, record, SmbField.NAMED_PIPE);
@@ -664,8 +693,7 @@ function serviceHash(record: usize, type: u16): u64 {
 function hashField(hash: u64, record: usize, id: u16): u64 {
   const f = recordField(record, id);
   if (f == 0) return fnv64Byte(hash, 0xff);
-  hash = fnv64(hash, f + 2, 4);
-  return fnv64(hash, f + FIELD_HEADER_BYTES, <u32>load<u16>(f, 4));
+  return fieldHash(hash, f);
 }
 
 // The admin-share write an after_file_write model found for the alert being
@@ -689,6 +717,35 @@ function writeAlert(record: usize, modelIndex: u32, base: u32, service: usize, p
   if (alertFileWrite != 0) writeFileWriteFields(alertFileWrite);
   copyEvidence(record);
   endRecord();
+}
+
+// The device entries of the originator and the responder of the record
+// being judged, each looked up at most once per record. Several scorers read
+// them, and only historyObserve, which runs after the models, adds or moves
+// history entries. evaluateInstalled resets them for each record.
+let judgedOriginator: usize = 0;
+let judgedResponder: usize = 0;
+let originatorDevice: usize = 0;
+let responderDevice: usize = 0;
+let originatorDeviceLooked: bool = false;
+let responderDeviceLooked: bool = false;
+
+function judgedDevice(address: usize): usize {
+  if (address == judgedOriginator) {
+    if (!originatorDeviceLooked) {
+      originatorDevice = deviceFind(address);
+      originatorDeviceLooked = true;
+    }
+    return originatorDevice;
+  }
+  if (address == judgedResponder) {
+    if (!responderDeviceLooked) {
+      responderDevice = deviceFind(address);
+      responderDeviceLooked = true;
+    }
+    return responderDevice;
+  }
+  return deviceFind(address);
 }
 
 // True for an address outside the private, loopback, link-local, shared
@@ -719,10 +776,10 @@ function isExternalAddress(address: usize, ipVersion: u8): bool {
 // beacon over a protocol without a dissector (TLS, HTTP) is not found yet.
 function beaconingFound(service: usize, originator: usize, responder: usize, ipVersion: u8, tsSec: u32): bool {
   if (service == 0 || entryAlerted(service)) return false;
-  const source = deviceFind(originator);
+  const source = judgedDevice(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
   if (!isExternalAddress(responder, ipVersion)) {
-    const destination = deviceFind(responder);
+    const destination = judgedDevice(responder);
     if (destination != 0 && entryRoles(destination) != 0) return false;
   }
   periodicityOf(service, tsSec);
@@ -735,7 +792,7 @@ function beaconingFound(service: usize, originator: usize, responder: usize, ipV
 // learned from this record after the models ran, so each newcomer fires once.
 function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bool {
   if (learningStartSec == 0 || tsSec < learningStartSec || tsSec - learningStartSec < settleSec) return false;
-  const entry = deviceFind(address);
+  const entry = judgedDevice(address);
   return entry == 0 || (entryRoles(entry) & role) == 0;
 }
 
@@ -745,10 +802,10 @@ function newcomerFound(address: usize, role: u8, tsSec: u32, settleSec: u32): bo
 // baseline entry remembers the alert (markPairAlerted).
 function otOutboundFound(pair: usize, originator: usize, responder: usize, ipVersion: u8): bool {
   if (pair != 0 && entryAlerted(pair)) return false;
-  const source = deviceFind(originator);
+  const source = judgedDevice(originator);
   if (source == 0 || (entryRoles(source) & ROLE_MODBUS_SERVER) == 0) return false;
   if (isExternalAddress(responder, ipVersion)) return true;
-  const destination = deviceFind(responder);
+  const destination = judgedDevice(responder);
   return destination == 0 || entryRoles(destination) == 0;
 }
 
@@ -812,7 +869,8 @@ function profileViolated(scorer: u8, record: usize, device: usize, client: usize
   // Several profile models judge one record: the lookup (a scan of the
   // profile table) runs once per record.
   if (!profileLookupDone) {
-    profileEntry = profileFind(device, numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT));
+    // Without installed profiles no device is covered: the unit id is not read.
+    profileEntry = installedProfileDevices() == 0 ? 0 : profileFind(device, numberField(record, ModbusField.UNIT_ID, UNIT_ID_ABSENT));
     profileLookupDone = true;
   }
   const entry = profileEntry;
@@ -847,18 +905,33 @@ function evaluateInstalled(
   let pairEntry: usize = 0;
   const learningPeriod = inLearningPeriod(tsSec);
   profileLookupDone = false;
+  judgedOriginator = originator;
+  judgedResponder = responder;
+  originatorDeviceLooked = false;
+  responderDeviceLooked = false;
   if (nextMemoStamp()) lastKeyStamp = 0;
 
   // Only the models of the record's type, in table order (typeModelList),
   // and of those only the candidates of the record's key value.
   const listed = typeModelList(type);
   const models = typeModelCount(type);
-  const candidates = candidateModels(record, type);
+  let candidates = candidateModels(record, type);
   for (let position: u32 = 0; position < models; position++) {
-    if (position < MASKED_MODELS && (candidates & (<u64>1 << position)) == 0) continue;
+    // Jump to the next candidate. With the built-in models a Modbus record
+    // has about 20 models of its type, and only a few are candidates.
+    // Positions past MASKED_MODELS are all evaluated.
+    if (position < MASKED_MODELS) {
+      const ahead = candidates >> <u64>position;
+      position = ahead != 0 ? position + <u32>ctz<u64>(ahead) : MASKED_MODELS;
+      if (position >= models) break;
+    }
     const i = load<u32>(listed + (<usize>position << 2));
     const model = tableBase + <usize>load<u32>(modelOffsets + (<usize>i << 2));
-    if (!conditionsMatch(record, model, i)) continue;
+    if (!conditionsMatch(record, model, i)) {
+      // The later models that test a failed shared condition fail as well.
+      if (failedSlot != NOT_SHARED) candidates &= ~modelsTestingSlot(failedSlot);
+      continue;
+    }
     if (!historyLooked) {
       serviceEntry = historyFind(LEVEL_SERVICE, originator, responder, service);
       pairEntry = historyFind(LEVEL_PAIR, originator, responder, 0);

@@ -33,14 +33,32 @@ export function setPacketTime(tsSec: u32, tsNsec: u32): void {
 export const packetMacs: usize = memory.data(12);
 export let packetHasMacs: bool = false;
 
+// Small fixed copies are written as loads and stores. V8 in Node 20 compiles
+// `memory.copy` and `memory.fill` to a call into C, which costs more than
+// the copy itself at these sizes (callgrind counts about 30 instructions in
+// C per call, besides the call).
 export function setPacketMacs(frame: usize): void {
-  memory.copy(packetMacs, frame, 12);
+  store<u64>(packetMacs, load<u64>(frame));
+  store<u32>(packetMacs, load<u32>(frame, 8), 8);
   packetHasMacs = true;
 }
 
+// Copies a 16-byte address from `src` to `dst`, which must not overlap.
+@inline export function copyAddress(dst: usize, src: usize): void {
+  store<u64>(dst, load<u64>(src));
+  store<u64>(dst, load<u64>(src, 8), 8);
+}
+
+// `addressBytes` is 4 (IPv4) or 16 (IPv6).
 export function setPacketAddresses(version: u8, src: usize, dst: usize, addressBytes: u32): void {
   packetIpVersion = version;
-  memory.fill(packetAddresses, 0, 32);
-  memory.copy(packetAddresses, src, addressBytes);
-  memory.copy(packetAddresses + 16, dst, addressBytes);
+  if (addressBytes == 16) {
+    copyAddress(packetAddresses, src);
+    copyAddress(packetAddresses + 16, dst);
+    return;
+  }
+  store<u64>(packetAddresses, <u64>load<u32>(src));
+  store<u64>(packetAddresses, 0, 8);
+  store<u64>(packetAddresses, <u64>load<u32>(dst), 16);
+  store<u64>(packetAddresses, 0, 24);
 }

@@ -3,9 +3,10 @@
 // Every model condition, `by` key and service hash looks up a field of the
 // record by id. A linear scan per lookup costs (lookups x fields) per record,
 // and a Modbus record meets some 20 models with one to three conditions
-// each. indexRecord walks the fields once and stores, for each id below
-// INDEXED_FIELD_ID_LIMIT, the first and the last field with that id. A lookup
-// then costs one load. Ids at or above the limit, and lookups on any other
+// each. The index stores, for each id below INDEXED_FIELD_ID_LIMIT, the
+// first and the last field with that id, so a lookup costs one load. The
+// event writer fills it as it writes a record (indexWrittenField), and
+// indexRecord walks the fields of a record that the writer did not index. Ids at or above the limit, and lookups on any other
 // record, fall back to the linear scan, so a lookup always returns what
 // `findField` would return.
 //
@@ -25,11 +26,11 @@ const entries = memory.data(<i32>(INDEXED_FIELD_ID_LIMIT * ENTRY_BYTES));
 
 let indexedRecord: usize = 0;
 let stamp: u32 = 0;
+// The record that the event writer is writing and indexing, or 0.
+let writingRecord: usize = 0;
 
-// Indexes the fields of the closed record at `record`. A field whose value
-// runs past the record's length ends the walk, as it ends every scan of the
-// model engine.
-export function indexRecord(record: usize): void {
+// Starts an index for a new record at `record`.
+function startIndex(record: usize): void {
   stamp++;
   if (stamp == 0) {
     // The stamp wrapped: old entries could carry the new stamp.
@@ -37,21 +38,50 @@ export function indexRecord(record: usize): void {
     stamp = 1;
   }
   indexedRecord = record;
+}
+
+// Adds the field with `id` at `field` of the record at `record` to the index.
+@inline function indexField(record: usize, field: usize, id: u32): void {
+  if (id >= INDEXED_FIELD_ID_LIMIT) return;
+  const entry = entries + <usize>(id * ENTRY_BYTES);
+  const offset = <u32>(field - record);
+  if (load<u32>(entry) != stamp) {
+    store<u32>(entry, stamp);
+    store<u32>(entry, offset, 4);
+  }
+  store<u32>(entry, offset, 8);
+}
+
+// Starts indexing the record that the event writer opened at `record`. The
+// writer then reports each field it writes with indexWrittenField, in order,
+// which builds the index that indexRecord would build on the closed record.
+export function beginIndexing(record: usize): void {
+  startIndex(record);
+  writingRecord = record;
+}
+
+// Stops indexing written fields (the record closed, or the writer opened an
+// alert, which the model engine does not score).
+export function stopIndexing(): void {
+  writingRecord = 0;
+}
+
+@inline export function indexWrittenField(field: usize, id: u16): void {
+  if (writingRecord != 0) indexField(writingRecord, field, <u32>id);
+}
+
+// Indexes the fields of the closed record at `record`, unless the event
+// writer indexed it as it wrote it. A field whose value runs past the
+// record's length ends the walk, as it ends every scan of the model engine.
+export function indexRecord(record: usize): void {
+  if (record == indexedRecord && record != 0) return;
+  startIndex(record);
   const end = record + <usize>load<u32>(record);
   let p = record + RECORD_HEADER_BYTES;
   while (p + FIELD_HEADER_BYTES <= end) {
     const next = p + FIELD_HEADER_BYTES + <usize>load<u16>(p, 4);
     if (next > end) break;
-    const id = <u32>load<u16>(p);
-    if (id < INDEXED_FIELD_ID_LIMIT) {
-      const entry = entries + <usize>(id * ENTRY_BYTES);
-      const offset = <u32>(p - record);
-      if (load<u32>(entry) != stamp) {
-        store<u32>(entry, stamp);
-        store<u32>(entry, offset, 4);
-      }
-      store<u32>(entry, offset, 8);
-    }
+    indexField(record, p, <u32>load<u16>(p));
     p = next;
   }
 }
@@ -62,7 +92,8 @@ export function indexRecord(record: usize): void {
 }
 
 // Returns the first field with `id` in `record`, or 0 when it has none.
-export function recordField(record: usize, id: u16): usize {
+// Inlined: the model engine calls it for most conditions and keys.
+@inline export function recordField(record: usize, id: u16): usize {
   if (!indexCovers(record, id)) return findField(record, id);
   const entry = entries + <usize>(<u32>id * ENTRY_BYTES);
   if (load<u32>(entry) != stamp) return 0;
