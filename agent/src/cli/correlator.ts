@@ -88,7 +88,13 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
   });
   await correlator.stop();
   if (correlator.failed) {
-    output.stderr(`correlator stopped after losing ${correlator.stats.alertsLost} alert(s) that store ${redactDbUrl(dbPath)} could not write; see the error lines in the log\n`);
+    const { alertsLost, alertsUnacknowledged } = correlator.stats;
+    if (alertsLost > 0) {
+      output.stderr(`correlator lost ${alertsLost} alert(s) that store ${redactDbUrl(dbPath)} rejected; the log names each one ("store rejected alert ...")\n`);
+    }
+    if (alertsUnacknowledged > 0) {
+      output.stderr(`correlator stopped while store ${redactDbUrl(dbPath)} was unavailable: ${alertsUnacknowledged} alert(s) were not stored and not acknowledged, so the broker sends them again when the correlator starts with the same client id; fix the store (see "store unavailable" in the log) and start it again\n`);
+    }
     return 1;
   }
   return 0;
