@@ -12,6 +12,7 @@ import type { RecordJson } from "../../agent/src/publish/record.js";
 import { loadValidators, type Validators } from "../../agent/src/publish/schemas.js";
 import type { Logger } from "../../agent/src/log.js";
 import { silentLogger } from "../../agent/src/log.js";
+import { clockProblem, CLOCK_AHEAD_MAX_MS, type ClockProblem } from "./clock.js";
 import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
@@ -117,6 +118,10 @@ export interface CorrelatorStats {
   // correlator's persistent session and sends them again at the next start.
   alertsUnacknowledged: number;
   recordsUnacknowledged: number;
+  // Stored alerts whose packet time is more than CLOCK_AHEAD_MAX_MS after
+  // the time they were received, or before 2000 (a clock never set).
+  alertsClockAhead: number;
+  alertsClockUnset: number;
   // Every rejected message, by reason.
   rejected: Record<RejectionKind, number>;
 }
@@ -125,7 +130,7 @@ export class Correlator {
   readonly stats: CorrelatorStats = {
     alertsStored: 0, alertsDuplicate: 0, alertsInvalid: 0, alertsWrongTopic: 0,
     recordsStored: 0, recordsDuplicate: 0, recordsInvalid: 0, alertsLost: 0, recordsLost: 0,
-    storeOutages: 0, alertsUnacknowledged: 0, recordsUnacknowledged: 0,
+    storeOutages: 0, alertsUnacknowledged: 0, recordsUnacknowledged: 0, alertsClockAhead: 0, alertsClockUnset: 0,
     rejected: Object.fromEntries(REJECTION_KINDS.map((kind) => [kind, 0])) as Record<RejectionKind, number>,
   };
   private readonly dirtyIncidents = new Set<number>();
@@ -139,6 +144,8 @@ export class Correlator {
   // Accepted messages waiting for the next batch.
   private readonly queue: QueuedMessage[] = [];
   private batchScheduled = false;
+  // Gateways whose wrong clock was logged, as "problem site gateway".
+  private readonly clockWarned = new Set<string>();
   // Set while the store is unavailable: the failure and the pending retry.
   private outage: StoreOutage | undefined;
   private webConsole: WebConsole | undefined;
@@ -307,8 +314,9 @@ export class Correlator {
   private async storeBatch(batch: QueuedMessage[]): Promise<HeldMessages | undefined> {
     if (batch.length === 0) return undefined;
     let outcomes: IngestOutcome[];
+    const receivedAt = new Date();
     try {
-      outcomes = await this.store.ingest(batch.map((message) => message.item));
+      outcomes = await this.store.ingest(batch.map((message) => message.item), receivedAt);
     } catch (error) {
       if (isTransientStoreError(error)) return { messages: batch, error: error as Error };
       if (batch.length === 1) {
@@ -324,7 +332,7 @@ export class Correlator {
     }
     for (const [i, message] of batch.entries()) {
       const outcome = outcomes[i];
-      if (outcome.kind === "alert" && message.item.kind === "alert") this.alertStored(message.item.alert, outcome.result);
+      if (outcome.kind === "alert" && message.item.kind === "alert") this.alertStored(message.item.alert, outcome.result, receivedAt.getTime());
       else if (outcome.kind === "record") this.recordStored(outcome.stored);
       message.ack?.();
     }
@@ -433,15 +441,34 @@ export class Correlator {
     }
   }
 
-  private alertStored(alert: Alert, result: AlertInsert): void {
+  private alertStored(alert: Alert, result: AlertInsert, receivedMs: number): void {
     if (!result.stored) {
       this.stats.alertsDuplicate++;
       this.logger.debug({ alertId: alert.id }, "duplicate alert ignored");
       return;
     }
     this.stats.alertsStored++;
+    const problem = clockProblem(Date.parse(alert.ts), receivedMs);
+    if (problem) this.clockWrong(alert, problem, receivedMs);
     this.markDirty(result.incidentId, result.mergedIncidentIds);
     this.options.onAlertStored?.(alert, result.incidentId);
+  }
+
+  // Counts an alert whose gateway clock is wrong, and logs the first one of
+  // each gateway and problem with the skew.
+  private clockWrong(alert: Alert, problem: ClockProblem, receivedMs: number): void {
+    if (problem === "ahead") this.stats.alertsClockAhead++;
+    else this.stats.alertsClockUnset++;
+    const key = `${problem}\n${alert.site}\n${alert.gateway}`;
+    if (this.clockWarned.has(key)) return;
+    this.clockWarned.add(key);
+    const skewMs = Date.parse(alert.ts) - receivedMs;
+    const fields = { site: alert.site, gateway: alert.gateway, alertId: alert.id, ts: alert.ts, receivedAt: new Date(receivedMs).toISOString(), skewMs };
+    const hours = (Math.abs(skewMs) / 3_600_000).toFixed(1);
+    const message = problem === "ahead"
+      ? `gateway clock ahead: packet time ${alert.ts} is ${hours} h after the time the alert was received (more than ${CLOCK_AHEAD_MAX_MS / 3_600_000} h); the alert is stored, marked in its report and sorted by receive time in searches; set the gateway's clock (NTP)`
+      : `gateway clock not set: packet time ${alert.ts} is before 2000; the alert is stored and marked in its report; set the gateway's clock (NTP)`;
+    this.logger.warn(fields, `${message}. Later alerts of this gateway with the same problem are counted, not logged`);
   }
 
   private recordStored(stored: boolean): void {

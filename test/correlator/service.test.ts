@@ -10,6 +10,8 @@ import type { Alert } from "../../agent/src/publish/alert.js";
 import { AlertIdentity } from "../../agent/src/publish/alert.js";
 import { GatewayPublisher, topicFor } from "../../agent/src/publish/mqtt.js";
 import { Correlator, subscriptionFilters } from "../../correlator/src/service.js";
+import { renderIncidentReport } from "../../correlator/src/report.js";
+import { search, searchDatabaseOf } from "../../correlator/src/search/run.js";
 import { openStore } from "../../correlator/src/store.js";
 import { alertRecord, modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 import { startMosquitto } from "./mosquitto.js";
@@ -285,6 +287,57 @@ test("correlator stops while the store is unavailable", async () => {
     // The stored alert was acknowledged, so the broker did not send it again.
     assert.is(second.stats.alertsDuplicate, 0);
     assert.is(await second.store.countAlerts(), 2);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Alerts from a gateway whose clock is years ahead (2099) or was never set
+// (1970) are stored, counted, logged once per gateway and marked in the
+// report. A search for the newest hits sorts the 2099 alert by the time it
+// was received, so an alert received later comes first.
+test("correlator flags wrong gateway clocks", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const log = captureLog();
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), logger: log.logger });
+    const running = correlator;
+    const identity = new AlertIdentity();
+    const atSecond = (tsSec: number) => sampleAlert("plant-a", "gw-1", alertRecord({ tsSec }), identity);
+    const future = [atSecond(Date.UTC(2099, 0, 1) / 1000), atSecond(Date.UTC(2099, 0, 1, 1) / 1000)];
+    const unset = atSecond(60);
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    for (const alert of [...future, unset]) await publisher.publishAlert(alert);
+    await until(() => running.stats.alertsStored === 3, "3 alerts stored");
+    // Half an hour ahead is within the tolerance for clock drift.
+    const later = atSecond(Math.floor(Date.now() / 1000) + 1800);
+    await publisher.publishAlert(later);
+    await publisher.close();
+    await until(() => running.stats.alertsStored === 4, "the later alert stored");
+
+    assert.is(running.stats.alertsClockAhead, 2);
+    assert.is(running.stats.alertsClockUnset, 1);
+    const ahead = log.lines.filter((line) => line.msg.startsWith("gateway clock ahead"));
+    assert.is(ahead.length, 1);
+    assert.is(ahead[0].level, 40);
+    assert.is(ahead[0].gateway, "gw-1");
+    assert.is(ahead[0].alertId, future[0].id);
+    assert.ok((ahead[0].skewMs as number) > 70 * 365 * 86_400_000);
+    const notSet = log.lines.filter((line) => line.msg.startsWith("gateway clock not set"));
+    assert.is(notSet.length, 1);
+    assert.is(notSet[0].alertId, unset.id);
+
+    const { hits } = await search(searchDatabaseOf(running.store), "kind:alert");
+    assert.equal(hits.map((hit) => hit.ref), [later.id, future[1].id, future[0].id, unset.id]);
+
+    const incidentId = (await running.store.incidents()).find((incident) => incident.lastMs >= Date.UTC(2099, 0, 1))!.id;
+    const report = (await renderIncidentReport(running.store, incidentId))!;
+    assert.match(report, "- Gateway clock ahead: 2 alert(s) carry a packet time more than 1 h after the correlator received them");
   } finally {
     await correlator?.stop();
     await broker.stop();
