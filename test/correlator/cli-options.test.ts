@@ -50,27 +50,32 @@ test("example configuration loads", () => {
   });
 });
 
-test("configuration errors name the key", async () => {
+// Each error names the file, the line, the key and the value found, and
+// exits 1 as the agent's configuration errors do.
+test("configuration errors name line and value", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-config-"));
   try {
     const cases: [string, string][] = [
-      ["brokr: mqtt://127.0.0.1:1\n", 'unknown key "brokr"'],
-      ["broker: mqtt://127.0.0.1:1\nretention:\n  days: zero\n", "retention.days must be integer"],
-      ["broker: mqtt://127.0.0.1:1\ncritical_hosts: 10.0.0.1\n", "critical_hosts must be array"],
-      ["broker: mqtt://127.0.0.1:1\nmin_incident_score: 120\n", "min_incident_score must be <= 100"],
-      ["broker: [unclosed\n", "is not valid YAML"],
-      // The file's share group needs PostgreSQL, and --db from the file is SQLite.
-      [`broker: mqtt://127.0.0.1:1\nshare_group: corr\ndb: ${join(dir, "c.db")}\n`, "--share-group needs a PostgreSQL store"],
+      ["brokr: mqtt://127.0.0.1:1\n", 'line 1: unknown key "brokr" in the configuration; allowed keys: broker, db,'],
+      ["broker: mqtt://127.0.0.1:1\n# minutes\nwindow_minutes: 4h\n", 'line 3: window_minutes is "4h", but it must be a whole number, for example window_minutes: 240'],
+      ["broker: mqtt://127.0.0.1:1\nretention:\n  days: zero\n", 'line 3: retention.days is "zero", but it must be a whole number, for example days: 180'],
+      ["broker: mqtt://127.0.0.1:1\ncritical_hosts: 10.0.0.1\n", 'line 2: critical_hosts is "10.0.0.1", but it must be a list'],
+      ["broker: mqtt://127.0.0.1:1\nmin_incident_score: 120\n", "line 2: min_incident_score is 120, but it must be from 0 to 100"],
+      ["broker: mqtt://127.0.0.1:1\nshare_group: a/b\n", 'line 2: share_group is "a/b", but it must not be empty or contain /'],
+      ["broker: http://127.0.0.1:1\n", 'line 1: broker: invalid broker URL "http://127.0.0.1:1"'],
+      ["broker: [unclosed\n", "line 2: invalid YAML: "],
+      // The file's share group needs PostgreSQL, and db from the file is SQLite.
+      [`broker: mqtt://127.0.0.1:1\nshare_group: corr\ndb: ${join(dir, "c.db")}\n`, 'line 2: share_group: "corr" needs a PostgreSQL store'],
     ];
     for (const [i, [text, expected]] of cases.entries()) {
       const path = join(dir, `c${i}.yaml`);
       writeFileSync(path, text);
       const result = await run("correlator", "--config", path);
-      assert.is(result.code, 2, `${text}: ${result.stderr}`);
-      assert.match(result.stderr, expected);
+      assert.is(result.code, 1, `${text}: ${result.stderr}`);
+      assert.match(result.stderr, `fieldsense: ${path} ${expected}`);
     }
     const missing = await run("correlator", "--config", join(dir, "none.yaml"));
-    assert.is(missing.code, 2);
+    assert.is(missing.code, 1);
     assert.match(missing.stderr, "cannot read correlator configuration");
     assert.match(missing.stderr, "ENOENT");
   } finally {

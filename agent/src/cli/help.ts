@@ -146,9 +146,9 @@ gateways; see "fieldsense correlator pcap --help".
 A store failure that may pass (disk full, I/O error, lost PostgreSQL
 connection) leaves messages unacknowledged and retries them with backoff.
 
-Exit codes: 0 stopped by SIGINT or SIGTERM, 1 failed to start, lost alerts
-the store rejected (the log names each one), or stopped while the store was
-unavailable, 2 usage error.
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 invalid --config file, failed
+to start, lost alerts the store rejected (the log names each one), or stopped
+while the store was unavailable, 2 usage error.
 `;
 
 export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
