@@ -83,6 +83,33 @@ test("configuration errors name line and value", async () => {
   }
 });
 
+// A well-formed command whose alert or incident is not in the store fails
+// the lookup (exit 1), and is no usage error (exit 2).
+test("correlator pcap alert not found", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-pcap-"));
+  try {
+    const db = join(dir, "c.db");
+    const store = await openStore(db);
+    await store.insertAlert(sampleAlert());
+    await store.close();
+    const broker = ["--broker", "mqtt://127.0.0.1:1", "--db", db];
+
+    const alert = await run("correlator", "pcap", "0123abcd", ...broker);
+    assert.is(alert.code, 1, alert.stderr);
+    assert.match(alert.stderr, `fieldsense: alert 0123abcd not found in store ${db}; list the incidents and their alerts with "fieldsense report --db ${db}"`);
+
+    const incident = await run("correlator", "pcap", "--incident", "7", ...broker);
+    assert.is(incident.code, 1, incident.stderr);
+    assert.match(incident.stderr, `fieldsense: incident 7 not found in store ${db}`);
+
+    const noStore = await run("correlator", "pcap", "0123abcd", "--broker", "mqtt://127.0.0.1:1", "--db", join(dir, "none.db"));
+    assert.is(noStore.code, 1, noStore.stderr);
+    assert.match(noStore.stderr, `store ${join(dir, "none.db")} not found`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("correlator start without postgres", async () => {
   // Nothing listens on port 1 of the loopback interface.
   const result = await run("correlator", "--broker", "mqtt://127.0.0.1:1", "--db", "postgres://fieldsense:secret@127.0.0.1:1/fieldsense");

@@ -499,6 +499,7 @@ Options:
   --json            print one JSON object per capture
   -h, --help        show this help
 
-Exit codes: 0 every capture stored, 1 a gateway refused, no longer had the
-packets, or did not answer (each is named on stderr), 2 usage error.
+Exit codes: 0 every capture stored, 1 an alert, incident or store not found,
+or a gateway refused, no longer had the packets, or did not answer (each is
+named on stderr), 2 usage error.
 `;
