@@ -166,13 +166,18 @@ export class Correlator {
     const store = await openStore(options.dbPath, {
       windowMs: options.windowMs, minIncidentScore: options.minIncidentScore, criticalHosts: options.criticalHosts, retention: options.retention,
     });
-    if (options.reportsDir) {
-      try {
+    // The console listens before the broker connection opens, so that a
+    // port in use stops the start before the broker creates or resumes the
+    // persistent session and sends it messages.
+    let webConsole: WebConsole | undefined;
+    try {
+      if (options.reportsDir) {
         createFolder(options.reportsDir, "the reports folder", "create it with write access for this user, or give --reports another folder");
-      } catch (error) {
-        await store.close();
-        throw error;
       }
+      if (options.console) webConsole = await WebConsole.start(store, { logger, ...options.console });
+    } catch (error) {
+      await store.close();
+      throw error;
     }
     // A persistent session's queued messages can arrive in the same read as
     // the CONNACK, before start() has built the Correlator, so they wait here.
@@ -190,10 +195,12 @@ export class Correlator {
         prepare: (candidate) => acknowledgeAfterStoring(candidate, (topic, payload, ack) => deliver(topic, payload, ack)),
       }));
     } catch (error) {
+      await webConsole?.stop();
       await store.close();
       throw error;
     }
     const correlator = new Correlator(store, client, validators, options, logger);
+    correlator.webConsole = webConsole;
     store.onIncidentChange((ids) => correlator.markChanged(ids));
     deliver = (topic, payload, ack) => correlator.handleMessage(topic, payload, ack);
     for (const [topic, payload, ack] of early.splice(0)) correlator.handleMessage(topic, payload, ack);
@@ -211,14 +218,6 @@ export class Correlator {
         : `subscribing to ${filters.join(" and ")} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
       logger.error({ broker: redactUrl(options.url), topics: filters, timedOut }, message);
       throw new Error(message);
-    }
-    if (options.console) {
-      try {
-        correlator.webConsole = await WebConsole.start(store, { logger, ...options.console });
-      } catch (error) {
-        await correlator.stop(true);
-        throw error;
-      }
     }
     logger.info({ broker: redactUrl(options.url), db: redactDbUrl(options.dbPath), reportsDir: options.reportsDir, shareGroup: options.shareGroup }, "correlator started");
     correlator.requestBrokerVersion();
