@@ -201,8 +201,8 @@ test("console cli refuses before connecting", async () => {
 });
 
 // The console binds its port before the correlator connects to the broker,
-// so a port in use ends the start before the broker sees a connection (and
-// creates or resumes the persistent session). The "broker" here is a TCP
+// so a port in use ends the start before any broker connection, which would
+// create or resume the persistent session. The "broker" here is a TCP
 // listener that counts connections.
 test("console port in use before connecting", async () => {
   const busy = createServer();

@@ -250,8 +250,8 @@ test("correlator acknowledges an alert the store rejects", async () => {
 
 // An alert is acknowledged to the broker only once it is committed. Stopped
 // while the store fails with an I/O error, the correlator leaves the alert
-// unacknowledged, and the broker sends it again when the same session
-// reconnects; it does not send the alert that was stored.
+// unacknowledged, so the broker sends it again when the same session
+// reconnects. The broker does not send the alert that was stored.
 test("correlator stops while the store is unavailable", async () => {
   const broker = await startMosquitto();
   if (!broker) return;
