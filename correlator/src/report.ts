@@ -6,6 +6,7 @@ import { formatEndpoint } from "../../agent/src/publish/alert.js";
 import { KEY_EVIDENCE } from "../../agent/src/publish/evidence.js";
 import type { RecordJson } from "../../agent/src/publish/record.js";
 import type { FieldValue } from "../../agent/src/core/core.js";
+import { CLOCK_AHEAD_MAX_MS } from "./clock.js";
 import { markdownCode, markdownText } from "./markdown.js";
 import { MODEL_NEXT_STEPS, NEXT_STEPS, OT_RECORD_TYPES, STAGE_NAMES, tacticsOf, TECHNIQUES } from "./attack.js";
 import { IDENTITY_FACTS } from "./graph.js";
@@ -32,6 +33,7 @@ export async function renderIncidentReport(store: Store, incidentId: number): Pr
   lines.push(`- Rank: ${markdownText(explainRank(incident))}`);
   lines.push(`- Score: ${score.explanation}`);
   lines.push(`- Packet time: ${iso(incident.firstMs)} to ${iso(incident.lastMs)}`);
+  lines.push(...clockNotes(await store.incidentClockProblems(incidentId)));
   lines.push(`- Hosts: ${incident.hosts.map(markdownText).join(", ")}`);
   lines.push(`- Alerts: ${incident.alertCount} from gateway(s) ${(await store.incidentGateways(incidentId)).map(markdownText).join(", ")}`);
   if (incident.progression.length >= 2) {
@@ -51,6 +53,20 @@ export async function renderIncidentReport(store: Store, incidentId: number): Pr
   lines.push(...attackMapping(incident), "");
   lines.push(...nextSteps(incident, await store.modelSummaries(incidentId)), "");
   return lines.join("\n");
+}
+
+// Header lines on alerts whose gateway clock was wrong, none when all
+// packet times are plausible.
+function clockNotes(problems: { ahead: number; unset: number; maxAheadMs: number }): string[] {
+  const lines: string[] = [];
+  if (problems.ahead > 0) {
+    lines.push(`- Gateway clock ahead: ${problems.ahead} alert(s) carry a packet time more than ${CLOCK_AHEAD_MAX_MS / 3_600_000} h after the correlator received them` +
+      ` (up to ${(problems.maxAheadMs / 3_600_000).toFixed(1)} h), so the packet time span above is not reliable.`);
+  }
+  if (problems.unset > 0) {
+    lines.push(`- Gateway clock not set: ${problems.unset} alert(s) carry a packet time before 2000, so the packet time span above is not reliable.`);
+  }
+  return lines;
 }
 
 // A table of incidents by rank, highest first, to head a listing of their

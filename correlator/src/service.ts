@@ -12,9 +12,11 @@ import type { RecordJson } from "../../agent/src/publish/record.js";
 import { loadValidators, type Validators } from "../../agent/src/publish/schemas.js";
 import type { Logger } from "../../agent/src/log.js";
 import { silentLogger } from "../../agent/src/log.js";
+import { clockProblem, CLOCK_AHEAD_MAX_MS, type ClockProblem } from "./clock.js";
 import { reportToHtml } from "./html.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, ingestMessage, REJECTION_KINDS, type RejectionKind } from "./ingest.js";
 import { renderIncidentReport } from "./report.js";
+import { isTransientStoreError, storeErrorCode } from "./store-errors.js";
 import {
   createFolder, openStore, redactDbUrl, type AlertInsert, type IngestItem, type IngestOutcome, type RetentionSettings, type Store,
 } from "./store.js";
@@ -28,6 +30,14 @@ export const RECORDS_FILTER = "fieldsense/v1/+/+/records";
 // together, so a burst costs one commit and one set of site locks per this
 // many messages.
 export const DEFAULT_BATCH_MESSAGES = 500;
+
+// After a store write fails in a way that may pass (see store-errors.ts),
+// the correlator waits this long before the first retry and doubles the
+// wait after each failed retry, up to STORE_RETRY_MAX_MS.
+export const DEFAULT_STORE_RETRY_MS = 1000;
+const STORE_RETRY_MAX_MS = 60_000;
+// At most this many alert ids go into one log line about held messages.
+const LOGGED_IDS_MAX = 20;
 
 // Reports of changed incidents are rewritten at most this often.
 const REPORT_FLUSH_MS = 200;
@@ -77,6 +87,9 @@ export interface CorrelatorOptions extends BrokerSettings {
   console?: ConsoleOptions;
   // Maximum number of messages stored in one transaction (default DEFAULT_BATCH_MESSAGES).
   batchMessages?: number;
+  // Wait before the first retry of a store that failed (default
+  // DEFAULT_STORE_RETRY_MS); later retries wait twice as long each time.
+  storeRetryMs?: number;
   // Called after each alert is stored, for callers that wait on the store.
   // `incidentId` is null for an alert below the incident threshold.
   onAlertStored?: (alert: Alert, incidentId: number | null) => void;
@@ -90,12 +103,25 @@ export interface CorrelatorStats {
   recordsStored: number;
   recordsDuplicate: number;
   recordsInvalid: number;
-  // Valid messages that the store failed to write (disk full, file made
-  // read-only, I/O error). They are not acknowledged, so a broker that keeps
-  // this correlator's session sends them again after a reconnect. Without
-  // the session they are lost.
+  // Valid messages that the store rejected with an error that a retry
+  // cannot change (a constraint, a value PostgreSQL does not take). They
+  // are acknowledged, so no broker sends them again, and each is logged
+  // with its id.
   alertsLost: number;
   recordsLost: number;
+  // Times the store became unavailable: a write failed in a way that may
+  // pass (disk full, I/O error, lost PostgreSQL connection). Messages wait
+  // unacknowledged meanwhile and are retried with backoff.
+  storeOutages: number;
+  // Messages still waiting for an unavailable store when the correlator
+  // stopped. They were never acknowledged, so the broker keeps them in this
+  // correlator's persistent session and sends them again at the next start.
+  alertsUnacknowledged: number;
+  recordsUnacknowledged: number;
+  // Stored alerts whose packet time is more than CLOCK_AHEAD_MAX_MS after
+  // the time they were received, or before 2000 (a clock never set).
+  alertsClockAhead: number;
+  alertsClockUnset: number;
   // Every rejected message, by reason.
   rejected: Record<RejectionKind, number>;
 }
@@ -104,6 +130,7 @@ export class Correlator {
   readonly stats: CorrelatorStats = {
     alertsStored: 0, alertsDuplicate: 0, alertsInvalid: 0, alertsWrongTopic: 0,
     recordsStored: 0, recordsDuplicate: 0, recordsInvalid: 0, alertsLost: 0, recordsLost: 0,
+    storeOutages: 0, alertsUnacknowledged: 0, recordsUnacknowledged: 0, alertsClockAhead: 0, alertsClockUnset: 0,
     rejected: Object.fromEntries(REJECTION_KINDS.map((kind) => [kind, 0])) as Record<RejectionKind, number>,
   };
   private readonly dirtyIncidents = new Set<number>();
@@ -117,6 +144,10 @@ export class Correlator {
   // Accepted messages waiting for the next batch.
   private readonly queue: QueuedMessage[] = [];
   private batchScheduled = false;
+  // Gateways whose wrong clock was logged, as "problem site gateway".
+  private readonly clockWarned = new Set<string>();
+  // Set while the store is unavailable: the failure and the pending retry.
+  private outage: StoreOutage | undefined;
   private webConsole: WebConsole | undefined;
 
   private constructor(
@@ -135,13 +166,18 @@ export class Correlator {
     const store = await openStore(options.dbPath, {
       windowMs: options.windowMs, minIncidentScore: options.minIncidentScore, criticalHosts: options.criticalHosts, retention: options.retention,
     });
-    if (options.reportsDir) {
-      try {
+    // The console listens before the broker connection opens, so that a
+    // port in use stops the start before the broker creates or resumes the
+    // persistent session and sends it messages.
+    let webConsole: WebConsole | undefined;
+    try {
+      if (options.reportsDir) {
         createFolder(options.reportsDir, "the reports folder", "create it with write access for this user, or give --reports another folder");
-      } catch (error) {
-        await store.close();
-        throw error;
       }
+      if (options.console) webConsole = await WebConsole.start(store, { logger, ...options.console });
+    } catch (error) {
+      await store.close();
+      throw error;
     }
     // A persistent session's queued messages can arrive in the same read as
     // the CONNACK, before start() has built the Correlator, so they wait here.
@@ -159,10 +195,12 @@ export class Correlator {
         prepare: (candidate) => acknowledgeAfterStoring(candidate, (topic, payload, ack) => deliver(topic, payload, ack)),
       }));
     } catch (error) {
+      await webConsole?.stop();
       await store.close();
       throw error;
     }
     const correlator = new Correlator(store, client, validators, options, logger);
+    correlator.webConsole = webConsole;
     store.onIncidentChange((ids) => correlator.markChanged(ids));
     deliver = (topic, payload, ack) => correlator.handleMessage(topic, payload, ack);
     for (const [topic, payload, ack] of early.splice(0)) correlator.handleMessage(topic, payload, ack);
@@ -180,14 +218,6 @@ export class Correlator {
         : `subscribing to ${filters.join(" and ")} at ${redactUrl(options.url)} failed: ${(error as Error).message}; check the broker's ACL for this client`;
       logger.error({ broker: redactUrl(options.url), topics: filters, timedOut }, message);
       throw new Error(message);
-    }
-    if (options.console) {
-      try {
-        correlator.webConsole = await WebConsole.start(store, { logger, ...options.console });
-      } catch (error) {
-        await correlator.stop(true);
-        throw error;
-      }
     }
     logger.info({ broker: redactUrl(options.url), db: redactDbUrl(options.dbPath), reportsDir: options.reportsDir, shareGroup: options.shareGroup }, "correlator started");
     correlator.requestBrokerVersion();
@@ -215,12 +245,13 @@ export class Correlator {
     this.retentionTimer.unref();
   }
 
-  // Resolves when every message received so far is stored.
+  // Resolves when every message received so far is stored, or waits
+  // unacknowledged for a store that is unavailable.
   async idle(): Promise<void> {
     for (;;) {
       const processing = this.processing;
       await processing;
-      if (processing === this.processing && this.queue.length === 0) return;
+      if (processing === this.processing && (this.queue.length === 0 || this.outage !== undefined)) return;
     }
   }
 
@@ -252,40 +283,109 @@ export class Correlator {
   // the work already scheduled. Messages that arrive meanwhile wait for the
   // next batch, so an idle correlator stores a lone message at once and a
   // busy one stores many per transaction.
+  // While the store is unavailable, the retry timer schedules the next
+  // batch and arriving messages only join the queue.
   private scheduleBatch(): void {
-    if (this.batchScheduled) return;
+    if (this.batchScheduled || this.outage?.retryTimer !== undefined) return;
     this.batchScheduled = true;
     this.processing = this.processing.then(async () => {
       this.batchScheduled = false;
-      await this.storeBatch(this.queue.splice(0, this.options.batchMessages ?? DEFAULT_BATCH_MESSAGES));
+      // A batch scheduled before the store failed waits for the retry.
+      if (this.outage?.retryTimer !== undefined) return;
+      const batch = this.queue.splice(0, this.options.batchMessages ?? DEFAULT_BATCH_MESSAGES);
+      const held = await this.storeBatch(batch);
+      if (held) {
+        this.queue.unshift(...held.messages);
+        this.storeUnavailable(held.error);
+        return;
+      }
+      if (batch.length > 0) this.storeAvailable(batch);
       if (this.queue.length > 0) this.scheduleBatch();
     });
   }
 
   // Stores a batch in one transaction and acknowledges its messages after
-  // the commit. When the transaction fails, each message is stored alone,
-  // so that one message the store cannot write loses no other. A message
-  // whose store fails is never acknowledged: the broker keeps it for this
-  // session and sends it again after a reconnect.
-  private async storeBatch(batch: QueuedMessage[]): Promise<void> {
-    if (batch.length === 0) return;
+  // the commit. When the transaction fails in a way that may pass, the
+  // whole batch is returned to wait for a retry, unacknowledged. When it
+  // fails otherwise, each message is stored alone, so that one message the
+  // store cannot write loses no other, and that message is acknowledged and
+  // counted as lost.
+  private async storeBatch(batch: QueuedMessage[]): Promise<HeldMessages | undefined> {
+    if (batch.length === 0) return undefined;
     let outcomes: IngestOutcome[];
+    const receivedAt = new Date();
     try {
-      outcomes = await this.store.ingest(batch.map((message) => message.item));
+      outcomes = await this.store.ingest(batch.map((message) => message.item), receivedAt);
     } catch (error) {
+      if (isTransientStoreError(error)) return { messages: batch, error: error as Error };
       if (batch.length === 1) {
-        this.storeFailed(batch[0].item.kind === "alert" ? "alerts" : "records", batch[0].topic, error as Error);
-        return;
+        this.storeRejected(batch[0], error as Error);
+        batch[0].ack?.();
+        return undefined;
       }
-      for (const message of batch) await this.storeBatch([message]);
-      return;
+      for (const [i, message] of batch.entries()) {
+        const held = await this.storeBatch([message]);
+        if (held) return { messages: batch.slice(i), error: held.error };
+      }
+      return undefined;
     }
     for (const [i, message] of batch.entries()) {
       const outcome = outcomes[i];
-      if (outcome.kind === "alert" && message.item.kind === "alert") this.alertStored(message.item.alert, outcome.result);
+      if (outcome.kind === "alert" && message.item.kind === "alert") this.alertStored(message.item.alert, outcome.result, receivedAt.getTime());
       else if (outcome.kind === "record") this.recordStored(outcome.stored);
       message.ack?.();
     }
+    return undefined;
+  }
+
+  // Enters or stays in the outage state and schedules the next retry. Only
+  // the first failure of an outage is logged, and retries at debug
+  // level.
+  private storeUnavailable(error: Error): void {
+    const first = this.options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS;
+    if (this.outage === undefined) {
+      this.stats.storeOutages++;
+      this.outage = { sinceMs: Date.now(), retries: 0, delayMs: first };
+      const held = this.heldCounts();
+      this.logger.error({
+        db: redactDbUrl(this.options.dbPath), err: error.message, code: storeErrorCode(error), ...held, alertIds: this.heldAlertIds(),
+      }, `store unavailable; ${held.alertsHeld} alert(s) and ${held.recordsHeld} record(s) wait unacknowledged and are retried with backoff starting at ${first} ms`);
+    } else {
+      this.outage.retries++;
+      this.outage.delayMs = Math.min(this.outage.delayMs * 2, Math.max(first, STORE_RETRY_MAX_MS));
+      this.logger.debug({ err: error.message, code: storeErrorCode(error), retries: this.outage.retries, nextRetryMs: this.outage.delayMs }, "store still unavailable");
+    }
+    if (this.stopped) return;
+    const outage = this.outage;
+    outage.retryTimer = setTimeout(() => {
+      outage.retryTimer = undefined;
+      this.scheduleBatch();
+    }, outage.delayMs);
+  }
+
+  // Ends the outage state after a batch was stored, and logs it once.
+  private storeAvailable(batch: QueuedMessage[]): void {
+    if (this.outage === undefined) return;
+    const { sinceMs, retries } = this.outage;
+    this.outage = undefined;
+    const alertIds = batch.flatMap((message) => (message.item.kind === "alert" ? [message.item.alert.id] : [])).slice(0, LOGGED_IDS_MAX);
+    this.logger.info({ db: redactDbUrl(this.options.dbPath), unavailableMs: Date.now() - sinceMs, retries, alertIds, waiting: this.queue.length },
+      "store available again; the held messages are being stored and acknowledged");
+  }
+
+  private heldCounts(): { alertsHeld: number; recordsHeld: number } {
+    const alertsHeld = this.queue.filter((message) => message.item.kind === "alert").length;
+    return { alertsHeld, recordsHeld: this.queue.length - alertsHeld };
+  }
+
+  // The ids of the first LOGGED_IDS_MAX alerts waiting in the queue.
+  private heldAlertIds(): string[] {
+    const ids: string[] = [];
+    for (const message of this.queue) {
+      if (ids.length === LOGGED_IDS_MAX) break;
+      if (message.item.kind === "alert") ids.push(message.item.alert.id);
+    }
+    return ids;
   }
 
   // Asks the broker for its version, without delaying the start: Mosquitto
@@ -317,30 +417,57 @@ export class Correlator {
     return this.webConsole?.url;
   }
 
-  // Whether the store lost any alert since start; the CLI then exits 1.
+  // Whether the store rejected an alert since start, or was unavailable
+  // with alerts waiting when the correlator stopped; the CLI then exits 1.
   get failed(): boolean {
-    return this.stats.alertsLost > 0;
+    return this.stats.alertsLost > 0 || this.stats.alertsUnacknowledged > 0;
   }
 
-  // Counts a message the store could not write and logs it as an error with
-  // the running count, at counts 1, 2, 4, 8, ... so that a full disk under a
-  // flood of messages cannot flood the log too. stop() logs the final counts.
-  private storeFailed(leaf: "alerts" | "records", topic: string, error: Error): void {
-    const count = leaf === "alerts" ? ++this.stats.alertsLost : ++this.stats.recordsLost;
-    if ((count & (count - 1)) !== 0) return;
-    const fields = { topic, db: redactDbUrl(this.options.dbPath), err: error.message, alertsLost: this.stats.alertsLost, recordsLost: this.stats.recordsLost };
-    this.logger.error(fields, `storing ${leaf === "alerts" ? "an alert" : "a record"} failed; ${count} ${leaf} lost so far`);
+  // Counts a message the store rejected for good and logs it with its id.
+  // Such a message passed validation, so these are rare and each is logged.
+  private storeRejected(message: QueuedMessage, error: Error): void {
+    const { item, topic } = message;
+    const fields = {
+      topic, db: redactDbUrl(this.options.dbPath), err: error.message, code: storeErrorCode(error),
+      alertId: item.kind === "alert" ? item.alert.id : undefined, recordType: item.kind === "record" ? item.record.type : undefined,
+    };
+    if (item.kind === "alert") {
+      this.stats.alertsLost++;
+      this.logger.error({ ...fields, alertsLost: this.stats.alertsLost }, `store rejected alert ${item.alert.id}; it is acknowledged and lost`);
+    } else {
+      this.stats.recordsLost++;
+      this.logger.error({ ...fields, recordsLost: this.stats.recordsLost }, "store rejected a record; it is acknowledged and lost");
+    }
   }
 
-  private alertStored(alert: Alert, result: AlertInsert): void {
+  private alertStored(alert: Alert, result: AlertInsert, receivedMs: number): void {
     if (!result.stored) {
       this.stats.alertsDuplicate++;
       this.logger.debug({ alertId: alert.id }, "duplicate alert ignored");
       return;
     }
     this.stats.alertsStored++;
+    const problem = clockProblem(Date.parse(alert.ts), receivedMs);
+    if (problem) this.clockWrong(alert, problem, receivedMs);
     this.markDirty(result.incidentId, result.mergedIncidentIds);
     this.options.onAlertStored?.(alert, result.incidentId);
+  }
+
+  // Counts an alert whose gateway clock is wrong, and logs the first one of
+  // each gateway and problem with the skew.
+  private clockWrong(alert: Alert, problem: ClockProblem, receivedMs: number): void {
+    if (problem === "ahead") this.stats.alertsClockAhead++;
+    else this.stats.alertsClockUnset++;
+    const key = `${problem}\n${alert.site}\n${alert.gateway}`;
+    if (this.clockWarned.has(key)) return;
+    this.clockWarned.add(key);
+    const skewMs = Date.parse(alert.ts) - receivedMs;
+    const fields = { site: alert.site, gateway: alert.gateway, alertId: alert.id, ts: alert.ts, receivedAt: new Date(receivedMs).toISOString(), skewMs };
+    const hours = (Math.abs(skewMs) / 3_600_000).toFixed(1);
+    const message = problem === "ahead"
+      ? `gateway clock ahead: packet time ${alert.ts} is ${hours} h after the time the alert was received (more than ${CLOCK_AHEAD_MAX_MS / 3_600_000} h); the alert is stored, marked in its report and sorted by receive time in searches; set the gateway's clock (NTP)`
+      : `gateway clock not set: packet time ${alert.ts} is before 2000; the alert is stored and marked in its report; set the gateway's clock (NTP)`;
+    this.logger.warn(fields, `${message}. Later alerts of this gateway with the same problem are counted, not logged`);
   }
 
   private recordStored(stored: boolean): void {
@@ -413,10 +540,21 @@ export class Correlator {
     await new Promise<void>((resolve) => this.client.end(force, {}, () => resolve()));
     await this.webConsole?.stop();
     await this.idle();
+    // Messages held for an unavailable store stay unacknowledged.
+    if (this.outage?.retryTimer) clearTimeout(this.outage.retryTimer);
+    const held = this.heldCounts();
+    const heldAlertIds = this.heldAlertIds();
+    this.stats.alertsUnacknowledged = held.alertsHeld;
+    this.stats.recordsUnacknowledged = held.recordsHeld;
     await this.writeReports();
     await this.store.close();
     if (this.failed) {
-      this.logger.error({ ...this.stats, db: redactDbUrl(this.options.dbPath) }, `correlator stopped after losing ${this.stats.alertsLost} alert(s) it could not store`);
+      const parts: string[] = [];
+      if (this.stats.alertsLost > 0) parts.push(`the store rejected ${this.stats.alertsLost} alert(s), which are lost (the error lines name each one)`);
+      if (this.stats.alertsUnacknowledged > 0) {
+        parts.push(`${this.stats.alertsUnacknowledged} alert(s) waited unacknowledged for the unavailable store; the broker sends them again at the next start with this client id`);
+      }
+      this.logger.error({ ...this.stats, db: redactDbUrl(this.options.dbPath), heldAlertIds }, `correlator stopped: ${parts.join("; ")}`);
     } else {
       this.logger.info({ ...this.stats }, "correlator stopped");
     }
@@ -437,6 +575,20 @@ interface QueuedMessage {
   topic: string;
   item: IngestItem;
   ack?: Acknowledge;
+}
+
+// Messages returned to the queue because the store failed in a way that may pass.
+interface HeldMessages {
+  messages: QueuedMessage[];
+  error: Error;
+}
+
+interface StoreOutage {
+  sinceMs: number;
+  retries: number;
+  // Wait before the next retry.
+  delayMs: number;
+  retryTimer?: NodeJS.Timeout;
 }
 
 // The error that makes mqtt.js's handleMessage skip its automatic

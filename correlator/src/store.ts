@@ -23,6 +23,7 @@ import {
   accountId, addEdge, alertGraph, deviceFacts, destinationId, deviceId, fileId, hostId, kindOf, learnedNames, recordAccount,
   type EntityEdge, type EntityNode, type FactValue,
 } from "./graph.js";
+import { CLOCK_AHEAD_MAX_MS, CLOCK_UNSET_BEFORE_MS } from "./clock.js";
 import { rankIncident, type Rank, type RankFactor } from "./rank.js";
 import { PendingWrites } from "./pending.js";
 import {
@@ -811,6 +812,18 @@ export class Store {
       summaries.push({ model: row.model, alerts: Number(row.alerts), maxScore: row.maxScore, first: JSON.parse(first!.body) as Alert });
     }
     return summaries;
+  }
+
+  // How many of the incident's alerts carry a packet time that clock.ts
+  // takes for a wrong gateway clock, and the largest lead of a packet time
+  // over its receive time among those ahead.
+  async incidentClockProblems(id: number): Promise<{ ahead: number; unset: number; maxAheadMs: number }> {
+    const ahead = "received_ms > 0 AND ts_ms > received_ms + ?";
+    const row = await this.sql.get<{ ahead: number | null; unset: number | null; max_ahead_ms: number | null }>(
+      `SELECT SUM(CASE WHEN ${ahead} THEN 1 ELSE 0 END) AS ahead, SUM(CASE WHEN ts_ms < ? THEN 1 ELSE 0 END) AS unset,
+         MAX(CASE WHEN ${ahead} THEN ts_ms - received_ms ELSE NULL END) AS max_ahead_ms
+       FROM alerts WHERE incident_id = ?`, [CLOCK_AHEAD_MAX_MS, CLOCK_UNSET_BEFORE_MS, CLOCK_AHEAD_MAX_MS, id]);
+    return { ahead: Number(row?.ahead ?? 0), unset: Number(row?.unset ?? 0), maxAheadMs: Number(row?.max_ahead_ms ?? 0) };
   }
 
   // Distinct gateways that sent the incident's alerts.

@@ -50,29 +50,61 @@ test("example configuration loads", () => {
   });
 });
 
-test("configuration errors name the key", async () => {
+// Each error names the file, the line, the key and the value found, and
+// exits 1 as the agent's configuration errors do.
+test("configuration errors name line and value", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-config-"));
   try {
     const cases: [string, string][] = [
-      ["brokr: mqtt://127.0.0.1:1\n", 'unknown key "brokr"'],
-      ["broker: mqtt://127.0.0.1:1\nretention:\n  days: zero\n", "retention.days must be integer"],
-      ["broker: mqtt://127.0.0.1:1\ncritical_hosts: 10.0.0.1\n", "critical_hosts must be array"],
-      ["broker: mqtt://127.0.0.1:1\nmin_incident_score: 120\n", "min_incident_score must be <= 100"],
-      ["broker: [unclosed\n", "is not valid YAML"],
-      // The file's share group needs PostgreSQL, and --db from the file is SQLite.
-      [`broker: mqtt://127.0.0.1:1\nshare_group: corr\ndb: ${join(dir, "c.db")}\n`, "--share-group needs a PostgreSQL store"],
+      ["brokr: mqtt://127.0.0.1:1\n", 'line 1: unknown key "brokr" in the configuration; allowed keys: broker, db,'],
+      ["broker: mqtt://127.0.0.1:1\n# minutes\nwindow_minutes: 4h\n", 'line 3: window_minutes is "4h", but it must be a whole number, for example window_minutes: 240'],
+      ["broker: mqtt://127.0.0.1:1\nretention:\n  days: zero\n", 'line 3: retention.days is "zero", but it must be a whole number, for example days: 180'],
+      ["broker: mqtt://127.0.0.1:1\ncritical_hosts: 10.0.0.1\n", 'line 2: critical_hosts is "10.0.0.1", but it must be a list'],
+      ["broker: mqtt://127.0.0.1:1\nmin_incident_score: 120\n", "line 2: min_incident_score is 120, but it must be from 0 to 100"],
+      ["broker: mqtt://127.0.0.1:1\nshare_group: a/b\n", 'line 2: share_group is "a/b", but it must not be empty or contain /'],
+      ["broker: http://127.0.0.1:1\n", 'line 1: broker: invalid broker URL "http://127.0.0.1:1"'],
+      ["broker: [unclosed\n", "line 2: invalid YAML: "],
+      // The file's share group needs PostgreSQL, and db from the file is SQLite.
+      [`broker: mqtt://127.0.0.1:1\nshare_group: corr\ndb: ${join(dir, "c.db")}\n`, 'line 2: share_group: "corr" needs a PostgreSQL store'],
     ];
     for (const [i, [text, expected]] of cases.entries()) {
       const path = join(dir, `c${i}.yaml`);
       writeFileSync(path, text);
       const result = await run("correlator", "--config", path);
-      assert.is(result.code, 2, `${text}: ${result.stderr}`);
-      assert.match(result.stderr, expected);
+      assert.is(result.code, 1, `${text}: ${result.stderr}`);
+      assert.match(result.stderr, `fieldsense: ${path} ${expected}`);
     }
     const missing = await run("correlator", "--config", join(dir, "none.yaml"));
-    assert.is(missing.code, 2);
+    assert.is(missing.code, 1);
     assert.match(missing.stderr, "cannot read correlator configuration");
     assert.match(missing.stderr, "ENOENT");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A well-formed command whose alert or incident is not in the store fails
+// the lookup (exit 1), and is no usage error (exit 2).
+test("correlator pcap alert not found", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-pcap-"));
+  try {
+    const db = join(dir, "c.db");
+    const store = await openStore(db);
+    await store.insertAlert(sampleAlert());
+    await store.close();
+    const broker = ["--broker", "mqtt://127.0.0.1:1", "--db", db];
+
+    const alert = await run("correlator", "pcap", "0123abcd", ...broker);
+    assert.is(alert.code, 1, alert.stderr);
+    assert.match(alert.stderr, `fieldsense: alert 0123abcd not found in store ${db}; list the incidents and their alerts with "fieldsense report --db ${db}"`);
+
+    const incident = await run("correlator", "pcap", "--incident", "7", ...broker);
+    assert.is(incident.code, 1, incident.stderr);
+    assert.match(incident.stderr, `fieldsense: incident 7 not found in store ${db}`);
+
+    const noStore = await run("correlator", "pcap", "0123abcd", "--broker", "mqtt://127.0.0.1:1", "--db", join(dir, "none.db"));
+    assert.is(noStore.code, 1, noStore.stderr);
+    assert.match(noStore.stderr, `store ${join(dir, "none.db")} not found`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -41,18 +41,20 @@ test("correlator exits 1 after losing alerts", async () => {
     assert.ok(existsSync(join(dir, "missing", "sub", "reports")), "reports folder not created beside the store");
     assert.not.ok(existsSync(join(dir, ".fieldsense")), "reports folder created in the working directory");
 
-    // Another connection makes every alert insert fail, as a full disk would.
+    // Another connection makes every alert insert fail with a constraint
+    // error, which no retry can change.
     const db = new Database(dbPath);
-    db.exec("CREATE TRIGGER fail_inserts BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    db.exec("CREATE TRIGGER fail_inserts BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'rejected by test'); END");
     db.close();
+    const alert = sampleAlert("plant-a", "gw-1");
     const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
-    await publisher.publishAlert(sampleAlert("plant-a", "gw-1"));
+    await publisher.publishAlert(alert);
     await publisher.close();
-    await waitFor("1 alerts lost so far");
+    await waitFor(`store rejected alert ${alert.id}`);
 
     child.kill("SIGTERM");
     assert.is(await exited, 1, stderr);
-    assert.match(stderr, `correlator stopped after losing 1 alert(s) that store ${dbPath} could not write`);
+    assert.match(stderr, `correlator lost 1 alert(s) that store ${dbPath} rejected; the log names each one`);
   } finally {
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // refusal to listen beyond loopback without a login, and the login flow.
 import { test } from "uvu";
 import { request as httpRequest } from "node:http";
+import { createServer, type AddressInfo } from "node:net";
 import * as assert from "uvu/assert";
 import { correlatorCommand } from "../../agent/src/cli/correlator.js";
 import { Correlator } from "../../correlator/src/service.js";
@@ -197,6 +198,35 @@ test("console cli refuses before connecting", async () => {
   });
   assert.is(code, 1);
   assert.match(stderr, "the console would listen on 0.0.0.0, beyond loopback, without a login");
+});
+
+// The console binds its port before the correlator connects to the broker,
+// so a port in use ends the start before any broker connection, which would
+// create or resume the persistent session. The "broker" here is a TCP
+// listener that counts connections.
+test("console port in use before connecting", async () => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", () => resolve()));
+  const busyPort = (busy.address() as AddressInfo).port;
+  let connections = 0;
+  const broker = createServer((socket) => { connections++; socket.destroy(); });
+  await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", () => resolve()));
+  const brokerPort = (broker.address() as AddressInfo).port;
+  try {
+    let stderr = "";
+    const code = await correlatorCommand(["--broker", `mqtt://127.0.0.1:${brokerPort}`, "--db", ":memory:", "--console", String(busyPort)], {
+      stdout: () => undefined, stderr: (t) => { stderr += t; },
+    }).catch((error: Error) => {
+      stderr += error.message;
+      return 1;
+    });
+    assert.is(code, 1);
+    assert.match(stderr, `the console cannot listen on 127.0.0.1:${busyPort}: EADDRINUSE, another program listens on that port; pick another --console port`);
+    assert.is(connections, 0);
+  } finally {
+    await new Promise((resolve) => busy.close(resolve));
+    await new Promise((resolve) => broker.close(resolve));
+  }
 });
 
 test("console login flow", async () => {

@@ -261,7 +261,7 @@ test("search sql sqlite placeholders", () => {
   assert.match(sql, "FROM json_each(records.body, ?) AS j WHERE j.type NOT IN ('object', 'array') AND (CASE j.type");
   assert.match(sql, "LIKE ? ESCAPE '\\'");
   assert.match(sql, "FROM json_tree(alerts.body) AS t");
-  assert.match(sql, "ORDER BY ts_ms DESC, ts DESC, kind, ref LIMIT ?");
+  assert.match(sql, "ORDER BY sort_ms DESC, ts_ms DESC, ts DESC, kind, ref LIMIT ?");
 });
 
 test("search sql postgres placeholders", () => {

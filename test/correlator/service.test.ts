@@ -3,12 +3,17 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import mqtt from "mqtt";
 import pino from "pino";
+import type { Alert } from "../../agent/src/publish/alert.js";
+import { AlertIdentity } from "../../agent/src/publish/alert.js";
 import { GatewayPublisher, topicFor } from "../../agent/src/publish/mqtt.js";
 import { Correlator, subscriptionFilters } from "../../correlator/src/service.js";
+import { renderIncidentReport } from "../../correlator/src/report.js";
+import { search, searchDatabaseOf } from "../../correlator/src/search/run.js";
 import { openStore } from "../../correlator/src/store.js";
-import { modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
+import { alertRecord, modbusAlertRecord, sampleAlert, smbCopyRecords } from "../publish/samples.js";
 import { startMosquitto } from "./mosquitto.js";
 
 async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
@@ -132,34 +137,66 @@ test("correlator receives alerts sent while stopped", async () => {
   }
 });
 
-test("correlator counts alerts the store fails to write", async () => {
+type LogLine = { level: number; msg: string; [field: string]: unknown };
+
+function captureLog(): { logger: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return { lines, logger: pino({ level: "info" }, { write: (line: string) => { lines.push(JSON.parse(line)); } }) };
+}
+
+// `count` alerts with distinct ids, as one gateway sends them.
+function distinctAlerts(count: number): Alert[] {
+  const identity = new AlertIdentity();
+  return Array.from({ length: count }, (_, i) => sampleAlert("plant-a", "gw-1", i % 2 === 0 ? alertRecord() : modbusAlertRecord(), identity));
+}
+
+// A real SQLITE_FULL: max_page_count caps the file at its current size, as a
+// full file system would. The broker holds back further messages once its
+// window of unacknowledged ones is full (Mosquitto's max_inflight_messages,
+// 20 by default), so all 50 alerts are stored only if the correlator retries
+// and acknowledges the 45 that arrived during the outage.
+test("correlator retries after the disk was full", async () => {
   const broker = await startMosquitto();
   if (!broker) return;
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
-  const logLines: Array<{ level: number; msg: string; alertsLost?: number; db?: string }> = [];
-  const logger = pino({ level: "info" }, { write: (line: string) => { logLines.push(JSON.parse(line)); } });
+  const log = captureLog();
   let correlator: Correlator | undefined;
   try {
-    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), logger });
-    // Fails every insert as a full disk or an I/O error would.
-    correlator.store.db.exec("CREATE TRIGGER fail_inserts BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), logger: log.logger, storeRetryMs: 20 });
+    const running = correlator;
+    const db = running.store.db;
     const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
-    await publisher.publishAlert(sampleAlert("plant-a", "gw-1"));
-    await publisher.publishAlert(sampleAlert("plant-a", "gw-1", modbusAlertRecord()));
+    const [first, ...alerts] = distinctAlerts(51);
+    assert.is(new Set(alerts.map((alert) => alert.id)).size, 50);
+    await publisher.publishAlert(first);
+    await until(() => running.stats.alertsStored === 1, "the first alert stored");
+
+    db.pragma(`max_page_count = ${db.pragma("page_count", { simple: true }) as number}`);
+    for (const alert of alerts.slice(0, 45)) await publisher.publishAlert(alert);
+    await until(() => running.stats.storeOutages === 1, "the store outage");
+    db.pragma("max_page_count = 1073741823");
+    for (const alert of alerts.slice(45)) await publisher.publishAlert(alert);
     await publisher.close();
 
-    const running = correlator;
-    await until(() => running.stats.alertsLost === 2, "2 lost alerts");
-    assert.is(running.stats.alertsStored, 0);
-    assert.ok(running.failed);
-    const errors = logLines.filter((line) => line.level >= 50);
-    assert.equal(errors.map((line) => line.alertsLost), [1, 2]);
-    assert.match(errors[0].msg, "storing an alert failed; 1 alerts lost so far");
-    assert.is(errors[0].db, join(dir, "c.db"));
+    await until(() => running.stats.alertsStored === 51, "all 51 alerts stored", 15_000);
+    assert.is(running.stats.alertsLost, 0);
+    assert.is(running.stats.storeOutages, 1);
+    assert.not.ok(running.failed);
+    for (const alert of alerts) assert.ok(await running.store.hasAlert(alert.id), `alert ${alert.id} not stored`);
+
+    const unavailable = log.lines.filter((line) => line.msg.startsWith("store unavailable"));
+    assert.is(unavailable.length, 1);
+    assert.is(unavailable[0].level, 50);
+    assert.is(unavailable[0].code, "SQLITE_FULL");
+    // The first alerts may still fit in free pages of the file.
+    const heldIds = unavailable[0].alertIds as string[];
+    assert.ok(heldIds.length > 0);
+    for (const id of heldIds) assert.ok(alerts.some((alert) => alert.id === id), `unknown alert id ${id} logged`);
+    const available = log.lines.filter((line) => line.msg.startsWith("store available again"));
+    assert.is(available.length, 1);
+    assert.is((available[0].alertIds as string[])[0], heldIds[0]);
     await running.stop();
-    const stopped = logLines[logLines.length - 1];
-    assert.is(stopped.level, 50);
-    assert.match(stopped.msg, "correlator stopped after losing 2 alert(s)");
+    assert.is(log.lines[log.lines.length - 1].msg, "correlator stopped");
   } finally {
     await correlator?.stop();
     await broker.stop();
@@ -167,38 +204,140 @@ test("correlator counts alerts the store fails to write", async () => {
   }
 });
 
-// An alert is acknowledged to the broker only once it is committed: the
-// broker sends the alert the store failed to write again when the same
-// session reconnects, and not the alert that was stored.
-test("correlator acknowledges an alert after storing it", async () => {
+// An error that a retry cannot change (here a constraint that rejects one
+// alert id) loses only that alert: it is acknowledged, counted and logged by
+// id, and the store keeps taking the others.
+test("correlator acknowledges an alert the store rejects", async () => {
   const broker = await startMosquitto();
   if (!broker) return;
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
-  const options = { url: broker.url, dbPath: join(dir, "c.db"), clientId: "fieldsense-correlator-ack", protocolVersion: 5 as const };
+  const log = captureLog();
+  const options = { url: broker.url, dbPath: join(dir, "c.db"), clientId: "fieldsense-correlator-reject", logger: log.logger, storeRetryMs: 20 };
   let correlator: Correlator | undefined;
   try {
     correlator = await Correlator.start(options);
+    const running = correlator;
+    const [rejected, ...stored] = distinctAlerts(3);
+    running.store.db.exec(`CREATE TRIGGER reject_one BEFORE INSERT ON alerts WHEN NEW.id = '${rejected.id}' BEGIN SELECT RAISE(ABORT, 'rejected by test'); END`);
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    for (const alert of [stored[0], rejected, stored[1]]) await publisher.publishAlert(alert);
+    await publisher.close();
+
+    await until(() => running.stats.alertsStored === 2 && running.stats.alertsLost === 1, "2 alerts stored and 1 lost");
+    assert.is(running.stats.storeOutages, 0);
+    const errors = log.lines.filter((line) => line.level >= 50);
+    assert.is(errors.length, 1);
+    assert.is(errors[0].alertId, rejected.id);
+    assert.match(errors[0].msg, `store rejected alert ${rejected.id}`);
+    assert.is(errors[0].db, join(dir, "c.db"));
+    await running.stop();
+    assert.ok(running.failed);
+    const stopped = log.lines[log.lines.length - 1];
+    assert.is(stopped.level, 50);
+    assert.match(stopped.msg, "the store rejected 1 alert(s), which are lost");
+
+    // The rejected alert was acknowledged, so the broker does not send it again.
+    correlator = await Correlator.start(options);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await correlator.idle();
+    assert.is(correlator.stats.alertsStored + correlator.stats.alertsDuplicate + correlator.stats.alertsLost, 0);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// An alert is acknowledged to the broker only once it is committed. Stopped
+// while the store fails with an I/O error, the correlator leaves the alert
+// unacknowledged, so the broker sends it again when the same session
+// reconnects. The broker does not send the alert that was stored.
+test("correlator stops while the store is unavailable", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const log = captureLog();
+  const options = { url: broker.url, dbPath: join(dir, "c.db"), clientId: "fieldsense-correlator-ack", protocolVersion: 5 as const, storeRetryMs: 20 };
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ ...options, logger: log.logger });
     const first = correlator;
     const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
-    const stored = sampleAlert("plant-a", "gw-1");
+    const [stored, held] = distinctAlerts(2);
     await publisher.publishAlert(stored);
     await until(() => first.stats.alertsStored === 1, "the first alert stored");
-    first.store.db.exec("CREATE TRIGGER fail_inserts BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
-    const failed = sampleAlert("plant-a", "gw-1", modbusAlertRecord());
-    await publisher.publishAlert(failed);
+    first.store.ingest = async () => { throw new Database.SqliteError("disk I/O error", "SQLITE_IOERR_WRITE"); };
+    await publisher.publishAlert(held);
     await publisher.close();
-    await until(() => first.stats.alertsLost === 1, "the second alert lost");
-    first.store.db.exec("DROP TRIGGER fail_inserts");
+    await until(() => first.stats.storeOutages === 1, "the store outage");
     await first.stop();
+    assert.is(first.stats.alertsLost, 0);
+    assert.is(first.stats.alertsUnacknowledged, 1);
+    assert.ok(first.failed);
+    const stopped = log.lines[log.lines.length - 1];
+    assert.is(stopped.level, 50);
+    assert.equal(stopped.heldAlertIds, [held.id]);
+    assert.match(stopped.msg, "1 alert(s) waited unacknowledged for the unavailable store");
 
     correlator = await Correlator.start(options);
     const second = correlator;
-    await until(async () => await second.store.hasAlert(failed.id), "the unacknowledged alert sent again");
+    await until(async () => await second.store.hasAlert(held.id), "the unacknowledged alert sent again");
     await second.idle();
     assert.is(second.stats.alertsStored, 1);
     // The stored alert was acknowledged, so the broker did not send it again.
     assert.is(second.stats.alertsDuplicate, 0);
     assert.is(await second.store.countAlerts(), 2);
+  } finally {
+    await correlator?.stop();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Alerts from a gateway whose clock is years ahead (2099) or was never set
+// (1970) are stored, counted, logged once per gateway and marked in the
+// report. A search for the newest hits sorts the 2099 alert by the time it
+// was received, so an alert received later comes first.
+test("correlator flags wrong gateway clocks", async () => {
+  const broker = await startMosquitto();
+  if (!broker) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-correlator-"));
+  const log = captureLog();
+  let correlator: Correlator | undefined;
+  try {
+    correlator = await Correlator.start({ url: broker.url, dbPath: join(dir, "c.db"), logger: log.logger });
+    const running = correlator;
+    const identity = new AlertIdentity();
+    const atSecond = (tsSec: number) => sampleAlert("plant-a", "gw-1", alertRecord({ tsSec }), identity);
+    const future = [atSecond(Date.UTC(2099, 0, 1) / 1000), atSecond(Date.UTC(2099, 0, 1, 1) / 1000)];
+    const unset = atSecond(60);
+    const publisher = await GatewayPublisher.connect({ url: broker.url, site: "plant-a", gateway: "gw-1" });
+    for (const alert of [...future, unset]) await publisher.publishAlert(alert);
+    await until(() => running.stats.alertsStored === 3, "3 alerts stored");
+    // Half an hour ahead is within the tolerance for clock drift.
+    const later = atSecond(Math.floor(Date.now() / 1000) + 1800);
+    await publisher.publishAlert(later);
+    await publisher.close();
+    await until(() => running.stats.alertsStored === 4, "the later alert stored");
+
+    assert.is(running.stats.alertsClockAhead, 2);
+    assert.is(running.stats.alertsClockUnset, 1);
+    const ahead = log.lines.filter((line) => line.msg.startsWith("gateway clock ahead"));
+    assert.is(ahead.length, 1);
+    assert.is(ahead[0].level, 40);
+    assert.is(ahead[0].gateway, "gw-1");
+    assert.is(ahead[0].alertId, future[0].id);
+    assert.ok((ahead[0].skewMs as number) > 70 * 365 * 86_400_000);
+    const notSet = log.lines.filter((line) => line.msg.startsWith("gateway clock not set"));
+    assert.is(notSet.length, 1);
+    assert.is(notSet[0].alertId, unset.id);
+
+    const { hits } = await search(searchDatabaseOf(running.store), "kind:alert");
+    assert.equal(hits.map((hit) => hit.ref), [later.id, future[1].id, future[0].id, unset.id]);
+
+    const incidentId = (await running.store.incidents()).find((incident) => incident.lastMs >= Date.UTC(2099, 0, 1))!.id;
+    const report = (await renderIncidentReport(running.store, incidentId))!;
+    assert.match(report, "- Gateway clock ahead: 2 alert(s) carry a packet time more than 1 h after the correlator received them");
   } finally {
     await correlator?.stop();
     await broker.stop();

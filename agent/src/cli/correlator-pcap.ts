@@ -33,25 +33,36 @@ export async function correlatorPcapCommand(argv: string[], output: Output): Pro
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(requester)) throw new UsageError(`invalid --requester "${requester}": use 1-64 letters, digits, "_", "." or "-"`);
   const timeoutMs = values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"]) : undefined;
   const dbPath = values.db ?? defaultDbPath();
-  if (!existsSync(dbPath)) throw new UsageError(`store ${dbPath} not found: give the correlator's store with --db FILE`);
+  if (!existsSync(dbPath)) {
+    output.stderr(`fieldsense: store ${dbPath} not found: give the correlator's store with --db FILE\n`);
+    return 1;
+  }
   const capturesDir = values.captures ?? join(dirname(dbPath), "captures");
 
+  const incidentId = values.incident !== undefined ? positiveInteger("--incident", values.incident) : undefined;
+
+  // An alert or incident missing from the store is a lookup that failed,
+  // not a usage error: the command line was well formed.
   const wanted: { alert: Alert; incidentId: number | null }[] = [];
+  const missing: string[] = [];
   const store = await openStore(dbPath, { readOnly: true });
   try {
     for (const id of positionals) {
       const found = await store.alert(id);
-      if (!found) throw new UsageError(`alert ${id} is not in ${dbPath}; list alerts with "fieldsense report --db ${dbPath}"`);
-      wanted.push(found);
+      if (found) wanted.push(found);
+      else missing.push(`alert ${id} not found in store ${dbPath}`);
     }
-    if (values.incident !== undefined) {
-      const incidentId = positiveInteger("--incident", values.incident);
+    if (incidentId !== undefined) {
       const alerts = await store.alertsOfIncident(incidentId);
-      if (alerts.length === 0) throw new UsageError(`incident ${incidentId} has no alerts in ${dbPath}`);
+      if (alerts.length === 0) missing.push(`incident ${incidentId} not found in store ${dbPath}`);
       for (const alert of alerts) wanted.push({ alert, incidentId });
     }
   } finally {
     await store.close();
+  }
+  if (missing.length > 0) {
+    for (const problem of missing) output.stderr(`fieldsense: ${problem}; list the incidents and their alerts with "fieldsense report --db ${dbPath}"\n`);
+    return 1;
   }
 
   const { fetchPcap } = await import("../ring/requester.js");

@@ -1,8 +1,8 @@
 // `fieldsense correlator` and `fieldsense report`.
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { ConfigError, loadCorrelatorConfig, type CorrelatorFileConfig } from "../../../correlator/src/config.js";
-import { Correlator } from "../../../correlator/src/service.js";
+import { ConfigError, readCorrelatorConfig, type CorrelatorConfigFile } from "../../../correlator/src/config.js";
+import { Correlator, type CorrelatorOptions } from "../../../correlator/src/service.js";
 import { hashConsolePassword } from "../../../correlator/src/web/auth.js";
 import type { ConsoleOptions } from "../../../correlator/src/web/server.js";
 import { reportToHtml } from "../../../correlator/src/html.js";
@@ -40,40 +40,19 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
   }
   if (values["hash-password"]) return hashPasswordFromStdin(output);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" for "fieldsense correlator"; it takes options only`);
-  // Command-line options override the configuration file.
-  const file = values.config !== undefined ? readConfig(values.config as string) : {};
-  const option = (name: string): string | undefined => (values as Record<string, unknown>)[name] as string | undefined;
-
-  const broker = option("broker") ?? file.broker;
-  if (broker === undefined) throw new UsageError('missing --broker URL for "fieldsense correlator"; for example --broker mqtt://127.0.0.1:1883');
-  const problem = checkBrokerUrl(broker);
-  if (problem) throw new UsageError(problem);
-  const windowMinutes = option("window-minutes") !== undefined
-    ? positiveInteger("--window-minutes", option("window-minutes")!) : file.window_minutes ?? DEFAULT_WINDOW_MS / 60_000;
-  const { dbPath, reportsDir } = correlatorPaths(option("db") ?? file.db, option("reports") ?? file.reports);
-  const shareGroup = option("share-group") ?? file.share_group;
-  if (shareGroup !== undefined && !/^[^/+#$]+$/.test(shareGroup)) {
-    throw new UsageError(`invalid --share-group "${shareGroup}": a share name must not be empty or contain /, +, # or $; use for example --share-group correlators`);
+  let settings: CorrelatorSettings;
+  try {
+    settings = correlatorSettings(values);
+  } catch (error) {
+    // Exit 1, as the agent does for its configuration file.
+    if (!(error instanceof ConfigError)) throw error;
+    output.stderr(`fieldsense: ${error.message}\n`);
+    return 1;
   }
-  if (shareGroup !== undefined && !isPostgresUrl(dbPath)) {
-    throw new UsageError(`--share-group needs a PostgreSQL store that every member shares, but --db is ${dbPath}; give --db postgres://USER@HOST/DATABASE`);
-  }
-  const minIncidentScore = option("min-incident-score") !== undefined
-    ? scoreValue(option("min-incident-score")!) : file.min_incident_score ?? DEFAULT_MIN_INCIDENT_SCORE;
-  const criticalHosts = option("critical-hosts") !== undefined
-    ? option("critical-hosts")!.split(",").map((h) => h.trim()).filter((h) => h !== "") : file.critical_hosts ?? [];
-  const retention: RetentionSettings = {};
-  const retentionDays = option("retention-days") !== undefined ? positiveInteger("--retention-days", option("retention-days")!) : file.retention?.days;
-  const retentionMb = option("retention-max-mb") !== undefined ? positiveInteger("--retention-max-mb", option("retention-max-mb")!) : file.retention?.max_mb;
-  if (retentionDays !== undefined) retention.maxAgeMs = retentionDays * 86_400_000;
-  if (retentionMb !== undefined) retention.maxBytes = retentionMb * 1024 * 1024;
-  const consoleOptions = consoleSettings(values);
+  const { dbPath, reportsDir } = settings;
 
   const logger = createLogger("fieldsense-correlator");
-  const correlator = await Correlator.start({
-    url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, logger, shareGroup,
-    clientId: option("client-id") ?? file.client_id, minIncidentScore, criticalHosts, retention, console: consoleOptions,
-  });
+  const correlator = await Correlator.start({ ...settings, logger });
   const consoleText = correlator.consoleUrl ? `, console at ${correlator.consoleUrl}` : "";
   output.stderr(`correlator running: store ${redactDbUrl(dbPath)}, reports in ${reportsDir}${consoleText}; stop with Ctrl-C\n`);
   await new Promise<void>((resolve) => {
@@ -88,10 +67,60 @@ export async function correlatorCommand(argv: string[], output: Output): Promise
   });
   await correlator.stop();
   if (correlator.failed) {
-    output.stderr(`correlator stopped after losing ${correlator.stats.alertsLost} alert(s) that store ${redactDbUrl(dbPath)} could not write; see the error lines in the log\n`);
+    const { alertsLost, alertsUnacknowledged } = correlator.stats;
+    if (alertsLost > 0) {
+      output.stderr(`correlator lost ${alertsLost} alert(s) that store ${redactDbUrl(dbPath)} rejected; the log names each one ("store rejected alert ...")\n`);
+    }
+    if (alertsUnacknowledged > 0) {
+      output.stderr(`correlator stopped while store ${redactDbUrl(dbPath)} was unavailable: ${alertsUnacknowledged} alert(s) were not stored and not acknowledged, so the broker sends them again when the correlator starts with the same client id; fix the store (see "store unavailable" in the log) and start it again\n`);
+    }
     return 1;
   }
   return 0;
+}
+
+// The correlator's settings from its options and --config FILE. Throws
+// UsageError for an option and ConfigError for a key of the file.
+type CorrelatorSettings = Omit<CorrelatorOptions, "logger"> & { reportsDir: string };
+
+function correlatorSettings(values: Record<string, unknown>): CorrelatorSettings {
+  // Command-line options override the configuration file.
+  const file: CorrelatorConfigFile | undefined = values.config !== undefined ? readCorrelatorConfig(values.config as string) : undefined;
+  const fileValues = file?.values ?? {};
+  const option = (name: string): string | undefined => (values as Record<string, unknown>)[name] as string | undefined;
+
+  const broker = option("broker") ?? fileValues.broker;
+  if (broker === undefined) throw new UsageError('missing --broker URL for "fieldsense correlator"; for example --broker mqtt://127.0.0.1:1883');
+  const problem = checkBrokerUrl(broker);
+  if (problem && option("broker") === undefined) throw file!.invalid("broker", problem);
+  if (problem) throw new UsageError(problem);
+  const windowMinutes = option("window-minutes") !== undefined
+    ? positiveInteger("--window-minutes", option("window-minutes")!) : fileValues.window_minutes ?? DEFAULT_WINDOW_MS / 60_000;
+  const { dbPath, reportsDir } = correlatorPaths(option("db") ?? fileValues.db, option("reports") ?? fileValues.reports);
+  const shareGroup = option("share-group") ?? fileValues.share_group;
+  if (shareGroup !== undefined && !/^[^/+#$]+$/.test(shareGroup)) {
+    throw new UsageError(`invalid --share-group "${shareGroup}": a share name must not be empty or contain /, +, # or $; use for example --share-group correlators`);
+  }
+  if (shareGroup !== undefined && !isPostgresUrl(dbPath)) {
+    // The file's mistake when the file sets both, or the group alone.
+    if (option("share-group") === undefined && option("db") === undefined) {
+      throw file!.invalid("share_group", `"${shareGroup}" needs a PostgreSQL store that every member shares, but db is ${dbPath}; set db to postgres://USER@HOST/DATABASE`);
+    }
+    throw new UsageError(`--share-group needs a PostgreSQL store that every member shares, but --db is ${dbPath}; give --db postgres://USER@HOST/DATABASE`);
+  }
+  const minIncidentScore = option("min-incident-score") !== undefined
+    ? scoreValue(option("min-incident-score")!) : fileValues.min_incident_score ?? DEFAULT_MIN_INCIDENT_SCORE;
+  const criticalHosts = option("critical-hosts") !== undefined
+    ? option("critical-hosts")!.split(",").map((h) => h.trim()).filter((h) => h !== "") : fileValues.critical_hosts ?? [];
+  const retention: RetentionSettings = {};
+  const retentionDays = option("retention-days") !== undefined ? positiveInteger("--retention-days", option("retention-days")!) : fileValues.retention?.days;
+  const retentionMb = option("retention-max-mb") !== undefined ? positiveInteger("--retention-max-mb", option("retention-max-mb")!) : fileValues.retention?.max_mb;
+  if (retentionDays !== undefined) retention.maxAgeMs = retentionDays * 86_400_000;
+  if (retentionMb !== undefined) retention.maxBytes = retentionMb * 1024 * 1024;
+  return {
+    url: broker, dbPath, reportsDir, windowMs: windowMinutes * 60_000, shareGroup,
+    clientId: option("client-id") ?? fileValues.client_id, minIncidentScore, criticalHosts, retention, console: consoleSettings(values),
+  };
 }
 
 // The console listener from --console, --console-host, --console-login and
@@ -135,16 +164,6 @@ export function correlatorPaths(db: string | undefined, reports: string | undefi
   const dbPath = db ?? defaultDbPath();
   const base = isPostgresUrl(dbPath) ? defaultDbPath() : dbPath;
   return { dbPath, reportsDir: reports ?? join(dirname(base), "reports") };
-}
-
-// Loads --config FILE; its errors are usage errors, which name the key.
-function readConfig(path: string): CorrelatorFileConfig {
-  try {
-    return loadCorrelatorConfig(path);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
 }
 
 function isPostgresUrl(db: string): boolean {

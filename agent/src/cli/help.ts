@@ -143,8 +143,12 @@ Environment:
 "fieldsense correlator pcap ALERT_ID..." fetches alerts' packets from the
 gateways; see "fieldsense correlator pcap --help".
 
-Exit codes: 0 stopped by SIGINT or SIGTERM, 1 failed to start or lost alerts
-the store could not write (the log says which), 2 usage error.
+A store failure that may pass (disk full, I/O error, lost PostgreSQL
+connection) leaves messages unacknowledged and retries them with backoff.
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 invalid --config file, failed
+to start, lost alerts the store rejected (the log names each one), or stopped
+while the store was unavailable, 2 usage error.
 `;
 
 export const REPORT_HELP = `Usage: fieldsense report [--db FILE|URL] [--incident ID] [--html]
@@ -495,6 +499,7 @@ Options:
   --json            print one JSON object per capture
   -h, --help        show this help
 
-Exit codes: 0 every capture stored, 1 a gateway refused, no longer had the
-packets, or did not answer (each is named on stderr), 2 usage error.
+Exit codes: 0 every capture stored, 1 an alert, incident or store not found,
+or a gateway refused, no longer had the packets, or did not answer (each is
+named on stderr), 2 usage error.
 `;

@@ -3,6 +3,7 @@
 // (jsonb and SQL/JSON paths). Values from the query travel only as
 // parameters. The SQL text contains column names, fixed fragments and JSON
 // paths, whose segments resolveField limits to letters, digits and _.
+import { sortTimeSql } from "../clock.js";
 import type { Target } from "./fields.js";
 import type { Node, Value } from "./syntax.js";
 
@@ -30,7 +31,8 @@ const TABLES: Record<RowKind, { table: string; ref: string; incident: string }> 
 
 // Builds the SELECT that returns the newest `limit` rows matching `tree`:
 // kind, ref (alert id or record key), site, gateway, ts, ts_ms,
-// incident_id (alerts only) and body (JSON text).
+// incident_id (alerts only) and body (JSON text). Newest is by packet time,
+// unless that is too far ahead of the receive time (see clock.ts).
 export function compileSearch(tree: Node, dialect: Dialect, limit: number): CompiledQuery {
   // Placeholders are first written as markers that index `values`. A
   // predicate folded away by a constant drops its markers with it, so
@@ -49,7 +51,8 @@ export function compileSearch(tree: Node, dialect: Dialect, limit: number): Comp
     const where = predicate === true ? "" : ` WHERE ${predicate}`;
     branches.push(
       `SELECT '${kind}' AS kind, ${table}.${ref} AS ref, ${table}.site AS site, ${table}.gateway AS gateway, ${table}.ts AS ts,` +
-      ` ${table}.ts_ms AS ts_ms, ${incident === "NULL" ? "NULL" : `${table}.${incident}`} AS incident_id, ${table}.body AS body` +
+      ` ${table}.ts_ms AS ts_ms, ${sortTimeSql(table)} AS sort_ms,` +
+      ` ${incident === "NULL" ? "NULL" : `${table}.${incident}`} AS incident_id, ${table}.body AS body` +
       ` FROM ${table}${where}`,
     );
   }
@@ -60,7 +63,7 @@ export function compileSearch(tree: Node, dialect: Dialect, limit: number): Comp
     return { sql: `${empty} WHERE 1 = 0`, params: [] };
   }
   const sql = `SELECT kind, ref, site, gateway, ts, ts_ms, incident_id, body FROM (${branches.join(" UNION ALL ")}) AS hits` +
-    ` ORDER BY ts_ms DESC, ts DESC, kind, ref LIMIT ${placeholder(limit)}`;
+    ` ORDER BY sort_ms DESC, ts_ms DESC, ts DESC, kind, ref LIMIT ${placeholder(limit)}`;
   return numberPlaceholders(sql, values, dialect);
 }
 

@@ -85,7 +85,8 @@ export class WebConsole {
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {
-        reject(new ConsoleError(`the console cannot listen on ${host}:${options.port}: ${error.code ?? error.message}; pick another --console port`, "CONSOLE_LISTEN"));
+        const reason = error.code === "EADDRINUSE" ? "EADDRINUSE, another program listens on that port" : error.code ?? error.message;
+        reject(new ConsoleError(`the console cannot listen on ${host}:${options.port}: ${reason}; pick another --console port`, "CONSOLE_LISTEN"));
       });
       server.listen(options.port, host, () => resolve());
     });
