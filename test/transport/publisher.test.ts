@@ -8,7 +8,7 @@ import { Aedes } from "aedes";
 import pino from "pino";
 import { startBroker } from "../../agent/src/publish/embedded-broker.js";
 import { topicFor } from "../../agent/src/publish/mqtt.js";
-import { Publisher } from "../../agent/src/publish/publisher.js";
+import { Publisher, publisherClientId } from "../../agent/src/publish/publisher.js";
 import { loadValidators } from "../../agent/src/publish/schemas.js";
 import { mosquittoAvailable, startTransportBroker, type TransportBroker } from "./broker.js";
 import { alertIndex, numberedAlert, subscribe, temporaryDir, until } from "./helpers.js";
@@ -129,7 +129,46 @@ mosquitto("half-open link detected by keep-alive", () => withMosquitto(async (br
   await until(() => publisher.stats.reconnects === 1 && publisher.outbox.depth === 0, "reconnect and delivery");
 }));
 
+mosquitto("same gateway name at two sites", () => withMosquitto(async (broker, { outboxDir, defer }) => {
+  const { client, messages } = await subscribe(broker.url, "fieldsense/v1/+/gw-1/alerts");
+  defer(() => client.endAsync());
+  const start = async (site: string) => {
+    const publisher = await Publisher.start({ url: broker.url, site, gateway: "gw-1", outboxDir: join(outboxDir, site), reconnectMinMs: 50 });
+    defer(() => publisher.close(1000));
+    await publisher.whenConnected();
+    return publisher;
+  };
+  const east = await start("plant-east");
+  const west = await start("plant-west");
+  for (let i = 0; i < 20; i++) {
+    east.publish(numberedAlert(i, "plant-east"));
+    west.publish(numberedAlert(i, "plant-west"));
+    await new Promise((done) => setTimeout(done, 10));
+  }
+  await until(() => messages.length === 40, "20 alerts from each site");
+  // One shared client id would make the broker end one session each time the other connects.
+  assert.is(east.stats.reconnects, 0);
+  assert.is(west.stats.reconnects, 0);
+}));
+
 mosquitto.run();
+
+const clientIds = suite("publisher client id");
+
+clientIds("distinct per site and gateway", () => {
+  assert.is(publisherClientId("plant-a", "gw-1"), "fieldsense/plant-a/gw-1");
+  assert.is.not(publisherClientId("a-b", "c"), publisherClientId("a", "b-c"));
+});
+
+clientIds("long names stay distinct within 64", () => {
+  const site = "s".repeat(60);
+  const first = publisherClientId(site, "gateway-1");
+  const second = publisherClientId(site, "gateway-2");
+  assert.ok(first.length <= 64, `${first.length} characters`);
+  assert.is.not(first, second);
+});
+
+clientIds.run();
 
 const aedes = suite("publisher with aedes");
 

@@ -17,7 +17,7 @@
 // records (QoS 1, not journaled: dropped and counted while disconnected),
 // status (retained: "online" with version, uptime and counters, and the
 // last will "offline"), metrics (QoS 0, every metricsIntervalMs).
-import { randomInt } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 import type { IClientOptions, IClientPublishOptions, IConnackPacket, MqttClient } from "mqtt";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
@@ -155,7 +155,7 @@ export class Publisher {
       ...brokerClientOptions(settings),
       // A fixed client id makes the broker end a stale session of this
       // gateway (a half-open link it has not noticed yet) when the new one connects.
-      clientId: `fieldsense-${settings.gateway}`.slice(0, 64),
+      clientId: publisherClientId(settings.site, settings.gateway),
       clean: true,
       keepalive,
       will: { topic: this.topic("status"), payload: Buffer.from(JSON.stringify(this.statusBody("offline"))), qos: 1, retain: true },
@@ -563,4 +563,15 @@ export class Publisher {
     client.publish(this.topic("metrics"), JSON.stringify({ ts: new Date().toISOString(), uptime_s: this.uptimeSec(), ...counters }), this.publishOptions("health"));
     client.publish(this.topic("status"), JSON.stringify(this.statusBody("online")), { qos: 1, retain: true });
   }
+}
+
+// Client id of a gateway's publisher, one per site and gateway. Two gateways
+// of the same name at different sites must not share one: the broker would
+// end each one's session whenever the other connects. Site and gateway never
+// contain "/" (they are topic levels), so the id is unambiguous. An id past
+// 64 characters is cut and ends in a hash of the whole, to stay distinct.
+export function publisherClientId(site: string, gateway: string): string {
+  const id = `fieldsense/${site}/${gateway}`;
+  if (id.length <= 64) return id;
+  return `${id.slice(0, 47)}-${createHash("sha256").update(id).digest("hex").slice(0, 16)}`;
 }
