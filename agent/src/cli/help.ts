@@ -207,7 +207,8 @@ Options:
   -h, --help     show this help
 
 Exit codes: 0 every file replayed and every alert stored, 1 a file could not
-be read or a step failed (stderr says which), 2 usage error.
+be read, an alert was not stored (a full disk, for example) or a step failed
+(stderr says which), 2 usage error.
 `;
 
 const INSPECT_EXIT_CODES = `Exit codes: 0 success, 1 no agent answers on the control socket or the
