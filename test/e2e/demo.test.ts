@@ -2,11 +2,11 @@
 // broker, correlator and replay of test/fixtures/demo/plant-scene.pcap.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
+import { withTmpfs } from "../helpers/tmpfs.js";
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -53,26 +53,15 @@ test("demo keeps data with --data", async () => {
 });
 
 // A tmpfs of 300 KiB holds the new store but not the alerts: the demo must
-// not report success. Mounting needs root, so the test is skipped without it.
+// not report success. Skipped where a tmpfs cannot be mounted.
 test("demo on a full disk exits 1", async () => {
-  if (process.getuid?.() !== 0) return;
-  const dir = mkdtempSync(join(tmpdir(), "fieldsense-demo-full-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=300k", "tmpfs", dir]);
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return;
-  }
-  try {
+  await withTmpfs("300k", async (dir) => {
     const result = await run("demo", "--data", dir);
     assert.is(result.code, 1, result.stderr);
     assert.match(result.stderr, /the correlator stored \d of 5 alerts/);
     assert.match(result.stderr, `fieldsense: writing ${join(dir, "correlator.db")} failed for`);
     assert.match(result.stderr, "free space on that disk or give --data a folder on another disk");
-  } finally {
-    execFileSync("umount", [dir]);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();

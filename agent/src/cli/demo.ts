@@ -2,14 +2,14 @@
 // installed service. It starts an embedded aedes broker on a free port of
 // 127.0.0.1 (never 1883) and the correlator with a SQLite store, then replays
 // the files into the broker and prints the alerts and the incident reports.
-import { mkdtempSync, rmSync, statfsSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Correlator } from "../../../correlator/src/service.js";
 import { renderIncidentReport } from "../../../correlator/src/report.js";
 import { forTerminal } from "./correlator.js";
 import { demoCapturePath } from "../config/paths.js";
-import { createFolders, FolderError } from "../config/folders.js";
+import { createFolders, FolderError, freeSpaceNote } from "../config/folders.js";
 import { checkTopicLevel } from "../config/config.js";
 import { createLogger } from "../log.js";
 import { EMBEDDED_BROKER_MQTT_VERSION, startBroker } from "../publish/embedded-broker.js";
@@ -112,14 +112,7 @@ function storeFailureCause(alertsLost: number, dbPath: string, dataDir: string):
   if (alertsLost === 0) {
     return `alerts not stored: the correlator did not receive them in time; run the demo again, and check the log lines above for broker errors`;
   }
-  let free = "";
-  try {
-    const space = statfsSync(dataDir);
-    free = `; ${dataDir} has ${space.bavail * space.bsize} bytes free`;
-  } catch {
-    // The free space is only a hint; the store's error is logged above.
-  }
-  return `writing ${dbPath} failed for ${alertsLost} alert(s) (the logged error above says why${free}); free space on that disk or give --data a folder on another disk`;
+  return `writing ${dbPath} failed for ${alertsLost} alert(s) (the logged error above says why${freeSpaceNote(dataDir)}); free space on that disk or give --data a folder on another disk`;
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

@@ -91,7 +91,8 @@ Options:
 On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
 
 Exit codes: 0 every file read (a last record cut short is allowed), 1 a file
-could not be read or the broker did not acknowledge an alert, 2 usage error,
+could not be read, the broker did not acknowledge an alert, or the packet
+ring could not store every packet (a full disk), 2 usage error,
 141 stdout closed early (replay ... | head).
 `;
 

@@ -2,12 +2,14 @@
 // models, prints alerts (and records), and optionally publishes them.
 import { statSync } from "node:fs";
 import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway } from "../config/config.js";
+import { freeSpaceNote } from "../config/folders.js";
 import { createLogger } from "../log.js";
 import type { ReplayResult } from "../pipeline.js";
 import { formatAlertText, type Alert } from "../publish/alert.js";
 // Type only: the MQTT client (about 20 MiB of resident memory and 0.2 s of
 // start-up CPU once loaded) is imported only when --broker is given.
 import type { GatewayPublisher } from "../publish/mqtt.js";
+import type { RingStats } from "../ring/ring.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { LEARNING_SUMMARY_SCORE, REPLAY_HELP } from "./help.js";
 import { folderOption, nonNegativeNumber, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
@@ -84,6 +86,8 @@ export interface ReplayRun {
   alerts: Alert[];
   // Messages (alerts and records) handed to the publisher.
   published: number;
+  // The packet ring's counters after the replay, with --ring.
+  ring?: { dir: string; stats: RingStats };
 }
 
 // Runs a replay; `publisher` (optional) receives every alert and the
@@ -139,11 +143,12 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
       await settle(pendingAcks);
     } : undefined,
   }).finally(() => ring?.close());
+  const ringRun = ring ? { dir: ring.dir, stats: ring.stats() } : undefined;
   progress?.bar.finish();
   for (const line of learning.lines()) output.stdout(line + "\n");
   // Acknowledgements still open are the caller's to wait for, with
   // publisher.flush() or publisher.close(), which bounds the wait.
-  return { result, alerts, published };
+  return { result, alerts, published, ring: ringRun };
 }
 
 // Counts the low-scored learning alerts that the human output leaves out, per
@@ -219,8 +224,10 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
   }
   let closed = false;
   try {
-    const { result } = await runReplay(settings, output, publisher);
+    const { result, ring } = await runReplay(settings, output, publisher);
     output.stderr(formatSummary(result));
+    const ringIncomplete = ring !== undefined && ring.stats.packetsNotStored > 0;
+    if (ringIncomplete) output.stderr(`fieldsense: ${ringFailureLine(ring)}\n`);
     let unacknowledged = 0;
     if (publisher) {
       // close() drops what is still open after its timeout; messages whose
@@ -229,10 +236,17 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
       closed = true;
       output.stderr(await publishedLine(settings, publisher, unacknowledged));
     }
-    return hasFileErrors(result) || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
+    return hasFileErrors(result) || ringIncomplete || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
   } finally {
     if (publisher && !closed) await publisher.close();
   }
+}
+
+// Says how many packets the ring lost to failed writes, why, and the fix.
+function ringFailureLine(ring: { dir: string; stats: RingStats }): string {
+  const { packetsNotStored, packetsStored, writeError } = ring.stats;
+  return `the packet ring in ${ring.dir} did not store ${packetsNotStored} packets, and keeps ${packetsStored}: writing failed: ` +
+    `${writeError ?? "unknown error"}${freeSpaceNote(ring.dir)}; free space on that disk or give --ring a folder on another disk, and replay again`;
 }
 
 async function publishedLine(settings: ReplaySettings, publisher: GatewayPublisher, unacknowledged: number): Promise<string> {

@@ -395,7 +395,8 @@ export class AgentRuntime {
       packets_dropped: stats.packetsDropped,
       bytes_dropped: stats.bytesDropped,
       packets_truncated: stats.packetsTruncated,
-      // False after a failed write (a full disk) until a retry succeeds.
+      // False after a failed write (a full disk) until a retry succeeds;
+      // write_error is the last failure, also after writing resumed.
       writing: stats.writing,
       write_error: stats.writeError ?? null,
       write_failures: stats.writeFailures,

@@ -92,7 +92,7 @@ export interface RingStats {
   writeFailures: number;
   // False from a failed write until a write succeeds again.
   writing: boolean;
-  // The error of the last failed write, until a write succeeds again.
+  // The error of the last failed write, kept after writing resumes.
   writeError?: string;
   // maxBytes, or less after the disk was full: the bytes the ring keeps to.
   effectiveMaxBytes: number;
@@ -185,7 +185,8 @@ export class PacketRing {
     packetsNotStored: 0, writeFailures: 0,
   };
   // Set while the ring stores nothing after a failed write.
-  private failure: { atMs: number; message: string } | undefined;
+  private failure: { atMs: number } | undefined;
+  private lastWriteError: string | undefined;
   // Set after alerts.jsonl could not be written, until it can again.
   private alertsWriteFailed = false;
   private maxBytes: number;
@@ -365,7 +366,8 @@ export class PacketRing {
         maxBytes: this.maxBytes, retryInMs: WRITE_RETRY_MS,
       }, "packet ring write failed; the ring stores no packets until a retry succeeds, and detection goes on");
     }
-    this.failure = { atMs: Date.now(), message: error.message };
+    this.failure = { atMs: Date.now() };
+    this.lastWriteError = error.message;
   }
 
   // Closes the newest segment after a failed write, cut back to its last
@@ -584,7 +586,7 @@ export class PacketRing {
       newestSec: withPackets.length > 0 ? Math.max(...withPackets.map((s) => s.lastSec)) : undefined,
       ...this.counters,
       writing: this.failure === undefined,
-      writeError: this.failure?.message,
+      writeError: this.lastWriteError,
       effectiveMaxBytes: this.maxBytes,
     };
   }
