@@ -1,6 +1,6 @@
 // Help text of every command, kept apart from the commands so that
 // `fieldsense --help` loads neither the core nor the broker.
-import { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE } from "../config/config.js";
+import { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, MAX_PACING_GAP_SEC } from "../config/config.js";
 
 // Defined here so that help loads neither the core nor mqtt.js. The replay
 // uses LEARNING_SUMMARY_SCORE from here; test/cli/replay-output.test.ts checks
@@ -83,16 +83,24 @@ Options:
   --profiles PATH   firmware profile file or folder for the profile checks
                     (repeatable; default: the package's firmware-profiles/)
   --speed X         pace the replay at X times the captured rate: 1 is real
-                    time, 2 twice as fast, 0 as fast as possible (default 0)
+                    time, 2 twice as fast, 0 as fast as possible (default 0);
+                    a gap of more than ${MAX_PACING_GAP_SEC} s of packet time between two packets,
+                    or packet time going back, is not waited for, and stderr
+                    says so
   --ring DIR        also keep the packets and alerts in a packet ring in DIR
                     (created when missing), for "fieldsense pcap --ring DIR"
   -h, --help        show this help
 
 On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
 
+SIGTERM or SIGINT stops the reading. The replay then waits up to --timeout-ms
+for the broker's acknowledgements and prints the summary and the counts of
+acknowledged and unacknowledged messages. A second signal ends it at once.
+
 Exit codes: 0 every file read (a last record cut short is allowed), 1 a file
 could not be read, the broker did not acknowledge an alert, or the packet
 ring could not store every packet (a full disk), 2 usage error,
+130 stopped by SIGINT, 143 stopped by SIGTERM (both after the summary),
 141 stdout closed early (replay ... | head).
 `;
 
