@@ -319,8 +319,9 @@ each master and server pair (the median interval in seconds between repeats
 of the same request); then the advisories that name a device's revision.
 
 Options:
-  --capture FILE    build the inventory from pcap or pcapng files instead of
-                    asking the agent (repeat for several files)
+  --capture FILE... build the inventory from pcap or pcapng files instead of
+                    asking the agent; the arguments after FILE are capture
+                    files too, and --capture may be repeated
   --profiles PATH   firmware profile file or folder (repeatable; default: the
                     profiles shipped with the package)
   --identities FILE identities from "fieldsense modbus identify
@@ -357,7 +358,9 @@ address or by the identity the device reported.
 Options:
   --profiles PATH   profile file or folder (repeatable; default: the profiles
                     shipped with the package)
-  --capture FILE    capture to build the inventory from (repeatable)
+  --capture FILE... captures to build the inventory from; the arguments
+                    after FILE are capture files too, and --capture may be
+                    repeated
   --identities FILE identities from "fieldsense modbus identify
                     --update-inventory FILE", added before the replay
   --models DIR      folder of model files for the replay (default: shipped)
