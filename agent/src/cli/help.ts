@@ -279,9 +279,7 @@ Options:
 ${socketHelp(19)}
   -h, --help       show this help
 
-Exit codes: 0 success, 1 a capture cannot be read, a file cannot be written
-(it exists and --force is not given) or no agent answers on the control
-socket, 2 usage error.
+${INSPECT_EXIT_CODES}
 `;
 
 export const ALERTS_HELP = `Usage: fieldsense alerts [--follow] [--since TIME] [--limit N] [--json] [--socket PATH]
@@ -399,7 +397,10 @@ Options:
 ${socketHelp(19)}
   -h, --help       show this help
 
-${INSPECT_EXIT_CODES}
+Exit codes: 0 success, 1 a capture cannot be read, a file cannot be written
+(it exists and --force is not given, or the disk is full; index.json still
+lists the files written) or no agent answers on the control socket, 2 usage
+error.
 `;
 
 export const MODBUS_HELP = `Usage: fieldsense modbus identify HOST[:PORT] [options]
