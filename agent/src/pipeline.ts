@@ -16,6 +16,7 @@ import { AlertIdentity, buildAlert, type Alert, type AlertOrigin } from "./publi
 import { recordToJson, type RecordJson } from "./publish/record.js";
 import type { Logger } from "./log.js";
 import { silentLogger } from "./log.js";
+import { MAX_PACING_GAP_SEC } from "./config/config.js";
 
 export interface ReplayOptions {
   site: string;
@@ -51,6 +52,11 @@ export interface ReplayOptions {
   onBatch?: (batch: PacketBatch) => void;
   // Replay pacing: 1 is the captured rate, 2 twice as fast, 0 as fast as possible.
   speed?: number;
+  // Receives a gap of packet time that pacing skipped (see ReplayPacer).
+  onPacingSkip?: (file: string, gapSec: number) => void;
+  // Stops the replay before the next batch, and a pacing wait at once; the
+  // result counts what was read until then.
+  signal?: AbortSignal;
   // Called after each batch with the file and the byte offset of its first packet.
   onProgress?: (file: string, offset: number) => void;
   // Called once the core is loaded and the models installed, before the
@@ -151,28 +157,38 @@ export class RecordRouter {
 
 // Waits until the packet time of `batch`'s first packet, scaled by 1/speed,
 // has passed since the first batch of the replay, so that a replay runs at
-// `speed` times the captured rate. The first call sets the reference.
+// `speed` times the captured rate. The first call sets the reference. A gap
+// above MAX_PACING_GAP_SEC, or time going backwards, is not waited for:
+// the schedule goes on from that packet, and `onSkip` receives the gap.
 export class ReplayPacer {
-  private startPacketSec: number | undefined;
-  private startHostMs = 0;
+  private lastPacketSec: number | undefined;
+  // Host time at which the last packet was due.
+  private dueMs = 0;
 
   constructor(
     private readonly speed: number,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly onSkip?: (gapSec: number) => void,
   ) {}
 
   async pace(batch: PacketBatch): Promise<void> {
     if (this.speed <= 0 || batch.count === 0) return;
     const view = new DataView(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
     const packetSec = view.getUint32(0, true) + view.getUint32(4, true) / batch.fracPerSecond;
-    if (this.startPacketSec === undefined) {
-      this.startPacketSec = packetSec;
-      this.startHostMs = this.now();
+    if (this.lastPacketSec === undefined) {
+      this.lastPacketSec = packetSec;
+      this.dueMs = this.now();
       return;
     }
-    const dueMs = this.startHostMs + ((packetSec - this.startPacketSec) * 1000) / this.speed;
-    const waitMs = dueMs - this.now();
+    let gapSec = packetSec - this.lastPacketSec;
+    this.lastPacketSec = packetSec;
+    if (gapSec < 0 || gapSec > MAX_PACING_GAP_SEC) {
+      this.onSkip?.(gapSec);
+      gapSec = 0;
+    }
+    this.dueMs += (gapSec * 1000) / this.speed;
+    const waitMs = this.dueMs - this.now();
     if (waitMs > 0) await this.sleep(waitMs);
   }
 }
@@ -180,6 +196,18 @@ export class ReplayPacer {
 // Batch size while pacing: the readers' smallest, so that every packet
 // travels alone and is handed over at its own packet time.
 export const PACED_BATCH_BYTES = 64;
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
 
 export async function replayFiles(files: string[], options: ReplayOptions): Promise<ReplayResult> {
   const logger = options.logger ?? silentLogger;
@@ -195,15 +223,20 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
   const onCoreRecord = router.onCoreRecord;
   const drain = () => router.drain();
   const speed = options.speed ?? 0;
-  const pacer = new ReplayPacer(speed);
+  let currentFile = "";
+  const pacer = new ReplayPacer(speed, Date.now, (ms) => sleepUnlessAborted(ms, options.signal),
+    (gapSec) => options.onPacingSkip?.(currentFile, gapSec));
 
   for (const file of files) {
+    if (options.signal?.aborted) break;
+    currentFile = file;
     const stats = newCaptureStats();
     const fileResult: FileResult = { file, capture: stats };
     result.files.push(fileResult);
     try {
       for await (const batch of readCapture(file, { stats, batchBytes: speed > 0 ? PACED_BATCH_BYTES : undefined, reuseBuffers: true })) {
         await pacer.pace(batch);
+        if (options.signal?.aborted) break;
         options.onBatch?.(batch);
         core.process(batch, onCoreRecord);
         await drain();

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
 import { parseSince } from "../../agent/src/cli/inspect.js";
 import { PACED_BATCH_BYTES, ReplayPacer } from "../../agent/src/pipeline.js";
+import { MAX_PACING_GAP_SEC } from "../../agent/src/config/config.js";
 import { readCapture } from "../../agent/src/capture/index.js";
 import { repoRoot } from "../helpers/captures.js";
 import type { PacketBatch } from "../../agent/src/capture/batch.js";
@@ -139,6 +140,32 @@ test("replay pacing follows packet time", async () => {
   await fast.pace(batchAt(1000, 0));
   await fast.pace(batchAt(2000, 0));
   assert.equal(sleeps, [2000]);
+});
+
+test("replay pacing skips long gaps and backward time", async () => {
+  let now = 50_000;
+  const sleeps: number[] = [];
+  const skips: number[] = [];
+  const sleep = async (ms: number) => { sleeps.push(ms); now += ms; };
+  const pacer = new ReplayPacer(100, () => now, sleep, (gapSec) => skips.push(gapSec));
+  await pacer.pace(batchAt(1000, 0));
+  // A capture resumed 10 days later: no wait of 2.4 hours at speed 100.
+  await pacer.pace(batchAt(1000 + 864_000, 0));
+  assert.equal(sleeps, []);
+  assert.equal(skips, [864_000]);
+  // The schedule goes on from the packet after the gap.
+  await pacer.pace(batchAt(1000 + 864_010, 0));
+  assert.equal(sleeps, [100]);
+  // Time going back is not a negative wait, and the schedule goes on from there.
+  await pacer.pace(batchAt(1000, 0));
+  assert.equal(skips, [864_000, -864_010]);
+  assert.equal(sleeps, [100]);
+  await pacer.pace(batchAt(1030, 0));
+  assert.equal(sleeps, [100, 300]);
+  // A gap of exactly MAX_PACING_GAP_SEC is waited for.
+  await pacer.pace(batchAt(1030 + MAX_PACING_GAP_SEC, 0));
+  assert.equal(sleeps, [100, 300, MAX_PACING_GAP_SEC * 10]);
+  assert.is(skips.length, 2);
 });
 
 test("paced replays hand the core one packet per batch", async () => {

@@ -12,6 +12,7 @@ import { main } from "../../agent/src/cli/main.js";
 import { demoCapturePath } from "../../agent/src/config/paths.js";
 import { DEFAULT_ACK_TIMEOUT_MS } from "../../agent/src/publish/mqtt.js";
 import { capture, repoRoot } from "../helpers/captures.js";
+import { withTmpfs } from "../helpers/tmpfs.js";
 
 const RUNNER = join(repoRoot, "test", "cli", "run-cli.mts");
 const SAMPLE = demoCapturePath();
@@ -149,6 +150,19 @@ test("empty model file named", async () => {
 
 test("help timeout equals publisher default", () => {
   assert.is(DEFAULT_BROKER_TIMEOUT_MS, DEFAULT_ACK_TIMEOUT_MS);
+});
+
+// The demo capture into a packet ring on a tmpfs of 12 KiB, too small for
+// its packets. Skipped where a tmpfs cannot be mounted.
+test("replay ring on a full disk", async () => {
+  await withTmpfs("12k", async (dir) => {
+    const ring = join(dir, "ring");
+    const result = await run(["replay", SAMPLE, "--ring", ring]);
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stderr, /alerts: 5\n/, "the summary is printed");
+    assert.match(result.stderr, new RegExp(`fieldsense: the packet ring in ${ring} did not store \\d+ packets, and keeps \\d+: writing failed: ENOSPC`));
+    assert.match(result.stderr, "free space on that disk or give --ring a folder on another disk");
+  });
 });
 
 test.run();

@@ -58,6 +58,21 @@ test("cli help for every command", async () => {
   assert.match(top.stdout, "replay FILE...");
 });
 
+// Each command's help lists its own failures: status reads no capture and
+// writes no file, while extract does both.
+test("cli exit codes fit the command", async () => {
+  const status = await run("status", "--help");
+  const statusCodes = status.stdout.slice(status.stdout.indexOf("Exit codes:"));
+  assert.match(statusCodes, "no agent answers on the control socket");
+  assert.not.match(statusCodes, "capture");
+  assert.not.match(statusCodes, "written");
+  const extract = await run("extract", "--help");
+  const extractCodes = extract.stdout.slice(extract.stdout.indexOf("Exit codes:"));
+  assert.match(extractCodes, "a capture cannot be read");
+  assert.match(extractCodes, "the disk is full");
+  assert.match(extractCodes, "no agent answers on the control socket");
+});
+
 test("cli report reads the store", async () => {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-cli-"));
   try {

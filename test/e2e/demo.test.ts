@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
+import { withTmpfs } from "../helpers/tmpfs.js";
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -49,6 +50,18 @@ test("demo keeps data with --data", async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// A tmpfs of 300 KiB holds the new store but not the alerts: the demo must
+// not report success. Skipped where a tmpfs cannot be mounted.
+test("demo on a full disk exits 1", async () => {
+  await withTmpfs("300k", async (dir) => {
+    const result = await run("demo", "--data", dir);
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stderr, /the correlator stored \d of 5 alerts/);
+    assert.match(result.stderr, `fieldsense: writing ${join(dir, "correlator.db")} failed for`);
+    assert.match(result.stderr, "free space on that disk or give --data a folder on another disk");
+  });
 });
 
 test.run();

@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { extractCommand } from "../../agent/src/cli/inspect.js";
 import { type ExtractedFile, sanitiseName } from "../../agent/src/cli/extract.js";
 import { capture } from "../helpers/captures.js";
+import { withTmpfs } from "../helpers/tmpfs.js";
 
 function quietOutput() {
   const lines = { stdout: "", stderr: "" };
@@ -121,6 +122,25 @@ test("extract keeps empty folder clean on bad capture", async () => {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+// The same psexec capture into a tmpfs of 100 KiB, too small for the
+// 145,568 bytes of PSEXESVC.exe. Skipped where a tmpfs cannot be mounted.
+test("extract on a full disk keeps the index", async () => {
+  const path = capture("dcerpc/401trg_smb_psexec_add_user_svcctl.pcap");
+  if (!path) return;
+  await withTmpfs("100k", async (out) => {
+    const { lines, output } = quietOutput();
+    const code = await extractCommand([path, "--out", out], output);
+    assert.is(code, 1);
+    assert.match(lines.stderr, `fieldsense: extraction stopped: writing ${out}/.fieldsense-partial-`);
+    assert.match(lines.stderr, "ENOSPC");
+    assert.match(lines.stderr, "give --out a folder on another disk");
+    const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as ExtractedFile[];
+    assert.match(lines.stderr, `index.json lists the ${index.filter((e) => e.file).length} files written before the failure`);
+    // No partial file is left to take the space.
+    assert.equal(readdirSync(out).sort(), [...index.filter((e) => e.file).map((e) => e.file!), "index.json"].sort());
+  });
 });
 
 test.run();

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { capture, repoRoot } from "../helpers/captures.js";
 import { main } from "../../agent/src/cli/main.js";
+import { demoCapturePath } from "../../agent/src/config/paths.js";
 import { OtInventory, rolesOf } from "../../agent/src/inventory/ot-inventory.js";
 import { recordToJson, type RecordJson } from "../../agent/src/publish/record.js";
 import { runCaptureThroughCore } from "../helpers/core-run.js";
@@ -280,6 +281,23 @@ test("assets command on a capture", async () => {
   assert.match(stdout, /^141\.81\.0\.10\s+78:e7:d1:e0:02:5e\s+master/m);
 });
 
+// README and --help write "--capture FILE...": the files after one --capture
+// count as repeated --capture, for assets and for profiles match.
+test("capture option takes several files", async () => {
+  const files = [demoCapturePath(), join(repoRoot, "test/fixtures/ot/hostile-identity.pcapng")];
+  for (const command of [["assets"], ["profiles", "match"]]) {
+    const runs: { code: number; stdout: string; stderr: string }[] = [];
+    for (const argv of [["--capture", ...files], ["--capture", files[0], "--capture", files[1]]]) {
+      let stdout = "";
+      let stderr = "";
+      const code = await main([...command, ...argv, "--json"], { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+      runs.push({ code, stdout, stderr });
+    }
+    assert.is(runs[0].code, 0, `${command.join(" ")}: ${runs[0].stderr}`);
+    assert.is(runs[0].stdout, runs[1].stdout, command.join(" "));
+    assert.ok(runs[0].stdout.length > 2, command.join(" "));
+  }
+});
 
 test("inventory identities from s7comm and enip", async () => {
   // S7comm SZL 0x0011/0x001c answers (Snap7 capture) and an EtherNet/IP

@@ -57,4 +57,14 @@ test("models without an action", async () => {
   assert.match(result.stderr, 'use "models list" or "models show ID"');
 });
 
+test("models list and show of a field typo", async () => {
+  const dir = modelFolder({ "typo.yaml": modelYaml("typo", "dnp3", "  - field: commnd\n    equals: 1") });
+  for (const argv of [["list"], ["show", "typo"]]) {
+    const result = await run("models", ...argv, "--models", dir);
+    assert.is(result.code, 1, `models ${argv.join(" ")}: ${result.stdout}`);
+    assert.match(result.stderr, "typo.yaml line");
+    assert.match(result.stderr, 'field "commnd" is not a record field of this core');
+  }
+});
+
 test.run();

@@ -2,9 +2,11 @@
 // after a stop or a crash, truncate rules, and slices written as pcapng.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { appendFileSync, readdirSync } from "node:fs";
+import { appendFileSync, readdirSync, statSync, writeSync } from "node:fs";
+import pino from "pino";
 import { join } from "node:path";
-import { PacketRing, type RingLimits } from "../../agent/src/ring/ring.js";
+import { PacketRing, WRITE_RETRY_MS, type RingLimits } from "../../agent/src/ring/ring.js";
+import type { Logger } from "../../agent/src/log.js";
 import { exportToBytes, exportToFile } from "../../agent/src/ring/export.js";
 import { flowKey, packetFlow, parseFlow } from "../../agent/src/ring/flow-key.js";
 import { batchOf, tcpFrame, udpFrame, type TimedFrame } from "../helpers/frames.js";
@@ -167,6 +169,86 @@ test("slices become pcapng with one interface per link type and a comment", asyn
   await rejects(exportToBytes(ring, { host: "10.9.9.9" }, 1 << 20), /no packets in the packet ring match the request \(the ring holds 2023-11-14T22:13:20\.000Z to/);
   await rejects(exportToBytes(ring, { alert: "feedface" }, 1 << 20), /alert feedface is not in the packet ring/);
   await rejects(exportToBytes(ring, {}, 1 << 20), /names no alert, flow, host or time range/);
+  ring.close();
+});
+
+// A disk of `capacity` bytes for the ring's segment files: a write fills what
+// is left, and a write to a full disk fails with ENOSPC as fs.writeSync does.
+function diskOf(dir: string, capacity: number): (fd: number, bytes: Uint8Array) => number {
+  return (fd, bytes) => {
+    const used = readdirSync(dir).filter((name) => name.endsWith(".seg")).reduce((n, name) => n + statSync(join(dir, name)).size, 0);
+    const free = capacity - used;
+    if (free <= 0) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    return writeSync(fd, bytes, 0, Math.min(free, bytes.length));
+  };
+}
+
+// Collects the messages that the ring logs.
+function messageLog(): { logger: Logger; messages: string[] } {
+  const messages: string[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => { messages.push(JSON.parse(line).msg as string); } });
+  return { logger, messages };
+}
+
+test("full disk: the ring drops its oldest segment and goes on", () => {
+  const dir = tempDir();
+  const limits: RingLimits = { maxBytes: 4 << 20, maxAgeSeconds: 1_000_000, segmentBytes: 128 * 1024 };
+  const { logger, messages } = messageLog();
+  const ring = PacketRing.open(dir, limits, { logger, write: diskOf(dir, 600 * 1024) });
+  const all = frames(3000, 1000);
+  const realNow = Date.now;
+  let clockOffsetMs = 0;
+  Date.now = () => realNow() + clockOffsetMs;
+  try {
+    // 1000 packets of 1,054 bytes do not fit on a disk of 600 KiB.
+    for (let i = 0; i < 1000; i += 100) ring.append(batchOf(all.slice(i, i + 100)));
+    let stats = ring.stats();
+    assert.is(stats.writing, false);
+    assert.is(stats.writeFailures, 1, "one failure, then the ring waits before it writes again");
+    assert.match(stats.writeError ?? "", /ENOSPC/);
+    assert.ok(stats.segmentsDropped >= 1, "the oldest segment makes room");
+    assert.ok(stats.effectiveMaxBytes < limits.maxBytes);
+    assert.ok(stats.packetsNotStored > 0);
+    assert.is(stats.packetsStored + stats.packetsDropped + stats.packetsNotStored, 1000);
+    // The segment cut at the failure holds whole packets only.
+    assert.is([...ring.slice({ from: 0 })].length, stats.packetsStored);
+
+    // Space has returned after the retry interval: the ring writes again.
+    clockOffsetMs += WRITE_RETRY_MS;
+    for (let i = 1000; i < 3000; i += 100) ring.append(batchOf(all.slice(i, i + 100)));
+    stats = ring.stats();
+    assert.is(stats.writing, true);
+    assert.match(stats.writeError ?? "", /ENOSPC/, "the last error stays for the status");
+    assert.ok(stats.bytesStored <= stats.effectiveMaxBytes + limits.segmentBytes, `${stats.bytesStored} bytes stored`);
+    assert.is(stats.packetsStored + stats.packetsDropped + stats.packetsNotStored, 3000);
+    const kept = [...ring.slice({ from: 0 })];
+    assert.is(kept.length, stats.packetsStored);
+    assert.is(kept.at(-1)!.tsSec, T0 + 2999, "the newest packet is stored");
+    assert.is(messages.filter((m) => m.startsWith("packet ring write failed")).length, 1);
+    assert.is(messages.filter((m) => m === "packet ring writes again").length, 1);
+  } finally {
+    Date.now = realNow;
+  }
+  ring.close();
+  const reopened = PacketRing.open(dir, limits, { readOnly: true });
+  assert.is([...reopened.slice({ from: 0 })].length, ring.stats().packetsStored);
+  reopened.close();
+});
+
+test("full disk with one segment: the ring keeps it and stores nothing", () => {
+  const dir = tempDir();
+  const limits: RingLimits = { maxBytes: 4 << 20, maxAgeSeconds: 1_000_000, segmentBytes: 1 << 20 };
+  const ring = PacketRing.open(dir, limits, { write: diskOf(dir, 200 * 1024) });
+  const all = frames(400, 1000);
+  for (let i = 0; i < all.length; i += 50) ring.append(batchOf(all.slice(i, i + 50)));
+  const stats = ring.stats();
+  assert.is(stats.writing, false);
+  assert.is(stats.segmentsDropped, 0);
+  assert.ok(stats.packetsStored > 150, `${stats.packetsStored} packets stored`);
+  assert.is(stats.packetsStored + stats.packetsNotStored, 400);
+  assert.is([...ring.slice({ from: 0 })].length, stats.packetsStored);
+  // No empty segment is left behind by the failed start of a new one.
+  assert.equal(readdirSync(dir).filter((name) => name.endsWith(".seg")), ["00000001.seg"]);
   ring.close();
 });
 

@@ -138,6 +138,7 @@ export async function agentCommand(argv: string[], output: Output): Promise<numb
   await stopped;
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.removeAllListeners(signal);
   const code = runtime.error ? 1 : 0;
+  if (runtime.error) output.stderr(`fieldsense: agent stopped: the capture loop failed: ${runtime.error.message}; the log on stdout has the details\n`);
   exitSoon(code);
   return code;
 }

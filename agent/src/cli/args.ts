@@ -154,3 +154,12 @@ export function nonNegativeNumber(option: string, value: string): number {
   }
   return number;
 }
+
+// The files of "--capture FILE...": every --capture value and the arguments
+// that follow, so that "--capture a.pcap b.pcap" and a shell glob such as
+// "--capture captures/*.pcap" read every file, as repeated --capture does.
+// Undefined without --capture, where the command decides about arguments.
+export function captureFiles(capture: unknown, positionals: string[]): string[] | undefined {
+  if (capture === undefined) return undefined;
+  return [...(capture as string[]), ...positionals];
+}

@@ -9,7 +9,7 @@ import { Correlator } from "../../../correlator/src/service.js";
 import { renderIncidentReport } from "../../../correlator/src/report.js";
 import { forTerminal } from "./correlator.js";
 import { demoCapturePath } from "../config/paths.js";
-import { createFolders, FolderError } from "../config/folders.js";
+import { createFolders, FolderError, freeSpaceNote } from "../config/folders.js";
 import { checkTopicLevel } from "../config/config.js";
 import { createLogger } from "../log.js";
 import { EMBEDDED_BROKER_MQTT_VERSION, startBroker } from "../publish/embedded-broker.js";
@@ -78,11 +78,18 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
       for (const alert of run.alerts) if (!(await stored.store.hasAlert(alert.id))) missing++;
       return missing;
     };
-    const done = async () => (await missingAlerts()) === 0
-      && stored.stats.recordsStored + stored.stats.recordsDuplicate + stored.stats.recordsInvalid >= recordsPublished;
-    if (!(await waitFor(done, STORE_WAIT_MS))) {
+    // Waiting ends early when every missing alert is one the store failed to
+    // write, because no retry would bring it.
+    const done = async () => {
       const missing = await missingAlerts();
+      if (missing > 0 && missing <= stored.stats.alertsLost) return true;
+      return missing === 0 && stored.stats.recordsStored + stored.stats.recordsDuplicate + stored.stats.recordsInvalid + stored.stats.recordsLost >= recordsPublished;
+    };
+    await waitFor(done, STORE_WAIT_MS);
+    const missing = await missingAlerts();
+    if (missing > 0) {
       output.stderr(`the correlator stored ${run.alerts.length - missing} of ${run.alerts.length} alerts within ${STORE_WAIT_MS / 1000} s; the reports below may be incomplete\n`);
+      output.stderr(`fieldsense: ${storeFailureCause(stored.stats.alertsLost, join(dataDir, "correlator.db"), dataDir)}\n`);
     }
     await stored.writeReports();
 
@@ -91,13 +98,21 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     if (incidents.length === 0) output.stdout("(no incidents)\n");
     for (const incident of incidents) output.stdout(`${forTerminal((await renderIncidentReport(stored.store, incident.id))!, output)}\n`);
     if (keepData) output.stdout(`Reports written to ${join(dataDir, "reports")}\n`);
-    return run.result.files.some((f) => f.error) ? 1 : 0;
+    return run.result.files.some((f) => f.error) || missing > 0 ? 1 : 0;
   } finally {
     await publisher?.close();
     await correlator?.stop();
     await broker.close();
     if (!keepData) rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+// Says why alerts are missing from the store and what to do.
+function storeFailureCause(alertsLost: number, dbPath: string, dataDir: string): string {
+  if (alertsLost === 0) {
+    return `alerts not stored: the correlator did not receive them in time; run the demo again, and check the log lines above for broker errors`;
+  }
+  return `writing ${dbPath} failed for ${alertsLost} alert(s) (the logged error above says why${freeSpaceNote(dataDir)}); free space on that disk or give --data a folder on another disk`;
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {

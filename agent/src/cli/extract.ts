@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { readCapture } from "../capture/index.js";
-import { createFolders, FolderError } from "../config/folders.js";
+import { createFolders, FolderError, OutputWriteError } from "../config/folders.js";
 import { Core, type CoreRecord } from "../core/core.js";
 import { positiveInteger, UsageError, type Output } from "./args.js";
 
@@ -27,6 +27,7 @@ export const DEFAULT_EXTRACT_MAX_BYTES = 1024 * 1024 * 1024;
 const EXTRACT_EVENT_BUFFER_BYTES = 16 * 1024 * 1024;
 const INDEX_NAME = "index.json";
 const MAX_NAME_LENGTH = 200;
+const WRITE_FIX = "free space on that disk, or give --out a folder on another disk, and extract again";
 
 export interface ExtractedFile {
   path: string;
@@ -102,20 +103,25 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
   const onData = (record: CoreRecord) => {
     const id = Number(record.fields.object_id);
     let partial = partials.get(id);
-    if (!partial) {
-      const temporary = join(out, `.fieldsense-partial-${process.pid}-${id}`);
-      partial = { temporary, fd: openSync(temporary, "w", 0o600), bytes: 0, overBound: false };
-      partials.set(id, partial);
+    const temporary = partial?.temporary ?? join(out, `.fieldsense-partial-${process.pid}-${id}`);
+    try {
+      if (!partial) {
+        partial = { temporary, fd: openSync(temporary, "w", 0o600), bytes: 0, overBound: false };
+        partials.set(id, partial);
+      }
+      const data = Buffer.from(String(record.fields.data), "hex");
+      if (partial.overBound || heldBytes + data.length > settings.maxBytes) {
+        partial.overBound = true;
+        return;
+      }
+      writeSync(partial.fd, data, 0, data.length, Number(record.fields.offset));
+      partial.bytes += data.length;
+      heldBytes += data.length;
+    } catch (error) {
+      throw new OutputWriteError(temporary, error as Error, WRITE_FIX);
     }
-    const data = Buffer.from(String(record.fields.data), "hex");
-    if (partial.overBound || heldBytes + data.length > settings.maxBytes) {
-      partial.overBound = true;
-      return;
-    }
-    writeSync(partial.fd, data, 0, data.length, Number(record.fields.offset));
-    partial.bytes += data.length;
-    heldBytes += data.length;
   };
+
 
   const onFile = (record: CoreRecord) => {
     const f = record.fields;
@@ -138,8 +144,11 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
       closeSync(partial.fd);
       heldBytes -= partial.bytes;
     }
-    entry.skipped = storeFile(entry, partial, out, usedNames, settings.force);
-    if (partial) rmSync(partial.temporary, { force: true });
+    try {
+      entry.skipped = storeFile(entry, partial, out, usedNames, settings.force);
+    } finally {
+      if (partial) rmSync(partial.temporary, { force: true });
+    }
     index.push(entry);
   };
 
@@ -149,19 +158,30 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
     else onFile(record);
   };
 
+  // A file that cannot be written (a full disk) ends the extraction, and the
+  // index still lists the files written before it.
+  let failure: OutputWriteError | undefined;
   try {
     for (const path of settings.captures) {
       for await (const batch of readCapture(path)) core.process(batch, onRecord);
     }
     core.finish(onRecord);
+  } catch (error) {
+    if (!(error instanceof OutputWriteError)) throw error;
+    failure = error;
   } finally {
+    // Removed before the index is written, which may need their space.
     for (const partial of partials.values()) {
       closeSync(partial.fd);
       rmSync(partial.temporary, { force: true });
     }
   }
 
-  writeIndex(indexPath, index);
+  try {
+    writeIndex(indexPath, index);
+  } catch (error) {
+    throw new OutputWriteError(indexPath, error as Error, `${failure ? `${failure.message}; ` : ""}${WRITE_FIX}`);
+  }
   if (settings.json) {
     output.stdout(JSON.stringify(index, null, 2) + "\n");
   } else {
@@ -171,6 +191,10 @@ export async function extractFiles(settings: ExtractSettings, output: Output): P
   }
   const written = index.filter((entry) => entry.file !== undefined).length;
   output.stderr(`${written} of ${index.length} files written to ${out}; index in ${indexPath}\n`);
+  if (failure) {
+    output.stderr(`fieldsense: extraction stopped: ${failure.message}; ${INDEX_NAME} lists the ${written} files written before the failure\n`);
+    return 1;
+  }
   return index.some((entry) => entry.skipped?.startsWith("exists")) ? 1 : 0;
 }
 
@@ -193,7 +217,7 @@ function storeFile(entry: ExtractedFile, partial: PartialFile | undefined, out: 
     else linkSync(partial.temporary, target);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return "exists (use --force)";
-    throw error;
+    throw new OutputWriteError(target, error as Error, WRITE_FIX);
   }
   entry.file = name;
   return undefined;

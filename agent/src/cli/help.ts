@@ -1,6 +1,6 @@
 // Help text of every command, kept apart from the commands so that
 // `fieldsense --help` loads neither the core nor the broker.
-import { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE } from "../config/config.js";
+import { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, MAX_PACING_GAP_SEC } from "../config/config.js";
 
 // Defined here so that help loads neither the core nor mqtt.js. The replay
 // uses LEARNING_SUMMARY_SCORE from here; test/cli/replay-output.test.ts checks
@@ -83,15 +83,24 @@ Options:
   --profiles PATH   firmware profile file or folder for the profile checks
                     (repeatable; default: the package's firmware-profiles/)
   --speed X         pace the replay at X times the captured rate: 1 is real
-                    time, 2 twice as fast, 0 as fast as possible (default 0)
+                    time, 2 twice as fast, 0 as fast as possible (default 0);
+                    a gap of more than ${MAX_PACING_GAP_SEC} s of packet time between two packets,
+                    or packet time going back, is not waited for, and stderr
+                    says so
   --ring DIR        also keep the packets and alerts in a packet ring in DIR
                     (created when missing), for "fieldsense pcap --ring DIR"
   -h, --help        show this help
 
 On a terminal, stderr shows a progress bar with the rate (MB/s) and the time left.
 
+SIGTERM or SIGINT stops the reading. The replay then waits up to --timeout-ms
+for the broker's acknowledgements and prints the summary and the counts of
+acknowledged and unacknowledged messages. A second signal ends it at once.
+
 Exit codes: 0 every file read (a last record cut short is allowed), 1 a file
-could not be read or the broker did not acknowledge an alert, 2 usage error,
+could not be read, the broker did not acknowledge an alert, or the packet
+ring could not store every packet (a full disk), 2 usage error,
+130 stopped by SIGINT, 143 stopped by SIGTERM (both after the summary),
 141 stdout closed early (replay ... | head).
 `;
 
@@ -211,7 +220,8 @@ Options:
   -h, --help     show this help
 
 Exit codes: 0 every file replayed and every alert stored, 1 a file could not
-be read or a step failed (stderr says which), 2 usage error.
+be read, an alert was not stored (a full disk, for example) or a step failed
+(stderr says which), 2 usage error.
 `;
 
 const INSPECT_EXIT_CODES = `Exit codes: 0 success, 1 no agent answers on the control socket or the
@@ -273,9 +283,7 @@ Options:
 ${socketHelp(19)}
   -h, --help       show this help
 
-Exit codes: 0 success, 1 a capture cannot be read, a file cannot be written
-(it exists and --force is not given) or no agent answers on the control
-socket, 2 usage error.
+${INSPECT_EXIT_CODES}
 `;
 
 export const ALERTS_HELP = `Usage: fieldsense alerts [--follow] [--since TIME] [--limit N] [--json] [--socket PATH]
@@ -313,8 +321,9 @@ each master and server pair (the median interval in seconds between repeats
 of the same request); then the advisories that name a device's revision.
 
 Options:
-  --capture FILE    build the inventory from pcap or pcapng files instead of
-                    asking the agent (repeat for several files)
+  --capture FILE... build the inventory from pcap or pcapng files instead of
+                    asking the agent; the arguments after FILE are capture
+                    files too, and --capture may be repeated
   --profiles PATH   firmware profile file or folder (repeatable; default: the
                     profiles shipped with the package)
   --identities FILE identities from "fieldsense modbus identify
@@ -351,7 +360,9 @@ address or by the identity the device reported.
 Options:
   --profiles PATH   profile file or folder (repeatable; default: the profiles
                     shipped with the package)
-  --capture FILE    capture to build the inventory from (repeatable)
+  --capture FILE... captures to build the inventory from; the arguments
+                    after FILE are capture files too, and --capture may be
+                    repeated
   --identities FILE identities from "fieldsense modbus identify
                     --update-inventory FILE", added before the replay
   --models DIR      folder of model files for the replay (default: shipped)
@@ -390,7 +401,10 @@ Options:
 ${socketHelp(19)}
   -h, --help       show this help
 
-${INSPECT_EXIT_CODES}
+Exit codes: 0 success, 1 a capture cannot be read, a file cannot be written
+(it exists and --force is not given, or the disk is full; index.json still
+lists the files written) or no agent answers on the control socket, 2 usage
+error.
 `;
 
 export const MODBUS_HELP = `Usage: fieldsense modbus identify HOST[:PORT] [options]

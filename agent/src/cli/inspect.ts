@@ -5,7 +5,7 @@ import { loadAgentConfig, DEFAULT_CONTROL_SOCKET } from "../config/agent-config.
 import { followNdjson, getJson } from "../control/client.js";
 import type { Asset, SeenFile, StoredAlert } from "../control/inventory.js";
 import { formatAlertText } from "../publish/alert.js";
-import { paint, parseCommand, positiveInteger, table, UsageError, useColour, type Output } from "./args.js";
+import { captureFiles, paint, parseCommand, positiveInteger, table, UsageError, useColour, type Output } from "./args.js";
 import { ALERTS_HELP, ASSETS_HELP, EXTRACT_HELP, STATUS_HELP } from "./help.js";
 import { droppedText, formatInventory } from "./assets.js";
 
@@ -114,15 +114,16 @@ export async function assetsCommand(argv: string[], output: Output): Promise<num
     output.stdout(ASSETS_HELP);
     return 0;
   }
-  noPositionals("assets", positionals);
+  const captures = captureFiles(values.capture, positionals);
+  if (captures === undefined) noPositionals("assets", positionals);
   const colour = useColour(output.stdoutIsTTY);
   const print = (header: string[], rows: string[][]) => table(header, rows, colour);
-  if (values.capture !== undefined) {
+  if (captures !== undefined) {
     const { loadProfiles, packageProfilesDir } = await import("../profiles/profiles.js");
     const { replayWithInventory, readActiveIdentities } = await import("../inventory/session.js");
     const profiles = loadProfiles((values.profiles as string[] | undefined) ?? [packageProfilesDir]);
     const identities = typeof values.identities === "string" ? readActiveIdentities(values.identities) : [];
-    const { session, result } = await replayWithInventory(values.capture as string[], profiles, { modelsDir: values.models as string | undefined, identities });
+    const { session, result } = await replayWithInventory(captures, profiles, { modelsDir: values.models as string | undefined, identities });
     const failed = result.files.filter((f) => f.error !== undefined);
     for (const file of result.files) if (file.error) output.stderr(`${file.file}: ${file.error.message}\n`);
     const snapshot = session.snapshot();

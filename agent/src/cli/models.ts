@@ -1,6 +1,6 @@
 // `fieldsense models list|show ID`: the detection models in words, for an
 // analyst who should not need to open the YAML files.
-import { loadModelSet, ModelError, DEFAULT_LEARNING_FACTOR, DEFAULT_ESTABLISHED_REQUESTS, DEFAULT_ESTABLISHED_SECONDS, DEFAULT_LEARNING_SECONDS, DEFAULT_NEWCOMER_SETTLE_SECONDS, type ModelInfo } from "../core/models.js";
+import { loadModelSet, ModelError, DEFAULT_LEARNING_FACTOR, DEFAULT_ESTABLISHED_REQUESTS, DEFAULT_ESTABLISHED_SECONDS, DEFAULT_LEARNING_SECONDS, DEFAULT_NEWCOMER_SETTLE_SECONDS, type ModelInfo, type ModelSet } from "../core/models.js";
 import { MODELS_HELP } from "./help.js";
 import { folderOption, parseCommand, UsageError, type Output } from "./args.js";
 
@@ -23,6 +23,7 @@ export async function modelsCommand(argv: string[], output: Output): Promise<num
   let set;
   try {
     set = await loadModelSet(values.models !== undefined ? folderOption("--models", values.models, "the model .yaml files") : undefined);
+    await checkAgainstCore(set);
   } catch (error) {
     if (error instanceof ModelError) {
       output.stderr(`fieldsense: ${error.message}\n`);
@@ -46,6 +47,20 @@ export async function modelsCommand(argv: string[], output: Output): Promise<num
   }
   output.stdout(values.json ? `${JSON.stringify(model)}\n` : formatModel(model));
   return 0;
+}
+
+// Core limits for checking models only: the model table does not depend on
+// them, and small pools keep the command's memory low.
+const CHECK_LIMITS = { maxFlows: 64, appStateSlots: 64, reassemblyBytesTotal: 65536, streamBufferBytes: 65536 };
+
+// Installs the models into a core, as replay and the agent do, so that a
+// model they would reject (a field the core does not report, a value of the
+// wrong type) is reported here too, with its file and line.
+async function checkAgainstCore(set: ModelSet): Promise<void> {
+  // Loaded here so that usage errors never need the WebAssembly core.
+  const { Core } = await import("../core/core.js");
+  const core = await Core.load({ limits: CHECK_LIMITS });
+  set.install(core);
 }
 
 export function formatModelList(models: ModelInfo[]): string {

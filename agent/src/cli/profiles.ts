@@ -7,7 +7,7 @@ import type { InventorySnapshot } from "../inventory/ot-inventory.js";
 import { readActiveIdentities, type ActiveIdentity } from "../inventory/session.js";
 import { bindProfiles } from "../profiles/bindings.js";
 import { loadProfiles, packageProfilesDir, ProfileError, type Profile } from "../profiles/profiles.js";
-import { paint, parseCommand, table, UsageError, useColour, type Output } from "./args.js";
+import { captureFiles, paint, parseCommand, table, UsageError, useColour, type Output } from "./args.js";
 import { PROFILES_HELP } from "./help.js";
 
 
@@ -36,11 +36,12 @@ export async function profilesCommand(argv: string[], output: Output): Promise<n
     case "validate":
       return validateProfiles(rest.length > 0 ? rest : targets, values.json === true, output);
     case "match": {
-      if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" for "fieldsense profiles match"; give captures with --capture FILE`);
+      const captures = captureFiles(values.capture, rest);
+      if (captures === undefined && rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}" for "fieldsense profiles match"; give captures with --capture FILE`);
       const profiles = loadProfiles(targets);
-      if (values.capture !== undefined) {
+      if (captures !== undefined) {
         const identities = typeof values.identities === "string" ? readActiveIdentities(values.identities) : [];
-        return matchCapture(profiles, values.capture as string[], values.models as string | undefined, identities, values.json === true, output);
+        return matchCapture(profiles, captures, values.models as string | undefined, identities, values.json === true, output);
       }
       const socket = typeof values.socket === "string" ? values.socket
         : process.env.FIELDSENSE_SOCKET ?? (typeof values.config === "string" ? loadAgentConfig(values.config).controlSocket : DEFAULT_CONTROL_SOCKET);

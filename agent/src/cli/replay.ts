@@ -1,13 +1,15 @@
 // `fieldsense replay FILE...`: runs capture files through the core and the
 // models, prints alerts (and records), and optionally publishes them.
 import { statSync } from "node:fs";
-import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway } from "../config/config.js";
+import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway, MAX_PACING_GAP_SEC } from "../config/config.js";
+import { freeSpaceNote } from "../config/folders.js";
 import { createLogger } from "../log.js";
 import type { ReplayResult } from "../pipeline.js";
 import { formatAlertText, type Alert } from "../publish/alert.js";
 // Type only: the MQTT client (about 20 MiB of resident memory and 0.2 s of
 // start-up CPU once loaded) is imported only when --broker is given.
 import type { GatewayPublisher } from "../publish/mqtt.js";
+import type { RingStats } from "../ring/ring.js";
 import { isForwardedRecord, type RecordJson } from "../publish/record.js";
 import { LEARNING_SUMMARY_SCORE, REPLAY_HELP } from "./help.js";
 import { folderOption, nonNegativeNumber, parseCommand, positiveInteger, UsageError, type Output } from "./args.js";
@@ -37,7 +39,12 @@ export interface ReplaySettings {
   // after the replay (the demo). Off for `fieldsense replay`, whose memory
   // would otherwise grow with every alert.
   keepAlerts?: boolean;
+  // Stops the replay before the next batch (SIGTERM, SIGINT).
+  signal?: AbortSignal;
 }
+
+// Pacing notices printed per replay; the rest are counted in one line.
+const MAX_PACING_NOTICES = 5;
 
 export function parseReplay(argv: string[]): ReplaySettings | "help" {
   const { values, positionals } = parseCommand("replay", argv, {
@@ -84,6 +91,8 @@ export interface ReplayRun {
   alerts: Alert[];
   // Messages (alerts and records) handed to the publisher.
   published: number;
+  // The packet ring's counters after the replay, with --ring.
+  ring?: { dir: string; stats: RingStats };
 }
 
 // Runs a replay; `publisher` (optional) receives every alert and the
@@ -107,9 +116,15 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
   const inventory = new InventorySession(loadProfiles(settings.profilePaths ?? [packageProfilesDir]));
   const progress = output.stderrIsTTY ? progressFor(settings.files, output) : undefined;
   const ring = settings.ring !== undefined ? (await import("../ring/ring.js")).PacketRing.open(settings.ring) : undefined;
+  let pacingSkips = 0;
   const result = await replayFiles(settings.files, {
     onBatch: ring ? (batch) => ring.append(batch) : undefined,
     speed: settings.speed,
+    signal: settings.signal,
+    onPacingSkip: (file, gapSec) => {
+      pacingSkips++;
+      if (pacingSkips <= MAX_PACING_NOTICES) output.stderr(`${pacingNotice(file, gapSec)}\n`);
+    },
     onProgress: (file, offset) => {
       inventory.refresh();
       progress?.onProgress(file, offset);
@@ -140,11 +155,22 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
       await settle(pendingAcks);
     } : undefined,
   }).finally(() => ring?.close());
+  const ringRun = ring ? { dir: ring.dir, stats: ring.stats() } : undefined;
   progress?.bar.finish();
+  if (pacingSkips > MAX_PACING_NOTICES) {
+    output.stderr(`pacing skipped ${pacingSkips - MAX_PACING_NOTICES} more gaps that are not listed\n`);
+  }
   for (const line of learning.lines()) output.stdout(line + "\n");
   // Acknowledgements still open are the caller's to wait for, with
   // publisher.flush() or publisher.close(), which bounds the wait.
-  return { result, alerts, published };
+  return { result, alerts, published, ring: ringRun };
+}
+
+function pacingNotice(file: string, gapSec: number): string {
+  const seconds = Math.abs(gapSec).toFixed(3).replace(/\.?0+$/, "");
+  return gapSec < 0
+    ? `${file}: packet time goes back ${seconds} s; pacing goes on from that packet without waiting`
+    : `${file}: skipped a gap of ${seconds} s of packet time without waiting (pacing waits for gaps of at most ${MAX_PACING_GAP_SEC} s)`;
 }
 
 // Counts the low-scored learning alerts that the human output leaves out, per
@@ -219,9 +245,12 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
     });
   }
   let closed = false;
+  const stop = stopOnSignals(output);
   try {
-    const { result } = await runReplay(settings, output, publisher);
+    const { result, ring } = await runReplay({ ...settings, signal: stop.signal }, output, publisher);
     output.stderr(formatSummary(result));
+    const ringIncomplete = ring !== undefined && ring.stats.packetsNotStored > 0;
+    if (ringIncomplete) output.stderr(`fieldsense: ${ringFailureLine(ring)}\n`);
     let unacknowledged = 0;
     if (publisher) {
       // close() drops what is still open after its timeout; messages whose
@@ -230,10 +259,48 @@ export async function replayCommand(argv: string[], output: Output): Promise<num
       closed = true;
       output.stderr(await publishedLine(settings, publisher, unacknowledged));
     }
-    return hasFileErrors(result) || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
+    if (stop.received) {
+      output.stderr(`replay stopped by ${stop.received} before the end of the captures; the summary counts what was read\n`);
+      return SIGNAL_EXIT_CODES[stop.received];
+    }
+    return hasFileErrors(result) || ringIncomplete || (publisher?.stats.failed ?? 0) > 0 || unacknowledged > 0 ? 1 : 0;
   } finally {
+    stop.remove();
     if (publisher && !closed) await publisher.close();
   }
+}
+
+// 128 + the signal number, as a shell reports a process the signal ended,
+// but after the summary.
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
+// Turns the first SIGTERM or SIGINT into an abort, so that the replay stops
+// reading, flushes and prints its summary. A second signal ends the process at once.
+function stopOnSignals(output: Output): { signal: AbortSignal; readonly received: keyof typeof SIGNAL_EXIT_CODES | undefined; remove: () => void } {
+  const controller = new AbortController();
+  let received: keyof typeof SIGNAL_EXIT_CODES | undefined;
+  const handlers = (Object.keys(SIGNAL_EXIT_CODES) as (keyof typeof SIGNAL_EXIT_CODES)[]).map((name) => {
+    const handler = () => {
+      if (received !== undefined) process.exit(SIGNAL_EXIT_CODES[name]);
+      received = name;
+      output.stderr(`${name} received: stopping the replay and waiting for the broker's acknowledgements (${name} again ends it at once)\n`);
+      controller.abort();
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    get received() { return received; },
+    remove: () => { for (const [name, handler] of handlers) process.removeListener(name, handler); },
+  };
+}
+
+// Says how many packets the ring lost to failed writes, why, and the fix.
+function ringFailureLine(ring: { dir: string; stats: RingStats }): string {
+  const { packetsNotStored, packetsStored, writeError } = ring.stats;
+  return `the packet ring in ${ring.dir} did not store ${packetsNotStored} packets, and keeps ${packetsStored}: writing failed: ` +
+    `${writeError ?? "unknown error"}${freeSpaceNote(ring.dir)}; free space on that disk or give --ring a folder on another disk, and replay again`;
 }
 
 async function publishedLine(settings: ReplaySettings, publisher: GatewayPublisher, unacknowledged: number): Promise<string> {

@@ -5,7 +5,7 @@ import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 import { isScalar, type Document, type LineCounter } from "yaml";
-import { DEFAULT_LIMITS, type CoreLimits } from "../core/core.js";
+import { CoreConfigError, DEFAULT_LIMITS, resolveLimits, type CoreLimits } from "../core/core.js";
 import { offsetScheduleOf, TimeZoneError } from "../core/timezone.js";
 import { checkBrokerUrl, DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET, DEFAULT_SITE, defaultGateway } from "./config.js";
 import { AGENT_CONFIG_SCHEMA } from "./agent-schema.js";
@@ -79,6 +79,32 @@ export { DEFAULT_AGENT_DATA_DIR, DEFAULT_CONTROL_SOCKET };
 // kernel buffer (resident from the start, as a 32 MiB ring that libpcap maps
 // into the process), batches of up to 256 KiB or 200 ms, and bounded local
 // stores of alerts, assets and files for the CLI.
+// The configuration key of each core limit.
+const CORE_LIMIT_KEYS: Record<keyof CoreLimits, string> = {
+  maxFlows: "max_flows",
+  appStateSlots: "app_state_slots",
+  streamBufferBytes: "stream_buffer_bytes",
+  reassemblyBytesTotal: "reassembly_bytes_total",
+  eventBufferBytes: "event_buffer_bytes",
+  flowIdleTimeoutSec: "flow_idle_timeout_s",
+};
+
+// Runs the core's own checks of its limits (ranges, and the memory they need
+// together), so that a file this accepts is one the agent starts with. The
+// error names the configuration keys, not the core's names for them.
+function checkCoreLimits(limits: Required<CoreLimits>, file: string, document: Document, lines: LineCounter): void {
+  try {
+    resolveLimits(limits);
+  } catch (error) {
+    if (!(error instanceof CoreConfigError)) throw error;
+    let message = error.message.replace(/ \(limits \{.*\}\)$/, "");
+    for (const [name, key] of Object.entries(CORE_LIMIT_KEYS)) message = message.replaceAll(name, `core.${key}`);
+    const key = error.limit !== undefined ? `core.${CORE_LIMIT_KEYS[error.limit]}` : "core";
+    const line = lineOf(document, lines, key.split("."));
+    throw new ConfigError(`${file} line ${line}: ${message}`, file, line, key);
+  }
+}
+
 export function defaultAgentConfig(): AgentConfig {
   return {
     site: DEFAULT_SITE,
@@ -306,6 +332,7 @@ function resolveConfig(file: string, parsed: ConfigFile, document: Document, lin
     const line = lineOf(document, lines, ["core", "reassembly_bytes_total"]);
     throw new ConfigError(`${file} line ${line}: core.reassembly_bytes_total ${config.limits.reassemblyBytesTotal} is below core.stream_buffer_bytes ${config.limits.streamBufferBytes}; give at least one stream buffer`, file, line, "core.reassembly_bytes_total");
   }
+  checkCoreLimits(config.limits, file, document, lines);
   const ring = parsed.ring ?? {};
   config.ring = {
     enabled: ring.enabled ?? config.ring.enabled,

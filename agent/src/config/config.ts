@@ -10,6 +10,9 @@ export const DEFAULT_SITE = "default";
 // Default control socket (for the CLI) and data directory (for snapshots) of the agent.
 export const DEFAULT_CONTROL_SOCKET = "/run/fieldsense/agent.sock";
 export const DEFAULT_AGENT_DATA_DIR = "/var/lib/fieldsense";
+// Maximum gap of packet time between two packets that a paced replay waits
+// for; a longer one (a capture that resumed days later) is skipped.
+export const MAX_PACING_GAP_SEC = 60;
 
 // The gateway name defaults to the host name, reduced to topic-safe characters.
 export function defaultGateway(): string {

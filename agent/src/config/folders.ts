@@ -1,6 +1,6 @@
 // Folder creation that fails fast with a message naming the folder that could
 // not be made and why, shared by every option that names an output folder.
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statfsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 export class FolderError extends Error {
@@ -74,4 +74,25 @@ function folderError(requested: string, at: string, code: string): FolderError {
       reason = `creating ${at} failed with ${code}`;
   }
   return new FolderError(requested, reason, at, code);
+}
+
+// An output file that could not be written, with the fix in the message:
+// `writing PATH failed: ENOSPC: no space left on device, write; DIR has
+// 0 bytes free; FIX`.
+export class OutputWriteError extends Error {
+  readonly code: string;
+  constructor(readonly path: string, cause: Error, fix: string) {
+    super(`writing ${path} failed: ${cause.message}${freeSpaceNote(dirname(path))}; ${fix}`);
+    this.code = (cause as NodeJS.ErrnoException).code ?? "unknown";
+  }
+}
+
+// "; DIR has N bytes free", or "" when the file system cannot tell.
+export function freeSpaceNote(dir: string): string {
+  try {
+    const space = statfsSync(dir);
+    return `; ${dir} has ${space.bavail * space.bsize} bytes free`;
+  } catch {
+    return "";
+  }
 }

@@ -62,6 +62,8 @@ export class AgentRuntime {
   private snapshots: { written: number; lastWritten?: string; restoredFrom?: string; lastError?: string } = { written: 0 };
   private reloads = { count: 0, lastError: undefined as string | undefined };
   private loopError: Error | undefined;
+  // Alerts that the outbox failed to journal (a full disk).
+  private journalFailures = { alerts: 0, failing: false };
   // The packet ring and the MQTT responder that serves slices of it, when enabled.
   private ring: PacketRing | undefined;
   private responder: PcapResponder | undefined;
@@ -100,7 +102,7 @@ export class AgentRuntime {
 
       // Opened as root, handed to the agent's user with the data directory.
       const ringDir = config.ring.dir ?? join(config.dataDir, RING_FOLDER);
-      const ring = config.ring.enabled ? PacketRing.open(ringDir, config.ring.limits) : undefined;
+      const ring = config.ring.enabled ? PacketRing.open(ringDir, config.ring.limits, { logger }) : undefined;
       if (ring) closers.push(() => ring.close());
 
       const alerts = new BoundedAlerts(config.store.alerts);
@@ -116,6 +118,23 @@ export class AgentRuntime {
         ? new ActiveIdentifier(config.identify.hosts, config.identify.intervalSec, inventorySession, logger)
         : undefined;
       let publisher: Publisher | undefined;
+      // A journal write that fails (a full disk) loses that alert's delivery,
+      // but not detection: the alert stays in the CLI's store, and the loss
+      // is counted and logged when it starts and when it ends.
+      const journalFailures = { alerts: 0, failing: false };
+      const journalAlert = (alert: Alert) => {
+        try {
+          publisher?.publish(alert);
+          if (journalFailures.failing) logger.info({ alertsNotJournaled: journalFailures.alerts }, "alert journal written again");
+          journalFailures.failing = false;
+        } catch (error) {
+          journalFailures.alerts++;
+          if (!journalFailures.failing) {
+            logger.error({ alertId: alert.id, err: (error as Error).message }, "alert not journaled, so it is not published; detection goes on");
+          }
+          journalFailures.failing = true;
+        }
+      };
       const router = new RecordRouter(modelSet, { site: config.site, gateway: config.gateway }, {
         keepRecords: true,
         logger,
@@ -125,7 +144,7 @@ export class AgentRuntime {
           logger.info({ alertId: alert.id, model: alert.model, score: alert.score, learning: alert.learning }, "alert");
           // The outbox journals the alert; when it is full the lowest score
           // goes, and the publisher counts it.
-          publisher?.publish(alert);
+          journalAlert(alert);
         },
         // The inventory reads the decoded records, and JSON is built only
         // for the forwarded selection that goes to the broker.
@@ -192,6 +211,7 @@ export class AgentRuntime {
         logger.info({ hosts: config.identify!.hosts.length, intervalSec: config.identify!.intervalSec }, "active identification of configured hosts started");
       }
       runtime.snapshots.restoredFrom = restoredFrom;
+      runtime.journalFailures = journalFailures;
       runtime.ring = ring;
       if (ring) runtime.startResponder();
       runtime.run();
@@ -289,7 +309,7 @@ export class AgentRuntime {
       this.snapshots.lastError = undefined;
     } catch (error) {
       this.snapshots.lastError = (error as Error).message;
-      this.logger.error({ path, err: (error as Error).message }, "baseline snapshot not written");
+      this.logger.error({ path, err: (error as Error).message, retryInS: this.config.snapshotIntervalSec }, "baseline snapshot not written; the agent tries again at the next interval");
     }
   }
 
@@ -375,6 +395,13 @@ export class AgentRuntime {
       packets_dropped: stats.packetsDropped,
       bytes_dropped: stats.bytesDropped,
       packets_truncated: stats.packetsTruncated,
+      // False after a failed write (a full disk) until a retry succeeds;
+      // write_error is the last failure, also after writing resumed.
+      writing: stats.writing,
+      write_error: stats.writeError ?? null,
+      write_failures: stats.writeFailures,
+      packets_not_stored: stats.packetsNotStored,
+      effective_max_bytes: stats.effectiveMaxBytes,
       responder: this.responder !== undefined,
       requesters: this.config.pcapRequests.requesters,
     };
@@ -428,6 +455,7 @@ export class AgentRuntime {
         connected: this.publisher.connected,
         alerts_acknowledged: publisher.alerts_acknowledged ?? 0,
         alerts_dropped_outbox_full: publisher.alerts_dropped_outbox_full ?? 0,
+        alerts_not_journaled: this.journalFailures.alerts,
         records_published: publisher.records_published ?? 0,
         records_dropped: publisher.records_dropped ?? 0,
         reconnects: publisher.reconnects ?? 0,

@@ -127,7 +127,9 @@ export class CoreTrapError extends Error {
 
 export class CoreConfigError extends Error {
   readonly code = "CORE_CONFIG_INVALID";
-  constructor(message: string) {
+  // `limit`: the CoreLimits name whose value is invalid; absent when the
+  // limits together need too much memory.
+  constructor(message: string, readonly limit?: keyof CoreLimits) {
     super(message);
     this.name = "CoreConfigError";
   }
@@ -180,13 +182,15 @@ function defaultWasmPath(): string {
   return resolve(here, "../../../build/core.wasm");
 }
 
-function checkLimit(name: string, value: number, min: number, max: number, unit: string): void {
+function checkLimit(name: keyof CoreLimits, value: number, min: number, max: number, unit: string): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new CoreConfigError(`invalid core limit ${name}: ${value}; expected an integer from ${min} to ${max} ${unit}`);
+    throw new CoreConfigError(`invalid core limit ${name}: ${value}; expected an integer from ${min} to ${max} ${unit}`, name);
   }
 }
 
-function resolveLimits(limits: CoreLimits = {}): Required<CoreLimits> {
+// Fills in the defaults and checks the limits as Core.load does, without
+// loading the module; throws CoreConfigError.
+export function resolveLimits(limits: CoreLimits = {}): Required<CoreLimits> {
   const l: Required<CoreLimits> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(limits)) {
     if (!(key in DEFAULT_LIMITS)) {

@@ -11,7 +11,7 @@
 //
 // The file is written to a temporary name, flushed to disk, then renamed over
 // the old one, so a crash leaves either the old or the new snapshot.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, existsSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from "node:fs";
 import { dirname } from "node:path";
 
 export const SNAPSHOT_FILE_MAGIC = 0x46534e53;
@@ -152,14 +152,20 @@ export function writeSnapshotFile(path: string, snapshot: Uint8Array): void {
   const temporary = `${path}.tmp-${process.pid}`;
   const fd = openSync(temporary, "w", 0o600);
   try {
-    writeSync(fd, header);
-    let written = 0;
-    while (written < snapshot.length) written += writeSync(fd, snapshot, written, snapshot.length - written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, header);
+      let written = 0;
+      while (written < snapshot.length) written += writeSync(fd, snapshot, written, snapshot.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    // A full disk must not keep a partial file that takes the space again.
+    rmSync(temporary, { force: true });
+    throw error;
   }
-  renameSync(temporary, path);
   const folder = openSync(dirname(path), "r");
   try {
     fsyncSync(folder);

@@ -25,6 +25,12 @@
 //
 // Alerts noted in the ring (alerts.jsonl) map an alert id to its flow and
 // time, so that a request can name the alert alone.
+//
+// A failed write (a full disk, above all) never stops the capture. The ring
+// cuts the newest segment back to its last whole packet and seals it, and on
+// a full disk drops its oldest segment and keeps below the size it had
+// reached. It then stores nothing for WRITE_RETRY_MS, counting the packets it
+// did not store, and tries again. It logs when it stops and when it writes again.
 import {
   closeSync, existsSync, fstatSync, ftruncateSync, openSync, readdirSync, readFileSync, readSync, statSync,
   renameSync, rmSync, writeFileSync, writeSync,
@@ -34,6 +40,7 @@ import { createFolders, FolderError } from "../config/folders.js";
 import type { PacketBatch } from "../capture/batch.js";
 import { RECORD_HEADER_BYTES } from "../capture/batch.js";
 import type { Alert } from "../publish/alert.js";
+import type { Logger } from "../log.js";
 import { flowKey, packetFlow, type Endpoint, type PacketFlow } from "./flow-key.js";
 import { compileTruncateRules, type TruncateRule } from "./truncate.js";
 
@@ -62,6 +69,10 @@ const SEGMENT_HEADER_BYTES = 16;
 const PACKET_HEADER_BYTES = 20;
 const FLAG_TRUNCATED = 1;
 const INDEX_VERSION = 1;
+// Time the ring stores nothing after a failed write before it tries again.
+export const WRITE_RETRY_MS = 10_000;
+// Error codes of a write that failed for lack of space (a full disk, a quota).
+const DISK_FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
 
 export interface RingStats {
   packetsStored: number;
@@ -76,6 +87,15 @@ export interface RingStats {
   packetsTruncated: number;
   // Packets that are not IP (ARP, LLDP): stored, found by time only.
   packetsUnindexed: number;
+  // Packets lost because a write failed, and the writes that failed.
+  packetsNotStored: number;
+  writeFailures: number;
+  // False from a failed write until a write succeeds again.
+  writing: boolean;
+  // The error of the last failed write, kept after writing resumes.
+  writeError?: string;
+  // maxBytes, or less after the disk was full: the bytes the ring keeps to.
+  effectiveMaxBytes: number;
 }
 
 // [first packet offset, last packet offset, packets]
@@ -145,6 +165,14 @@ function emptyIndex(id: number): SegmentIndex {
   return { version: INDEX_VERSION, id, firstSec: Infinity, lastSec: -Infinity, packets: 0, bytes: SEGMENT_HEADER_BYTES, flows: {} };
 }
 
+export interface RingOptions {
+  readOnly?: boolean;
+  // Logs when the ring stops writing and when it writes again.
+  logger?: Logger;
+  // Replaces fs.writeSync for the packet segments, so that a test can fail a write.
+  write?: (fd: number, bytes: Uint8Array) => number;
+}
+
 export class PacketRing {
   private readonly sealed: SegmentIndex[] = [];
   private active: SegmentIndex | undefined;
@@ -152,20 +180,34 @@ export class PacketRing {
   private readonly alerts = new Map<string, NotedAlert>();
   private alertsFd: number | undefined;
   private readonly truncateFlow: (a: Endpoint, b: Endpoint) => boolean;
-  private readonly counters = { packetsDropped: 0, bytesDropped: 0, segmentsDropped: 0, packetsTruncated: 0, packetsUnindexed: 0 };
+  private readonly counters = {
+    packetsDropped: 0, bytesDropped: 0, segmentsDropped: 0, packetsTruncated: 0, packetsUnindexed: 0,
+    packetsNotStored: 0, writeFailures: 0,
+  };
+  // Set while the ring stores nothing after a failed write.
+  private failure: { atMs: number } | undefined;
+  private lastWriteError: string | undefined;
+  // Set after alerts.jsonl could not be written, until it can again.
+  private alertsWriteFailed = false;
+  private maxBytes: number;
+  private readonly logger: Logger | undefined;
+  private readonly write: (fd: number, bytes: Uint8Array) => number;
   private newestSec = -Infinity;
   // Bytes of the sealed segments, kept as they come and go.
   private sealedBytes = 0;
   // Packet headers and data appended but not yet written (flush).
   private pending: Uint8Array[] = [];
 
-  private constructor(readonly dir: string, readonly limits: RingLimits, private readonly readOnly: boolean) {
+  private constructor(readonly dir: string, readonly limits: RingLimits, private readonly readOnly: boolean, options: RingOptions) {
     this.truncateFlow = compileTruncateRules(limits.truncate ?? [], `ring.truncate of ${dir}`);
+    this.maxBytes = limits.maxBytes;
+    this.logger = options.logger;
+    this.write = options.write ?? ((fd, bytes) => writeSync(fd, bytes));
   }
 
   // Opens (creating it unless readOnly) the ring in `dir` and reads the
   // indexes of the segments already there.
-  static open(dir: string, limits: RingLimits = DEFAULT_RING_LIMITS, options: { readOnly?: boolean } = {}): PacketRing {
+  static open(dir: string, limits: RingLimits = DEFAULT_RING_LIMITS, options: RingOptions = {}): PacketRing {
     checkRingLimits(limits, `packet ring limits for ${dir}`);
     const readOnly = options.readOnly ?? false;
     if (!existsSync(dir)) {
@@ -179,7 +221,7 @@ export class PacketRing {
     } else if (!statSync(dir).isDirectory()) {
       throw new RingError(`invalid packet ring folder ${dir}: it is a file, not a folder; give a folder path (--ring or ring.dir)`, "ring.folder_invalid");
     }
-    const ring = new PacketRing(dir, limits, readOnly);
+    const ring = new PacketRing(dir, limits, readOnly, options);
     ring.load();
     return ring;
   }
@@ -267,23 +309,89 @@ export class PacketRing {
     }
   }
 
-  // Stores every packet of `batch`.
+  // Stores every packet of `batch`. A failed write is counted and logged,
+  // not thrown (see the top of this file).
   append(batch: PacketBatch): void {
     if (this.readOnly) throw new Error(`packet ring ${this.dir} is open read-only`);
+    if (this.failure && Date.now() - this.failure.atMs < WRITE_RETRY_MS) {
+      this.counters.packetsNotStored += batch.count;
+      return;
+    }
     const src = batch.bytes;
     const view = new DataView(src.buffer, src.byteOffset, batch.byteLength);
     const nsecPerFrac = 1_000_000_000 / batch.fracPerSecond;
     let at = 0;
-    for (let i = 0; i < batch.count && at + RECORD_HEADER_BYTES <= batch.byteLength; i++) {
-      const tsSec = view.getUint32(at, true);
-      const tsNsec = Math.min(999_999_999, Math.floor(view.getUint32(at + 4, true) * nsecPerFrac));
-      const caplen = view.getUint32(at + 8, true);
-      const wireLength = view.getUint32(at + 12, true);
-      const data = src.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + caplen);
-      at += RECORD_HEADER_BYTES + caplen;
-      this.appendPacket(tsSec, tsNsec, batch.linkType, data, wireLength);
+    let appended = 0;
+    try {
+      for (; appended < batch.count && at + RECORD_HEADER_BYTES <= batch.byteLength; appended++) {
+        const tsSec = view.getUint32(at, true);
+        const tsNsec = Math.min(999_999_999, Math.floor(view.getUint32(at + 4, true) * nsecPerFrac));
+        const caplen = view.getUint32(at + 8, true);
+        const wireLength = view.getUint32(at + 12, true);
+        const data = src.subarray(at + RECORD_HEADER_BYTES, at + RECORD_HEADER_BYTES + caplen);
+        at += RECORD_HEADER_BYTES + caplen;
+        this.appendPacket(tsSec, tsNsec, batch.linkType, data, wireLength);
+      }
+      this.flush();
+    } catch (error) {
+      this.stopWriting(error as NodeJS.ErrnoException, batch.count - appended);
+      return;
     }
-    this.flush();
+    if (this.failure) {
+      this.logger?.info({ dir: this.dir, packetsNotStored: this.counters.packetsNotStored }, "packet ring writes again");
+      this.failure = undefined;
+    }
+  }
+
+  // After a failed write: keeps the packets already on disk, counts the rest
+  // and, on a full disk, makes room by dropping the oldest segment.
+  // `unreached` is the number of packets of the batch not yet appended.
+  private stopWriting(error: NodeJS.ErrnoException, unreached: number): void {
+    const lost = this.cutActive() + unreached;
+    this.counters.packetsNotStored += lost;
+    this.counters.writeFailures++;
+    let segmentsDropped = 0;
+    if (error.code !== undefined && DISK_FULL_CODES.has(error.code)) {
+      // The newest sealed segment stays, so that the latest packets can still be cut out.
+      if (this.sealed.length > 1) {
+        this.dropOldest();
+        segmentsDropped++;
+        this.forgetOldAlerts();
+      }
+      this.maxBytes = Math.min(this.maxBytes, this.sealedBytes);
+    }
+    if (!this.failure) {
+      this.logger?.warn({
+        dir: this.dir, err: error.message, code: error.code, packetsNotStored: lost, segmentsDropped,
+        maxBytes: this.maxBytes, retryInMs: WRITE_RETRY_MS,
+      }, "packet ring write failed; the ring stores no packets until a retry succeeds, and detection goes on");
+    }
+    this.failure = { atMs: Date.now() };
+    this.lastWriteError = error.message;
+  }
+
+  // Closes the newest segment after a failed write, cut back to its last
+  // whole packet on disk, and seals it. Returns the packets that were appended
+  // to it but are not on disk.
+  private cutActive(): number {
+    const active = this.active;
+    this.pending = [];
+    if (!active) return 0;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.active = undefined;
+    // The rebuild counts the unindexed packets again.
+    const unindexed = this.counters.packetsUnindexed;
+    const kept = this.rebuildIndex(active.id);
+    this.counters.packetsUnindexed = unindexed;
+    if (kept.packets === 0) {
+      rmSync(join(this.dir, segmentName(active.id)), { force: true });
+    } else {
+      this.writeIndexFile(kept);
+      this.sealed.push(kept);
+      this.sealedBytes += kept.bytes;
+    }
+    return active.packets - kept.packets;
   }
 
   private appendPacket(tsSec: number, tsNsec: number, linkType: number, data: Uint8Array, wireLength: number): void {
@@ -322,8 +430,16 @@ export class PacketRing {
     header.writeUInt32LE(MAGIC, 0);
     header.writeUInt16LE(VERSION, 4);
     header.writeBigUInt64LE(BigInt(Date.now()), 8);
-    this.fd = openSync(join(this.dir, segmentName(id)), "w", 0o600);
-    writeSync(this.fd, header);
+    const path = join(this.dir, segmentName(id));
+    const fd = openSync(path, "w", 0o600);
+    try {
+      this.writeAll(fd, header);
+    } catch (error) {
+      closeSync(fd);
+      rmSync(path, { force: true });
+      throw error;
+    }
+    this.fd = fd;
     this.active = emptyIndex(id);
   }
 
@@ -334,20 +450,39 @@ export class PacketRing {
     this.flush();
     closeSync(this.fd);
     this.fd = undefined;
-    const temporary = join(this.dir, `${indexName(this.active.id)}.tmp`);
-    writeFileSync(temporary, JSON.stringify(this.active), { mode: 0o600 });
-    renameSync(temporary, join(this.dir, indexName(this.active.id)));
+    this.writeIndexFile(this.active);
     this.sealed.push(this.active);
     this.sealedBytes += this.active.bytes;
     this.active = undefined;
+  }
+
+  // Writes a sealed segment's index (temporary file, then rename). A
+  // segment left without its index is scanned when the ring is opened
+  // again, so a failure here loses nothing and is not raised.
+  private writeIndexFile(index: SegmentIndex): void {
+    const temporary = join(this.dir, `${indexName(index.id)}.tmp`);
+    try {
+      writeFileSync(temporary, JSON.stringify(index), { mode: 0o600 });
+      renameSync(temporary, join(this.dir, indexName(index.id)));
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      this.logger?.warn({ dir: this.dir, segment: index.id, err: (error as Error).message }, "packet ring segment index not written; the segment is scanned when the ring is opened again");
+    }
   }
 
   // Writes the packets appended since the last flush to the newest segment in
   // one call: a batch costs one write, not two per packet.
   private flush(): void {
     if (this.pending.length === 0 || this.fd === undefined) return;
-    writeSync(this.fd, Buffer.concat(this.pending));
+    this.writeAll(this.fd, Buffer.concat(this.pending));
     this.pending = [];
+  }
+
+  // Writes all of `bytes`: a short write (the disk filled up in the middle)
+  // is followed by another, which raises the error.
+  private writeAll(fd: number, bytes: Uint8Array): void {
+    let written = 0;
+    while (written < bytes.length) written += this.write(fd, bytes.subarray(written));
   }
 
   private enforceLimits(): void {
@@ -355,17 +490,22 @@ export class PacketRing {
     while (this.sealed.length > 0) {
       const oldest = this.sealed[0];
       const tooOld = oldest.packets > 0 && this.newestSec - oldest.lastSec > this.limits.maxAgeSeconds;
-      if (!tooOld && this.sealedBytes + (this.active?.bytes ?? 0) <= this.limits.maxBytes) break;
-      this.sealed.shift();
-      this.sealedBytes -= oldest.bytes;
-      rmSync(join(this.dir, segmentName(oldest.id)), { force: true });
-      rmSync(join(this.dir, indexName(oldest.id)), { force: true });
-      this.counters.segmentsDropped++;
-      this.counters.packetsDropped += oldest.packets;
-      this.counters.bytesDropped += oldest.bytes;
+      if (!tooOld && this.sealedBytes + (this.active?.bytes ?? 0) <= this.maxBytes) break;
+      this.dropOldest();
       dropped = true;
     }
     if (dropped) this.forgetOldAlerts();
+  }
+
+  private dropOldest(): void {
+    const oldest = this.sealed.shift();
+    if (!oldest) return;
+    this.sealedBytes -= oldest.bytes;
+    rmSync(join(this.dir, segmentName(oldest.id)), { force: true });
+    rmSync(join(this.dir, indexName(oldest.id)), { force: true });
+    this.counters.segmentsDropped++;
+    this.counters.packetsDropped += oldest.packets;
+    this.counters.bytesDropped += oldest.bytes;
   }
 
   // Notes an alert so that a later request can name it by id alone.
@@ -376,9 +516,28 @@ export class PacketRing {
       src: alert.src, dst: alert.dst, model: alert.model,
     };
     this.alerts.set(noted.id, noted);
-    this.alertsFd ??= openSync(join(this.dir, "alerts.jsonl"), "a", 0o600);
-    writeSync(this.alertsFd, `${JSON.stringify(noted)}\n`);
+    try {
+      this.alertsFd ??= openSync(join(this.dir, "alerts.jsonl"), "a", 0o600);
+      writeSync(this.alertsFd, `${JSON.stringify(noted)}\n`);
+      this.alertsWritten();
+    } catch (error) {
+      this.alertsNotWritten(error as Error);
+    }
     if (this.alerts.size > MAX_NOTED_ALERTS) this.forgetOldAlerts();
+  }
+
+  // alerts.jsonl is rewritten whole by forgetOldAlerts, so an alert missing
+  // from it after a failed write is back in it after the next rewrite.
+  private alertsNotWritten(error: Error): void {
+    if (!this.alertsWriteFailed) {
+      this.logger?.warn({ dir: this.dir, err: error.message }, "packet ring alerts.jsonl not written; the noted alerts stay in memory");
+    }
+    this.alertsWriteFailed = true;
+  }
+
+  private alertsWritten(): void {
+    if (this.alertsWriteFailed) this.logger?.info({ dir: this.dir }, "packet ring alerts.jsonl written again");
+    this.alertsWriteFailed = false;
   }
 
   // Keeps the alerts whose packets may still be in the ring, at most
@@ -393,8 +552,14 @@ export class PacketRing {
     this.alertsFd = undefined;
     const lines = [...this.alerts.values()].map((a) => `${JSON.stringify(a)}\n`).join("");
     const temporary = join(this.dir, "alerts.jsonl.tmp");
-    writeFileSync(temporary, lines, { mode: 0o600 });
-    renameSync(temporary, join(this.dir, "alerts.jsonl"));
+    try {
+      writeFileSync(temporary, lines, { mode: 0o600 });
+      renameSync(temporary, join(this.dir, "alerts.jsonl"));
+      this.alertsWritten();
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      this.alertsNotWritten(error as Error);
+    }
   }
 
   alert(id: string): NotedAlert | undefined {
@@ -420,6 +585,9 @@ export class PacketRing {
       oldestSec: withPackets.length > 0 ? Math.min(...withPackets.map((s) => s.firstSec)) : undefined,
       newestSec: withPackets.length > 0 ? Math.max(...withPackets.map((s) => s.lastSec)) : undefined,
       ...this.counters,
+      writing: this.failure === undefined,
+      writeError: this.lastWriteError,
+      effectiveMaxBytes: this.maxBytes,
     };
   }
 
@@ -502,7 +670,13 @@ export class PacketRing {
 
   // Seals the newest segment and closes the files. The ring can be opened again.
   close(): void {
-    if (!this.readOnly) this.seal();
+    if (!this.readOnly) {
+      try {
+        this.seal();
+      } catch (error) {
+        this.stopWriting(error as NodeJS.ErrnoException, 0);
+      }
+    }
     if (this.alertsFd !== undefined) closeSync(this.alertsFd);
     this.alertsFd = undefined;
   }
