@@ -390,7 +390,8 @@ export class Correlator {
 
   // Asks the broker for its version, without delaying the start: Mosquitto
   // queues at most max_queued_messages (default 1000) messages per client, so
-  // a longer correlator outage loses alerts unless the setting is raised.
+  // a longer correlator outage loses alerts unless the setting is raised, and
+  // without persistence a broker restart loses the queue.
   private requestBrokerVersion(): void {
     const unsubscribe = () => {
       this.brokerVersionTimer = undefined;
@@ -408,7 +409,7 @@ export class Correlator {
     this.client.unsubscribeAsync(BROKER_VERSION_TOPIC).catch(() => undefined);
     this.logger.warn(
       { broker: redactUrl(this.options.url), brokerVersion: version.slice(0, 80), setting: "max_queued_messages" },
-      "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator while it is stopped and drops the rest; check that mosquitto.conf raises it as deploy/mosquitto/mosquitto.conf.example does",
+      "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator while it is stopped and drops the rest, and keeps queued alerts across its own restart only with persistence true; check that mosquitto.conf sets both as deploy/mosquitto/mosquitto.conf.example does",
     );
   }
 
