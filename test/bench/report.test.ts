@@ -3,6 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CoreResult, WholeProcessResult } from "../../bench/comparisons.js";
 import type { BackendIngest, IngestResult } from "../../bench/ingest.js";
+import type { ProfileSummary } from "../../bench/profile.js";
 import { renderReport, type BenchResults } from "../../bench/report.js";
 
 const summary = (median: number) => ({ median, min: median * 0.9, max: median * 1.1, runs: 3 });
@@ -119,4 +120,38 @@ test("report ingest PostgreSQL not measured", () => {
   assert.is(rows[3], "| – | PostgreSQL | – | not measured: no PostgreSQL accepts connections on 127.0.0.1:5432 |");
 });
 
+
+function profile(command: string, wasmMs: number, shaMs: number): ProfileSummary {
+  return {
+    command, totalMs: wasmMs + 500,
+    areas: [{ area: "WebAssembly core", selfMs: wasmMs, percent: 60 }, { area: "Fieldsense host code (TypeScript)", selfMs: 500, percent: 40 }],
+    top: [
+      { name: "protocols/file/sha256/compress", where: "wasm://wasm/0001:1", selfMs: shaMs, percent: 20 },
+      { name: "decodeFields", where: "agent/src/core/records.ts:1", selfMs: 400, percent: 15 },
+    ],
+  };
+}
+
+test("report splits missed speed targets per packet", () => {
+  const input = results(1_000_000, 25);
+  // 900,000 packets profiled (300,000 x 3 runs): 900 ms of WebAssembly is 1,000 ns per packet.
+  input.coreProfile = { ok: true, value: profile("core", 900, 450), seconds: 1 };
+  input.profile = { ok: true, value: profile("replay", 1500, 300), seconds: 1 };
+  const report = renderReport(input);
+  assert.ok(report.includes("## Where the missed speed targets lose their time"));
+  assert.ok(report.includes("leaves 100 ns per packet"), "the core's budget");
+  assert.ok(report.includes("its WebAssembly functions 1,000 ns"), "the core's WebAssembly time per packet");
+  assert.ok(report.includes("`sha256/compress` 500 ns (5.0x the budget)"), "the costliest function against the budget");
+  assert.ok(report.includes("SHA-256 of the files SMB carries"), "SHA-256 alone over the budget");
+  assert.ok(report.includes("- 50x tshark -T fields: the replay would need 50.0 kpackets/s"), "the replay's rate for the tshark ratio");
+  const gaps = report.slice(report.indexOf("## Where the missed"), report.indexOf("## Profile of the replay"));
+  assert.not.ok(gaps.includes("decodeFields"), "host functions are not listed among the core's costs");
+});
+
+test("report omits per-packet split when targets met", () => {
+  const input = results(12_000_000, 60);
+  input.coreProfile = { ok: true, value: profile("core", 900, 450), seconds: 1 };
+  input.profile = { ok: true, value: profile("replay", 1500, 300), seconds: 1 };
+  assert.not.ok(renderReport(input).includes("## Where the missed speed targets"));
+});
 test.run();
