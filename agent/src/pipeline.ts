@@ -22,6 +22,8 @@ export interface ReplayOptions {
   site: string;
   gateway: string;
   modelsDir?: string;
+  // IANA time zone of the baselines' hour-of-day profile (default UTC).
+  timeZone?: string;
   wasmPath?: string;
   limits?: CoreLimits;
   // Also decode protocol records for observeRecord and onRecord (alerts are
@@ -213,7 +215,7 @@ export async function replayFiles(files: string[], options: ReplayOptions): Prom
   const logger = options.logger ?? silentLogger;
   const core = await Core.load({ limits: options.limits, wasmPath: options.wasmPath });
   const modelSet = await loadModelSet(options.modelsDir);
-  modelSet.install(core);
+  modelSet.install(core, { timeZone: options.timeZone });
   options.onCoreReady?.(core);
   logger.info({ models: modelSet.models.length, files: files.length }, "replay started");
 

@@ -165,4 +165,27 @@ test("replay ring on a full disk", async () => {
   });
 });
 
+test("timezone shifts the usual hour", async () => {
+  const path = capture("modbus/iti_plant1_modbus_normal_polling.pcap");
+  if (!path) return;
+  const hours = async (argv: string[]) => {
+    const result = await run(["replay", path, "--json", ...argv]);
+    assert.is(result.code, 0, result.stderr);
+    return result.stdout.trim().split("\n").map((line) => JSON.parse(line).context.usual_hour as number | undefined);
+  };
+  const utc = await hours([]);
+  const tokyo = await hours(["--timezone", "Asia/Tokyo"]);
+  assert.is(tokyo.length, utc.length);
+  assert.ok(utc.some((hour) => hour !== undefined), "some alerts carry a usual hour");
+  // Japan has kept UTC+9 without daylight saving time since 1952.
+  assert.equal(tokyo, utc.map((hour) => (hour === undefined ? undefined : (hour + 9) % 24)));
+});
+
+test("invalid timezone is a usage error", async () => {
+  const result = await run(["replay", SAMPLE, "--timezone", "Europe/Berln"]);
+  assert.is(result.code, 2);
+  assert.match(result.stderr, '--timezone: invalid time zone "Europe/Berln"');
+  assert.match(result.stderr, "such as Europe/Berlin or UTC");
+});
+
 test.run();

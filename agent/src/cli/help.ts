@@ -80,6 +80,9 @@ Options:
   --site S          site name in alerts and topics (default "${DEFAULT_SITE}")
   --gateway G       gateway name in alerts and topics (default: the host name)
   --models DIR      folder of model files (default: the package's models/)
+  --timezone ZONE   IANA time zone of the plant, such as Europe/Berlin, for
+                    the baselines' hour of day (default UTC), as
+                    baselines.timezone sets it for the agent
   --profiles PATH   firmware profile file or folder for the profile checks
                     (repeatable; default: the package's firmware-profiles/)
   --speed X         pace the replay at X times the captured rate: 1 is real

@@ -3,6 +3,7 @@
 import { statSync } from "node:fs";
 import { checkBrokerUrl, checkTopicLevel, DEFAULT_SITE, defaultGateway, MAX_PACING_GAP_SEC } from "../config/config.js";
 import { freeSpaceNote } from "../config/folders.js";
+import { offsetScheduleOf, TimeZoneError } from "../core/timezone.js";
 import { createLogger } from "../log.js";
 import type { ReplayResult } from "../pipeline.js";
 import { formatAlertText, type Alert } from "../publish/alert.js";
@@ -24,6 +25,8 @@ export interface ReplaySettings {
   site: string;
   gateway: string;
   modelsDir?: string;
+  // IANA time zone of the baselines' hour of day (default UTC).
+  timeZone?: string;
   // Firmware profile files and folders (default: the package's profiles).
   profilePaths?: string[];
   // Pacing: 1 is the captured rate, 0 (the default) as fast as possible.
@@ -54,6 +57,7 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     site: { type: "string" },
     gateway: { type: "string" },
     models: { type: "string" },
+    timezone: { type: "string" },
     profiles: { type: "string", multiple: true },
     speed: { type: "string" },
     all: { type: "boolean" },
@@ -77,12 +81,25 @@ export function parseReplay(argv: string[]): ReplaySettings | "help" {
     site,
     gateway,
     modelsDir: values.models !== undefined ? folderOption("--models", values.models as string, "the model .yaml files") : undefined,
+    timeZone: values.timezone !== undefined ? timeZoneOption(values.timezone as string) : undefined,
     profilePaths: values.profiles as string[] | undefined,
     speed: values.speed !== undefined ? nonNegativeNumber("--speed", values.speed as string) : 0,
     all: values.all === true,
     timeoutMs: values["timeout-ms"] !== undefined ? positiveInteger("--timeout-ms", values["timeout-ms"] as string) : undefined,
     ring: values.ring as string | undefined,
   };
+}
+
+// Checks a --timezone value against the time zone database, so that a typo
+// is a usage error before any capture is read.
+function timeZoneOption(zone: string): string {
+  try {
+    offsetScheduleOf(zone);
+  } catch (error) {
+    if (error instanceof TimeZoneError) throw new UsageError(`--timezone: ${error.message}`);
+    throw error;
+  }
+  return zone;
 }
 
 export interface ReplayRun {
@@ -133,6 +150,7 @@ export async function runReplay(settings: ReplaySettings, output: Output, publis
     site: settings.site,
     gateway: settings.gateway,
     modelsDir: settings.modelsDir,
+    timeZone: settings.timeZone,
     keepRecords: true,
     // The summary reports unreadable files, so the log stays quiet unless asked.
     logger: createLogger("fieldsense-replay", process.env.FIELDSENSE_LOG_LEVEL ?? "error"),
