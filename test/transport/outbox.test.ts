@@ -4,6 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { journalPath, Outbox, OutboxError } from "../../agent/src/publish/outbox.js";
+import { withTmpfs } from "../helpers/tmpfs.js";
 
 const TOPIC = "fieldsense/v1/plant-a/gw-1/alerts";
 
@@ -136,5 +137,60 @@ test("outbox invalid settings rejected", () => withDir((dir) => {
   outbox.close();
   assert.throws(() => outbox.append(TOPIC, payload(0), 50), (error: unknown) => error instanceof OutboxError && /is closed/.test((error as Error).message));
 }));
+
+// A full disk, on a 64 KiB tmpfs: appends fail once it is full, delivered
+// marks that cannot be written neither throw nor lose entries, and the
+// entries appended after space came back survive a restart, because no torn
+// frame is left in front of them.
+test("outbox keeps working on a full disk", async () => {
+  const ran = await withTmpfs("64k", async (mount) => {
+    const dir = join(mount, "outbox");
+    const outbox = new Outbox({ dir, fsync: "never" });
+    try {
+      await fillAndRecover(mount, dir, outbox);
+    } finally {
+      outbox.close();
+    }
+  });
+  if (!ran) console.log("skipped: mounting a tmpfs needs root");
+});
+
+async function fillAndRecover(mount: string, dir: string, outbox: Outbox): Promise<void> {
+    const filler = join(mount, "filler");
+    writeFileSync(filler, Buffer.alloc(16 * 1024));
+    const appended = [];
+    let failure: unknown;
+    for (let i = 0; i < 1000 && failure === undefined; i++) {
+      try {
+        appended.push(outbox.append(TOPIC, payload(i, 1000), 50)!);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    assert.instance(failure, OutboxError);
+    assert.match((failure as Error).message, "check free space");
+    const beforeFull = statSync(journalPath(dir)).size;
+    assert.is(beforeFull, outbox.journalBytes, "the torn frame was cut off");
+
+    outbox.acknowledge(appended[0].sequence);
+    assert.is(outbox.stats.acknowledged, 1, "a mark that cannot be written still counts the delivery");
+    assert.is(outbox.depth, appended.length - 1);
+
+    rmSync(filler);
+    const later = outbox.append(TOPIC, payload(5000, 1000), 50)!;
+    assert.ok(later.sequence > appended[appended.length - 1].sequence);
+    outbox.close();
+    const reopened = new Outbox({ dir });
+    try {
+      assert.is(reopened.stats.discardedBytes, 0);
+      const waiting = [...reopened.waiting()].map((entry) => entry.payload.toString().trim());
+      assert.ok(waiting.includes('{"n":5000}'), "the entry appended after space came back was lost");
+      // Without its delivered mark the first entry is replayed once more.
+      const expected = outbox.stats.writeFailures > 0 ? appended.length + 1 : appended.length;
+      assert.is(waiting.length, expected, `${outbox.stats.writeFailures} write failures`);
+    } finally {
+      reopened.close();
+    }
+}
 
 test.run();

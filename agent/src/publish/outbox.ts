@@ -20,6 +20,11 @@
 // A frame cut short by a crash, or one whose CRC does not match, ends the
 // journal: it and everything after it are discarded at open and counted.
 //
+// A frame that cannot be written whole (a full disk) is cut off again, so
+// the frames written after it are not lost behind a torn one. A delivered or
+// dropped mark that cannot be written leaves the entry to be sent once more
+// after a restart. A failed compaction keeps the old journal.
+//
 // Durability: a frame is written with writeSync, so once append() returns the
 // kernel has it and a SIGKILL of the agent loses nothing. What a power loss
 // or kernel crash loses depends on the fsync policy:
@@ -27,7 +32,7 @@
 //   "interval" fsync at most every fsyncIntervalMs: up to that much is lost.
 //   "never"    the kernel writes back on its own schedule (about 30 s on Linux
 //              by default, vm.dirty_expire_centisecs).
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { Logger } from "../log.js";
@@ -83,6 +88,9 @@ export interface OutboxStats {
   // Bytes discarded at open because a frame was torn or corrupt.
   discardedBytes: number;
   compactions: number;
+  // Delivered or dropped marks, fsyncs and compactions that failed (a full
+  // or failing disk). Such an entry may be sent again after a restart.
+  writeFailures: number;
 }
 
 export class OutboxError extends Error {
@@ -93,14 +101,15 @@ export class OutboxError extends Error {
 // payload and topic.
 export class Outbox {
   readonly stats: OutboxStats = {
-    appended: 0, acknowledged: 0, droppedFull: 0, droppedRejected: 0, replayed: 0, discardedBytes: 0, compactions: 0,
+    appended: 0, acknowledged: 0, droppedFull: 0, droppedRejected: 0, replayed: 0, discardedBytes: 0, compactions: 0, writeFailures: 0,
   };
   readonly maxBytes: number;
   private readonly path: string;
   private readonly policy: FsyncPolicy;
   private readonly fsyncIntervalMs: number;
   private readonly logger: Logger;
-  private fd: number;
+  // -1 until the journal is first opened.
+  private fd = -1;
   private fileBytes = 0;
   private waitingBytes = 0;
   private nextSequence = 1;
@@ -108,6 +117,8 @@ export class Outbox {
   private fsyncTimer: NodeJS.Timeout | undefined;
   private dirty = false;
   private closed = false;
+  // Set after a failed write and cleared by the next successful one, so a full disk logs once.
+  private failing = false;
   // All waiting entries in journal order.
   private readonly entries = new Map<number, OutboxEntry>();
   // The same entries per score, each bucket in journal order, so the lowest
@@ -130,9 +141,16 @@ export class Outbox {
     this.logger = options.logger ?? silentLogger;
     mkdirSync(options.dir, { recursive: true });
     this.path = join(options.dir, JOURNAL_FILE);
-    this.load();
-    // Rewriting at open drops acknowledged entries and any torn tail.
-    this.fd = this.rewrite();
+    const wholeBytes = this.load();
+    // Rewriting at open drops acknowledged entries and any torn tail. It needs
+    // room for a second copy of the waiting entries. On a disk too full for
+    // that, the journal is kept as it is, cut back to its last whole frame.
+    try {
+      this.fd = this.rewrite();
+    } catch (error) {
+      this.reopenAfterFailedRewrite(wholeBytes);
+      this.writeFailed(error, "outbox journal not compacted at open; appending to it as it is");
+    }
     if (this.entries.size > 0 || this.stats.discardedBytes > 0) {
       this.logger.info({ journal: this.path, waiting: this.entries.size, waitingBytes: this.waitingBytes, discardedBytes: this.stats.discardedBytes }, "outbox journal replayed");
     }
@@ -196,20 +214,39 @@ export class Outbox {
   }
 
   // Marks an entry delivered. Unknown sequences (already dropped) are ignored.
+  // Never throws: it runs in the MQTT client's PUBACK callback.
   acknowledge(sequence: number): void {
     if (this.closed || !this.entries.has(sequence)) return;
-    this.remove(sequence, KIND_ACKNOWLEDGED);
+    this.markDone(sequence, KIND_ACKNOWLEDGED);
     this.stats.acknowledged++;
-    this.compactIfLarge();
   }
 
   // Removes an entry the broker rejected for good (MQTT 5 reason code such as
   // 0x87 not authorized), so it is not sent again.
   reject(sequence: number): void {
     if (this.closed || !this.entries.has(sequence)) return;
-    this.remove(sequence, KIND_DROPPED);
+    this.markDone(sequence, KIND_DROPPED);
     this.stats.droppedRejected++;
-    this.compactIfLarge();
+  }
+
+  // Removes a delivered or rejected entry. When its mark cannot be written,
+  // the entry still leaves memory and is counted. The journal then replays
+  // it after a restart, and the correlator drops the copy by alert id.
+  private markDone(sequence: number, kind: number): void {
+    try {
+      this.remove(sequence, kind);
+      this.compactIfLarge();
+    } catch (error) {
+      this.writeFailed(error, "outbox journal mark not written; the message may be sent again after a restart", sequence);
+    }
+  }
+
+  // Counts a failed write and logs it at most once until a write succeeds again.
+  private writeFailed(error: unknown, message: string, sequence?: number): void {
+    this.stats.writeFailures++;
+    if (this.failing) return;
+    this.failing = true;
+    this.logger.warn({ journal: this.path, sequence, err: (error as Error).message }, `${message} (logged once until writing works again; see write_failures)`);
   }
 
   // Writes pending data to disk (whatever the policy) and closes the journal.
@@ -257,12 +294,24 @@ export class Outbox {
     body.copy(frame, FRAME_HEADER_BYTES);
     frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
     try {
-      writeSync(this.fd, frame);
+      // A full disk can take part of a frame before it fails.
+      for (let written = 0; written < frame.length;) written += writeSync(this.fd, frame, written);
     } catch (error) {
+      this.cutTornFrame();
       throw new OutboxError(`writing the outbox journal ${this.path} failed: ${(error as Error).message}; check free space and permissions of the data directory`);
     }
     this.fileBytes += frame.length;
     this.dirty = true;
+    this.failing = false;
+  }
+
+  // Cuts the journal back to its last whole frame after a failed write.
+  private cutTornFrame(): void {
+    try {
+      ftruncateSync(this.fd, this.fileBytes);
+    } catch (error) {
+      this.logger.error({ journal: this.path, err: (error as Error).message }, "outbox journal could not be cut back after a failed write; frames after it are lost at the next start");
+    }
   }
 
   private syncAfterEntry(): void {
@@ -272,7 +321,12 @@ export class Outbox {
       const wait = Math.max(0, this.lastFsyncMs + this.fsyncIntervalMs - Date.now());
       this.fsyncTimer = setTimeout(() => {
         this.fsyncTimer = undefined;
-        if (!this.closed) this.sync();
+        if (this.closed) return;
+        try {
+          this.sync();
+        } catch (error) {
+          this.writeFailed(error, "outbox journal fsync failed; what it wrote since the last fsync may not survive a power loss");
+        }
       }, wait);
       this.fsyncTimer.unref();
     }
@@ -293,7 +347,13 @@ export class Outbox {
       this.fsyncTimer = undefined;
     }
     closeSync(this.fd);
-    this.fd = this.rewrite();
+    try {
+      this.fd = this.rewrite();
+    } catch (error) {
+      this.reopenAfterFailedRewrite();
+      this.writeFailed(error, "outbox journal compaction failed; the old journal is kept");
+      return;
+    }
     this.stats.compactions++;
     this.logger.debug({ journal: this.path, before, after: this.fileBytes }, "outbox journal compacted");
   }
@@ -318,9 +378,27 @@ export class Outbox {
     return appendFd;
   }
 
-  private load(): void {
+  // Goes back to the journal a failed rewrite left in place, open for
+  // append. `wholeBytes`, when given, is where its last whole frame ends:
+  // a torn tail after it is cut off.
+  private reopenAfterFailedRewrite(wholeBytes?: number): void {
+    if (this.fd !== -1) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // The descriptor of the temporary file may already be closed.
+      }
+    }
     rmSync(`${this.path}.tmp`, { force: true });
-    if (!existsSync(this.path)) return;
+    this.fd = openSync(this.path, "a");
+    if (wholeBytes !== undefined && fstatSync(this.fd).size > wholeBytes) ftruncateSync(this.fd, wholeBytes);
+    this.fileBytes = fstatSync(this.fd).size;
+  }
+
+  // Reads the journal into memory and returns where its last whole frame ends.
+  private load(): number {
+    rmSync(`${this.path}.tmp`, { force: true });
+    if (!existsSync(this.path)) return 0;
     const data = readFileSync(this.path);
     let offset = 0;
     while (offset < data.length) {
@@ -349,6 +427,7 @@ export class Outbox {
       this.logger.warn({ journal: this.path, offset, discardedBytes: this.stats.discardedBytes }, "outbox journal ends in a torn or corrupt frame; the rest is discarded");
     }
     this.stats.replayed = this.entries.size;
+    return offset;
   }
 }
 

@@ -306,6 +306,7 @@ export class Publisher {
       outbox_depth: this.outbox.depth,
       outbox_bytes: this.outbox.bytes,
       outbox_journal_bytes: this.outbox.journalBytes,
+      outbox_write_failures: this.outbox.stats.writeFailures,
       in_flight: this.inFlight.size,
       peak_in_flight: this.stats.peakInFlight,
       records_published: this.stats.recordsPublished,
