@@ -373,6 +373,11 @@ export class Correlator {
       "store available again; the held messages are being stored and acknowledged");
   }
 
+  // Alerts received and held unacknowledged while the store is unavailable.
+  get alertsWaitingForStore(): number {
+    return this.outage === undefined ? 0 : this.heldCounts().alertsHeld;
+  }
+
   private heldCounts(): { alertsHeld: number; recordsHeld: number } {
     const alertsHeld = this.queue.filter((message) => message.item.kind === "alert").length;
     return { alertsHeld, recordsHeld: this.queue.length - alertsHeld };

@@ -135,7 +135,7 @@ const BAD_FILES: [name: string, text: string, line: number, expected: string[]][
   ["stream buffer below the core's minimum", "site: a\ncore:\n  stream_buffer_bytes: 8000\n", 3,
     ["gateway.yaml line 3: invalid core limit core.stream_buffer_bytes: 8000; expected an integer from 16388 to 67108864 bytes"]],
   ["core limits above the core's memory", "core:\n  max_flows: 16777216\n  app_state_slots: 16777216\n", 2,
-    ["gateway.yaml line 2: core limits need about 528342 MiB", "lower core.app_state_slots, core.max_flows or core.reassembly_bytes_total"]],
+    ["gateway.yaml line 2: core limits need about ", " MiB, above the core's 2048 MiB memory maximum", "lower core.app_state_slots, core.max_flows or core.reassembly_bytes_total"]],
   ["group without user", "group: nogroup\n", 1,
     ["group \"nogroup\" is set without user"]],
   ["capture not a map", "capture: eth0\n", 1,

@@ -78,18 +78,20 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
       for (const alert of run.alerts) if (!(await stored.store.hasAlert(alert.id))) missing++;
       return missing;
     };
+    // Alerts the store lost, or holds while it cannot write (a full disk).
+    const unstored = () => stored.stats.alertsLost + stored.alertsWaitingForStore;
     // Waiting ends early when every missing alert is one the store failed to
-    // write, because no retry would bring it.
+    // write, because waiting for the broker would not bring it.
     const done = async () => {
       const missing = await missingAlerts();
-      if (missing > 0 && missing <= stored.stats.alertsLost) return true;
+      if (missing > 0 && missing <= unstored()) return true;
       return missing === 0 && stored.stats.recordsStored + stored.stats.recordsDuplicate + stored.stats.recordsInvalid + stored.stats.recordsLost >= recordsPublished;
     };
     await waitFor(done, STORE_WAIT_MS);
     const missing = await missingAlerts();
     if (missing > 0) {
       output.stderr(`the correlator stored ${run.alerts.length - missing} of ${run.alerts.length} alerts within ${STORE_WAIT_MS / 1000} s; the reports below may be incomplete\n`);
-      output.stderr(`fieldsense: ${storeFailureCause(stored.stats.alertsLost, join(dataDir, "correlator.db"), dataDir)}\n`);
+      output.stderr(`fieldsense: ${storeFailureCause(unstored(), join(dataDir, "correlator.db"), dataDir)}\n`);
     }
     await stored.writeReports();
 
@@ -108,11 +110,11 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
 }
 
 // Says why alerts are missing from the store and what to do.
-function storeFailureCause(alertsLost: number, dbPath: string, dataDir: string): string {
-  if (alertsLost === 0) {
+function storeFailureCause(alertsUnstored: number, dbPath: string, dataDir: string): string {
+  if (alertsUnstored === 0) {
     return `alerts not stored: the correlator did not receive them in time; run the demo again, and check the log lines above for broker errors`;
   }
-  return `writing ${dbPath} failed for ${alertsLost} alert(s) (the logged error above says why${freeSpaceNote(dataDir)}); free space on that disk or give --data a folder on another disk`;
+  return `writing ${dbPath} failed for ${alertsUnstored} alert(s) (the logged error above says why${freeSpaceNote(dataDir)}); free space on that disk or give --data a folder on another disk`;
 }
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
