@@ -2,12 +2,12 @@
 // model engine with records written field by field.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadModelSet, reloadModels, watchModels, ModelError, type ReloadResult } from "../../agent/src/core/models.js";
 import {
-  takeSnapshot, restoreSnapshot, writeSnapshotFile, readSnapshotFile, SnapshotError, registerSnapshotRecovery,
+  takeSnapshot, restoreSnapshot, writeSnapshotFile, readSnapshotFile, SnapshotError, registerSnapshotRecovery, crc32,
 } from "../../agent/src/core/snapshot.js";
 import { Engine, modelFolder, modelYaml, type PacketContext } from "../models/engine.js";
 
@@ -208,7 +208,7 @@ test("snapshot file of another version is rejected", async () => {
   const bytes = readFileSync(file);
   bytes.writeUInt16LE(7, 4);
   writeFileSync(file, bytes);
-  assert.throws(() => readSnapshotFile(file), /file version 7, but this agent reads version 1/);
+  assert.throws(() => readSnapshotFile(file), /file version 7, but this agent reads versions 1 and 2/);
 });
 
 test("damaged snapshot file is rejected", async () => {
@@ -220,7 +220,34 @@ test("damaged snapshot file is rejected", async () => {
   const bytes = readFileSync(file);
   bytes[100] ^= 0xff;
   writeFileSync(file, bytes);
-  assert.throws(() => readSnapshotFile(file), /CRC-32 does not match/);
+  assert.throws(() => readSnapshotFile(file), /the file is damaged/);
+});
+
+test("snapshot file is compressed", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
+  const file = join(dir, "baselines.snapshot");
+  const engine = await engineWith(0);
+  dailyJob(engine, 1);
+  const snapshot = takeSnapshot(engine);
+  writeSnapshotFile(file, snapshot);
+  // Most of a snapshot is tables not yet filled.
+  assert.ok(statSync(file).size * 10 < snapshot.length, `${statSync(file).size} bytes on disk for ${snapshot.length}`);
+  assert.equal(readSnapshotFile(file), snapshot);
+});
+
+test("uncompressed version 1 file still read", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
+  const file = join(dir, "baselines.snapshot");
+  const engine = await engineWith(0);
+  dailyJob(engine, 1);
+  const snapshot = takeSnapshot(engine);
+  const header = Buffer.alloc(16);
+  header.writeUInt32LE(0x46534e53, 0);
+  header.writeUInt16LE(1, 4);
+  header.writeUInt32LE(snapshot.length, 8);
+  header.writeUInt32LE(crc32(snapshot), 12);
+  writeFileSync(file, Buffer.concat([header, snapshot]));
+  assert.equal(readSnapshotFile(file), snapshot);
 });
 
 test("reload keeps baselines", async () => {

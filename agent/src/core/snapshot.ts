@@ -5,17 +5,27 @@
 //   0 u32 magic 0x46534e53 (bytes "SNSF")
 //   4 u16 file version (SNAPSHOT_FILE_VERSION)
 //   6 u16 reserved, 0
-//   8 u32 length of the core snapshot that follows
+//   8 u32 length of the core snapshot
 //  12 u32 CRC-32 (IEEE) of the core snapshot
-//  16 the core snapshot
+//  16 version 1: the core snapshot; version 2: the core snapshot compressed
+//     with raw DEFLATE (RFC 1951) to the end of the file
+//
+// The core snapshot has a fixed size from the limits (about 9 MiB at the
+// defaults), most of it tables not yet filled, so version 2 files are
+// written: on a gateway's flash a write every few minutes adds up. Version 1
+// files are still read.
 //
 // The file is written to a temporary name, flushed to disk, then renamed over
 // the old one, so a crash leaves either the old or the new snapshot.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from "node:fs";
 import { dirname } from "node:path";
+import { crc32 as zlibCrc32, deflateRawSync, inflateRawSync } from "node:zlib";
 
 export const SNAPSHOT_FILE_MAGIC = 0x46534e53;
-export const SNAPSHOT_FILE_VERSION = 1;
+export const SNAPSHOT_FILE_VERSION = 2;
+const UNCOMPRESSED_FILE_VERSION = 1;
+// The fastest zlib level: the zero runs of unfilled tables shrink at any level.
+const DEFLATE_LEVEL = 1;
 const FILE_HEADER_BYTES = 16;
 // Version of the core's snapshot bytes this agent writes (SNAPSHOT_VERSION in
 // baseline-snapshot.ts). The core also restores version 1, which has no
@@ -124,20 +134,9 @@ export function registerSnapshotRecovery(core: SnapshotHost): void {
   core.setSnapshotRestorer?.((bytes) => restoreSnapshot(core, bytes));
 }
 
-const crcTable = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
+// CRC-32 (IEEE), computed by zlib.
 export function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const b of bytes) crc = crcTable[(crc ^ b) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlibCrc32(bytes) >>> 0;
 }
 
 // Writes `snapshot` to `path`: a temporary file beside it, fsync, rename,
@@ -149,13 +148,14 @@ export function writeSnapshotFile(path: string, snapshot: Uint8Array): void {
   view.setUint16(4, SNAPSHOT_FILE_VERSION, true);
   view.setUint32(8, snapshot.length, true);
   view.setUint32(12, crc32(snapshot), true);
+  const body = deflateRawSync(snapshot, { level: DEFLATE_LEVEL });
   const temporary = `${path}.tmp-${process.pid}`;
   const fd = openSync(temporary, "w", 0o600);
   try {
     try {
       writeSync(fd, header);
       let written = 0;
-      while (written < snapshot.length) written += writeSync(fd, snapshot, written, snapshot.length - written);
+      while (written < body.length) written += writeSync(fd, body, written, body.length - written);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -189,12 +189,22 @@ export function readSnapshotFile(path: string): Uint8Array | undefined {
     reject("it does not start with the snapshot file magic");
   }
   const version = view.getUint16(4, true);
-  // Version 1 is the first file version, so there is nothing to migrate yet:
-  // every other version is rejected.
-  if (version !== SNAPSHOT_FILE_VERSION) reject(`file version ${version}, but this agent reads version ${SNAPSHOT_FILE_VERSION}`);
+  if (version !== SNAPSHOT_FILE_VERSION && version !== UNCOMPRESSED_FILE_VERSION) {
+    reject(`file version ${version}, but this agent reads versions ${UNCOMPRESSED_FILE_VERSION} and ${SNAPSHOT_FILE_VERSION}`);
+  }
   const length = view.getUint32(8, true);
-  if (bytes.length !== FILE_HEADER_BYTES + length) reject(`the header announces ${length} bytes of baselines, but the file holds ${bytes.length - FILE_HEADER_BYTES}`);
-  const snapshot = bytes.subarray(FILE_HEADER_BYTES);
+  let snapshot = bytes.subarray(FILE_HEADER_BYTES);
+  if (version === UNCOMPRESSED_FILE_VERSION) {
+    if (snapshot.length !== length) reject(`the header announces ${length} bytes of baselines, but the file holds ${snapshot.length}`);
+  } else {
+    try {
+      // The bound keeps a damaged length from inflating without end.
+      snapshot = new Uint8Array(inflateRawSync(snapshot, { maxOutputLength: Math.max(1, length) }));
+    } catch (error) {
+      reject(`its compressed baselines cannot be read (${(error as Error).message}; the file is damaged)`);
+    }
+    if (snapshot.length !== length) reject(`the header announces ${length} bytes of baselines, but they inflate to ${snapshot.length} (the file is damaged)`);
+  }
   if (crc32(snapshot) !== view.getUint32(12, true)) reject("its CRC-32 does not match (the file is damaged)");
   if (length >= 8) {
     const inner = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
