@@ -223,12 +223,16 @@ test("damaged snapshot file is rejected", async () => {
   assert.throws(() => readSnapshotFile(file), /the file is damaged/);
 });
 
-test("snapshot file is compressed", async () => {
+// A snapshot of one learned daily job, and a file path for it in a new folder.
+async function learnedSnapshot(): Promise<{ file: string; snapshot: Uint8Array }> {
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
-  const file = join(dir, "baselines.snapshot");
   const engine = await engineWith(0);
   dailyJob(engine, 1);
-  const snapshot = takeSnapshot(engine);
+  return { file: join(dir, "baselines.snapshot"), snapshot: takeSnapshot(engine) };
+}
+
+test("snapshot file is compressed", async () => {
+  const { file, snapshot } = await learnedSnapshot();
   writeSnapshotFile(file, snapshot);
   // Most of a snapshot is tables not yet filled.
   assert.ok(statSync(file).size * 10 < snapshot.length, `${statSync(file).size} bytes on disk for ${snapshot.length}`);
@@ -236,11 +240,7 @@ test("snapshot file is compressed", async () => {
 });
 
 test("uncompressed version 1 file still read", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "fieldsense-snapshot-"));
-  const file = join(dir, "baselines.snapshot");
-  const engine = await engineWith(0);
-  dailyJob(engine, 1);
-  const snapshot = takeSnapshot(engine);
+  const { file, snapshot } = await learnedSnapshot();
   const header = Buffer.alloc(16);
   header.writeUInt32LE(0x46534e53, 0);
   header.writeUInt16LE(1, 4);
