@@ -133,7 +133,7 @@ export class Correlator {
     storeOutages: 0, alertsUnacknowledged: 0, recordsUnacknowledged: 0, alertsClockAhead: 0, alertsClockUnset: 0,
     rejected: Object.fromEntries(REJECTION_KINDS.map((kind) => [kind, 0])) as Record<RejectionKind, number>,
   };
-  private readonly dirtyIncidents = new Set<number>();
+  private dirtyIncidents = new Set<number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private brokerVersionTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -508,15 +508,20 @@ export class Correlator {
     for (const id of incidentIds) this.dirtyIncidents.add(id);
     if (!this.flushTimer && !this.stopped) {
       this.flushTimer = setTimeout(() => {
-        this.processing = this.processing.then(() => this.writeReports());
+        this.processing = this.processing.then(async () => {
+          await this.writeReports();
+        });
       }, REPORT_FLUSH_MS);
     }
   }
 
   // Rewrites the reports of incidents changed since the last call.
-  async writeReports(): Promise<void> {
+  // Returns how many reports could not be written; those stay due and are
+  // tried again at the next call.
+  async writeReports(): Promise<number> {
     this.flushTimer = undefined;
-    if (!this.options.reportsDir) return;
+    if (!this.options.reportsDir) return 0;
+    const failed = new Set<number>();
     for (const id of [...this.dirtyIncidents]) {
       try {
         const report = await renderIncidentReport(this.store, id);
@@ -524,10 +529,12 @@ export class Correlator {
         writeFileSync(join(this.options.reportsDir, `incident-${id}.md`), report);
         writeFileSync(join(this.options.reportsDir, `incident-${id}.html`), reportToHtml(report, `Fieldsense incident ${id}`));
       } catch (error) {
-        this.logger.error({ incidentId: id, err: (error as Error).message }, "incident report could not be written");
+        failed.add(id);
+        this.logger.error({ incidentId: id, reportsDir: this.options.reportsDir, err: (error as Error).message }, "incident report could not be written; tried again when the incident changes or the correlator stops");
       }
     }
-    this.dirtyIncidents.clear();
+    this.dirtyIncidents = failed;
+    return failed.size;
   }
 
   // Disconnects, writes pending reports and closes the store. The broker keeps

@@ -2,7 +2,7 @@
 // broker, correlator and replay of test/fixtures/demo/plant-scene.pcap.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../agent/src/cli/main.js";
@@ -62,6 +62,23 @@ test("demo on a full disk exits 1", async () => {
     assert.match(result.stderr, `fieldsense: writing ${join(dir, "correlator.db")} failed for`);
     assert.match(result.stderr, "free space on that disk or give --data a folder on another disk");
   });
+});
+
+// A report file that cannot be written (here a link to /dev/full, where every
+// write fails with ENOSPC) makes the demo exit 1 and say where.
+test("demo exits 1 when a report cannot be written", async () => {
+  if (!existsSync("/dev/full")) return;
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-demo-"));
+  try {
+    mkdirSync(join(dir, "reports"));
+    symlinkSync("/dev/full", join(dir, "reports", "incident-1.md"));
+    const result = await run("demo", "--data", dir);
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stderr, `fieldsense: 1 incident report(s) could not be written to ${join(dir, "reports")}`);
+    assert.match(result.stdout, "== Incident reports ==");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

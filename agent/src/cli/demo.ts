@@ -78,7 +78,7 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
       for (const alert of run.alerts) if (!(await stored.store.hasAlert(alert.id))) missing++;
       return missing;
     };
-    // Alerts the store lost, or holds while it cannot write (a full disk).
+    // Alerts the store lost, or keeps unacknowledged while it cannot write (a full disk).
     const unstored = () => stored.stats.alertsLost + stored.alertsWaitingForStore;
     // Waiting ends early when every missing alert is one the store failed to
     // write, because waiting for the broker would not bring it.
@@ -93,14 +93,17 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
       output.stderr(`the correlator stored ${run.alerts.length - missing} of ${run.alerts.length} alerts within ${STORE_WAIT_MS / 1000} s; the reports below may be incomplete\n`);
       output.stderr(`fieldsense: ${storeFailureCause(unstored(), join(dataDir, "correlator.db"), dataDir)}\n`);
     }
-    await stored.writeReports();
+    const reportsUnwritten = await stored.writeReports();
+    if (reportsUnwritten > 0) {
+      output.stderr(`fieldsense: ${reportsUnwritten} incident report(s) could not be written to ${join(dataDir, "reports")} (the logged error above says why${freeSpaceNote(dataDir)}); free space on that disk or give --data a folder on another disk\n`);
+    }
 
     output.stdout("== Incident reports ==\n\n");
     const incidents = await stored.store.rankedIncidents();
     if (incidents.length === 0) output.stdout("(no incidents)\n");
     for (const incident of incidents) output.stdout(`${forTerminal((await renderIncidentReport(stored.store, incident.id))!, output)}\n`);
     if (keepData) output.stdout(`Reports written to ${join(dataDir, "reports")}\n`);
-    return run.result.files.some((f) => f.error) || missing > 0 ? 1 : 0;
+    return run.result.files.some((f) => f.error) || missing > 0 || reportsUnwritten > 0 ? 1 : 0;
   } finally {
     await publisher?.close();
     await correlator?.stop();

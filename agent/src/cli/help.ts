@@ -222,9 +222,10 @@ Options:
                  ${LEARNING_SUMMARY_SCORE} are summed up in one line per model
   -h, --help     show this help
 
-Exit codes: 0 every file replayed and every alert stored, 1 a file could not
-be read, an alert was not stored (a full disk, for example) or a step failed
-(stderr says which), 2 usage error.
+Exit codes: 0 every file replayed, every alert stored and every report
+written, 1 a file could not be read, an alert was not stored or a report not
+written (a full disk, for example) or a step failed (stderr says which),
+2 usage error.
 `;
 
 const INSPECT_EXIT_CODES = `Exit codes: 0 success, 1 no agent answers on the control socket or the
