@@ -215,6 +215,11 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
       throw new StoreError(`cannot open store ${redactDbUrl(target)} (PostgreSQL: ${(error as Error).message}); check that the server runs, the database exists and this user may create tables in it`, "STORE_OPEN");
     }
   }
+  // Any other scheme, or a postgres URL with a typo, would become a relative file path.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(target);
+  if (scheme) {
+    throw new StoreError(`invalid store "${redactDbUrl(target)}": "${scheme[1]}:" is not a store this correlator opens; give a postgres:// or postgresql:// URL, or the path of a SQLite file such as /var/lib/fieldsense/correlator.db`, "STORE_OPEN");
+  }
   const readOnly = options.readOnly === true;
   if (target !== ":memory:" && !readOnly) createFolder(dirname(target), `the folder of store ${target}`, "give --db a path in a folder this user can create");
   let sqlite: Database.Database | undefined;

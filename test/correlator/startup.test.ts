@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,6 +164,23 @@ test("store path that is a folder names path and fix", async () => {
       error.message.includes("unable to open database file") &&
       error.message.includes("give --db another path"));
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("store url of another scheme rejected", async () => {
+  const cwd = process.cwd();
+  const dir = mkdtempSync(join(tmpdir(), "fieldsense-startup-"));
+  process.chdir(dir);
+  try {
+    for (const target of ["mysql://db/fieldsense", "postgres:/db", "sqlite:///tmp/x.db"]) {
+      await rejects(() => openStore(target), (error: Error) =>
+        error.message.includes(`invalid store "${target}"`) && error.message.includes("give a postgres:// or postgresql:// URL"));
+    }
+    // Nothing was created as a relative path named after the URL.
+    assert.equal(readdirSync(dir), []);
+  } finally {
+    process.chdir(cwd);
     rmSync(dir, { recursive: true, force: true });
   }
 });
