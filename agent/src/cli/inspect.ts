@@ -51,7 +51,8 @@ export async function statusCommand(argv: string[], output: Output): Promise<num
     `${bold("capture")}   ${c.interface} filter "${c.filter}" snap ${c.snap_length} B, ${c.packets} packets, ${c.packets_per_s} packets/s`,
     `          libpcap: ${c.received} received, ${c.dropped > 0 ? warn(`${c.dropped} dropped`) : "0 dropped"}, ${c.interface_dropped} dropped by the interface`,
     `${bold("broker")}    ${b.url}${b.embedded ? " (embedded)" : ""}, ${b.connected ? "connected" : warn("not connected")}: ${b.alerts_acknowledged} alerts acknowledged, outbox ${b.outbox}, ${b.records_published} records published`,
-    `          dropped: ${b.alerts_dropped_outbox_full > 0 ? warn(`${b.alerts_dropped_outbox_full} alerts (outbox full)`) : "0 alerts"}, ${b.records_dropped} records; ${b.reconnects} reconnects`,
+    `          dropped: ${b.alerts_dropped_outbox_full > 0 ? warn(`${b.alerts_dropped_outbox_full} alerts (outbox full)`) : "0 alerts"}, ${b.records_dropped} records; ${b.reconnects} reconnects` +
+      ((b.alerts_not_journaled ?? 0) > 0 ? `; ${warn(`${b.alerts_not_journaled} alerts not journaled (disk full or failing), not published`)}` : ""),
     `${bold("core")}      ${status.core.records} records, ${status.core.alerts} alerts (${status.core.alerts_per_min}/min)`,
     `${bold("models")}    ${status.models.loaded.length} loaded; ${status.models.learning_alerts} alerts raised while learning`,
     `${bold("snapshots")} ${status.snapshots.written} written, last ${status.snapshots.last_written ?? "never"}${status.snapshots.restored_from ? `, restored from ${status.snapshots.restored_from}` : ""}`,
@@ -224,6 +225,8 @@ interface Status {
   broker: {
     url: string; embedded: boolean; connected: boolean; alerts_acknowledged: number; alerts_dropped_outbox_full: number;
     records_published: number; records_dropped: number; reconnects: number; outbox: number;
+    // Alerts the outbox could not journal (a full or failing disk); absent from older agents.
+    alerts_not_journaled?: number;
   };
   core: { records: number; alerts: number; alerts_per_min: number };
   models: { loaded: string[]; learning_alerts: number };

@@ -49,6 +49,9 @@ export const DEFAULT_FSYNC_INTERVAL_MS = 1000;
 // compaction costs O(waiting bytes) and runs rarely.
 const COMPACT_FACTOR = 2;
 const COMPACT_SLACK_BYTES = 4 * 1024 * 1024;
+// An empty journal is truncated in place once it is this large, or after any
+// failed write (a full disk), because truncating needs no free space.
+const TRUNCATE_MIN_BYTES = 64 * 1024;
 // Scores are 0..100; an alert above that is clamped into the top bucket.
 const MAX_SCORE = 100;
 const FRAME_HEADER_BYTES = 9;
@@ -119,6 +122,8 @@ export class Outbox {
   private closed = false;
   // Set after a failed write and cleared by the next successful one, so a full disk logs once.
   private failing = false;
+  // Set by a failed write; an empty journal is then truncated whatever its size.
+  private failedSinceEmpty = false;
   // All waiting entries in journal order.
   private readonly entries = new Map<number, OutboxEntry>();
   // The same entries per score, each bucket in journal order, so the lowest
@@ -235,15 +240,21 @@ export class Outbox {
   private markDone(sequence: number, kind: number): void {
     try {
       this.remove(sequence, kind);
-      this.compactIfLarge();
     } catch (error) {
       this.writeFailed(error, "outbox journal mark not written; the message may be sent again after a restart", sequence);
+    }
+    try {
+      if (this.entries.size === 0) this.truncateEmpty();
+      else this.compactIfLarge();
+    } catch (error) {
+      this.writeFailed(error, "outbox journal not made smaller; it is tried again at the next delivered message");
     }
   }
 
   // Counts a failed write and logs it at most once until a write succeeds again.
   private writeFailed(error: unknown, message: string, sequence?: number): void {
     this.stats.writeFailures++;
+    this.failedSinceEmpty = true;
     if (this.failing) return;
     this.failing = true;
     this.logger.warn({ journal: this.path, sequence, err: (error as Error).message }, `${message} (logged once until writing works again; see write_failures)`);
@@ -297,12 +308,26 @@ export class Outbox {
       // A full disk can take part of a frame before it fails.
       for (let written = 0; written < frame.length;) written += writeSync(this.fd, frame, written);
     } catch (error) {
+      this.failedSinceEmpty = true;
       this.cutTornFrame();
       throw new OutboxError(`writing the outbox journal ${this.path} failed: ${(error as Error).message}; check free space and permissions of the data directory`);
     }
     this.fileBytes += frame.length;
     this.dirty = true;
     this.failing = false;
+  }
+
+  // Empties the journal in place once nothing waits. Unlike a compaction it
+  // needs no free space, so a journal that filled the disk frees it again,
+  // even when the mark that ended the last entry could not be written.
+  private truncateEmpty(): void {
+    if (this.fileBytes === 0) return;
+    if (this.fileBytes < TRUNCATE_MIN_BYTES && !this.failedSinceEmpty) return;
+    ftruncateSync(this.fd, 0);
+    this.fileBytes = 0;
+    this.dirty = true;
+    this.failedSinceEmpty = false;
+    this.stats.compactions++;
   }
 
   // Cuts the journal back to its last whole frame after a failed write.
