@@ -414,7 +414,7 @@ export class Correlator {
     this.client.unsubscribeAsync(BROKER_VERSION_TOPIC).catch(() => undefined);
     this.logger.warn(
       { broker: redactUrl(this.options.url), brokerVersion: version.slice(0, 80), setting: "max_queued_messages" },
-      "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator while it is stopped and drops the rest, and keeps queued alerts across its own restart only with persistence true; check that mosquitto.conf sets both as deploy/mosquitto/mosquitto.conf.example does",
+      "the broker is Mosquitto, which queues at most max_queued_messages (default 1000) messages for this correlator, while it is stopped or while it stores slower than the gateways publish, and drops the rest, records and alerts alike; it keeps queued alerts across its own restart only with persistence true; check that mosquitto.conf sets both as deploy/mosquitto/mosquitto.conf.example does",
     );
   }
 

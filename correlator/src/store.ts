@@ -1415,5 +1415,8 @@ function storeOpenError(path: string, error: unknown): Error {
       `store ${path} cannot be written (${found}); make the file and its folder ${dirname(path)} writable for this user` +
       " (SQLite creates the -wal and -shm files beside the store), or give --db another path", code);
   }
+  if (code === "SQLITE_FULL") {
+    return new StoreError(`cannot open store ${path} (${found}): the disk is full; free space on the disk of ${dirname(path)}, or give --db a path on another disk`, code);
+  }
   return new StoreError(`cannot open store ${path} (${found}); give --db another path if the file is damaged`, code || "STORE_OPEN");
 }

@@ -81,4 +81,16 @@ test("demo exits 1 when a report cannot be written", async () => {
   }
 });
 
+// A tmpfs of 64 KiB cannot even hold the new store: the message names the
+// demo's own option, not the correlator's --db.
+test("demo store on a full disk names --data", async () => {
+  await withTmpfs("64k", async (dir) => {
+    const result = await run("demo", "--data", dir);
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stderr, `cannot create the demo's store ${join(dir, "correlator.db")}`);
+    assert.match(result.stderr, "give --data a folder on another disk");
+    assert.not.match(result.stderr, "--db");
+  });
+});
+
 test.run();

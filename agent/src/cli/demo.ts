@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Correlator } from "../../../correlator/src/service.js";
+import { StoreError } from "../../../correlator/src/store.js";
 import { renderIncidentReport } from "../../../correlator/src/report.js";
 import { forTerminal } from "./correlator.js";
 import { demoCapturePath } from "../config/paths.js";
@@ -57,9 +58,18 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
   let correlator: Correlator | undefined;
   let publisher: GatewayPublisher | undefined;
   try {
-    correlator = await Correlator.start({
-      url, dbPath: join(dataDir, "correlator.db"), reportsDir: join(dataDir, "reports"), logger,
-    });
+    try {
+      correlator = await Correlator.start({
+        url, dbPath: join(dataDir, "correlator.db"), reportsDir: join(dataDir, "reports"), logger,
+      });
+    } catch (error) {
+      // The store's own advice names --db, which the demo does not have.
+      if (error instanceof StoreError && (error.code === "SQLITE_FULL" || error.code.startsWith("SQLITE_IOERR"))) {
+        const what = error.code === "SQLITE_FULL" ? "the disk is full" : "a write to the disk failed, as on a full disk";
+        throw new Error(`cannot create the demo's store ${join(dataDir, "correlator.db")}: ${what}${freeSpaceNote(dataDir)}; free space on that disk or give --data a folder on another disk`);
+      }
+      throw error;
+    }
     publisher = await GatewayPublisher.connect({ url, site, gateway, logger, protocolVersion: EMBEDDED_BROKER_MQTT_VERSION });
     output.stdout(`Fieldsense demo: broker ${url}, store ${join(dataDir, "correlator.db")}\n\n== Alerts ==\n\n`);
     const run = await runReplay({

@@ -300,7 +300,8 @@ export class AgentRuntime {
     attempt();
   }
 
-  private writeSnapshot(): void {
+  // `atStop` is set for the last write before the agent exits, which is not tried again.
+  private writeSnapshot(atStop = false): void {
     const path = join(this.config.dataDir, SNAPSHOT_FILE);
     try {
       if (!this.snapshot.save(path)) return;
@@ -309,7 +310,11 @@ export class AgentRuntime {
       this.snapshots.lastError = undefined;
     } catch (error) {
       this.snapshots.lastError = (error as Error).message;
-      this.logger.error({ path, err: (error as Error).message, retryInS: this.config.snapshotIntervalSec }, "baseline snapshot not written; the agent tries again at the next interval");
+      if (atStop) {
+        this.logger.error({ path, err: (error as Error).message }, "baseline snapshot not written at stop; what was learned since the last snapshot is lost, and the next start restores the last one written");
+      } else {
+        this.logger.error({ path, err: (error as Error).message, retryInS: this.config.snapshotIntervalSec }, "baseline snapshot not written; the agent tries again at the next interval");
+      }
     }
   }
 
@@ -371,7 +376,7 @@ export class AgentRuntime {
       await this.responder?.close();
       this.ring?.close();
       const unacknowledged = await this.publisher.close();
-      this.writeSnapshot();
+      this.writeSnapshot(true);
       await this.control.close();
       await this.broker?.close();
       this.logger.info({ reason, unacknowledged, alerts: this.router.counts.alerts, records: this.router.counts.records }, "agent stopped");

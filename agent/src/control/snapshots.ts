@@ -2,6 +2,7 @@
 // shutdown. The snapshot format and its version checks belong to
 // agent/src/core/snapshot.ts (takeSnapshot, restoreSnapshot, writeSnapshotFile,
 // readSnapshotFile); this file only schedules them.
+import { statSync } from "node:fs";
 import type { Core } from "../core/core.js";
 import { readSnapshotFile, registerSnapshotRecovery, restoreSnapshot, takeSnapshot, writeSnapshotFile } from "../core/snapshot.js";
 import type { Logger } from "../log.js";
@@ -20,7 +21,7 @@ export class SnapshotSupport {
     const bytes = readSnapshotFile(path);
     if (bytes === undefined) return undefined;
     const { droppedEntries, droppedWindows } = restoreSnapshot(this.core, bytes);
-    this.logger.info({ path, bytes: bytes.length, droppedEntries, droppedWindows }, "baseline snapshot restored");
+    this.logger.info({ path, baselineBytes: bytes.length, fileBytes: statSync(path).size, droppedEntries, droppedWindows }, "baseline snapshot restored");
     return path;
   }
 
@@ -30,7 +31,7 @@ export class SnapshotSupport {
     const bytes = takeSnapshot(this.core);
     if (bytes.length === 0) return false;
     writeSnapshotFile(path, bytes);
-    this.logger.info({ path, bytes: bytes.length }, "baseline snapshot written");
+    this.logger.info({ path, baselineBytes: bytes.length, fileBytes: statSync(path).size }, "baseline snapshot written");
     return true;
   }
 }
