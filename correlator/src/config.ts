@@ -103,7 +103,7 @@ export function loadCorrelatorConfig(path: string): CorrelatorFileConfig {
 
 const TYPE_NAMES: Record<string, string> = { integer: "a whole number", string: "a string", array: "a list", object: "a map of keys" };
 
-// What a value of the key must be, in words, in place of Ajv's message.
+// Describes in words what a value of the key must be, in place of Ajv's message.
 function expectation(error: ErrorObject, path: YamlPath): string | undefined {
   const schema = error.parentSchema as { minimum?: number; maximum?: number } | undefined;
   switch (error.keyword) {

@@ -1,6 +1,6 @@
 // Baseline snapshots on a full disk: the write fails with ENOSPC, the
 // temporary file is removed, the last good snapshot stays, and the next
-// write succeeds once there is space. /dev/full stands in for the full disk:
+// write succeeds once there is space. /dev/full plays the full disk, because
 // every write to it fails with ENOSPC (Linux).
 import { test } from "uvu";
 import * as assert from "uvu/assert";

@@ -52,8 +52,8 @@ test("demo keeps data with --data", async () => {
   }
 });
 
-// A tmpfs of 300 KiB holds the new store but not the alerts: the demo must
-// not report success. Skipped where a tmpfs cannot be mounted.
+// A tmpfs of 300 KiB has room for the new store but not for the alerts, so
+// the demo must not report success. Skipped where a tmpfs cannot be mounted.
 test("demo on a full disk exits 1", async () => {
   await withTmpfs("300k", async (dir) => {
     const result = await run("demo", "--data", dir);
@@ -65,7 +65,7 @@ test("demo on a full disk exits 1", async () => {
 });
 
 // A report file that cannot be written (here a link to /dev/full, where every
-// write fails with ENOSPC) makes the demo exit 1 and say where.
+// write fails with ENOSPC) makes the demo exit 1 and name the folder.
 test("demo exits 1 when a report cannot be written", async () => {
   if (!existsSync("/dev/full")) return;
   const dir = mkdtempSync(join(tmpdir(), "fieldsense-demo-"));

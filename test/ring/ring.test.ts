@@ -210,7 +210,7 @@ test("full disk: the ring drops its oldest segment and goes on", () => {
     assert.ok(stats.effectiveMaxBytes < limits.maxBytes);
     assert.ok(stats.packetsNotStored > 0);
     assert.is(stats.packetsStored + stats.packetsDropped + stats.packetsNotStored, 1000);
-    // The segment cut at the failure holds whole packets only.
+    // The segment cut at the failure contains whole packets only.
     assert.is([...ring.slice({ from: 0 })].length, stats.packetsStored);
 
     // Space has returned after the retry interval: the ring writes again.

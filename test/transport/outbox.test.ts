@@ -138,10 +138,10 @@ test("outbox invalid settings rejected", () => withDir((dir) => {
   assert.throws(() => outbox.append(TOPIC, payload(0), 50), (error: unknown) => error instanceof OutboxError && /is closed/.test((error as Error).message));
 }));
 
-// A full disk, on a 64 KiB tmpfs: appends fail once it is full, delivered
-// marks that cannot be written neither throw nor lose entries, and the
-// entries appended after space came back survive a restart, because no torn
-// frame is left in front of them.
+// A full disk, on a 64 KiB tmpfs. Appends fail once it is full, and
+// delivered marks that cannot be written neither throw nor lose entries.
+// The entries appended after space came back survive a restart, because no
+// torn frame is left in front of them.
 test("outbox keeps working on a full disk", async () => {
   const ran = await withTmpfs("64k", async (mount) => {
     const dir = join(mount, "outbox");

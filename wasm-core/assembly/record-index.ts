@@ -6,9 +6,9 @@
 // each. The index stores, for each id below INDEXED_FIELD_ID_LIMIT, the
 // first and the last field with that id, so a lookup costs one load. The
 // event writer fills it as it writes a record (indexWrittenField), and
-// indexRecord walks the fields of a record that the writer did not index. Ids at or above the limit, and lookups on any other
-// record, fall back to the linear scan, so a lookup always returns what
-// `findField` would return.
+// indexRecord walks the fields of a record that the writer did not index.
+// Ids at or above the limit, and lookups on any other record, fall back to
+// the linear scan, so a lookup always returns what `findField` would return.
 //
 // Stamps mark which entries belong to the indexed record, so no entry is ever
 // cleared between records.

@@ -65,8 +65,8 @@ export async function demoCommand(argv: string[], output: Output): Promise<numbe
     } catch (error) {
       // The store's own advice names --db, which the demo does not have.
       if (error instanceof StoreError && (error.code === "SQLITE_FULL" || error.code.startsWith("SQLITE_IOERR"))) {
-        const what = error.code === "SQLITE_FULL" ? "the disk is full" : "a write to the disk failed, as on a full disk";
-        throw new Error(`cannot create the demo's store ${join(dataDir, "correlator.db")}: ${what}${freeSpaceNote(dataDir)}; free space on that disk or give --data a folder on another disk`);
+        const cause = error.code === "SQLITE_FULL" ? "the disk is full" : "a write to the disk failed, as on a full disk";
+        throw new Error(`cannot create the demo's store ${join(dataDir, "correlator.db")}: ${cause}${freeSpaceNote(dataDir)}; free space on that disk or give --data a folder on another disk`);
       }
       throw error;
     }

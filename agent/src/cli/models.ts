@@ -53,9 +53,9 @@ export async function modelsCommand(argv: string[], output: Output): Promise<num
 // them, and small pools keep the command's memory low.
 const CHECK_LIMITS = { maxFlows: 64, appStateSlots: 64, reassemblyBytesTotal: 65536, streamBufferBytes: 65536 };
 
-// Installs the models into a core, as replay and the agent do, so that a
-// model they would reject (a field the core does not report, a value of the
-// wrong type) is reported here too, with its file and line.
+// Installs the models into a core, as replay and the agent do. A model they
+// would reject (a field the core does not report, a value of the wrong type)
+// is then reported here too, with its file and line.
 async function checkAgainstCore(set: ModelSet): Promise<void> {
   // Loaded here so that usage errors never need the WebAssembly core.
   const { Core } = await import("../core/core.js");

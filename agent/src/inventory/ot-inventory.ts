@@ -229,8 +229,8 @@ const ROLE_SERVER = 2;
 const PROTOCOL_ORDER = [...OT_RECORD_TYPES].sort();
 
 // When a device was seen: the `ts` text of a RecordJson, or the packet time
-// of a core record in microseconds since the Unix epoch, which a double holds
-// exactly until the year 2255. A number is formatted as `ts` only when the
+// of a core record in microseconds since the Unix epoch, which a double
+// represents exactly until the year 2255. A number is formatted as `ts` only when the
 // device is listed.
 type SeenTime = string | number;
 
